@@ -1,0 +1,207 @@
+"""Rapport's event contracts: every message that crosses a stream is one of these models.
+
+All events are frozen, refuse unknown fields and carry a ``schema_version`` so that a consumer
+can tell which shape it was given. JSON Schema snapshots of every event live in
+``tests/contracts/snapshots``; a test fails when a schema changes without the snapshot being
+regenerated on purpose (``uv run rapport schemas --write``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+SCHEMA_VERSION = 1
+
+Author = Literal["customer", "bot", "agent", "system"]
+SentimentLabel = Literal["negative", "neutral", "positive"]
+ComplexityLevel = Literal["low", "medium", "high"]
+Route = Literal["automation", "human"]
+Priority = Literal["low", "normal", "high", "urgent"]
+HandoffStatus = Literal["delivered", "failed"]
+
+# Identifiers travel in Redis keys and stream headers, so they stay short and printable.
+Identifier = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@/+=-]+$")
+]
+SiteName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
+AttributeValue = str | int | float | bool | None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Contract(BaseModel):
+    """Base of every model that crosses a process boundary."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Event(Contract):
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+
+class Customer(Contract):
+    """What the site tells Rapport about the person writing; every field is optional."""
+
+    id: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    tier: str | None = Field(default=None, max_length=64)
+    attributes: dict[str, AttributeValue] = Field(default_factory=dict)
+
+
+class Message(Event):
+    """One turn of a conversation, as accepted at the edge (stream ``rapport:messages``)."""
+
+    site: SiteName
+    conversation_id: Identifier
+    message_id: Identifier
+    author: Author
+    text: str = Field(max_length=100_000)
+    sent_at: datetime
+    received_at: datetime = Field(default_factory=utc_now)
+    channel: str = Field(default="chat", max_length=64)
+    language: str | None = Field(default=None, max_length=16)
+    customer: Customer | None = None
+    provider: str = Field(default="rapport", max_length=64)
+    provider_ids: dict[str, str] = Field(default_factory=dict)
+
+
+class Turn(Contract):
+    """An earlier turn of the conversation, as the classifier sees it."""
+
+    author: Author
+    text: str
+
+
+class Signal(Contract):
+    """One reason to pay attention, with the span of text that triggered it."""
+
+    name: str
+    score: float = Field(ge=0.0, le=1.0)
+    evidence: str = ""
+    start: int | None = None
+    end: int | None = None
+
+
+class Classification(Contract):
+    sentiment: SentimentLabel
+    sentiment_score: float = Field(ge=-1.0, le=1.0)
+    frustration: float = Field(ge=0.0, le=1.0)
+    complexity: float = Field(ge=0.0, le=1.0)
+    complexity_level: ComplexityLevel
+    signals: tuple[Signal, ...] = ()
+    language: str = "en"
+    classifier_version: str
+
+    def signal(self, name: str) -> Signal | None:
+        return next((s for s in self.signals if s.name == name), None)
+
+
+class ClassifiedMessage(Event):
+    """A message with its classification (stream ``rapport:classified``)."""
+
+    message: Message
+    classification: Classification | None = Field(
+        default=None, description="None for bot and agent turns, which are not classified."
+    )
+
+
+class Reason(Contract):
+    """Why a rule fired: which signal or attribute, the value observed, the threshold."""
+
+    rule: str
+    signal: str | None = None
+    value: float | str | bool | None = None
+    threshold: float | str | None = None
+    detail: str = ""
+
+
+class Decision(Event):
+    """What the router decided for one customer message (stream ``rapport:decisions``)."""
+
+    decision_id: Identifier
+    site: SiteName
+    conversation_id: Identifier
+    message_id: Identifier
+    route: Route
+    queue: str | None = None
+    priority: Priority
+    reasons: tuple[Reason, ...]
+    policy_id: str
+    policy_version: str
+    classifier_version: str
+    shadow: bool = False
+    decided_at: datetime = Field(default_factory=utc_now)
+
+
+class TranscriptEntry(Contract):
+    message_id: str
+    author: Author
+    text: str
+    sent_at: datetime
+    sentiment: SentimentLabel | None = None
+    sentiment_score: float | None = None
+
+
+class HandoffPacket(Event):
+    """Everything a person needs to take over without asking the customer to repeat themselves
+    (stream ``rapport:escalations``)."""
+
+    handoff_id: Identifier
+    site: SiteName
+    conversation_id: Identifier
+    decision: Decision
+    summary: str
+    transcript: tuple[TranscriptEntry, ...]
+    sentiment_trend: tuple[float, ...]
+    signals: tuple[Signal, ...] = ()
+    customer: Customer | None = None
+    channel: str = "chat"
+    provider: str = "rapport"
+    provider_ids: dict[str, str] = Field(default_factory=dict)
+
+
+class HandoffResult(Event):
+    """What happened to one handoff (stream ``rapport:handoffs``)."""
+
+    handoff_id: Identifier
+    site: SiteName
+    conversation_id: Identifier
+    adapter: str
+    status: HandoffStatus
+    attempts: int = Field(ge=1)
+    detail: str = ""
+    external_id: str | None = None
+    at: datetime = Field(default_factory=utc_now)
+
+
+class DeadLetter(Event):
+    """An entry that could not be processed, parked with its reason (stream ``rapport:dlq``)."""
+
+    stream: str
+    group: str
+    entry_id: str
+    deliveries: int
+    reason: str
+    payload: str
+    at: datetime = Field(default_factory=utc_now)
+
+
+EVENTS: dict[str, type[Event]] = {
+    "Message": Message,
+    "ClassifiedMessage": ClassifiedMessage,
+    "Decision": Decision,
+    "HandoffPacket": HandoffPacket,
+    "HandoffResult": HandoffResult,
+    "DeadLetter": DeadLetter,
+}
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of every event, keyed by event name (the contract snapshot)."""
+    return {name: model.model_json_schema() for name, model in sorted(EVENTS.items())}
