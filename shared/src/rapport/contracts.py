@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 Author = Literal["customer", "bot", "agent", "system"]
 SentimentLabel = Literal["negative", "neutral", "positive"]

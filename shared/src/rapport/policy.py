@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rapport.contracts import Priority, Route
 
+
 class Conditions(BaseModel):
     """All given conditions must hold for a rule to fire (an empty set always holds)."""
 
@@ -55,11 +56,13 @@ class Policy(BaseModel):
 
     id: Annotated[str, Field(min_length=1, max_length=64)]
     version: Annotated[str, Field(min_length=1, max_length=32)]
-    rules: tuple[Rule, ...] = Field(min_length=1)
+    rules: tuple[Rule, ...]
     default_priority: Priority = "low"
 
     @model_validator(mode="after")
     def _unique_rule_names(self) -> Policy:
+        if not self.rules:
+            raise ValueError("a policy needs at least one rule")
         names = [rule.name for rule in self.rules]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

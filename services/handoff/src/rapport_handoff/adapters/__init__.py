@@ -1,0 +1,31 @@
+"""Helpdesk adapters, one module per helpdesk, looked up by name and imported only when a
+site uses them. The key, the module name and the class's ``name`` are the same string."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Final
+
+from rapport.config import ConfigError, Site
+from rapport_handoff.adapters.base import AdapterContext, HelpdeskAdapter
+
+ADAPTERS: Final[dict[str, str]] = {
+    "inbox": "rapport_handoff.adapters.inbox:InboxAdapter",
+    "webhook": "rapport_handoff.adapters.webhook:WebhookAdapter",
+}
+
+
+def adapter_class(name: str) -> type[HelpdeskAdapter]:
+    try:
+        target = ADAPTERS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown adapter {name!r}; registered adapters: {', '.join(sorted(ADAPTERS))}"
+        ) from None
+    module, _, attr = target.partition(":")
+    cls: type[HelpdeskAdapter] = getattr(importlib.import_module(module), attr)
+    return cls
+
+
+def load_adapter(site: Site, context: AdapterContext) -> HelpdeskAdapter:
+    return adapter_class(site.adapter.type)(site, context)

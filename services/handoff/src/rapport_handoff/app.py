@@ -1,0 +1,158 @@
+"""The handoff service: the helpdesk edge (webhooks in) and the handoff consumer (packets out
+through each site's adapter), in one ASGI app."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+from prometheus_client import Counter
+from starlette.applications import Starlette
+
+from rapport.config import load_sites
+from rapport.consumer import Entry, Stage
+from rapport.contracts import DeadLetter, HandoffPacket, HandoffResult
+from rapport.redis import ConversationKeys, xadd_event
+from rapport.service import Runtime, build_app
+from rapport.settings import RapportSettings
+from rapport.streams import HANDOFF_GROUP
+from rapport_handoff.adapters import adapter_class, load_adapter
+from rapport_handoff.adapters.base import AdapterContext, HelpdeskAdapter, PermanentError
+from rapport_handoff.edge import ROUTES
+
+log = logging.getLogger("rapport.handoff")
+
+HANDOFFS = Counter("rapport_handoffs_total", "Handoffs by outcome", ["site", "adapter", "status"])
+
+# Deliveries in flight at once per batch: helpdesk APIs are slow, but also rate limited.
+CONCURRENT_DELIVERIES = 8
+LOCK_MS = 120_000
+
+
+class HandoffStage(Stage[HandoffPacket]):
+    event_type = HandoffPacket
+    group = HANDOFF_GROUP
+
+    def __init__(
+        self, settings: RapportSettings, runtime: Runtime, adapters: dict[str, HelpdeskAdapter]
+    ) -> None:
+        super().__init__(settings, runtime.redis)
+        self.stream = self.streams.escalations
+        self.adapters = adapters
+        self.limit = asyncio.Semaphore(CONCURRENT_DELIVERIES)
+
+    async def process(self, entries: Sequence[Entry[HandoffPacket]]) -> None:
+        results = await asyncio.gather(
+            *(self._deliver_one(e) for e in entries), return_exceptions=True
+        )
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            raise errors[0]
+
+    async def _deliver_one(self, entry: Entry[HandoffPacket]) -> None:
+        packet = entry.event
+        keys = ConversationKeys(self.settings.prefix, packet.site, packet.conversation_id)
+        done = await self.redis.hget(keys.handoffs, packet.handoff_id)
+        if done is not None:  # an earlier delivery already finished this handoff
+            async with self.redis.pipeline(transaction=True) as tx:
+                self.ack(tx, [entry.id])
+                await tx.execute()
+            return
+        adapter = self.adapters.get(packet.site)
+        if adapter is None:
+            raise LookupError(f"site {packet.site!r} is not configured on this handoff service")
+        lock = f"{self.settings.prefix}:lock:handoff:{packet.handoff_id}"
+        # Create-once: a second consumer that reclaimed this entry must not call the helpdesk
+        # while the first is still at it.
+        if not await self.redis.set(lock, self.settings.consumer_name, nx=True, px=LOCK_MS):
+            raise RuntimeError(
+                f"handoff {packet.handoff_id} is being delivered by another consumer"
+            )
+        try:
+            async with self.limit:
+                try:
+                    delivered = await adapter.deliver(packet)
+                except PermanentError as exc:
+                    await self._finish(entry, keys, adapter, "failed", str(exc), None)
+                    return
+            await self._finish(
+                entry, keys, adapter, "delivered", delivered.detail, delivered.external_id
+            )
+        finally:
+            await self.redis.delete(lock)
+
+    async def _finish(
+        self,
+        entry: Entry[HandoffPacket],
+        keys: ConversationKeys,
+        adapter: HelpdeskAdapter,
+        status: Any,
+        detail: str,
+        external_id: str | None,
+    ) -> None:
+        packet = entry.event
+        result = HandoffResult(
+            handoff_id=packet.handoff_id,
+            site=packet.site,
+            conversation_id=packet.conversation_id,
+            adapter=adapter.name,
+            status=status,
+            attempts=1,
+            detail=detail[:2000],
+            external_id=external_id,
+        )
+        maxlen = self.settings.stream_maxlen
+        async with self.redis.pipeline(transaction=True) as tx:
+            tx.hset(keys.handoffs, packet.handoff_id, result.model_dump_json())
+            tx.expire(keys.handoffs, self.settings.conversation_ttl_s)
+            xadd_event(tx, self.streams.handoffs, result, maxlen)
+            if status == "failed":
+                letter = DeadLetter(
+                    stream=self.stream,
+                    group=self.group,
+                    entry_id=entry.id,
+                    deliveries=1,
+                    reason=f"{adapter.name} refused the handoff: {detail}"[:2000],
+                    payload=packet.model_dump_json(),
+                )
+                xadd_event(tx, self.streams.dlq, letter, maxlen)
+            self.ack(tx, [entry.id])
+            await tx.execute()
+        HANDOFFS.labels(packet.site, adapter.name, status).inc()
+        log.log(
+            logging.INFO if status == "delivered" else logging.ERROR,
+            "handoff %s %s/%s via %s: %s %s",
+            packet.handoff_id,
+            packet.site,
+            packet.conversation_id,
+            adapter.name,
+            status,
+            detail,
+        )
+
+
+def create_app(settings: RapportSettings | None = None) -> Starlette:
+    settings = settings or RapportSettings()
+    sites = load_sites(settings)  # configuration errors surface before anything starts
+    for site in sites.sites.values():
+        # Unknown adapters, bad options and missing secrets fail here, before anything starts.
+        adapter_class(site.adapter.type).check(site)
+
+    async def on_start(runtime: Runtime) -> None:
+        runtime.extras["sites"] = sites
+        runtime.extras["http"] = httpx.AsyncClient(follow_redirects=False)
+
+    async def on_stop(runtime: Runtime) -> None:
+        http = runtime.extras.get("http")
+        if isinstance(http, httpx.AsyncClient):
+            await http.aclose()
+
+    async def stages(runtime: Runtime) -> list[Stage[Any]]:
+        context = AdapterContext(settings, runtime.redis, runtime.extras["http"])
+        adapters = {name: load_adapter(site, context) for name, site in sites.sites.items()}
+        return [HandoffStage(settings, runtime, adapters)]
+
+    return build_app("handoff", settings, stages, routes=ROUTES, on_start=on_start, on_stop=on_stop)

@@ -1,0 +1,274 @@
+"""The HTTP edge: Rapport's own signed webhook in, and the conversation as Rapport sees it out.
+
+Every refusal is a JSON object ``{"error": <code>, "message": <what is wrong and what to do>}``
+with a 4xx status; nothing is written until a request has passed every check.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from datetime import datetime
+from typing import Any, Literal
+
+from prometheus_client import Counter
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from redis.exceptions import RedisError
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from rapport.config import Sites
+from rapport.contracts import (
+    AttributeValue,
+    ClassifiedMessage,
+    Customer,
+    Decision,
+    HandoffPacket,
+    HandoffResult,
+    Identifier,
+    Message,
+    utc_now,
+)
+from rapport.redis import ConversationKeys, accept_once, dedupe_key
+from rapport.service import Runtime
+from rapport.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
+from rapport_handoff.adapters.inbox import inbox_key
+
+log = logging.getLogger("rapport.edge")
+
+REQUESTS = Counter("rapport_edge_requests_total", "Webhook requests by outcome", ["outcome"])
+
+
+class InboundCustomer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    tier: str | None = Field(default=None, max_length=64)
+    attributes: dict[str, AttributeValue] = Field(default_factory=dict)
+
+
+class InboundMessage(BaseModel):
+    """The body of ``POST /v1/sites/{site}/messages``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conversation_id: Identifier
+    message_id: Identifier
+    author: Literal["customer", "bot", "agent"]
+    text: str = Field(min_length=1, max_length=100_000)
+    sent_at: datetime | None = None
+    channel: str = Field(default="chat", max_length=64)
+    language: str | None = Field(default=None, max_length=16)
+    customer: InboundCustomer | None = None
+
+
+def problem(status: int, error: str, message: str, **extra: Any) -> JSONResponse:
+    REQUESTS.labels(error).inc()
+    return JSONResponse({"error": error, "message": message, **extra}, status_code=status)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The body, or None when it is larger than ``limit`` bytes (stops reading at once)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def _runtime(request: Request) -> Runtime | None:
+    runtime: Runtime | None = request.app.state.runtime
+    return runtime
+
+
+async def post_message(request: Request) -> Response:
+    runtime = _runtime(request)
+    if runtime is None:
+        return problem(503, "starting", "Rapport is starting; retry in a moment.")
+    sites: Sites = runtime.extras["sites"]
+    site_name = request.path_params["site"]
+    site = sites.get(site_name)
+    if site is None:
+        return problem(
+            404, "unknown_site", f"No site named {site_name!r} is configured on this Rapport."
+        )
+    limit = runtime.settings.max_body_bytes
+    try:
+        body = await _read_limited(request, limit)
+    except ClientDisconnect:
+        return problem(400, "incomplete_body", "The client disconnected before the body ended.")
+    if body is None:
+        return problem(413, "body_too_large", f"The body is over the {limit}-byte limit.")
+    try:
+        verify(
+            site.secret,
+            request.headers.get(TIMESTAMP_HEADER),
+            request.headers.get(SIGNATURE_HEADER),
+            body,
+            tolerance_s=runtime.settings.signature_tolerance_s,
+        )
+    except SignatureError as exc:
+        return problem(401, "bad_signature", str(exc))
+    if not _is_json(request.headers.get("content-type", "")):
+        return problem(
+            415,
+            "unsupported_media_type",
+            "Send the message as JSON (Content-Type: application/json).",
+        )
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return problem(422, "invalid_json", f"The body is not valid JSON: {exc}")
+    try:
+        inbound = InboundMessage.model_validate(data)
+    except ValidationError as exc:
+        fields = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "problem": e["msg"]}
+            for e in exc.errors(include_url=False)
+        ]
+        return problem(
+            422,
+            "invalid_fields",
+            "Some fields are missing or invalid; see `fields`.",
+            fields=fields,
+        )
+
+    customer = Customer(**inbound.customer.model_dump()) if inbound.customer else None
+    message = Message(
+        site=site.name,
+        conversation_id=inbound.conversation_id,
+        message_id=inbound.message_id,
+        author=inbound.author,
+        text=inbound.text,
+        sent_at=inbound.sent_at or utc_now(),
+        channel=inbound.channel,
+        language=inbound.language,
+        customer=customer,
+    )
+    settings = runtime.settings
+    try:
+        entry_id = await accept_once(
+            runtime.redis,
+            dedupe_key(
+                settings.prefix, "edge", site.name, inbound.conversation_id, inbound.message_id
+            ),
+            settings.streams.messages,
+            message,
+            ttl_s=settings.dedupe_ttl_s,
+            maxlen=settings.stream_maxlen,
+        )
+    except RedisError as exc:
+        log.error("could not accept a message for %s: %r", site.name, exc)
+        REQUESTS.labels("unavailable").inc()
+        return JSONResponse(
+            {"error": "unavailable", "message": "Rapport cannot store messages right now; retry."},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+    REQUESTS.labels("duplicate" if entry_id is None else "accepted").inc()
+    return JSONResponse(
+        {
+            "status": "accepted",
+            "message_id": inbound.message_id,
+            "duplicate": entry_id is None,
+        },
+        status_code=202,
+    )
+
+
+def _authorised(request: Request, token: str) -> bool:
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        value.strip().encode(), token.encode()
+    )
+
+
+async def get_conversation(request: Request) -> Response:
+    runtime = _runtime(request)
+    if runtime is None:
+        return problem(503, "starting", "Rapport is starting; retry in a moment.")
+    if not _authorised(request, runtime.settings.admin_token_value()):
+        return problem(401, "unauthorised", "Send `Authorization: Bearer <RAPPORT_ADMIN_TOKEN>`.")
+    site, conversation_id = request.path_params["site"], request.path_params["conversation_id"]
+    if runtime.extras["sites"].get(site) is None:
+        return problem(404, "unknown_site", f"No site named {site!r} is configured.")
+    view = await conversation_view(runtime, site, conversation_id)
+    if view is None:
+        return problem(
+            404,
+            "unknown_conversation",
+            f"Rapport has no record of conversation {conversation_id!r} on site {site!r} "
+            "(never seen, not processed yet, or expired).",
+        )
+    return JSONResponse(view)
+
+
+async def conversation_view(
+    runtime: Runtime, site: str, conversation_id: str
+) -> dict[str, Any] | None:
+    prefix = runtime.settings.prefix
+    keys = ConversationKeys(prefix, site, conversation_id)
+    async with runtime.redis.pipeline(transaction=False) as read:
+        read.hvals(keys.messages)
+        read.hvals(keys.decisions)
+        read.hvals(keys.handoffs)
+        read.hgetall(inbox_key(prefix, site, conversation_id))
+        read.get(keys.state)
+        messages_raw, decisions_raw, handoffs_raw, inbox_raw, state_raw = await read.execute()
+    if not (messages_raw or decisions_raw or handoffs_raw):
+        return None
+    messages = sorted(
+        (ClassifiedMessage.model_validate_json(v) for v in messages_raw),
+        key=lambda c: (c.message.sent_at, c.message.received_at),
+    )
+    decisions = sorted(
+        (Decision.model_validate_json(v) for v in decisions_raw), key=lambda d: d.decided_at
+    )
+    inbox = {
+        k.decode(): HandoffPacket.model_validate_json(v).model_dump(mode="json")
+        for k, v in inbox_raw.items()
+    }
+    handoffs = []
+    for raw in handoffs_raw:
+        result = HandoffResult.model_validate_json(raw).model_dump(mode="json")
+        if result["handoff_id"] in inbox:
+            result["packet"] = inbox[result["handoff_id"]]
+        handoffs.append(result)
+    handoffs.sort(key=lambda h: h["at"])
+    return {
+        "site": site,
+        "conversation_id": conversation_id,
+        "state": json.loads(state_raw) if state_raw else None,
+        "messages": [
+            {
+                **c.message.model_dump(mode="json", exclude={"schema_version"}),
+                "classification": c.classification.model_dump(mode="json")
+                if c.classification
+                else None,
+            }
+            for c in messages
+        ],
+        "decisions": [d.model_dump(mode="json") for d in decisions],
+        "handoffs": handoffs,
+    }
+
+
+ROUTES = [
+    Route("/v1/sites/{site}/messages", post_message, methods=["POST"]),
+    Route("/v1/sites/{site}/conversations/{conversation_id}", get_conversation, methods=["GET"]),
+]

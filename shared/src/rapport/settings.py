@@ -1,0 +1,77 @@
+"""Process settings, read from the environment (``RAPPORT_*`` and ``REDIS_URL``).
+
+Per-site settings (secrets, adapters, policies) live in the site configuration file instead;
+see :mod:`rapport.config`. Unsafe development defaults are refused when
+``RAPPORT_ENV=production``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rapport.streams import Streams
+
+DEV_ADMIN_TOKEN = "dev-admin-token"  # noqa: S105 - a documented development default, refused in production
+
+
+def default_consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class RapportSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAPPORT_", extra="ignore", frozen=True)
+
+    env: Literal["development", "production"] = "development"
+    redis_url: str = Field(  # type: ignore[pydantic-alias]
+        default="redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("REDIS_URL", "RAPPORT_REDIS_URL"),
+        description="REDIS_URL (or RAPPORT_REDIS_URL).",
+    )
+    prefix: str = Field(default="rapport", pattern=r"^[A-Za-z0-9_.:-]+$")
+    config: str | None = Field(default=None, description="Path of the sites YAML file.")
+    admin_token: SecretStr | None = None
+
+    host: str = "127.0.0.1"
+    port: int | None = Field(default=None, description="HTTP port; each service has a default.")
+
+    consumer_name: str = Field(default_factory=default_consumer_name)
+    max_records: int = Field(default=100, ge=1, le=1000)
+    poll_ms: int = Field(default=100, ge=1, le=10_000)
+    max_deliveries: int = Field(default=5, ge=1)
+    reclaim_idle_ms: int = Field(default=30_000, ge=10)
+    reclaim_poll_ms: int = Field(default=1_000, ge=10)
+    stream_maxlen: int = Field(default=1_000_000, ge=1_000)
+    conversation_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
+    dedupe_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    signature_tolerance_s: int = Field(default=300, ge=1)
+    graceful_timeout_s: float = Field(default=15.0, ge=0)
+    transcript_turns: int = Field(default=50, ge=1, description="Turns kept for handoff packets.")
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults_in_production(self) -> RapportSettings:
+        if self.env != "production":
+            return self
+        problems = []
+        if not self.config:
+            problems.append(
+                "RAPPORT_CONFIG is not set (the built-in demo site is development-only)"
+            )
+        token = self.admin_token.get_secret_value() if self.admin_token else ""
+        if not token or token == DEV_ADMIN_TOKEN or len(token) < 16:
+            problems.append("RAPPORT_ADMIN_TOKEN must be set to a random value of 16+ characters")
+        if problems:
+            raise ValueError("unsafe settings for RAPPORT_ENV=production: " + "; ".join(problems))
+        return self
+
+    @property
+    def streams(self) -> Streams:
+        return Streams(self.prefix)
+
+    def admin_token_value(self) -> str:
+        return self.admin_token.get_secret_value() if self.admin_token else DEV_ADMIN_TOKEN
