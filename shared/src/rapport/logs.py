@@ -12,7 +12,7 @@ import re
 
 _PATTERNS = (
     (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "[email]"),
-    (re.compile(r"\b(?:\d[ -]?){13,19}\b"), "[card]"),
+    (re.compile(r"\b\d(?:[ -]?\d){12,18}\b"), "[card]"),
     (re.compile(r"(?<![\w-])\+?\d[\d ().-]{7,}\d\b"), "[phone]"),
 )
 

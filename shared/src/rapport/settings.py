@@ -24,7 +24,9 @@ def default_consumer_name() -> str:
 
 
 class RapportSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RAPPORT_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="RAPPORT_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     env: Literal["development", "production"] = "development"
     redis_url: str = Field(  # type: ignore[pydantic-alias]

@@ -46,12 +46,15 @@ class SentimentStage(Stage[Message]):
             replies = await read.execute()
 
         turns_by_conversation: dict[str, list[Turn]] = {}
+        recorded_now: set[tuple[str, str]] = set()
         ttl = self.settings.conversation_ttl_s
         async with self.redis.pipeline(transaction=True) as tx:
             for i, (entry, k) in enumerate(zip(entries, keys, strict=True)):
                 message = entry.event
-                if replies[2 * i]:
-                    continue  # already recorded and passed on by an earlier delivery
+                first_time = (k.messages, message.message_id)
+                if replies[2 * i] or first_time in recorded_now:
+                    continue  # already recorded and passed on (earlier delivery or this batch)
+                recorded_now.add(first_time)
                 turns = turns_by_conversation.setdefault(
                     k.turns, [Turn.model_validate_json(t) for t in replies[2 * i + 1]]
                 )

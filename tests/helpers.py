@@ -1,0 +1,55 @@
+"""Test helpers: signed requests, and real HTTP servers on free ports."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from rapport.dev import free_port
+from rapport.signing import sign
+
+
+def signed(body: dict[str, Any] | bytes, secret: str = "demo-secret", **extra: str) -> tuple[bytes, dict[str, str]]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return raw, {"Content-Type": "application/json", **sign(secret, raw), **extra}
+
+
+def message(conversation: str = "c1", message_id: str = "m1", text: str = "hello", author: str = "customer") -> dict[str, Any]:
+    return {"conversation_id": conversation, "message_id": message_id, "author": author, "text": text}
+
+
+@contextmanager
+def http_server(app: ASGIApp) -> Iterator[str]:
+    """Serve ``app`` over real HTTP on 127.0.0.1 in a background thread; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test HTTP server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)

@@ -1,0 +1,163 @@
+"""Each stage against a real Redis: backlog, poison entries, dead consumers, redelivery and
+racing replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import redis as redis_sync
+from redis.asyncio import Redis
+from starlette.testclient import TestClient
+
+from rapport.config import load_sites
+from rapport.consumer import Entry
+from rapport.contracts import Classification, ClassifiedMessage, DeadLetter, Message, Signal
+from rapport.service import Runtime
+from rapport.settings import RapportSettings
+from rapport_router.app import RouterStage
+from rapport_router.app import create_app as create_router
+from rapport_sentiment.app import create_app as create_sentiment
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def msg(i: int, conversation: str = "c1", text: str = "hello", site: str = "demo") -> Message:
+    return Message(
+        site=site, conversation_id=conversation, message_id=f"m{i}", author="customer",
+        text=text, sent_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+def xadd(r: redis_sync.Redis, stream: str, payload: str) -> str:
+    return r.xadd(stream, {"__data__": payload}).decode()
+
+
+def dead_letters(r: redis_sync.Redis, prefix: str) -> list[DeadLetter]:
+    return [DeadLetter.model_validate_json(f[b"__data__"]) for _, f in r.xrange(f"{prefix}:dlq")]
+
+
+def pending(r: redis_sync.Redis, stream: str, group: str) -> int:
+    return int(r.xpending(stream, group)["pending"])
+
+
+def test_backlog_published_before_the_first_start_is_processed(
+    make_settings: Callable[..., RapportSettings], redis_client: redis_sync.Redis, prefix: str
+) -> None:
+    for i in range(5):
+        xadd(redis_client, f"{prefix}:messages", msg(i).model_dump_json())
+    with TestClient(create_sentiment(make_settings())):
+        wait_until(lambda: redis_client.xlen(f"{prefix}:classified") == 5)
+    assert pending(redis_client, f"{prefix}:messages", "sentiment") == 0
+
+
+def test_invalid_entry_goes_to_the_dlq_at_once_and_the_rest_flow(
+    make_settings: Callable[..., RapportSettings], redis_client: redis_sync.Redis, prefix: str
+) -> None:
+    with TestClient(create_sentiment(make_settings())):
+        bad = xadd(redis_client, f"{prefix}:messages", '{"site": "demo"}')
+        xadd(redis_client, f"{prefix}:messages", msg(1).model_dump_json())
+        wait_until(lambda: redis_client.xlen(f"{prefix}:classified") == 1)
+        letters = wait_until(lambda: dead_letters(redis_client, prefix))
+    assert letters[0].entry_id == bad
+    assert "invalid event" in letters[0].reason and "conversation_id" in letters[0].reason
+    assert pending(redis_client, f"{prefix}:messages", "sentiment") == 0
+
+
+def test_entry_left_pending_by_a_dead_consumer_is_reclaimed(
+    make_settings: Callable[..., RapportSettings], redis_client: redis_sync.Redis, prefix: str
+) -> None:
+    stream = f"{prefix}:messages"
+    redis_client.xgroup_create(stream, "sentiment", id="0", mkstream=True)
+    xadd(redis_client, stream, msg(1).model_dump_json())
+    redis_client.xreadgroup("sentiment", "died-mid-batch", {stream: ">"}, count=10)
+    assert pending(redis_client, stream, "sentiment") == 1
+    with TestClient(create_sentiment(make_settings(reclaim_idle_ms=200))):
+        wait_until(lambda: redis_client.xlen(f"{prefix}:classified") == 1)
+        wait_until(lambda: pending(redis_client, stream, "sentiment") == 0)
+
+
+def test_an_entry_that_keeps_failing_is_dead_lettered_with_its_error(
+    make_settings: Callable[..., RapportSettings], redis_client: redis_sync.Redis, prefix: str
+) -> None:
+    stream = f"{prefix}:classified"
+    orphan = ClassifiedMessage(message=msg(1, site="ghost"), classification=Classification(
+        sentiment="neutral", sentiment_score=0, frustration=0, complexity=0,
+        complexity_level="low", classifier_version="t"))
+    settings = make_settings(reclaim_idle_ms=100, max_deliveries=2)
+    with TestClient(create_router(settings)):
+        entry = xadd(redis_client, stream, orphan.model_dump_json())
+        letters = wait_until(lambda: dead_letters(redis_client, prefix), timeout=15)
+    assert letters[0].entry_id == entry
+    assert letters[0].deliveries == 3
+    assert "LookupError" in letters[0].reason and "ghost" in letters[0].reason
+    assert pending(redis_client, stream, "router") == 0
+
+
+def test_a_duplicated_entry_has_no_second_effect(
+    make_settings: Callable[..., RapportSettings], redis_client: redis_sync.Redis, prefix: str
+) -> None:
+    payload = msg(1).model_dump_json()
+    xadd(redis_client, f"{prefix}:messages", payload)
+    xadd(redis_client, f"{prefix}:messages", payload)  # as if a publisher crashed before its ack
+    with TestClient(create_sentiment(make_settings())):
+        wait_until(lambda: pending(redis_client, f"{prefix}:messages", "sentiment") == 0
+                   and redis_client.xinfo_groups(f"{prefix}:messages")[0]["lag"] == 0)
+    assert redis_client.xlen(f"{prefix}:classified") == 1
+
+
+def classified_asking_for_a_person(i: int, conversation: str) -> ClassifiedMessage:
+    return ClassifiedMessage(
+        message=msg(i, conversation, "I want to talk to a real person"),
+        classification=Classification(
+            sentiment="negative", sentiment_score=-0.5, frustration=0.5, complexity=0.2,
+            complexity_level="low", classifier_version="t",
+            signals=(Signal(name="human_request", score=0.95, evidence="a real person"),),
+        ),
+    )
+
+
+async def test_racing_router_replicas_escalate_each_conversation_once(
+    make_settings: Callable[..., RapportSettings], redis_url: str, prefix: str
+) -> None:
+    settings = make_settings()
+    sites = load_sites(settings)
+    clients = [Redis.from_url(redis_url) for _ in range(2)]
+    try:
+        routers = [
+            RouterStage(settings, Runtime(settings, c, broker=None), sites)  # type: ignore[arg-type]
+            for c in clients
+        ]
+        await clients[0].xgroup_create(f"{prefix}:classified", "router", id="0", mkstream=True)
+        conversations = [f"race{n}" for n in range(30)]
+        ids = {}
+        for conversation in conversations:
+            for i in range(2):
+                event = classified_asking_for_a_person(i, conversation)
+                entry_id = await clients[0].xadd(f"{prefix}:classified", {"__data__": event.model_dump_json()})
+                ids[(conversation, i)] = Entry(entry_id.decode(), event)
+        # Replica A gets each conversation's first message, replica B its second, at once.
+        await asyncio.gather(*(
+            routers[i].process([ids[(c, i)]]) for c in conversations for i in range(2)
+        ))
+        packets = await clients[0].xrange(f"{prefix}:escalations")
+        per_conversation: dict[str, int] = {}
+        for _, fields in packets:
+            cid = json.loads(fields[b"__data__"])["conversation_id"]
+            per_conversation[cid] = per_conversation.get(cid, 0) + 1
+        assert per_conversation == dict.fromkeys(conversations, 1)
+        decisions = await clients[0].xlen(f"{prefix}:decisions")
+        assert decisions == 2 * len(conversations)
+    finally:
+        for c in clients:
+            await c.aclose()
+        cleanup = Redis.from_url(redis_url)
+        keys: list[Any] = [k async for k in cleanup.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await cleanup.delete(*keys)
+        await cleanup.aclose()
