@@ -27,13 +27,19 @@ from ._text import NEGATION_WINDOW, NEGATORS, TOKEN, normalise
 CLASSIFIER_VERSION = "lexicon-2.0"
 
 # Tuned on the dev files (see docs/classifier.md); left alone afterwards.
-NEGATIVE_AT = -0.15  # sentiment_score <= this is "negative"
-POSITIVE_AT = 0.25  # sentiment_score >= this is "positive"
-NEG_LEX = 0.5  # hand lexicon's weight in the negative head (per unit of valence)
-POS_LEX = 0.5  # ... and in the positive head
-PROBLEM_WEIGHT = 1.5  # support-problem evidence pushes toward negative
-NEG_SHIFT = 0.0  # extra bias of the negative head
-POS_SHIFT = 0.0
+NEGATIVE_AT = -0.1  # sentiment_score <= this is "negative"
+POSITIVE_AT = 0.2  # sentiment_score >= this is "positive"
+NEG_LEX = 0.8  # hand lexicon's weight in the negative head (per unit of valence)
+POS_LEX = 0.8  # ... and in the positive head
+PROBLEM_WEIGHT = 3.0  # support-problem evidence pushes toward negative
+NEG_SHIFT = -2.0  # extra bias of the negative head
+POS_SHIFT = -2.0
+LEARNED = 0.3  # weight of the learned (GoEmotions) logits
+EVIDENCE_FAILURE = 1.5  # weights of the support-problem evidence
+EVIDENCE_WAIT = 1.0
+EVIDENCE_REPEAT = 0.5
+EVIDENCE_PROBLEM = 0.6
+QUESTION_DAMPING = 0.5  # a question is more often neutral
 MAX_TEXT = 5_000  # characters looked at (long pastes are cut for speed)
 
 
@@ -227,11 +233,17 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
         add("repeated_contact", 0.35, m.start(), m.end())
 
     if m := sig.WAITING.search(text):
-        add("waiting_time", sig.wait_score(m.group("unit")), m.start(), m.end())
+        wait = sig.wait_score(m.group("unit"))
+        if text[m.end() : m.end() + 5].lower().strip().startswith("ago"):
+            wait *= 0.6  # "ten months ago" dates something; it is not (yet) a wait
+        add("waiting_time", wait, m.start(), m.end())
+    elif m := sig.WAITING_WEAK.search(text):
+        add("waiting_time", 0.4, m.start(), m.end())
 
-    failure = sig.SERVICE_FAILURE.search(text)
-    if failure:
-        add("service_failure", 0.7, failure.start(), failure.end())
+    if m := sig.SERVICE_FAILURE_STRONG.search(text):
+        add("service_failure", 0.8, m.start(), m.end())
+    elif m := sig.SERVICE_FAILURE.search(text):
+        add("service_failure", 0.65, m.start(), m.end())
     if m := sig.PROBLEM.search(text):
         add("problem", 0.5, m.start(), m.end())
 
@@ -259,10 +271,10 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
 
     # Sarcasm turns the positive words of a complaint around.
     problem_evidence = (
-        best.get("service_failure", 0.0)
-        + best.get("waiting_time", 0.0)
-        + best.get("repeated_contact", 0.0)
-        + 0.6 * best.get("problem", 0.0)
+        EVIDENCE_FAILURE * best.get("service_failure", 0.0)
+        + EVIDENCE_WAIT * best.get("waiting_time", 0.0)
+        + EVIDENCE_REPEAT * best.get("repeated_contact", 0.0)
+        + EVIDENCE_PROBLEM * best.get("problem", 0.0)
     )
     sarcasm = sig.SARCASM_STRONG.search(text)
     if not sarcasm and problem_evidence >= 0.5:
@@ -277,11 +289,13 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
     # Sentiment: two learned heads (is there a negative / a positive emotion?), each moved by
     # the hand lexicon; support-problem evidence counts as negative. Neutral is "neither".
     amp = 1.0 + 0.08 * min(scan.exclamations, 4)
-    p_neg = _sigmoid(
-        amp * (scan.neg_logit + NEG_LEX * neg_lex + PROBLEM_WEIGHT * problem_evidence) + NEG_SHIFT
-    )
-    p_pos = _sigmoid(amp * (scan.pos_logit + POS_LEX * pos_lex) + POS_SHIFT)
+    neg_z = LEARNED * (scan.neg_logit - _BIAS.neg) + NEG_LEX * neg_lex
+    pos_z = LEARNED * (scan.pos_logit - _BIAS.pos) + POS_LEX * pos_lex
+    p_neg = _sigmoid(amp * (neg_z + PROBLEM_WEIGHT * problem_evidence) + NEG_SHIFT)
+    p_pos = _sigmoid(amp * pos_z + POS_SHIFT)
     score = p_pos - p_neg
+    if "?" in text:
+        score *= QUESTION_DAMPING
     label: SentimentLabel = (
         "negative" if score <= NEGATIVE_AT else "positive" if score >= POSITIVE_AT else "neutral"
     )

@@ -46,6 +46,22 @@ VALENCE.update(
     )
 )
 
+# General English, for messages that are not about a support problem at all.
+VALENCE.update(
+    _table(
+        """
+        -3.0: murdered murder killed killing kill dead death died dying deadly fatal tragic tragedy catastrophe catastrophic devastated devastating horrific terrified evil abuse abused racist rape raped torture
+        -2.5: bitch whore bastard damn damned freaking fricking friggin cursed curse hopeless helpless depressed depressing depression miserable misery cruel violent violence war crash crashed attack attacked disaster toxic vile nasty gross ugly hurt hurts hurting pain painful ache agony suffer suffering grief grieving mourn cry crying cried tears heartbroken lonely alone afraid scared fear fearful panic anxious anxiety nervous dread
+        -2.0: sore ill sickness disease cancer virus injury injured wound bleeding fever flu cough headache exhausted exhausting tired sleepy bored boring dull lame meh blah sigh argh grr hmph whine whining moan moaning complain grumpy cranky mad rage raging hostile jealous envy guilty guilt ashamed embarrassed embarrassing awkward lonely loser losers lose loses failing flop fiasco weak wrongly mistake mistakes unfair unjust wrongful stolen steal cheat cheated cheating liar fake phony shady sketchy dodgy creepy weird strange odd ugh ew eww yuck bad badly sadly regret regrets sorrow unlucky doomed ruin ruins wreck wrecked smash smashed shank shoot shot stab sting stung bite bitten
+        -1.5: poorly difficult tough harsh hardly cold cheap messy noisy loud crowded cramped uncomfortable inconvenient inconvenience expensive pricey costly overrated underwhelming mediocre average unclear vague doubt doubtful skeptical suspicious risky danger dangerous unsafe warning alarm threat threatening
+        1.0: interesting curious sure yes yeah yep yup true right correct fair useful handy reasonable clean quiet calm relax relaxed relaxing rest free bonus
+        1.5: like likes liked fun funny laugh laughing laughed lol lmao haha hahaha hehe smile smiling smiles smiled cute sweet pretty fresh tasty yummy delicious tasty cozy warm bright sunny hope hoping hopeful excited exciting excite eager proud pride success successful win wins winning won victory celebrate celebrating celebration party cheers enjoying enjoys favorite favourite fave better improve improved improvement recommend recommended worth valuable support supportive care caring gentle generous honest fairly blessed bless lucky fortune fortunate peace peaceful healthy strong confident inspire inspired inspiring inspiration motivated creative clever smart intelligent talented skilled genius
+        2.0: joy joyful glad delighted delight thrilled ecstatic elated cheerful grateful thankful gorgeous stunning adorable charming magnificent marvelous marvellous splendid terrific fabulous awsome awesomeness epic sweetest dear darling hug hugs kiss kisses xoxo congrat congrats invigorate invigorating refreshing yay yaay woo woohoo hooray hurray bravo
+        2.5: paradise heaven heavenly blissful bliss triumph masterpiece spectacular breathtaking
+        """
+    )
+)
+
 # Words that intensify (or soften) the next valenced word.
 BOOSTERS: dict[str, float] = {
     **dict.fromkeys(

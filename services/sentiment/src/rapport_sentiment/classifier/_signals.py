@@ -11,16 +11,18 @@ _I = re.IGNORECASE
 
 # A negator shortly before a hit cancels it ("I don't want to cancel", "no need for an agent").
 _NEGATED_BEFORE = re.compile(
-    r"(?:\b(?:not|never|no|don'?t|do not|doesn'?t|didn'?t|won'?t|will not|wouldn'?t|isn'?t|"
-    r"aren'?t|no need to|no need for|without)\b|n't)(?:\s+\w+){0,3}\s*$",
+    r"(?:\b(?:not|never|no|don'?t|do\s+not|doesn'?t|didn'?t|won'?t|will\s+not|wouldn'?t|isn'?t|"
+    r"aren'?t|no\s+need\s+to|no\s+need\s+for|without)\b)(?:\s+\w+){0,3}\s*$",
     _I,
 )
+# "I don't know how to contact a person" is not a refusal: inability is not negation.
+_INABILITY = re.compile(r"\b(?:know|knowing|understand|find|figure|able|sure|seem)\b", _I)
 _NEGATION_LOOKBACK = 30
 
 _PERSON = (
     r"(?:(?:a|an|some|your|the|one\s+of\s+your|any)\s+)?(?:real\s+|live\s+|actual\s+|human\s+|"
     r"bloody\s+|damn\s+|goddamn\s+|fucking\s+)?"
-    r"(?:human(?:\s+being)?s?|person|people|agent|representative|rep|operator|supervisor|manager|"
+    r"(?:(?:cs|customer\s+service|customer\s+care|support)\s+)?(?:human(?:\s+being)?s?|person|people|agent|representative|rep|operator|supervisor|manager|"
     r"someone|somebody|anyone|anybody|assistant|advisor|adviser|staff(?:\s+member)?|employee)\b"
 )
 
@@ -59,8 +61,8 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "human_request",
         0.95,
-        r"\b(?:speak|talk|chat|connect|transfer|put|get|reach|contact|call|communicate|message)"
-        r"(?:ing|ed|s)?\s+(?:me\s+)?(?:to|with|through\s+to|in\s+touch\s+with)?\s*" + _PERSON,
+        r"\b(?:speak|talk|chat|connect|transfer|put|get|reach|contact|call|communicate|message|help)"
+        r"(?:ing|ed|s)?\s+(?:me\s+)?(?:to|with|through\s+to|in\s+touch\s+with|from)?\s*" + _PERSON,
     ),
     _p(
         "human_request",
@@ -86,7 +88,7 @@ PATTERNS: tuple[Pattern, ...] = (
         0.85,
         r"\b(?:file|filing|make|making|lodge|lodging|submit|submitting|raise|raising|register|"
         r"open|opening|put\s+in|write|writing|place|send)\s+(?:a|an|my|the|some)?\s*(?:formal\s+|official\s+)?"
-        r"(?:customer\s+|consumer\s+)?(?:complaint|claim|reclamation|grievance)s?\b|"
+        r"(?:\w+\s+)?(?:complaint|claim|reclamation|grievance)s?\b|"
         r"\b(?:complaint|claim|reclamation)s?\s+against\b|\breclamation\b|"
         r"\bi\s+(?:want|would\s+like|wish|need|have)\s+to\s+complain\b|\bformal\s+complaint\b",
     ),
@@ -104,7 +106,7 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "churn_threat",
         0.85,
-        r"\b(?:switch(?:ing)?\s+to\s+(?:another|a\s+different|\w+)|(?:take|taking)\s+my\s+"
+        r"\b(?:switch(?:ing)?\s+(?:over\s+)?to\s+(?:another|a\s+different|a\s+competitor|your\s+competitor|the\s+competition)|switching\s+(?:banks|providers|carriers|airlines|companies)|(?:take|taking)\s+my\s+"
         r"(?:business|money|custom)\s+elsewhere|never\s+(?:again\s+)?(?:fly(?:ing)?|us(?:e|ing)|"
         r"buy(?:ing)?|shop(?:ping)?|order(?:ing)?|book(?:ing)?|recommend(?:ing)?)\b[^.!?]{0,30}\bagain|"
         r"never\s+again|last\s+time\s+i\s+(?:fly|use|order|buy|book|shop)|(?:i'?m|i\s+am|we'?re)\s+"
@@ -139,7 +141,14 @@ PATTERNS: tuple[Pattern, ...] = (
         r"appear(?:ed|ing)?|gone\s+through|been\s+(?:received|credited|updated)|received|credited|"
         r"updated|reflect(?:ed|ing)?)|(?:balance|account)\s+(?:\w+\s+){0,2}(?:not|hasn'?t|has\s+not|"
         r"didn'?t)\s+(?:been\s+)?updat\w*|(?:wrong|incorrect)\s+amount|(?:money|funds)\s+(?:is\s+|are\s+)?"
-        r"missing|missing\s+(?:money|funds|payment)|took\s+my\s+money)",
+        r"missing|missing\s+(?:money|funds|payment)|took\s+my\s+money|(?:didn'?t|hasn'?t|isn'?t|doesn'?t)\s+"
+        r"my\s+(?:balance|account|transfer|payment|deposit)\s+(?:\w+\s+)?(?:updat|show|arriv|go)\w*|"
+        r"(?:recipient|receiver|payee)\s+(?:\w+\s+){0,3}(?:doesn'?t|didn'?t|hasn'?t|has\s+not|not|never)\s+"
+        r"(?:\w+\s+)?(?:see|seen|get|got|received|receive)|(?:didn'?t|did\s+not|not)\s+(?:i\s+)?"
+        r"(?:get|getting|got|receive)\s+(?:all\s+)?(?:the|my)\s+(?:cash|money)|"
+        r"(?:transaction|charge|payment|withdrawal|debit)s?\s+[^.?!]{0,40}(?:don'?t|do\s+not|didn'?t|can'?t)\s+"
+        r"recogni[sz]e|(?:don'?t|do\s+not)\s+know\s+where\s+(?:this|that|the)\s+(?:transaction|charge|payment)"
+        r"\s+came\s+from)",
     ),
     _p(
         "billing_dispute",
@@ -168,7 +177,14 @@ PATTERNS: tuple[Pattern, ...] = (
         r"took|eaten|retained)|(?:ate|swallowed|kept|retained)\s+my\s+card|"
         r"(?:unable|can'?t|cannot|couldn'?t|failed|fails|won'?t\s+let\s+me)\s+(?:to\s+)?verify|"
         r"verification\s+(?:failed|keeps\s+failing|is\s+not\s+working|doesn'?t\s+work)|"
-        r"password\s+(?:was\s+|has\s+been\s+)?changed\s+without)",
+        r"password\s+(?:was\s+|has\s+been\s+)?changed\s+without|without\s+my\s+(?:permission|consent|"
+        r"authori[sz]ation|knowledge)|(?:someone|somebody)\s+(?:else\s+)?(?:may\s+be\s+|might\s+be\s+|is\s+|"
+        r"has\s+)?(?:using|removed|withdrew|taken|took|spent|made)|freeze\s+(?:my|the)\s+(?:account|card)|"
+        r"pin\s+(?:\w+\s+)?(?:un)?(?:blocked|locked)|(?:un)?block(?:ed)?\s+my\s+(?:card|pin|account)|"
+        r"(?:won'?t|will\s+not|didn'?t|did\s+not)\s+(?:give|return)\s+(?:me\s+)?my\s+card|"
+        r"(?:get|pull|take)\s+my\s+card\s+(?:back\s+)?out|(?:isn'?t|is\s+not|wasn'?t|not)\s+mine\b|"
+        r"(?:doesn'?t|won'?t|will\s+not|didn'?t)\s+let\s+me\s+verify|(?:issues?|problems?|trouble)\s+"
+        r"with\s+(?:my\s+)?(?:identity\s+)?verification)",
         negatable=False,
     ),
 )
@@ -197,13 +213,30 @@ WAITING = re.compile(
     r"since\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last\s+\w+|"
     r"\d{1,2}(?:st|nd|rd|th)?|january|february|march|april|may|june|july|august|september|"
     r"october|november|december|this\s+morning|early|the\s+\w+)|on\s+hold|"
-    r"(?:been|still|keep|kept)\s+waiting|waiting\s+(?:for|on|since)|no\s+(?:reply|response|answer|"
+    r"(?:been|still|keep|kept)\s+waiting|no\s+(?:reply|response|answer|"
     r"callback|call\s+back|update|word)|(?:hasn'?t|has\s+not|haven'?t|have\s+not|never|still\s+not|"
     r"not\s+yet|didn'?t|did\s+not)\s+(?:\w+\s+)?(?:arrived|come|came|received|heard|got|gotten|"
     r"shipped|delivered|responded|answered|replied|called\s+back)|for\s+(?:ages|forever|weeks|days|hours|months))",
     _I,
 )
+WAITING_WEAK = re.compile(r"\bwaiting\s+(?:for|on|since)\b", _I)
 _UNIT_SCORE = {"m": 0.45, "h": 0.65, "d": 0.75, "w": 0.85, "y": 0.9}
+
+# A service that failed the customer badly: lost, broken or cancelled by the company, the
+# customer cut off or refused.
+SERVICE_FAILURE_STRONG = re.compile(
+    r"\b(?:cancel\w*\s+(?:\w+\s+){0,2}(?:my|our)\s+(?:\w+\s+)?(?:flight|order|booking|reservation|"
+    r"appointment|trip|delivery|ticket)s?|(?:lost|broke|damaged|destroyed|misplaced)\s+(?:my|our)\s+"
+    r"(?:\w+\s+)?(?:bag|bags|baggage|luggage|suitcase|package|parcel|stroller|car\s*seat|item|order)s?|"
+    r"(?:you|they|\w+)\s+lost\s+(?:it|them|my|our)|left\s+my\s+\w+\s+(?:on|in)\s+(?:the\s+)?"
+    r"(?:flight|plane|aircraft|train|bus|car)|(?:find|finding|locate|locating|track\s+down)\s+my\s+"
+    r"(?:bag|bags|baggage|luggage|suitcase|package|parcel)|(?:hung|hang|hanging|hangs)\s+up\s+on|"
+    r"(?:call|line)s?\s+(?:\w+\s+)?disconnect\w*|missed\s+(?:my\s+|the\s+|a\s+)?(?:connecting\s+)?"
+    r"(?:connection|flight)|(?:refuse[sd]?|refusing)\s+to|(?:won'?t|will\s+not|wouldn'?t)\s+"
+    r"(?:even\s+)?(?:help|refund|answer|respond|rebook|fix|replace|honou?r|give)|(?:can'?t|cannot|"
+    r"couldn'?t|unable\s+to)\s+(?:ever\s+)?get\s+through|overbooked|stranded)\b",
+    _I,
+)
 
 # A service that failed the customer: cancelled or lost by the company, never arrived, broken.
 SERVICE_FAILURE = re.compile(
@@ -220,8 +253,8 @@ SERVICE_FAILURE = re.compile(
     r"(?:hung|hang)\s+up|no\s+one\s+(?:\w+\s+)?(?:answers?|answered|picks?\s+up|responds?|helps?|"
     r"is\s+(?:answering|helping|responding|there))|nobody\s+(?:\w+\s+)?(?:answers?|answered|"
     r"picks?\s+up|responds?|helps?|cares?|knows?)|(?:won'?t|will\s+not|refuse[sd]?\s+to)\s+"
-    r"(?:help|refund|answer|respond|rebook|fix|replace|honou?r)|wrong\s+(?:item|order|size|product|"
-    r"address|flight|seat)|(?:website|site|app|system|page|link|payment|checkout)\s+(?:\w+\s+)?"
+    r"(?:help|refund|answer|respond|rebook|fix|replace|honou?r)|(?:sent|shipped|gave|given|received|got|delivered)\s+(?:me\s+)?(?:the\s+|a\s+)?wrong\s+"
+    r"(?:item|order|size|product|flight|seat)|(?:website|site|app|system|page|link|payment|checkout)\s+(?:\w+\s+)?"
     r"(?:is\s+|was\s+|keeps\s+)?(?:down|broken|crash\w*|not\s+working|doesn'?t\s+work|won'?t\s+"
     r"(?:load|work|let)|fail\w*|error\w*)|(?:doesn'?t|does\s+not|didn'?t|not|isn'?t|won'?t|stopped)"
     r"\s+work(?:ing|s)?|(?:arrived|came|delivered)\s+(?:\w+\s+)?(?:broken|damaged|defective|"
@@ -307,7 +340,8 @@ QUESTION_WORDS = re.compile(
 def negated_before(text: str, start: int) -> bool:
     """Whether a negator closely precedes ``start`` (within the same clause)."""
     window = text[max(0, start - _NEGATION_LOOKBACK) : start]
-    return bool(_NEGATED_BEFORE.search(window))
+    m = _NEGATED_BEFORE.search(window)
+    return bool(m) and not _INABILITY.search(m.group(0))
 
 
 def profanity_score(word: str) -> float:

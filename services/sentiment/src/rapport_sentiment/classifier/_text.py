@@ -18,8 +18,13 @@ NEGATION_WINDOW = 3
 CLAUSE_BREAK = re.compile(r"[.;!?,\n]|\bbut\b")
 
 
+_NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+|&amp;|&lt;|&gt;|#(?=\w)|url_removed")
+
+
 def normalise(text: str) -> str:
-    return text.lower().replace("\u2019", "'")
+    """Lowercase, straight apostrophes; links, @handles and HTML entities dropped, hashtags
+    kept as words."""
+    return _NOISE.sub(" ", text.lower().replace("\u2019", "'"))
 
 
 def tokens(lowered: str) -> list[str]:
