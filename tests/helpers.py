@@ -16,20 +16,31 @@ from rapport.dev import free_port
 from rapport.signing import sign
 
 
-def signed(body: dict[str, Any] | bytes, secret: str = "demo-secret", **extra: str) -> tuple[bytes, dict[str, str]]:
+def signed(
+    body: dict[str, Any] | bytes, secret: str = "demo-secret", **extra: str
+) -> tuple[bytes, dict[str, str]]:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     return raw, {"Content-Type": "application/json", **sign(secret, raw), **extra}
 
 
-def message(conversation: str = "c1", message_id: str = "m1", text: str = "hello", author: str = "customer") -> dict[str, Any]:
-    return {"conversation_id": conversation, "message_id": message_id, "author": author, "text": text}
+def message(
+    conversation: str = "c1", message_id: str = "m1", text: str = "hello", author: str = "customer"
+) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation,
+        "message_id": message_id,
+        "author": author,
+        "text": text,
+    }
 
 
 @contextmanager
 def http_server(app: ASGIApp) -> Iterator[str]:
     """Serve ``app`` over real HTTP on 127.0.0.1 in a background thread; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -20,7 +20,9 @@ SNAPSHOTS = Path(__file__).parent / "snapshots"
 @pytest.mark.parametrize("name", sorted(EVENTS))
 def test_schema_matches_snapshot(name: str) -> None:
     snapshot = SNAPSHOTS / f"{name}.json"
-    assert snapshot.exists(), f"no snapshot for {name}; run `uv run rapport schemas --write {SNAPSHOTS}`"
+    assert snapshot.exists(), (
+        f"no snapshot for {name}; run `uv run rapport schemas --write {SNAPSHOTS}`"
+    )
     assert json.loads(snapshot.read_text()) == json_schemas()[name], (
         f"the JSON Schema of {name} changed. If that is intended, run "
         f"`uv run rapport schemas --write tests/contracts/snapshots` and commit the diff."

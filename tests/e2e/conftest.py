@@ -59,7 +59,7 @@ class Pipeline:
 
     def stop_all(self) -> dict[str, int]:
         codes = {}
-        for service, proc in self.processes.items():
+        for proc in self.processes.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
         for service, proc in self.processes.items():

@@ -35,7 +35,12 @@ def post(p: Pipeline, body: dict[str, Any]) -> httpx.Response:
 def test_a_request_for_a_person_is_escalated_with_the_transcript_within_a_second(
     pipeline: Pipeline,
 ) -> None:
-    assert post(pipeline, message("c-esc", "m1", "Hello, I have a question about my account.")).status_code == 202
+    assert (
+        post(
+            pipeline, message("c-esc", "m1", "Hello, I have a question about my account.")
+        ).status_code
+        == 202
+    )
     wait_until(lambda: (v := conversation(pipeline, "c-esc")) and v["decisions"])
     text = "This is the third time I'm writing, I want to talk to a real person"
     started = time.monotonic()
@@ -62,22 +67,32 @@ def test_a_request_for_a_person_is_escalated_with_the_transcript_within_a_second
     assert elapsed < 1.0, f"escalation took {elapsed:.2f} s"
 
 
-def test_a_routine_question_stays_with_automation(pipeline: Pipeline, redis_client: redis_sync.Redis) -> None:
+def test_a_routine_question_stays_with_automation(
+    pipeline: Pipeline, redis_client: redis_sync.Redis
+) -> None:
     assert post(pipeline, message("c-auto", "m1", "How do I reset my password?")).status_code == 202
     view = wait_until(lambda: (v := conversation(pipeline, "c-auto")) and v["decisions"] and v)
     [decision] = view["decisions"]
-    assert (decision["route"], decision["queue"], decision["reasons"][0]["rule"]) == ("automation", None, "default")
+    assert (decision["route"], decision["queue"], decision["reasons"][0]["rule"]) == (
+        "automation",
+        None,
+        "default",
+    )
     assert view["handoffs"] == []
     automation = redis_client.xrange(f"{pipeline.prefix}:automation")
     assert [json.loads(f[b"__data__"])["message_id"] for _, f in automation] == ["m1"]
 
 
-def test_once_a_person_owns_the_conversation_there_is_no_second_escalation(pipeline: Pipeline) -> None:
+def test_once_a_person_owns_the_conversation_there_is_no_second_escalation(
+    pipeline: Pipeline,
+) -> None:
     post(pipeline, message("c-own", "m1", "I want to talk to a real person"))
     wait_until(lambda: (v := conversation(pipeline, "c-own")) and v["handoffs"])
     post(pipeline, message("c-own", "m2", "Hi, Sam here, I'll help you", author="agent"))
     post(pipeline, message("c-own", "m3", "Please, a real person, now"))
-    view = wait_until(lambda: (v := conversation(pipeline, "c-own")) and len(v["decisions"]) == 2 and v)
+    view = wait_until(
+        lambda: (v := conversation(pipeline, "c-own")) and len(v["decisions"]) == 2 and v
+    )
     later = next(d for d in view["decisions"] if d["message_id"] == "m3")
     assert later["route"] == "human"
     assert later["reasons"][0]["rule"] == "human-owns-conversation"
@@ -95,7 +110,9 @@ def test_sigkill_of_the_sentiment_service_loses_and_duplicates_nothing(
             sem = asyncio.Semaphore(20)
 
             async def one(i: int) -> None:
-                body = message(f"k{i % conversations}", f"k-m{i}", f"message {i}: where is my parcel?")
+                body = message(
+                    f"k{i % conversations}", f"k-m{i}", f"message {i}: where is my parcel?"
+                )
                 raw, headers = signed(body)
                 async with sem:
                     reply = await http.post("/v1/sites/demo/messages", content=raw, headers=headers)
@@ -113,13 +130,18 @@ def test_sigkill_of_the_sentiment_service_loses_and_duplicates_nothing(
         asyncio.run(send(range(sent, sent + 100)))
         sent += 100
         sentiment.send_signal(signal.SIGCONT)
-        wait_until(lambda v=victim: any(  # type: ignore[misc]
-            c["name"].decode() == v and c["pending"] > 0
-            for c in redis_client.xinfo_consumers(messages_stream, "sentiment")
-        ), timeout=5, interval=0.001)
+        wait_until(
+            lambda v=victim: any(
+                c["name"].decode() == v and c["pending"] > 0
+                for c in redis_client.xinfo_consumers(messages_stream, "sentiment")
+            ),
+            timeout=5,
+            interval=0.001,
+        )
         pipeline.kill("sentiment")
         stranded = sum(
-            c["pending"] for c in redis_client.xinfo_consumers(messages_stream, "sentiment")
+            c["pending"]
+            for c in redis_client.xinfo_consumers(messages_stream, "sentiment")
             if c["name"].decode() == victim
         )
         pipeline.start("sentiment")
@@ -131,7 +153,9 @@ def test_sigkill_of_the_sentiment_service_loses_and_duplicates_nothing(
     decisions_stream = f"{pipeline.prefix}:decisions"
     wait_until(lambda: redis_client.xlen(decisions_stream) >= total, timeout=60, interval=0.2)
     time.sleep(1.5)  # anything duplicated late (a reclaimed entry) would land by now
-    ids = [json.loads(f[b"__data__"])["message_id"] for _, f in redis_client.xrange(decisions_stream)]
+    ids = [
+        json.loads(f[b"__data__"])["message_id"] for _, f in redis_client.xrange(decisions_stream)
+    ]
     assert stranded > 0, "the kill did not catch entries in flight; the test proved nothing"
     assert len(ids) == total
     assert sorted(ids) == sorted(f"k-m{i}" for i in range(total))

@@ -52,13 +52,26 @@ def receiver() -> Iterator[tuple[FakeReceiver, str]]:
 
 def packet() -> HandoffPacket:
     decision = Decision(
-        decision_id="d1", site="acme", conversation_id="c1", message_id="m1", route="human",
-        queue="support", priority="high", policy_id="default", policy_version="1",
-        classifier_version="t", reasons=(Reason(rule="explicit-human-request"),),
+        decision_id="d1",
+        site="acme",
+        conversation_id="c1",
+        message_id="m1",
+        route="human",
+        queue="support",
+        priority="high",
+        policy_id="default",
+        policy_version="1",
+        classifier_version="t",
+        reasons=(Reason(rule="explicit-human-request"),),
     )
     return HandoffPacket(
-        handoff_id="hof_1", site="acme", conversation_id="c1", decision=decision,
-        summary="s", transcript=(), sentiment_trend=(),
+        handoff_id="hof_1",
+        site="acme",
+        conversation_id="c1",
+        decision=decision,
+        summary="s",
+        transcript=(),
+        sentiment_trend=(),
     )
 
 
@@ -68,7 +81,9 @@ def site(url: str, **options: Any) -> Site:
 
 
 @pytest.fixture
-async def make_adapter(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Callable[..., WebhookAdapter]]:
+async def make_adapter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[Callable[..., WebhookAdapter]]:
     monkeypatch.setenv("ACME_HANDOFF_SECRET", "outbound-secret")
     clients: list[httpx.AsyncClient] = []
 
@@ -122,12 +137,14 @@ async def test_a_refusal_is_permanent_and_carries_the_receivers_text(
 ) -> None:
     fake, url = receiver
     fake.script = [(400, {})]
-    with pytest.raises(PermanentError, match="HTTP 400.*scripted 400"):
+    with pytest.raises(PermanentError, match=r"HTTP 400.*scripted 400"):
         await make_adapter(url).deliver(packet())
     assert len(fake.requests) == 1
 
 
-async def test_unreachable_receiver_is_transient(make_adapter: Callable[..., WebhookAdapter]) -> None:
+async def test_unreachable_receiver_is_transient(
+    make_adapter: Callable[..., WebhookAdapter],
+) -> None:
     from rapport.dev import free_port
 
     with pytest.raises(TransientError, match="could not reach"):
@@ -135,7 +152,9 @@ async def test_unreachable_receiver_is_transient(make_adapter: Callable[..., Web
 
 
 def test_bad_options_name_the_field_and_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ConfigError, match=r"sites.yaml:7: adapter.url: Input should be a valid URL"):
+    with pytest.raises(
+        ConfigError, match=r"sites.yaml:7: adapter.url: Input should be a valid URL"
+    ):
         WebhookAdapter.check(site("not a url"))
     monkeypatch.delenv("MISSING_SECRET", raising=False)
     with pytest.raises(ConfigError, match="MISSING_SECRET is not set"):

@@ -20,7 +20,9 @@ URL = "/v1/sites/demo/messages"
 
 
 @pytest.fixture
-def client(make_settings: Callable[..., RapportSettings], monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+def client(
+    make_settings: Callable[..., RapportSettings], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
     monkeypatch.delenv("RAPPORT_DEMO_SECRET", raising=False)
     with TestClient(create_app(make_settings(max_body_bytes=4096))) as c:
         yield c
@@ -30,7 +32,9 @@ def stream_length(r: redis_sync.Redis, prefix: str) -> int:
     return int(r.xlen(f"{prefix}:messages"))
 
 
-def test_signed_message_is_accepted_once(client: TestClient, redis_client: redis_sync.Redis, prefix: str) -> None:
+def test_signed_message_is_accepted_once(
+    client: TestClient, redis_client: redis_sync.Redis, prefix: str
+) -> None:
     body, headers = signed(message(message_id="m-1"))
     first = client.post(URL, content=body, headers=headers)
     assert first.status_code == 202
@@ -44,19 +48,43 @@ def test_signed_message_is_accepted_once(client: TestClient, redis_client: redis
 @pytest.mark.parametrize(
     ("mutate", "status", "error"),
     [
-        (lambda b, h: (b, {k: v for k, v in h.items() if k != "X-Rapport-Signature"}), 401, "bad_signature"),
-        (lambda b, h: (b, {**h, "X-Rapport-Signature": "sha256=" + "0" * 64}), 401, "bad_signature"),
+        (
+            lambda b, h: (b, {k: v for k, v in h.items() if k != "X-Rapport-Signature"}),
+            401,
+            "bad_signature",
+        ),
+        (
+            lambda b, h: (b, {**h, "X-Rapport-Signature": "sha256=" + "0" * 64}),
+            401,
+            "bad_signature",
+        ),
         (lambda b, h: (b, {**h, "X-Rapport-Timestamp": "1000"}), 401, "bad_signature"),
         (lambda b, h: signed(b"x" * 5000), 413, "body_too_large"),
         (lambda b, h: (b, {**h, "Content-Type": "text/plain"}), 415, "unsupported_media_type"),
         (lambda b, h: signed(b"{not json"), 422, "invalid_json"),
-        (lambda b, h: signed({"conversation_id": "c1", "author": "robot", "text": ""}), 422, "invalid_fields"),
+        (
+            lambda b, h: signed({"conversation_id": "c1", "author": "robot", "text": ""}),
+            422,
+            "invalid_fields",
+        ),
     ],
-    ids=["no-signature", "wrong-signature", "stale-timestamp", "too-large", "not-json-type", "bad-json", "bad-fields"],
+    ids=[
+        "no-signature",
+        "wrong-signature",
+        "stale-timestamp",
+        "too-large",
+        "not-json-type",
+        "bad-json",
+        "bad-fields",
+    ],
 )
 def test_bad_input_gets_a_specific_4xx_and_writes_nothing(
-    client: TestClient, redis_client: redis_sync.Redis, prefix: str,
-    mutate: Callable[[bytes, dict[str, str]], tuple[bytes, dict[str, str]]], status: int, error: str,
+    client: TestClient,
+    redis_client: redis_sync.Redis,
+    prefix: str,
+    mutate: Callable[[bytes, dict[str, str]], tuple[bytes, dict[str, str]]],
+    status: int,
+    error: str,
 ) -> None:
     body, headers = mutate(*signed(message()))
     reply = client.post(URL, content=body, headers=headers)
@@ -79,7 +107,9 @@ def test_unknown_site_is_404(client: TestClient) -> None:
     assert reply.json()["error"] == "unknown_site"
 
 
-def test_a_refused_duplicate_id_does_not_burn_the_id(client: TestClient, redis_client: redis_sync.Redis, prefix: str) -> None:
+def test_a_refused_duplicate_id_does_not_burn_the_id(
+    client: TestClient, redis_client: redis_sync.Redis, prefix: str
+) -> None:
     body, headers = signed(message(message_id="m-2"))
     client.post(URL, content=body, headers={**headers, "X-Rapport-Signature": "sha256=00"})
     assert client.post(URL, content=body, headers=headers).json()["duplicate"] is False
@@ -106,7 +136,9 @@ def test_health_readiness_and_metrics(client: TestClient) -> None:
     assert "rapport_stream_length" in metrics
 
 
-def test_readiness_fails_when_redis_is_unreachable(make_settings: Callable[..., RapportSettings]) -> None:
+def test_readiness_fails_when_redis_is_unreachable(
+    make_settings: Callable[..., RapportSettings],
+) -> None:
     app = create_app(make_settings())
     with TestClient(app) as c:
         runtime = app.state.runtime

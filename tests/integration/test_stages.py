@@ -29,8 +29,12 @@ pytestmark = pytest.mark.integration
 
 def msg(i: int, conversation: str = "c1", text: str = "hello", site: str = "demo") -> Message:
     return Message(
-        site=site, conversation_id=conversation, message_id=f"m{i}", author="customer",
-        text=text, sent_at=datetime(2026, 1, 1, tzinfo=UTC),
+        site=site,
+        conversation_id=conversation,
+        message_id=f"m{i}",
+        author="customer",
+        text=text,
+        sent_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
 
 
@@ -86,9 +90,17 @@ def test_an_entry_that_keeps_failing_is_dead_lettered_with_its_error(
     make_settings: Callable[..., RapportSettings], redis_client: redis_sync.Redis, prefix: str
 ) -> None:
     stream = f"{prefix}:classified"
-    orphan = ClassifiedMessage(message=msg(1, site="ghost"), classification=Classification(
-        sentiment="neutral", sentiment_score=0, frustration=0, complexity=0,
-        complexity_level="low", classifier_version="t"))
+    orphan = ClassifiedMessage(
+        message=msg(1, site="ghost"),
+        classification=Classification(
+            sentiment="neutral",
+            sentiment_score=0,
+            frustration=0,
+            complexity=0,
+            complexity_level="low",
+            classifier_version="t",
+        ),
+    )
     settings = make_settings(reclaim_idle_ms=100, max_deliveries=2)
     with TestClient(create_router(settings)):
         entry = xadd(redis_client, stream, orphan.model_dump_json())
@@ -106,8 +118,12 @@ def test_a_duplicated_entry_has_no_second_effect(
     xadd(redis_client, f"{prefix}:messages", payload)
     xadd(redis_client, f"{prefix}:messages", payload)  # as if a publisher crashed before its ack
     with TestClient(create_sentiment(make_settings())):
-        wait_until(lambda: pending(redis_client, f"{prefix}:messages", "sentiment") == 0
-                   and redis_client.xinfo_groups(f"{prefix}:messages")[0]["lag"] == 0)
+        wait_until(
+            lambda: (
+                pending(redis_client, f"{prefix}:messages", "sentiment") == 0
+                and redis_client.xinfo_groups(f"{prefix}:messages")[0]["lag"] == 0
+            )
+        )
     assert redis_client.xlen(f"{prefix}:classified") == 1
 
 
@@ -115,8 +131,12 @@ def classified_asking_for_a_person(i: int, conversation: str) -> ClassifiedMessa
     return ClassifiedMessage(
         message=msg(i, conversation, "I want to talk to a real person"),
         classification=Classification(
-            sentiment="negative", sentiment_score=-0.5, frustration=0.5, complexity=0.2,
-            complexity_level="low", classifier_version="t",
+            sentiment="negative",
+            sentiment_score=-0.5,
+            frustration=0.5,
+            complexity=0.2,
+            complexity_level="low",
+            classifier_version="t",
             signals=(Signal(name="human_request", score=0.95, evidence="a real person"),),
         ),
     )
@@ -139,12 +159,14 @@ async def test_racing_router_replicas_escalate_each_conversation_once(
         for conversation in conversations:
             for i in range(2):
                 event = classified_asking_for_a_person(i, conversation)
-                entry_id = await clients[0].xadd(f"{prefix}:classified", {"__data__": event.model_dump_json()})
+                entry_id = await clients[0].xadd(
+                    f"{prefix}:classified", {"__data__": event.model_dump_json()}
+                )
                 ids[(conversation, i)] = Entry(entry_id.decode(), event)
         # Replica A gets each conversation's first message, replica B its second, at once.
-        await asyncio.gather(*(
-            routers[i].process([ids[(c, i)]]) for c in conversations for i in range(2)
-        ))
+        await asyncio.gather(
+            *(routers[i].process([ids[(c, i)]]) for c in conversations for i in range(2))
+        )
         packets = await clients[0].xrange(f"{prefix}:escalations")
         per_conversation: dict[str, int] = {}
         for _, fields in packets:

@@ -14,7 +14,9 @@ def write(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
-def test_valid_file_resolves_secrets_and_policies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_valid_file_resolves_secrets_and_policies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ACME_SECRET", "abc")
     (tmp_path / "strict.yaml").write_text(
         "id: strict\nversion: '2'\nrules:\n  - {name: all, route: human, queue: vip}\n"
@@ -63,7 +65,13 @@ sites:
             "routes to a human but names no queue",
         ),
     ],
-    ids=["bad-priority", "two-secret-sources", "unknown-field", "broken-yaml", "human-without-queue"],
+    ids=[
+        "bad-priority",
+        "two-secret-sources",
+        "unknown-field",
+        "broken-yaml",
+        "human-without-queue",
+    ],
 )
 def test_errors_name_file_line_and_field(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: str
@@ -79,11 +87,15 @@ def test_errors_name_file_line_and_field(
 def test_missing_secret_variable_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NOPE_SECRET", raising=False)
     path = write(tmp_path, "sites:\n  acme:\n    secret: {env: NOPE_SECRET}\n")
-    with pytest.raises(ConfigError, match=r"sites.yaml:3: sites.acme.secret: .*NOPE_SECRET is not set"):
+    with pytest.raises(
+        ConfigError, match=r"sites.yaml:3: sites.acme.secret: .*NOPE_SECRET is not set"
+    ):
         load_sites_file(path)
 
 
-def test_no_file_means_demo_site_in_development(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_file_means_demo_site_in_development(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("RAPPORT_DEMO_SECRET", "local")
     sites = load_sites(RapportSettings(config=None))
     assert sites.demo and sites.sites["demo"].secret == "local"

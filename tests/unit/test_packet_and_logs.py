@@ -14,26 +14,48 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 def turn(i: int, author: str, text: str, score: float | None) -> ClassifiedMessage:
     message = Message(
-        site="demo", conversation_id="c1", message_id=f"m{i}", author=author,  # type: ignore[arg-type]
-        text=text, sent_at=T0 + timedelta(minutes=i),
+        site="demo",
+        conversation_id="c1",
+        message_id=f"m{i}",
+        author=author,  # type: ignore[arg-type]
+        text=text,
+        sent_at=T0 + timedelta(minutes=i),
     )
     c = None
     if score is not None:
         c = Classification(
-            sentiment="negative" if score < 0 else "neutral", sentiment_score=score, frustration=0.0,
-            complexity=0.1, complexity_level="low", classifier_version="t",
+            sentiment="negative" if score < 0 else "neutral",
+            sentiment_score=score,
+            frustration=0.0,
+            complexity=0.1,
+            complexity_level="low",
+            classifier_version="t",
         )
     return ClassifiedMessage(message=message, classification=c)
 
 
 def test_packet_carries_transcript_trend_and_reasons() -> None:
-    history = [turn(1, "customer", "my order is late", -0.2), turn(2, "bot", "Sorry! Try again later.", None)]
+    history = [
+        turn(1, "customer", "my order is late", -0.2),
+        turn(2, "bot", "Sorry! Try again later.", None),
+    ]
     current = turn(3, "customer", "third time, I want a person", -0.7)
     decision = Decision(
-        decision_id="d1", site="demo", conversation_id="c1", message_id="m3", route="human",
-        queue="support", priority="high", policy_id="default", policy_version="1",
+        decision_id="d1",
+        site="demo",
+        conversation_id="c1",
+        message_id="m3",
+        route="human",
+        queue="support",
+        priority="high",
+        policy_id="default",
+        policy_version="1",
         classifier_version="t",
-        reasons=(Reason(rule="explicit-human-request", signal="human_request", value=0.95, threshold=0.5),),
+        reasons=(
+            Reason(
+                rule="explicit-human-request", signal="human_request", value=0.95, threshold=0.5
+            ),
+        ),
     )
     packet = build_packet("h1", decision, current, history)
     assert [e.message_id for e in packet.transcript] == ["m1", "m2", "m3"]

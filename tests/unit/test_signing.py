@@ -46,7 +46,11 @@ def test_refusals(secret: str, body: bytes, now: int, match: str) -> None:
 
 @pytest.mark.parametrize(
     ("timestamp", "given", "match"),
-    [(None, "sha256=00", "missing"), ("1700000000", None, "missing"), ("soon", "x", "unix seconds")],
+    [
+        (None, "sha256=00", "missing"),
+        ("1700000000", None, "missing"),
+        ("soon", "x", "unix seconds"),
+    ],
 )
 def test_malformed_headers(timestamp: str | None, given: str | None, match: str) -> None:
     with pytest.raises(SignatureError, match=match):

@@ -29,7 +29,7 @@ class RapportSettings(BaseSettings):
     )
 
     env: Literal["development", "production"] = "development"
-    redis_url: str = Field(  # type: ignore[pydantic-alias]
+    redis_url: str = Field(
         default="redis://127.0.0.1:6379/0",
         validation_alias=AliasChoices("REDIS_URL", "RAPPORT_REDIS_URL"),
         description="REDIS_URL (or RAPPORT_REDIS_URL).",

@@ -40,6 +40,10 @@ EVIDENCE_WAIT = 1.0
 EVIDENCE_REPEAT = 0.5
 EVIDENCE_PROBLEM = 0.6
 QUESTION_DAMPING = 0.5  # a question is more often neutral
+REQUEST_DAMPING = 0.5  # a calm request for help is less negative than its words
+STRONG_WORDS = 2.5  # ... unless it holds a strongly negative word
+FRUS_LEX = 0.2  # hand lexicon's weight in the frustration head
+FRUS_SHIFT = 1.0  # so that 0.5 sits where F1 peaked on dev
 MAX_TEXT = 5_000  # characters looked at (long pastes are cut for speed)
 
 
@@ -185,10 +189,9 @@ def _similar(a: str, b: str) -> float:
 
 
 def _frustration_of(scan: _Scan, strong: float) -> float:
-    learned = _sigmoid(scan.frus_logit)
-    neg = max(0.0, -scan.lexicon)
-    domain = 1.0 - math.exp(-0.25 * neg - strong)
-    return min(1.0, max(learned, domain) + 0.5 * min(learned, domain))
+    learned = _sigmoid(scan.frus_logit + FRUS_LEX * scan.negative + FRUS_SHIFT)
+    domain = 1.0 - math.exp(-strong)
+    return 1.0 - (1.0 - learned) * (1.0 - domain)
 
 
 def _bare_frustration(text: str) -> float:
@@ -296,6 +299,8 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
     score = p_pos - p_neg
     if "?" in text:
         score *= QUESTION_DAMPING
+    if score < 0 and neg_lex < STRONG_WORDS and sig.REQUEST_OPENING.match(text):
+        score *= REQUEST_DAMPING
     label: SentimentLabel = (
         "negative" if score <= NEGATIVE_AT else "positive" if score >= POSITIVE_AT else "neutral"
     )

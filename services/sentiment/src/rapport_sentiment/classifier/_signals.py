@@ -330,6 +330,17 @@ SARCASM_WEAK = re.compile(
     _I,
 )
 
+# A message that opens as a request for help ("I need help to...", "how do I...", "I have a
+# problem with...") is less negative than the problem words in it suggest.
+REQUEST_OPENING = re.compile(
+    r"^(?:\s*@\w+)*[\s,.:-]*(?:hi|hello|hey)?[\s,.!]*(?:how|where|what|when|which|can|could|would|will|"
+    r"is\s+(?:it|there)|are\s+there|do|does|help|please|pls|need|want|wanna|i\s+(?:need|want|would\s+like|"
+    r"'?d\s+like|wish|have\s+(?:a|an|got\s+(?:a|an|to))|had\s+a|have\s+to|am\s+trying|'?m\s+trying|"
+    r"try|tried|don'?t\s+know|do\s+not\s+know|can'?t|cannot|got\s+to)|i'd\s+like|tell\s+me|show\s+me|"
+    r"assistance|i\s+submitted|i\s+made|i\s+entered|i\s+chose|i\s+have\s+chosen)\b",
+    _I,
+)
+
 QUESTION_WORDS = re.compile(
     r"(?:^|[.!?]\s+)(?:how|what|when|where|why|who|which|can|could|is|are|do|does|did|will|"
     r"would|should|may|any)\b",
