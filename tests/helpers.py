@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -14,6 +16,15 @@ from starlette.types import ASGIApp
 
 from rapport.dev import free_port
 from rapport.signing import sign
+
+
+def reference_dir() -> Path:
+    """The team's read-only reference folder (specs, data): ``RAPPORT_REFERENCE_DIR``, else
+    ``shared/`` beside the checkout, else ``/work/shared``."""
+    if given := os.environ.get("RAPPORT_REFERENCE_DIR"):
+        return Path(given)
+    beside = Path(__file__).resolve().parents[2] / "shared"
+    return beside if beside.exists() else Path("/work/shared")
 
 
 def signed(

@@ -11,8 +11,10 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.helpers import reference_dir
+
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = ROOT.parent / "shared" / "specs" / "compose-spec.json"
+SPEC = reference_dir() / "specs" / "compose-spec.json"
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,9 @@ def test_redis_keeps_an_append_only_file_and_has_a_healthcheck(compose: dict[str
 
 
 @pytest.mark.parametrize("service", ["sentiment", "router", "handoff"])
-def test_services_wait_for_healthy_redis_and_always_restart(compose: dict[str, Any], service: str) -> None:
+def test_services_wait_for_healthy_redis_and_always_restart(
+    compose: dict[str, Any], service: str
+) -> None:
     svc = compose["services"][service]
     assert svc["depends_on"]["redis"]["condition"] == "service_healthy"
     assert svc["restart"] == "always"

@@ -204,3 +204,5 @@ _mount_eval()
 
 def main() -> None:
     app()
+if __name__ == "__main__":
+    main()

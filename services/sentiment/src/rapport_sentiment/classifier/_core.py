@@ -7,6 +7,7 @@ beside this module (see ``services/sentiment/scripts/train_weights.py``).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from importlib import resources
 from typing import NamedTuple
@@ -163,12 +164,14 @@ def _span(name: str, score: float, text: str, start: int, end: int) -> Signal:
     return Signal(name=name, score=round(score, 3), evidence=text[start:end], start=start, end=end)
 
 
+_CAPS_WORD = re.compile(r"\b[A-Z][A-Z'!?]{2,}\b")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
 def _shouting(text: str) -> tuple[float, int, int] | None:
     """All-caps words (3+ letters) making up a good part of the message, or '!!!'."""
-    words = text.split()
-    caps = [w for w in words if len(w) >= 3 and w.isupper() and any(ch.isalpha() for ch in w)]
-    letters_words = [w for w in words if any(ch.isalpha() for ch in w)]
-    if len(caps) >= 2 and len(caps) >= 0.3 * len(letters_words):
+    caps = _CAPS_WORD.findall(text)
+    if len(caps) >= 2 and len(caps) >= 0.3 * len(_WORD.findall(text)):
         first = text.find(caps[0])
         last = text.rfind(caps[-1]) + len(caps[-1])
         return min(1.0, 0.5 + 0.1 * len(caps)), first, last
@@ -207,8 +210,8 @@ def is_bot_fallback(text: str) -> bool:
 def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> Classification:
     """Classify one customer message given the earlier turns of its conversation."""
     text = text[:MAX_TEXT]
-    lowered = normalise(text)
-    scan = _scan(lowered)
+    low = text.lower()  # for the patterns' prefilters
+    scan = _scan(normalise(text))
     signals: list[Signal] = []
     best: dict[str, float] = {}
 
@@ -222,7 +225,7 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
             signals.append(_span(name, score, text, start, end))
 
     for p in sig.PATTERNS:
-        if best.get(p.name, 0.0) >= p.score:
+        if best.get(p.name, 0.0) >= p.score or not p.search(text, low):
             continue
         for m in p.regex.finditer(text):
             if p.negatable and sig.negated_before(text, m.start()):
@@ -230,12 +233,12 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
             add(p.name, p.score, m.start(), m.end())
             break
 
-    if m := sig.REPEATED_STRONG.search(text):
+    if m := sig.REPEATED_STRONG.search(text, low):
         add("repeated_contact", 0.75, m.start(), m.end())
     elif m := sig.REPEATED_WEAK.search(text):
         add("repeated_contact", 0.35, m.start(), m.end())
 
-    if m := sig.WAITING.search(text):
+    if m := sig.WAITING.search(text, low):
         wait = sig.wait_score(m.group("unit"))
         if text[m.end() : m.end() + 5].lower().strip().startswith("ago"):
             wait *= 0.6  # "ten months ago" dates something; it is not (yet) a wait
@@ -243,14 +246,14 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
     elif m := sig.WAITING_WEAK.search(text):
         add("waiting_time", 0.4, m.start(), m.end())
 
-    if m := sig.SERVICE_FAILURE_STRONG.search(text):
+    if m := sig.SERVICE_FAILURE_STRONG.search(text, low):
         add("service_failure", 0.8, m.start(), m.end())
-    elif m := sig.SERVICE_FAILURE.search(text):
+    elif m := sig.SERVICE_FAILURE.search(text, low):
         add("service_failure", 0.65, m.start(), m.end())
-    if m := sig.PROBLEM.search(text):
+    if m := sig.PROBLEM.search(text, low):
         add("problem", 0.5, m.start(), m.end())
 
-    if m := sig.PROFANITY.search(text):
+    if m := sig.PROFANITY.search(text, low):
         add("profanity", sig.profanity_score(m.group(0)), m.start(), m.end())
     if shout := _shouting(text):
         add("shouting", *shout)
@@ -269,7 +272,7 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
     earlier = [t.text for t in context if t.author == "customer"]
     if earlier and len(text) > 10 and max(_similar(text, e) for e in earlier[-3:]) >= 0.7:
         add("bot_failure", 0.7, 0, len(text))
-    if m := sig.BOT_COMPLAINT.search(text):
+    if m := sig.BOT_COMPLAINT.search(text, low):
         add("bot_failure", 0.7, m.start(), m.end())
 
     # Sarcasm turns the positive words of a complaint around.
@@ -279,9 +282,9 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
         + EVIDENCE_REPEAT * best.get("repeated_contact", 0.0)
         + EVIDENCE_PROBLEM * best.get("problem", 0.0)
     )
-    sarcasm = sig.SARCASM_STRONG.search(text)
+    sarcasm = sig.SARCASM_STRONG.search(text, low)
     if not sarcasm and problem_evidence >= 0.5:
-        sarcasm = sig.SARCASM_WEAK.search(text)
+        sarcasm = sig.SARCASM_WEAK.search(text, low)
     lexicon = scan.lexicon
     pos_lex, neg_lex = scan.positive, scan.negative
     if sarcasm:
@@ -342,9 +345,9 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
     if questions >= 2:
         q = text.find("?")
         add("several_questions", min(1.0, 0.3 * questions), max(0, q), max(0, q) + 1)
-    if m := sig.ERROR_CODE.search(text):
+    if m := sig.ERROR_CODE.search(text, low):
         add("error_code", 0.7, m.start(), m.end())
-    if m := sig.ACCOUNT_ACTION.search(text):
+    if m := sig.ACCOUNT_ACTION.search(text, low):
         add("account_action", 0.6, m.start(), m.end())
     topics = sum(
         1

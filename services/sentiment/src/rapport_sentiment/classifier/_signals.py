@@ -29,14 +29,28 @@ _PERSON = (
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
+    """A signal pattern. ``triggers`` are substrings of which every match holds at least one:
+    the regex only runs when the lowercased text contains one (a cheap C-level prefilter that
+    keeps the classifier fast)."""
+
     name: str
     regex: re.Pattern[str]
     score: float
+    gate: re.Pattern[str]
     negatable: bool = True
 
+    def search(self, text: str, lowered: str) -> re.Match[str] | None:
+        return self.regex.search(text) if self.gate.search(lowered) else None
 
-def _p(name: str, score: float, regex: str, *, negatable: bool = True) -> Pattern:
-    return Pattern(name, re.compile(regex, _I), score, negatable)
+
+def _p(name: str, score: float, triggers: str, regex: str, *, negatable: bool = True) -> Pattern:
+    gate = re.compile("|".join(re.escape(t) for t in triggers.split("|")))
+    return Pattern(name, re.compile(regex, _I), score, gate, negatable)
+
+
+def _g(triggers: str, regex: str) -> Pattern:
+    """A gated pattern that is not a signal by itself."""
+    return _p("", 0.0, triggers, regex)
 
 
 PATTERNS: tuple[Pattern, ...] = (
@@ -44,6 +58,7 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "safety",
         1.0,
+        "myself|life|it all|suicid|die|harm|overdos",
         r"\b(?:kill(?:ing)?\s+myself|end(?:ing)?\s+(?:my\s+life|it\s+all)|suicidal|"
         r"(?:commit|thinking\s+(?:about|of))\s+suicide|want\s+to\s+die|hurt(?:ing)?\s+myself|"
         r"self[-\s]?harm|take\s+my\s+(?:own\s+)?life|overdos(?:e|ed|ing))\b",
@@ -51,6 +66,7 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "safety",
         0.9,
+        "fire|coming|came|explod|shock|leak|monoxide|danger|safe|threaten|injur|assault|attack|emergency|chest|breathe|hit me",
         r"\b(?:caught\s+(?:on\s+)?fire|(?:smoke|sparks|flames)\s+(?:coming|came)|exploded|"
         r"electric(?:al)?\s+shock|gas\s+leak|carbon\s+monoxide|(?:i\s+am|i'm|we\s+are|we're)\s+"
         r"(?:in\s+danger|not\s+safe|unsafe)|threaten(?:ed|ing)\s+(?:me|my|to\s+(?:hurt|kill))|"
@@ -61,12 +77,14 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "human_request",
         0.95,
+        "human|person|people|agent|rep|operator|supervisor|manager|someone|somebody|anyone|anybody|assistant|advis|staff|employee",
         r"\b(?:speak|talk|chat|connect|transfer|put|get|reach|contact|call|communicate|message|help)"
         r"(?:ing|ed|s)?\s+(?:me\s+)?(?:to|with|through\s+to|in\s+touch\s+with|from)?\s*" + _PERSON,
     ),
     _p(
         "human_request",
         0.95,
+        "human|person|people|agent|rep|operator|supervisor|manager",
         r"\b(?:real|live|actual)\s+(?:human|person|people|agent|representative|operator)s?\b|"
         r"\bhuman\s+(?:agent|assistance|support|operator|help|representative)\b|"
         r"\b(?:want|need|get|give\s+me|request(?:ing)?|require|demand)\s+(?:a|an|to\s+\w+\s+(?:to|with)\s+(?:a|an))?\s*"
@@ -76,16 +94,19 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "human_request",
         0.9,
+        "bot|machine|automated|ai",
         r"\b(?:don'?t|do\s+not|no\s+more|stop|tired\s+of|sick\s+of|enough\s+of|done\s+with|"
         r"not\s+(?:talking|speaking|chatting)\s+to)\s+(?:want\s+)?(?:a|the|this|your|talking\s+to\s+(?:a|the)|"
         r"with\s+(?:a|the))?\s*(?:stupid\s+|useless\s+|automated\s+)?(?:bot|robot|chat\s*bot|machine|automated\s+\w+|ai)\b",
         negatable=False,
     ),
-    _p("human_request", 0.8, r"\bescalat(?:e|ed|ing)\s+(?:this|my|the|it)\b"),
+    _p("human_request", 0.8,
+        "escalat", r"\bescalat(?:e|ed|ing)\s+(?:this|my|the|it)\b"),
     # --- a formal complaint ---------------------------------------------------------------------
     _p(
         "complaint",
         0.85,
+        "complain|claim|reclamation|grievance",
         r"\b(?:file|filing|make|making|lodge|lodging|submit|submitting|raise|raising|register|"
         r"open|opening|put\s+in|write|writing|place|send)\s+(?:a|an|my|the|some)?\s*(?:formal\s+|official\s+)?"
         r"(?:\w+\s+)?(?:complaint|claim|reclamation|grievance)s?\b|"
@@ -96,6 +117,7 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "legal_threat",
         0.9,
+        "lawyer|attorney|solicitor|lawsuit|action|court|claims|sue|suing|report|bbb|ftc|cfpb|ombudsman",
         r"\b(?:lawyers?|attorneys?|solicitors?|lawsuit|class\s+action|legal\s+action|"
         r"(?:take|taking)\s+(?:you|this|them|it)\s+to\s+court|small\s+claims|sue|suing|"
         r"report(?:ing)?\s+(?:you|this|them)\s+to\s+(?:the\s+)?(?:bbb|ftc|fca|cfpb|ombudsman|"
@@ -106,6 +128,7 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "churn_threat",
         0.85,
+        "switch|elsewhere|never|last time|done with|finished with|lost|another|a new|different|unless|leave|cancel",
         r"\b(?:switch(?:ing)?\s+(?:over\s+)?to\s+(?:another|a\s+different|a\s+competitor|your\s+competitor|the\s+competition)|switching\s+(?:banks|providers|carriers|airlines|companies)|(?:take|taking)\s+my\s+"
         r"(?:business|money|custom)\s+elsewhere|never\s+(?:again\s+)?(?:fly(?:ing)?|us(?:e|ing)|"
         r"buy(?:ing)?|shop(?:ping)?|order(?:ing)?|book(?:ing)?|recommend(?:ing)?)\b[^.!?]{0,30}\bagain|"
@@ -118,6 +141,7 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "churn_threat",
         0.45,
+        "cancel|clos|terminat|delet|end ",
         r"\b(?:cancel(?:l?ing)?|close|closing|terminate|terminating|delete|deleting|end)\s+(?:my|our|the)\s+"
         r"(?:account|subscription|membership|contract|plan|service)\b",
     ),
@@ -125,6 +149,7 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "billing_dispute",
         0.85,
+        "charg|wrong|unauthori|unknown|strange|duplicate|mystery|recogni|didn|did not|never|still|haven|have not|not yet|refund|where is my|dispute|money|payment|transfer|deposit|fund|balance|cash|account|amount|missing|took my|hasn|isn|doesn|recipient|receiver|payee|transaction|withdraw|debit|know where",
         r"\b(?:charged\s+(?:me\s+)?(?:twice|two\s+times|2\s+times|double|again|for\s+something)|"
         r"double[-\s]?charged|overcharg\w*|charged\s+more|wrong(?:ly)?\s+(?:charge|charged|amount)|"
         r"(?:unauthori[sz]ed|unknown|strange|duplicate|mystery)\s+(?:charge|transaction|payment|debit|withdrawal)s?|"
@@ -153,6 +178,7 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "billing_dispute",
         0.4,
+        "refund|reimburs|money back|compensation|rebate|charg|bill|invoice|fee",
         r"\b(?:refunds?|refunded|reimburs\w+|money\s+back|compensation|rebate|charged|charges?|"
         r"billing|billed|invoice|fees?)\b",
         negatable=False,
@@ -161,6 +187,7 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "security_fraud",
         0.9,
+        "fraud|scam|hack|phishing|theft|stolen|someone|somebody|compromised|suspicious|takeover|lost|lose|misplaced|find",
         r"\b(?:fraud\w*|scam(?:med|mer|mers)?|hack(?:ed|er|ers)|phishing|identity\s+theft|"
         r"stolen|(?:someone|somebody)\s+(?:else\s+)?(?:has\s+)?(?:used|using|accessed|logged|took|"
         r"stole|got\s+into|has\s+my)|compromised|suspicious\s+(?:activity|transaction|charge|login|"
@@ -172,6 +199,7 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "security_fraud",
         0.75,
+        "lock|block|frozen|suspended|atm|machine|card|verif|password|without|someone|somebody|freeze|pin|mine",
         r"\b(?:locked\s+out|(?:account|card|pin)\s+(?:\w+\s+)?(?:is\s+|was\s+|has\s+been\s+|got\s+)?"
         r"(?:blocked|locked|frozen|suspended)|(?:atm|machine)\s+(?:\w+\s+){0,2}(?:ate|swallowed|kept|"
         r"took|eaten|retained)|(?:ate|swallowed|kept|retained)\s+my\s+card|"
@@ -190,7 +218,8 @@ PATTERNS: tuple[Pattern, ...] = (
 )
 
 # Repeated contact: a strong form, and the weak words that only hint at it.
-REPEATED_STRONG = re.compile(
+REPEATED_STRONG = _g(
+    "time|twice|already|multiple|several|numerous|many|repeated|again|over and over|keep|every|still|as i",
     r"\b(?:(?:second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|\d+(?:st|nd|rd|th)|nth|umpteenth)\s+time|"
     r"(?:called|emailed|contacted|messaged|written|wrote|asked|told|tweeted|dm'?d|chatted|"
     r"reached\s+out|complained|reported)\s+(?:to\s+)?(?:you\s+|you\s+guys\s+|them\s+|your\s+\w+\s+)?"
@@ -201,12 +230,12 @@ REPEATED_STRONG = re.compile(
     r"several\s+times|(?:many|numerous|countless)\s+times|repeatedly|still\s+(?:no|not|haven'?t|"
     r"waiting|nothing|broken|doesn'?t|hasn'?t|can'?t|have\s+not|unable|hasn't|isn'?t|won'?t|"
     r"don'?t|didn'?t|the\s+same|having)|as\s+i\s+(?:said|told|mentioned|explained))\b",
-    _I,
 )
 REPEATED_WEAK = re.compile(r"\b(?:again|still|another)\b", _I)
 
 # Waiting time: a duration, a date it has been since, or a wait described.
-WAITING = re.compile(
+WAITING = _g(
+    "min|hour|hr|day|week|wk|month|yr|year|since|hold|wait|no |arriv|come|came|receiv|heard|got|ship|deliver|respond|answer|repl|call|ages|forever",
     r"\b(?:(?:\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|"
     r"twenty|thirty|forty|several|many|few|couple(?:\s+of)?|multiple)\s*\+?\s*(?:more\s+)?"
     r"(?P<unit>min(?:ute)?s?|h(?:ou)?rs?|hours?|days?|weeks?|wks?|months?|yrs?|years?)\b|"
@@ -217,14 +246,14 @@ WAITING = re.compile(
     r"callback|call\s+back|update|word)|(?:hasn'?t|has\s+not|haven'?t|have\s+not|never|still\s+not|"
     r"not\s+yet|didn'?t|did\s+not)\s+(?:\w+\s+)?(?:arrived|come|came|received|heard|got|gotten|"
     r"shipped|delivered|responded|answered|replied|called\s+back)|for\s+(?:ages|forever|weeks|days|hours|months))",
-    _I,
 )
 WAITING_WEAK = re.compile(r"\bwaiting\s+(?:for|on|since)\b", _I)
 _UNIT_SCORE = {"m": 0.45, "h": 0.65, "d": 0.75, "w": 0.85, "y": 0.9}
 
 # A service that failed the customer badly: lost, broken or cancelled by the company, the
 # customer cut off or refused.
-SERVICE_FAILURE_STRONG = re.compile(
+SERVICE_FAILURE_STRONG = _g(
+    "cancel|lost|broke|damaged|destroyed|misplaced|left my|find|locat|track|hung|hang|disconnect|missed|refus|won|will not|would|get through|overbooked|stranded",
     r"\b(?:cancel\w*\s+(?:\w+\s+){0,2}(?:my|our)\s+(?:\w+\s+)?(?:flight|order|booking|reservation|"
     r"appointment|trip|delivery|ticket)s?|(?:lost|broke|damaged|destroyed|misplaced)\s+(?:my|our)\s+"
     r"(?:\w+\s+)?(?:bag|bags|baggage|luggage|suitcase|package|parcel|stroller|car\s*seat|item|order)s?|"
@@ -235,11 +264,11 @@ SERVICE_FAILURE_STRONG = re.compile(
     r"(?:connection|flight)|(?:refuse[sd]?|refusing)\s+to|(?:won'?t|will\s+not|wouldn'?t)\s+"
     r"(?:even\s+)?(?:help|refund|answer|respond|rebook|fix|replace|honou?r|give)|(?:can'?t|cannot|"
     r"couldn'?t|unable\s+to)\s+(?:ever\s+)?get\s+through|overbooked|stranded)\b",
-    _I,
 )
 
 # A service that failed the customer: cancelled or lost by the company, never arrived, broken.
-SERVICE_FAILURE = re.compile(
+SERVICE_FAILURE = _g(
+    "cancel|lost|missing|damaged|broke|delayed|mishandled|arriv|deliver|came|here|can't|cant|cannot|couldn|unable|won't|wont|will not|not able|hung|hang|no one|nobody|refuse|wrong|down|crash|fail|error|work",
     r"\b(?:cancel(?:l)?ed\s+(?:my|our|the)?\s*(?:\w+\s+)?(?:flight|order|booking|reservation|"
     r"appointment|trip|delivery|ticket)|(?:flight|order|booking|reservation|trip)s?\s+(?:\w+\s+)?"
     r"(?:was|were|got|has\s+been|been)?\s*cancel(?:l)?ed|cancel(?:l)?ed\s+flight\w*|"
@@ -259,23 +288,22 @@ SERVICE_FAILURE = re.compile(
     r"(?:load|work|let)|fail\w*|error\w*)|(?:doesn'?t|does\s+not|didn'?t|not|isn'?t|won'?t|stopped)"
     r"\s+work(?:ing|s)?|(?:arrived|came|delivered)\s+(?:\w+\s+)?(?:broken|damaged|defective|"
     r"dead|cracked|late))",
-    _I,
 )
 
 # Something went wrong (a milder cue: failed, declined, pending, not received).
-PROBLEM = re.compile(
+PROBLEM = _g(
+    "declin|reject|fail|pending|stuck|error|issue|problem|glitch|bug|not|won|didn|hasn|revert|bounc|delay|late|wrong",
     r"\b(?:declined|rejected|failed|failing|pending|stuck|error|issue|problem|glitch|bug|"
     r"not\s+(?:working|received|arrived|showing|going\s+through)|won'?t\s+(?:work|go\s+through)|"
     r"didn'?t\s+(?:work|go\s+through|arrive)|hasn'?t\s+(?:arrived|gone\s+through|been)|"
     r"reverted|bounced|delay(?:ed|s)?|late|wrong)\b",
-    _I,
 )
 
-PROFANITY = re.compile(
+PROFANITY = _g(
+    "fu|ff|f*|sh|bull|wtf|stfu|bitch|bastard|ass|dick|crap|piss|screw|damn|bloody|hell",
     r"\b(?:f+u+c+k+\w*|f\*+k\w*|sh[i1]t+\w*|bullshit|wtf|stfu|bitch\w*|bastards?|asshole\w*|"
     r"dick(?:head)?s?|crap(?:py)?|piss(?:ed)?|screw\s+(?:you|this|them)|goddamn|damn(?:ed|it)?|"
     r"bloody|hell)\b",
-    _I,
 )
 _PROFANITY_STRONG = re.compile(r"^(?:f|sh|bull|wtf|stfu|bitch|bastard|asshole|dick|screw)", _I)
 
@@ -289,45 +317,45 @@ BOT_FALLBACK = re.compile(
     r"not\s+sure\s+how\s+to\s+help)",
     _I,
 )
-BOT_COMPLAINT = re.compile(
+BOT_COMPLAINT = _g(
+    "help|useless|stupid|pointless|not what i|understand|get it|listen|dumb|question|already",
     r"\b(?:(?:you'?re|you\s+are|this\s+(?:bot\s+)?is|that'?s|that\s+is|bot\s+is)\s+(?:\w+\s+)?"
     r"(?:not\s+helpful|no\s+help|useless|unhelpful|not\s+helping|stupid|pointless)|not\s+what\s+i\s+"
     r"(?:asked|said|meant)|you\s+(?:don'?t|do\s+not|didn'?t)\s+(?:understand|get\s+it|listen)|"
     r"(?:stupid|useless|dumb)\s+(?:bot|robot|machine|chatbot|ai)|(?:answer|read)\s+my\s+question|"
     r"already\s+(?:told|said)\s+(?:you|that))\b",
-    _I,
 )
 
 # Complexity cues.
-ERROR_CODE = re.compile(
+ERROR_CODE = _g(
+    "0|1|2|3|4|5|6|7|8|9|error|exception|crash|stack|version",
     r"\b(?:error|err|code|exception|status)\s*(?:code\s*)?[:#]?\s*[a-z]*[-_]?\d{2,}\b|\b0x[0-9a-f]{3,}\b|"
     r"\b[a-z]{1,5}[-_]\d{3,}\b|\bv?\d+\.\d+\.\d+\b|\bversion\s+\d+(?:\.\d+)*\b|\b(?:404|500|502|503)\b|"
     r"\b\w+(?:exception|error)\b|\bstack\s*trace\b|\bcrash(?:es|ed|ing)?\b",
-    _I,
 )
-ACCOUNT_ACTION = re.compile(
+ACCOUNT_ACTION = _g(
+    "account|plan|subscription|address|mail|password|order|booking|reservation|payment|card|pin|name|number|details|profile|flight|seat|ticket|membership|debit",
     r"\b(?:change|changing|update|updating|cancel\w*|close|closing|delete|deleting|transfer\w*|"
     r"merge|reset|resetting|upgrade|downgrade|edit|modify|remove|add|switch|reactivate|unlock|"
     r"refund|reverse|move)\s+(?:\w+\s+){0,3}?(?:account|plan|subscription|address|e-?mail|password|"
     r"order|booking|reservation|payment\s+method|card|pin|name|number|details|profile|flight|seat|"
     r"ticket|membership|direct\s+debit)s?\b",
-    _I,
 )
 
 # Sarcasm: strong cues alone; weak cues only beside evidence that something went wrong.
-SARCASM_STRONG = re.compile(
+SARCASM_STRONG = _g(
+    "/s|yeah right|thanks|gee|joke|so much for|🙄|not!",
     r"(?:\s/s\b|\byeah\s+right\b|\bthanks\s+for\s+nothing\b|\bthanks\s+a\s+lot\b(?=[^!?.]*"
     r"(?:\.\.\.|!)|\s*$)|\bgee\s+thanks\b|\bwhat\s+a\s+joke\b|\bso\s+much\s+for\b|🙄|\bnot!)",
-    _I,
 )
-SARCASM_WEAK = re.compile(
+SARCASM_WEAK = _g(
+    "love|enjoy|appreciate|great|perfect|wonderful|fantastic|lovely|awesome|nice|brilliant|thanks|what a",
     r"\b(?:(?:love|loving|enjoy|enjoying|appreciate)\s+(?:how|when|that|it\s+when|being|waiting|"
     r"sitting|the\s+fact)|(?:oh|just|how|real|really)\s+(?:great|perfect|wonderful|fantastic|"
     r"lovely|awesome|nice|brilliant)|great\s+(?:job|work|service)|thanks\s+for\s+(?:the|making|"
     r"ruining|leaving|wasting|losing|cancel\w*|delay\w*|nothing|keeping)|what\s+(?:a|great)\s+"
     r"(?:great|wonderful|fantastic|service|way)|nice\s+(?:job|work|one)|awesome\s+job|"
     r"thanks\s+again)\b",
-    _I,
 )
 
 # A message that opens as a request for help ("I need help to...", "how do I...", "I have a

@@ -1,0 +1,217 @@
+"""Table-driven tests of the default classifier: each signal with positive and negative cases
+(negation included), evidence spans, score ranges and the trend over earlier turns."""
+
+from __future__ import annotations
+
+import pytest
+
+from rapport.contracts import Classification, Turn
+from rapport_sentiment.classifier import CLASSIFIER_VERSION, classify, is_bot_fallback
+
+
+def _names(c: Classification, at_least: float = 0.5) -> set[str]:
+    return {s.name for s in c.signals if s.score >= at_least}
+
+
+SIGNAL_CASES: list[tuple[str, str, bool]] = [
+    # (signal, text, expected present at >= 0.5)
+    ("human_request", "I want to speak to a real person please", True),
+    ("human_request", "Can I talk with an agent?", True),
+    ("human_request", "I don't want a bot, get me someone", True),
+    ("human_request", "no more talking to a robot", True),
+    ("human_request", "I don't know how to contact a person", True),
+    ("human_request", "no need to speak to an agent, the answer was enough", False),
+    ("human_request", "How do I contact customer service?", False),
+    ("human_request", "the agent at the desk was lovely", False),
+    ("complaint", "I want to file a formal complaint against your company", True),
+    ("complaint", "how do I lodge a complaint?", True),
+    ("complaint", "Thanks, no complaints here", False),
+    ("legal_threat", "I will be contacting my lawyer about this", True),
+    ("legal_threat", "I'm going to sue you", True),
+    ("legal_threat", "my flight to the law conference was fine", False),
+    ("churn_threat", "If this isn't fixed I'm switching to another provider", True),
+    ("churn_threat", "never flying with you again", True),
+    ("churn_threat", "I don't want to cancel, just pause my plan", False),
+    ("churn_threat", "I switched on the router", False),
+    ("billing_dispute", "I was charged twice for the same order", True),
+    ("billing_dispute", "There's a transaction I don't recognise on my statement", True),
+    ("billing_dispute", "I still haven't received my refund", True),
+    ("billing_dispute", "What payment methods do you accept?", False),
+    ("security_fraud", "My card was stolen yesterday", True),
+    ("security_fraud", "I think my account was hacked", True),
+    ("security_fraud", "Someone used my card without my permission", True),
+    ("security_fraud", "How do I order a second card?", False),
+    ("safety", "I just want to end my life", True),
+    ("safety", "the charger caught fire in my kitchen", True),
+    ("safety", "this delay is killing my schedule", False),
+    ("repeated_contact", "This is the third time I'm writing about this", True),
+    ("repeated_contact", "I've called you three times already", True),
+    ("repeated_contact", "Still no reply from anyone", True),
+    ("repeated_contact", "First time ordering, how does delivery work?", False),
+    ("waiting_time", "I've been waiting 3 weeks for this", True),
+    ("waiting_time", "on hold for 2 hours now", True),
+    ("waiting_time", "nothing since Monday", True),
+    ("waiting_time", "Can I change my delivery address?", False),
+    ("service_failure", "you lost my luggage", True),
+    ("service_failure", "they cancelled my flight without notice", True),
+    ("service_failure", "your agent hung up on me", True),
+    ("service_failure", "Everything arrived on time, thanks", False),
+    ("profanity", "this is fucking ridiculous", True),
+    ("profanity", "I'd like to update my address", False),
+    ("shouting", "WHY IS THIS STILL NOT WORKING", True),
+    ("shouting", "seriously!!!", True),
+    ("shouting", "I use the NHS app", False),
+    ("bot_failure", "you're not helpful at all", True),
+    ("bot_failure", "that's not what I asked", True),
+    ("bot_failure", "you were very helpful", False),
+    ("several_questions", "Where is my order? And why was I charged a fee?", True),
+    ("several_questions", "Where is my order?", False),
+    ("error_code", "the app shows error E-2043 on version 4.2.1", True),
+    ("error_code", "the app is slow today", False),
+    ("account_action", "I need to change the email address on my account", True),
+    ("account_action", "what are your opening hours", False),
+    ("sarcasm", "Great, another delay. Love waiting on hold for an hour", True),
+    ("sarcasm", "Great service, thank you!", False),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "present"), SIGNAL_CASES)
+def test_signal(name: str, text: str, present: bool) -> None:
+    c = classify(text)
+    assert (name in _names(c)) is present, (text, c.signals)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("flight delayed 3 hours, still no bag, nobody answers", "negative"),
+        ("not bad at all", "positive"),
+        ("Thanks so much, that fixed it!", "positive"),
+        ("This is the worst service I have ever had", "negative"),
+        ("I'm not happy with this at all", "negative"),
+        ("What time does the store open on Sunday?", "neutral"),
+        ("my package never arrived", "negative"),
+        ("love it 😍", "positive"),
+        ("this app 😡", "negative"),
+        ("thanks for nothing", "negative"),
+    ],
+)
+def test_sentiment(text: str, label: str) -> None:
+    c = classify(text)
+    assert c.sentiment == label, (text, c.sentiment_score)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "?!?!",
+        "ok",
+        "A" * 20_000,
+        "😀😀😀",
+        "@united http://t.co/x #fail",
+        "Ünïcödé İstanbul straße",
+        "I was charged twice!!! WHY?? This is the THIRD time, I want a human NOW",
+    ],
+)
+def test_scores_in_range(text: str) -> None:
+    c = classify(text, (Turn(author="customer", text=text), Turn(author="bot", text="ok")))
+    assert -1.0 <= c.sentiment_score <= 1.0
+    assert 0.0 <= c.frustration <= 1.0
+    assert 0.0 <= c.complexity <= 1.0
+    assert c.classifier_version == CLASSIFIER_VERSION
+    for s in c.signals:
+        assert 0.0 <= s.score <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "evidence"),
+    [
+        ("Hello. I want to speak to a human agent now", "human_request", "speak to a human agent"),
+        ("Honestly I was charged twice last week", "billing_dispute", "charged twice"),
+        ("Hi, my card was stolen", "security_fraud", "stolen"),
+        ("waiting 3 weeks so far", "waiting_time", "3 weeks"),
+    ],
+)
+def test_evidence_span(text: str, name: str, evidence: str) -> None:
+    c = classify(text)
+    s = c.signal(name)
+    assert s is not None
+    assert s.evidence == evidence
+    assert s.start is not None
+    assert s.end is not None
+    assert text[s.start : s.end] == evidence
+
+
+def test_frustration_orders_messages() -> None:
+    calm = classify("Could you tell me where my parcel is?")
+    angry = classify("WHERE IS MY PARCEL?! Third time asking, this is absolutely ridiculous")
+    assert angry.frustration > calm.frustration + 0.3
+    assert angry.frustration >= 0.5
+
+
+def test_frustration_trend_over_customer_turns() -> None:
+    context = (
+        Turn(author="customer", text="Hi, where is my order?"),
+        Turn(author="bot", text="It is on its way."),
+        Turn(author="customer", text="It was due yesterday, still nothing."),
+        Turn(author="bot", text="Sorry, I didn't understand that."),
+    )
+    c = classify("This is ridiculous, third time asking. Where is my order?!", context)
+    trend = c.signal("frustration_trend")
+    assert trend is not None
+    assert trend.score >= 0.5
+    assert "->" in trend.evidence
+    flat = classify("Thanks, that's all.", context)
+    assert flat.signal("frustration_trend") is None
+
+
+def test_bot_failure_from_context() -> None:
+    fallback = Turn(author="bot", text="Sorry, I didn't understand. Could you rephrase?")
+    one = classify("my order", (Turn(author="customer", text="where is my order"), fallback))
+    two = classify(
+        "my order!!",
+        (fallback, Turn(author="customer", text="my order"), fallback),
+    )
+    s1, s2 = one.signal("bot_failure"), two.signal("bot_failure")
+    assert s1 is not None
+    assert s2 is not None
+    assert s2.score > s1.score
+    assert classify("my order", (Turn(author="bot", text="Here it is."),)).signal("bot_failure") is None
+
+
+def test_customer_repeating_themselves_is_bot_failure() -> None:
+    context = (
+        Turn(author="customer", text="I need to change my delivery address"),
+        Turn(author="bot", text="Here are our delivery options."),
+    )
+    c = classify("I need to change my delivery address", context)
+    assert "bot_failure" in _names(c)
+
+
+def test_is_bot_fallback() -> None:
+    assert is_bot_fallback("Sorry, I didn't quite understand that.")
+    assert is_bot_fallback("Could you please rephrase?")
+    assert not is_bot_fallback("Your parcel arrives on Tuesday.")
+
+
+def test_complexity_levels() -> None:
+    simple = classify("thanks")
+    hard = classify(
+        "I changed my plan last week but I'm still billed the old price, and the app shows "
+        "error E-1022 on version 3.1.4 when I open billing. Can you refund the difference? "
+        "And why did my card get charged twice? Also how do I update my address?"
+    )
+    assert simple.complexity_level == "low"
+    assert hard.complexity_level == "high"
+    assert hard.complexity > simple.complexity
+
+
+def test_language_is_carried() -> None:
+    assert classify("hola", language="es").language == "es"
+
+
+def test_pure_and_deterministic() -> None:
+    text = "I've been waiting 3 weeks for my refund, I want to talk to a manager"
+    assert classify(text) == classify(text)
