@@ -72,6 +72,8 @@ def test_packet_carries_transcript_trend_and_reasons() -> None:
         ("card 4111 1111 1111 1111 was charged", "card [card] was charged"),
         ("call +44 20 7946 0958 now", "call [phone] now"),
         ("order 12345 is late", "order 12345 is late"),
+        ("redis at 127.0.0.1:6379 and 10.20.30.40", "redis at 127.0.0.1:6379 and 10.20.30.40"),
+        ("since 2026-11-26 10:00", "since 2026-11-26 10:00"),
     ],
 )
 def test_redaction(text: str, expected: str) -> None:

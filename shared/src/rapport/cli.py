@@ -61,61 +61,56 @@ def dev(
         asyncio.run(run_dev(url, port, settings))
 
 
+def _conversation(http: httpx.Client, url: str, token: str) -> dict[str, Any] | None:
+    reply = http.get(url, headers={"Authorization": f"Bearer {token}"})
+    if reply.status_code == 401:
+        raise _fail("the admin token was refused; set RAPPORT_ADMIN_TOKEN to the server's")
+    view: dict[str, Any] = reply.json()
+    return view if reply.status_code == 200 else None
+
+
 def _show_decision(
-    http: httpx.Client,
-    base: str,
-    site: str,
-    conversation: str,
-    message_id: str,
-    token: str,
-    timeout: float,
+    http: httpx.Client, url: str, message_id: str, token: str, timeout: float
 ) -> None:
+    """Wait for the decision on ``message_id`` (and its handoff) and print them."""
     deadline = time.monotonic() + timeout
-    url = f"{base}/v1/sites/{site}/conversations/{conversation}"
-    while time.monotonic() < deadline:
-        reply = http.get(url, headers={"Authorization": f"Bearer {token}"})
-        if reply.status_code == 401:
-            raise _fail("the admin token was refused; set RAPPORT_ADMIN_TOKEN to the server's")
-        if reply.status_code == 200:
-            view = reply.json()
+    decision: dict[str, Any] | None = None
+    while decision is None:
+        view = _conversation(http, url, token)
+        if view is not None:
             decision = next((d for d in view["decisions"] if d["message_id"] == message_id), None)
-            handoffs = [
-                h for h in view["handoffs"] if decision and h["handoff_id"].startswith("hof_")
-            ]
-            if decision is not None:
-                reason = decision["reasons"][0]
-                typer.echo(
-                    f"decision: {decision['route']} queue={decision['queue'] or '-'} "
-                    f"priority={decision['priority']} rule={reason['rule']}"
-                )
-                for r in decision["reasons"]:
-                    observed = (
-                        f" {r['signal']}={r['value']} (threshold {r['threshold']})"
-                        if r["signal"]
-                        else ""
-                    )
-                    typer.echo(f"  because{observed} {r['detail']}".rstrip())
-                if decision["route"] == "human":
-                    deadline_handoff = time.monotonic() + timeout
-                    while not handoffs and time.monotonic() < deadline_handoff:
-                        time.sleep(0.1)
-                        view = http.get(url, headers={"Authorization": f"Bearer {token}"}).json()
-                        handoffs = view["handoffs"]
-                    for h in handoffs:
-                        typer.echo(f"handoff: {h['adapter']} {h['status']} {h['detail']}")
+            mine = [m for m in view["messages"] if m["message_id"] == message_id]
+            if decision is None and mine and mine[0]["author"] != "customer":
+                typer.echo(f"recorded ({mine[0]['author']} messages get no decision)")
                 return
-            if (
-                view["messages"]
-                and all(
-                    m["message_id"] != message_id or m["author"] != "customer"
-                    for m in view["messages"]
-                )
-                and any(m["message_id"] == message_id for m in view["messages"])
-            ):
-                typer.echo("recorded (not a customer message, so no decision)")
+        if decision is None:
+            if time.monotonic() > deadline:
+                typer.echo(f"no decision within {timeout} s; is the pipeline running?")
                 return
+            time.sleep(0.1)
+    reason = decision["reasons"][0]
+    typer.echo(
+        f"decision: {decision['route']} queue={decision['queue'] or '-'} "
+        f"priority={decision['priority']} rule={reason['rule']}"
+    )
+    for r in decision["reasons"]:
+        observed = (
+            f" {r['signal']}={r['value']} (threshold {r['threshold']})" if r["signal"] else ""
+        )
+        typer.echo(f"  because{observed} {r['detail']}".rstrip())
+    if decision["route"] != "human":
+        return
+    while True:
+        view = _conversation(http, url, token) or {"handoffs": []}
+        handoffs = [h for h in view["handoffs"] if h.get("decision_id") == decision["decision_id"]]
+        for h in handoffs:
+            typer.echo(f"handoff: {h['adapter']} {h['status']} {h['detail']}")
+        if handoffs:
+            return
+        if time.monotonic() > deadline:
+            typer.echo("no new handoff (the conversation is already with a person, or pending)")
+            return
         time.sleep(0.1)
-    typer.echo(f"no decision within {timeout} s; is the pipeline running? (`uv run rapport dev`)")
 
 
 @app.command()
@@ -158,7 +153,8 @@ def send(
             typer.echo(f"accepted {message_id} in conversation {conversation}{note}")
             if wait > 0:
                 token = RapportSettings().admin_token_value()
-                _show_decision(http, base, site, conversation, message_id, token, wait)
+                conversation_url = f"{base}/v1/sites/{site}/conversations/{conversation}"
+                _show_decision(http, conversation_url, message_id, token, wait)
     except httpx.HTTPError as exc:
         raise _fail(f"cannot reach {base}: {exc}. Is `uv run rapport dev` running?") from None
 
@@ -204,5 +200,7 @@ _mount_eval()
 
 def main() -> None:
     app()
+
+
 if __name__ == "__main__":
     main()

@@ -172,6 +172,7 @@ class HandoffResult(Event):
     handoff_id: Identifier
     site: SiteName
     conversation_id: Identifier
+    decision_id: Identifier | None = Field(default=None, description="The decision handed off.")
     adapter: str
     status: HandoffStatus
     attempts: int = Field(ge=1)

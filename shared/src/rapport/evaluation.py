@@ -20,9 +20,8 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -249,7 +248,7 @@ def _progress(items: list[Any], label: str) -> Iterator[Any]:
     if len(items) < PROGRESS_MIN_ITEMS:
         yield from items
         return
-    with click.progressbar(items, label=label, file=sys.stderr) as bar:
+    with typer.progressbar(items, label=label, file=sys.stderr) as bar:
         yield from bar
 
 
@@ -409,11 +408,13 @@ def format_report(report: dict[str, dict[str, Any]]) -> str:
             if b := entry.get(field):
                 lines.append(
                     f"  {field:<11} P {_fmt(b['precision'])}  R {_fmt(b['recall'])}  "
-                    f"F1 {_fmt(b['f1'])}  PR-AUC {_fmt(b['pr_auc'])}  ({b['positives']}/{b['n']} positive)"
+                    f"F1 {_fmt(b['f1'])}  PR-AUC {_fmt(b['pr_auc'])}  "
+                    f"({b['positives']}/{b['n']} positive)"
                 )
         if p := entry.get("priority"):
             lines.append(
-                f"  priority    macro-F1 {_fmt(p['macro_f1'])}   high recall {_fmt(p['high_recall'])}"
+                f"  priority    macro-F1 {_fmt(p['macro_f1'])}   "
+                f"high recall {_fmt(p['high_recall'])}"
             )
     return "\n".join(lines)
 
@@ -426,7 +427,7 @@ def format_report(report: dict[str, dict[str, Any]]) -> str:
 class _DefaultToRun(TyperGroup):
     """``rapport eval FILE...`` means ``rapport eval run FILE...``."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["run", *args]
         return super().parse_args(ctx, args)
@@ -500,8 +501,6 @@ def run_command(files: FilesArg, as_json: JsonOpt = False) -> None:
         raise _fail(exc) from None
     _emit_report(report, as_json)
 
-
-Mode = Literal["predict", "score", "run"]
 
 if __name__ == "__main__":
     eval_app()

@@ -13,7 +13,8 @@ import re
 _PATTERNS = (
     (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "[email]"),
     (re.compile(r"\b\d(?:[ -]?\d){12,18}\b"), "[card]"),
-    (re.compile(r"(?<![\w-])\+?\d[\d ().-]{7,}\d\b"), "[phone]"),
+    # Not dates (2026-11-26 10:00) nor addresses (127.0.0.1): those are not personal data.
+    (re.compile(r"(?<![\w.-])(?!\d{4}-\d\d-\d\d)\+?\d[\d ()-]{7,}\d\b(?!\.\d)"), "[phone]"),
 )
 
 

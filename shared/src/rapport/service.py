@@ -7,8 +7,11 @@ several instances side by side with different settings.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +20,7 @@ import uvicorn
 from faststream.redis import RedisBroker
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -134,6 +138,30 @@ def build_app(
     return app
 
 
+async def wait_for_redis(settings: RapportSettings, timeout_s: float) -> str | None:
+    """Ping Redis until it answers and create the consumer groups; the last error, or None."""
+    deadline = time.monotonic() + timeout_s
+    problem = "not tried"
+    while True:
+        redis = connect(settings.redis_url)
+        try:
+            await redis.ping()
+            await ensure_groups(redis, settings.streams)
+            return None
+        except RedisError as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        finally:
+            await redis.aclose()
+        if time.monotonic() > deadline:
+            return problem
+        log.warning("waiting for Redis at %s (%s)", redact_url(settings.redis_url), problem[:200])
+        await asyncio.sleep(1.0)
+
+
+def redact_url(url: str) -> str:
+    return re.sub(r"//[^@/]*@", "//***@", url)
+
+
 def serve(service: str, factory: Callable[[RapportSettings], Starlette], default_port: int) -> None:
     """Entry point of a service process."""
     configure_logging(service)
@@ -143,6 +171,16 @@ def serve(service: str, factory: Callable[[RapportSettings], Starlette], default
     except ValueError as exc:  # settings and configuration errors say what to fix
         log.error("cannot start %s: %s", service, exc)
         raise SystemExit(2) from None
+    problem = asyncio.run(wait_for_redis(settings, timeout_s=settings.startup_timeout_s))
+    if problem is not None:
+        log.error(
+            "cannot start %s: Redis at %s did not answer within %.0f s (%s). Check REDIS_URL.",
+            service,
+            redact_url(settings.redis_url),
+            settings.startup_timeout_s,
+            problem,
+        )
+        raise SystemExit(3)
     uvicorn.run(
         app,
         host=settings.host,

@@ -53,6 +53,7 @@ class RapportSettings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     signature_tolerance_s: int = Field(default=300, ge=1)
     graceful_timeout_s: float = Field(default=15.0, ge=0)
+    startup_timeout_s: float = Field(default=60.0, ge=0, description="How long to wait for Redis.")
     transcript_turns: int = Field(default=50, ge=1, description="Turns kept for handoff packets.")
 
     @model_validator(mode="after")

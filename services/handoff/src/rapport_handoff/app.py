@@ -98,6 +98,7 @@ class HandoffStage(Stage[HandoffPacket]):
             handoff_id=packet.handoff_id,
             site=packet.site,
             conversation_id=packet.conversation_id,
+            decision_id=packet.decision.decision_id,
             adapter=adapter.name,
             status=status,
             attempts=1,

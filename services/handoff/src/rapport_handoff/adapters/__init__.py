@@ -10,8 +10,17 @@ from rapport.config import ConfigError, Site
 from rapport_handoff.adapters.base import AdapterContext, HelpdeskAdapter
 
 ADAPTERS: Final[dict[str, str]] = {
+    "chatwoot": "rapport_handoff.adapters.chatwoot:ChatwootAdapter",
+    "freshdesk": "rapport_handoff.adapters.freshdesk:FreshdeskAdapter",
+    "front": "rapport_handoff.adapters.front:FrontAdapter",
+    "helpscout": "rapport_handoff.adapters.helpscout:HelpscoutAdapter",
     "inbox": "rapport_handoff.adapters.inbox:InboxAdapter",
+    "intercom": "rapport_handoff.adapters.intercom:IntercomAdapter",
+    "jira": "rapport_handoff.adapters.jira:JiraAdapter",
     "webhook": "rapport_handoff.adapters.webhook:WebhookAdapter",
+    "zammad": "rapport_handoff.adapters.zammad:ZammadAdapter",
+    "zendesk": "rapport_handoff.adapters.zendesk:ZendeskAdapter",
+    "zendesk-messaging": "rapport_handoff.adapters.zendesk_messaging:ZendeskMessagingAdapter",
 }
 
 

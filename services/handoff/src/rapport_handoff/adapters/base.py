@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import httpx
 from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
 from rapport.config import ConfigError, Site, format_validation_error
-from rapport.contracts import HandoffPacket
+from rapport.contracts import HandoffPacket, Message
 from rapport.settings import RapportSettings
 
 
@@ -47,9 +47,57 @@ class AdapterContext:
     http: httpx.AsyncClient
 
 
+class InboundSignatureError(ValueError):
+    """A vendor webhook's signature (or token) is missing, stale or wrong: answered with 401.
+    The message is safe to show to the caller."""
+
+
+class InboundPayloadError(ValueError):
+    """A correctly signed webhook whose body cannot be understood: answered with 422."""
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """One thing a helpdesk told Rapport, already in Rapport's terms.
+
+    ``message`` events are turns of the conversation (customer, agent or bot); ``status``
+    events are Messages with author ``system`` (e.g. text ``ticket solved`` and
+    ``provider_ids["status"] == "solved"``) that feed the router's ownership state.
+    """
+
+    kind: Literal["message", "status"]
+    message: Message
+
+
+@dataclass(frozen=True)
+class InboundBatch:
+    """What one webhook request carried: its delivery id (for dedupe), its events (possibly
+    none: a ping, or an event that is not a new message), and an optional JSON reply the
+    vendor expects (a subscription handshake)."""
+
+    delivery_id: str | None = None
+    events: list[InboundEvent] = field(default_factory=list)
+    reply: dict[str, Any] | None = None
+
+
+@runtime_checkable
+class InboundAdapter(Protocol):
+    """The optional inbound side of an adapter: ``POST /v1/sites/{site}/webhooks/{name}``.
+
+    ``verify`` runs on the raw body before anything is parsed and raises
+    :class:`InboundSignatureError`; ``parse`` raises :class:`InboundPayloadError`.
+    """
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> None: ...
+
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> InboundBatch: ...
+
+
 class HelpdeskAdapter(Protocol):
     name: ClassVar[str]
     description: ClassVar[str]
+    # What ``rapport adapters`` shows, e.g. ("inbound", "note", "priority", "team", "tags").
+    # Optional on a class: adapters without it support the handoff only.
 
     @classmethod
     def check(cls, site: Site) -> None:
@@ -73,3 +121,13 @@ def adapter_options(
         where = locate or site.locate
         message = format_validation_error(exc, where, ("adapter",))
         raise ConfigError(f"invalid {site.adapter.type} adapter settings:\n{message}") from None
+
+
+def supports(cls: type[Any]) -> tuple[str, ...]:
+    """The capabilities an adapter class declares (``supports``), plus ``inbound`` when it
+    implements the inbound side."""
+    declared: tuple[str, ...] = tuple(getattr(cls, "supports", ("handoff",)))
+    if callable(getattr(cls, "verify", None)) and callable(getattr(cls, "parse", None)):
+        if "inbound" not in declared:
+            declared = ("inbound", *declared)
+    return declared

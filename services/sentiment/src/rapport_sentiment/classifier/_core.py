@@ -91,6 +91,7 @@ class _Scan(NamedTuple):
     frus_logit: float
     n_tokens: int
     exclamations: int
+    keys: set[str]  # distinct tokens (negated ones as not_<word>), for the pattern gates
 
 
 def _scan(lowered: str) -> _Scan:
@@ -157,7 +158,15 @@ def _scan(lowered: str) -> _Scan:
             positive += v
         else:
             negative -= v
-    return _Scan(total, positive, negative, neg_z, pos_z, frus_z, len(toks), exclamations)
+    return _Scan(total, positive, negative, neg_z, pos_z, frus_z, len(toks), exclamations, seen)
+
+
+def _fold(text: str) -> str:
+    """Lower case with the length kept, so that spans found in it index ``text``."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
 def _span(name: str, score: float, text: str, start: int, end: int) -> Signal:
@@ -210,8 +219,9 @@ def is_bot_fallback(text: str) -> bool:
 def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> Classification:
     """Classify one customer message given the earlier turns of its conversation."""
     text = text[:MAX_TEXT]
-    low = text.lower()  # for the patterns' prefilters
-    scan = _scan(normalise(text))
+    low = _fold(text)
+    scan = _scan(normalise(low))
+    mask = sig.gate_mask(scan.keys, low)
     signals: list[Signal] = []
     best: dict[str, float] = {}
 
@@ -225,35 +235,35 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
             signals.append(_span(name, score, text, start, end))
 
     for p in sig.PATTERNS:
-        if best.get(p.name, 0.0) >= p.score or not p.search(text, low):
+        if not (mask >> p.bit) & 1 or best.get(p.name, 0.0) >= p.score:
             continue
-        for m in p.regex.finditer(text):
-            if p.negatable and sig.negated_before(text, m.start()):
+        for hit in p.regex.finditer(low):
+            if p.negatable and sig.negated_before(low, hit.start()):
                 continue
-            add(p.name, p.score, m.start(), m.end())
+            add(p.name, p.score, hit.start(), hit.end())
             break
 
-    if m := sig.REPEATED_STRONG.search(text, low):
+    if m := sig.REPEATED_STRONG.search(low, mask):
         add("repeated_contact", 0.75, m.start(), m.end())
-    elif m := sig.REPEATED_WEAK.search(text):
+    elif m := sig.REPEATED_WEAK.search(low, mask):
         add("repeated_contact", 0.35, m.start(), m.end())
 
-    if m := sig.WAITING.search(text, low):
+    if m := sig.WAITING.search(low, mask):
         wait = sig.wait_score(m.group("unit"))
         if text[m.end() : m.end() + 5].lower().strip().startswith("ago"):
             wait *= 0.6  # "ten months ago" dates something; it is not (yet) a wait
         add("waiting_time", wait, m.start(), m.end())
-    elif m := sig.WAITING_WEAK.search(text):
+    elif m := sig.WAITING_WEAK.search(low, mask):
         add("waiting_time", 0.4, m.start(), m.end())
 
-    if m := sig.SERVICE_FAILURE_STRONG.search(text, low):
+    if m := sig.SERVICE_FAILURE_STRONG.search(low, mask):
         add("service_failure", 0.8, m.start(), m.end())
-    elif m := sig.SERVICE_FAILURE.search(text, low):
+    elif m := sig.SERVICE_FAILURE.search(low, mask):
         add("service_failure", 0.65, m.start(), m.end())
-    if m := sig.PROBLEM.search(text, low):
+    if (m := sig.PROBLEM.search(low, mask)) and not sig.negated_before(low, m.start()):
         add("problem", 0.5, m.start(), m.end())
 
-    if m := sig.PROFANITY.search(text, low):
+    if m := sig.PROFANITY.search(low, mask):
         add("profanity", sig.profanity_score(m.group(0)), m.start(), m.end())
     if shout := _shouting(text):
         add("shouting", *shout)
@@ -272,7 +282,7 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
     earlier = [t.text for t in context if t.author == "customer"]
     if earlier and len(text) > 10 and max(_similar(text, e) for e in earlier[-3:]) >= 0.7:
         add("bot_failure", 0.7, 0, len(text))
-    if m := sig.BOT_COMPLAINT.search(text, low):
+    if m := sig.BOT_COMPLAINT.search(low, mask):
         add("bot_failure", 0.7, m.start(), m.end())
 
     # Sarcasm turns the positive words of a complaint around.
@@ -282,9 +292,9 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
         + EVIDENCE_REPEAT * best.get("repeated_contact", 0.0)
         + EVIDENCE_PROBLEM * best.get("problem", 0.0)
     )
-    sarcasm = sig.SARCASM_STRONG.search(text, low)
+    sarcasm = sig.SARCASM_STRONG.search(low, mask)
     if not sarcasm and problem_evidence >= 0.5:
-        sarcasm = sig.SARCASM_WEAK.search(text, low)
+        sarcasm = sig.SARCASM_WEAK.search(low, mask)
     lexicon = scan.lexicon
     pos_lex, neg_lex = scan.positive, scan.negative
     if sarcasm:
@@ -300,6 +310,8 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
     p_neg = _sigmoid(amp * (neg_z + PROBLEM_WEIGHT * problem_evidence) + NEG_SHIFT)
     p_pos = _sigmoid(amp * pos_z + POS_SHIFT)
     score = p_pos - p_neg
+    if sarcasm:
+        score = min(score, NEGATIVE_AT - 0.2)
     if "?" in text:
         score *= QUESTION_DAMPING
     if score < 0 and neg_lex < STRONG_WORDS and sig.REQUEST_OPENING.match(text):
@@ -345,13 +357,19 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
     if questions >= 2:
         q = text.find("?")
         add("several_questions", min(1.0, 0.3 * questions), max(0, q), max(0, q) + 1)
-    if m := sig.ERROR_CODE.search(text, low):
+    if m := sig.ERROR_CODE.search(low, mask):
         add("error_code", 0.7, m.start(), m.end())
-    if m := sig.ACCOUNT_ACTION.search(text, low):
+    if m := sig.ACCOUNT_ACTION.search(low, mask):
         add("account_action", 0.6, m.start(), m.end())
     topics = sum(
         1
-        for name in ("billing_dispute", "security_fraud", "service_failure", "problem", "account_action")
+        for name in (
+            "billing_dispute",
+            "security_fraud",
+            "service_failure",
+            "problem",
+            "account_action",
+        )
         if best.get(name, 0.0) >= 0.5
     )
     complexity = min(
@@ -363,7 +381,9 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
         + 0.12 * ("account_action" in best)
         + 0.08 * max(0, topics - 1),
     )
-    level: ComplexityLevel = "high" if complexity >= 0.6 else "medium" if complexity >= 0.3 else "low"
+    level: ComplexityLevel = (
+        "high" if complexity >= 0.6 else "medium" if complexity >= 0.3 else "low"
+    )
 
     return Classification(
         sentiment=label,

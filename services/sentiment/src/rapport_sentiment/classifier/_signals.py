@@ -1,6 +1,11 @@
+# ruff: noqa: E501  (regex and word tables read better unwrapped)
 """Escalation and complexity signals: compiled patterns, each hit giving a score and the span of
-text that triggered it. Patterns run on the original text (case-insensitive) so that spans
-index the message the agent sees."""
+text that triggered it. Patterns run, case-sensitively, on the message folded to lower case
+with its length kept (see ``_core._fold``), so that spans index the message the agent sees.
+
+Speed: every gated pattern names trigger words of which each of its matches holds at least one
+(as a substring of a token). ``gate_mask`` turns the message's tokens into a bit mask of the
+patterns that can match, through a memo of token -> mask, and only those regexes run."""
 
 from __future__ import annotations
 
@@ -27,30 +32,67 @@ _PERSON = (
 )
 
 
+_STEMS: list[tuple[str, int]] = []  # (substring of a token, pattern bit)
+_RAW: list[tuple[str, int]] = []  # (substring of the folded text, pattern bit)
+_WORDLIKE = re.compile(r"[a-z0-9']+")
+_TOKEN_MASK: dict[str, int] = {}
+_MEMO_LIMIT = 100_000
+
+
 @dataclass(frozen=True, slots=True)
 class Pattern:
-    """A signal pattern. ``triggers`` are substrings of which every match holds at least one:
-    the regex only runs when the lowercased text contains one (a cheap C-level prefilter that
-    keeps the classifier fast)."""
+    """A pattern behind a trigger gate (see the module docstring)."""
 
     name: str
     regex: re.Pattern[str]
     score: float
-    gate: re.Pattern[str]
+    bit: int
     negatable: bool = True
 
-    def search(self, text: str, lowered: str) -> re.Match[str] | None:
-        return self.regex.search(text) if self.gate.search(lowered) else None
+    def search(self, low: str, mask: int) -> re.Match[str] | None:
+        return self.regex.search(low) if (mask >> self.bit) & 1 else None
+
+
+def _register(triggers: str) -> int:
+    bit = len({b for _, b in _STEMS} | {b for _, b in _RAW})
+    for trigger in triggers.split("|"):
+        if _WORDLIKE.fullmatch(trigger):
+            _STEMS.append((trigger, bit))
+        elif all(_WORDLIKE.fullmatch(w) for w in trigger.split()) and trigger.strip():
+            _STEMS.append((max(trigger.split(), key=len), bit))  # a token holds its longest word
+        else:
+            _RAW.append((trigger, bit))
+    return bit
 
 
 def _p(name: str, score: float, triggers: str, regex: str, *, negatable: bool = True) -> Pattern:
-    gate = re.compile("|".join(re.escape(t) for t in triggers.split("|")))
-    return Pattern(name, re.compile(regex, _I), score, gate, negatable)
+    return Pattern(name, re.compile(regex), score, _register(triggers), negatable)
 
 
 def _g(triggers: str, regex: str) -> Pattern:
     """A gated pattern that is not a signal by itself."""
     return _p("", 0.0, triggers, regex)
+
+
+def gate_mask(tokens: set[str], low: str) -> int:
+    """The bit mask of the patterns that can match, from the message's tokens."""
+    mask = 0
+    memo = _TOKEN_MASK
+    for tok in tokens:
+        m = memo.get(tok)
+        if m is None:
+            m = 0
+            for stem, bit in _STEMS:
+                if stem in tok:
+                    m |= 1 << bit
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[tok] = m
+        mask |= m
+    for raw, bit in _RAW:
+        if raw in low:
+            mask |= 1 << bit
+    return mask
 
 
 PATTERNS: tuple[Pattern, ...] = (
@@ -100,8 +142,7 @@ PATTERNS: tuple[Pattern, ...] = (
         r"with\s+(?:a|the))?\s*(?:stupid\s+|useless\s+|automated\s+)?(?:bot|robot|chat\s*bot|machine|automated\s+\w+|ai)\b",
         negatable=False,
     ),
-    _p("human_request", 0.8,
-        "escalat", r"\bescalat(?:e|ed|ing)\s+(?:this|my|the|it)\b"),
+    _p("human_request", 0.8, "escalat", r"\bescalat(?:e|ed|ing)\s+(?:this|my|the|it)\b"),
     # --- a formal complaint ---------------------------------------------------------------------
     _p(
         "complaint",
@@ -231,7 +272,7 @@ REPEATED_STRONG = _g(
     r"waiting|nothing|broken|doesn'?t|hasn'?t|can'?t|have\s+not|unable|hasn't|isn'?t|won'?t|"
     r"don'?t|didn'?t|the\s+same|having)|as\s+i\s+(?:said|told|mentioned|explained))\b",
 )
-REPEATED_WEAK = re.compile(r"\b(?:again|still|another)\b", _I)
+REPEATED_WEAK = _g("again|still|another", r"\b(?:again|still|another)\b")
 
 # Waiting time: a duration, a date it has been since, or a wait described.
 WAITING = _g(
@@ -247,7 +288,7 @@ WAITING = _g(
     r"not\s+yet|didn'?t|did\s+not)\s+(?:\w+\s+)?(?:arrived|come|came|received|heard|got|gotten|"
     r"shipped|delivered|responded|answered|replied|called\s+back)|for\s+(?:ages|forever|weeks|days|hours|months))",
 )
-WAITING_WEAK = re.compile(r"\bwaiting\s+(?:for|on|since)\b", _I)
+WAITING_WEAK = _g("waiting", r"\bwaiting\s+(?:for|on|since)\b")
 _UNIT_SCORE = {"m": 0.45, "h": 0.65, "d": 0.75, "w": 0.85, "y": 0.9}
 
 # A service that failed the customer badly: lost, broken or cancelled by the company, the
@@ -380,7 +421,7 @@ def negated_before(text: str, start: int) -> bool:
     """Whether a negator closely precedes ``start`` (within the same clause)."""
     window = text[max(0, start - _NEGATION_LOOKBACK) : start]
     m = _NEGATED_BEFORE.search(window)
-    return bool(m) and not _INABILITY.search(m.group(0))
+    return m is not None and not _INABILITY.search(m.group(0))
 
 
 def profanity_score(word: str) -> float:

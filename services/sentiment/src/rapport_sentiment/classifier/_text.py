@@ -12,7 +12,52 @@ TOKEN = re.compile(rf"{_EMOTICON}|[a-z]+(?:['\u2019][a-z]+)?|\d+(?:[.:,]\d+)*|[!
 
 # Negators: a following word (within NEGATION_WINDOW, up to the next clause boundary) is negated.
 NEGATORS = frozenset(
-    ["not", "no", "never", "nor", "neither", "nothing", "nobody", "none", "nowhere", "without", "cannot", "cant", "dont", "doesnt", "didnt", "isnt", "wasnt", "werent", "arent", "wont", "wouldnt", "couldnt", "shouldnt", "havent", "hasnt", "hadnt", "aint", "can't", "don't", "doesn't", "didn't", "isn't", "wasn't", "weren't", "aren't", "won't", "wouldn't", "couldn't", "shouldn't", "haven't", "hasn't", "hadn't", "ain't", "n't"]
+    [
+        "not",
+        "no",
+        "never",
+        "nor",
+        "neither",
+        "nothing",
+        "nobody",
+        "none",
+        "nowhere",
+        "without",
+        "cannot",
+        "cant",
+        "dont",
+        "doesnt",
+        "didnt",
+        "isnt",
+        "wasnt",
+        "werent",
+        "arent",
+        "wont",
+        "wouldnt",
+        "couldnt",
+        "shouldnt",
+        "havent",
+        "hasnt",
+        "hadnt",
+        "aint",
+        "can't",
+        "don't",
+        "doesn't",
+        "didn't",
+        "isn't",
+        "wasn't",
+        "weren't",
+        "aren't",
+        "won't",
+        "wouldn't",
+        "couldn't",
+        "shouldn't",
+        "haven't",
+        "hasn't",
+        "hadn't",
+        "ain't",
+        "n't",
+    ]
 )
 NEGATION_WINDOW = 3
 CLAUSE_BREAK = re.compile(r"[.;!?,\n]|\bbut\b")

@@ -1,0 +1,133 @@
+"""The internal note every helpdesk adapter posts: the handoff packet rendered for a person.
+
+One renderer, three variants: ``text`` (Zammad, Help Scout, Jira, metadata fields),
+``markdown`` (Front, Chatwoot) and ``html`` (Zendesk, Freshdesk, Intercom). The note carries
+why Rapport escalated (queue, priority, the reasons), the summary, the sentiment over time,
+the signals, the customer and the transcript, newest turns last.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Literal
+
+from rapport.contracts import HandoffPacket, Reason
+
+Format = Literal["text", "markdown", "html"]
+
+TRANSCRIPT_TURNS = 20
+TURN_CHARS = 600
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(scores: tuple[float, ...]) -> str:
+    """Sentiment scores (-1..1) as bars, lowest first: ``▇▅▂▁`` reads "getting worse"."""
+    return "".join(_BARS[min(7, max(0, round((s + 1) / 2 * 7)))] for s in scores)
+
+
+def trend_words(scores: tuple[float, ...]) -> str:
+    if not scores:
+        return "no customer sentiment recorded"
+    values = " → ".join(f"{s:+.2f}" for s in scores)
+    if len(scores) < 2:
+        return values
+    delta = scores[-1] - scores[0]
+    direction = "worsening" if delta < -0.2 else "improving" if delta > 0.2 else "steady"
+    return f"{values} ({direction}) {sparkline(scores)}"
+
+
+def reason_line(reason: Reason) -> str:
+    parts = [f"rule {reason.rule}"]
+    if reason.signal:
+        value = f"{reason.value:.2f}" if isinstance(reason.value, float) else reason.value
+        parts.append(f"{reason.signal}={value}")
+        if reason.threshold is not None:
+            parts.append(f"(threshold {reason.threshold})")
+    elif reason.value is not None:
+        parts.append(f"value {reason.value}")
+    if reason.detail:
+        parts.append(f"- {reason.detail}")
+    return " ".join(str(p) for p in parts)
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def sections(packet: HandoffPacket) -> list[tuple[str, list[str]]]:
+    """The note's content, format-free: (heading, lines)."""
+    decision = packet.decision
+    head = [
+        f"Queue: {decision.queue or '(none)'} · Priority: {decision.priority} · "
+        f"Conversation: {packet.conversation_id} · Channel: {packet.channel}"
+    ]
+    out: list[tuple[str, list[str]]] = [("Rapport handoff: a person is needed", head)]
+    out.append(("Why", [reason_line(r) for r in decision.reasons] or ["(no reason recorded)"]))
+    if packet.summary:
+        out.append(("Summary", [packet.summary]))
+    out.append(("Sentiment over time", [trend_words(packet.sentiment_trend)]))
+    if packet.signals:
+        out.append(
+            (
+                "Signals",
+                [
+                    f"{s.name} {s.score:.2f}" + (f' "{_clip(s.evidence, 120)}"' if s.evidence else "")
+                    for s in packet.signals
+                ],
+            )
+        )
+    customer = packet.customer
+    if customer is not None:
+        lines = [
+            f"{label}: {value}"
+            for label, value in (
+                ("Name", customer.name),
+                ("E-mail", customer.email),
+                ("Id", customer.id),
+                ("Tier", customer.tier),
+            )
+            if value
+        ]
+        lines += [f"{k}: {v}" for k, v in sorted(customer.attributes.items())]
+        if lines:
+            out.append(("Customer", lines))
+    turns = packet.transcript[-TRANSCRIPT_TURNS:]
+    if turns:
+        skipped = len(packet.transcript) - len(turns)
+        lines = [f"({skipped} earlier turns not shown)"] if skipped else []
+        for t in turns:
+            mood = f" [{t.sentiment} {t.sentiment_score:+.2f}]" if t.sentiment_score is not None else ""
+            lines.append(
+                f"{t.sent_at:%Y-%m-%d %H:%M} {t.author}{mood}: {_clip(t.text, TURN_CHARS)}"
+            )
+        out.append(("Transcript", lines))
+    out.append(("", [f"Handoff {packet.handoff_id}, decision {decision.decision_id}"]))
+    return out
+
+
+def render_note(packet: HandoffPacket, fmt: Format = "text", max_chars: int | None = None) -> str:
+    """The note in ``fmt``; cut to ``max_chars`` (keeping the head) when given."""
+    parts: list[str] = []
+    for i, (heading, lines) in enumerate(sections(packet)):
+        if fmt == "html":
+            tag = "h3" if i == 0 else "b"
+            block = f"<{tag}>{html.escape(heading)}</{tag}>" if heading else ""
+            if heading == "Transcript" or len(lines) > 1:
+                block += "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines) + "</ul>"
+            else:
+                block += "".join(f"<p>{html.escape(x)}</p>" for x in lines)
+            parts.append(block)
+        elif fmt == "markdown":
+            title = (f"### {heading}" if i == 0 else f"**{heading}**") if heading else ""
+            bullets = len(lines) > 1 or heading == "Transcript"
+            body = "\n".join(f"- {x}" if bullets else x for x in lines)
+            parts.append(f"{title}\n{body}".strip())
+        else:
+            title = f"{heading.upper()}" if heading else ""
+            body = "\n".join(f"  {x}" if heading else x for x in lines)
+            parts.append(f"{title}\n{body}".strip())
+    note = ("" if fmt == "html" else "\n\n").join(parts)
+    if max_chars is not None and len(note) > max_chars:
+        note = note[: max_chars - 1] + "…"
+    return note
