@@ -78,8 +78,17 @@ def main() -> None:
     peak, retained = load_peak()
     from rapport_sentiment.classifier import CLASSIFIER_VERSION, classify
 
+    from rapport_sentiment.classifier import _signals
+
     ours = rate(classify, args.seconds)
     print(f"rapport classifier {CLASSIFIER_VERSION}: {ours:,.0f} msgs/s (one core)")
+    memo = _signals._TOKEN_MASK
+
+    def cold(text: str) -> object:
+        memo.clear()  # worst case: every word of every message is new to the pattern gates
+        return classify(text)
+
+    print(f"  with a cold token memo: {rate(cold, args.seconds):,.0f} msgs/s")
     print(f"  memory to load: peak {peak:.1f} MiB, retained {retained:.1f} MiB (tracemalloc)")
     try:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer

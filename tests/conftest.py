@@ -22,7 +22,7 @@ from rapport.dev import embedded_redis, find_redis_server
 from rapport.settings import RapportSettings
 
 
-def _docker_answers() -> bool:
+def docker_answers() -> bool:
     """Whether a Docker engine answers ``GET /_ping`` (probed by hand: docker-py leaks a socket
     when the engine is absent)."""
     host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
@@ -49,7 +49,7 @@ def redis_sources() -> Iterator[tuple[str, Any]]:
     """Yields (how, context manager producing a URL), in the order of preference."""
     if url := os.environ.get("REDIS_URL"):
         yield "REDIS_URL", _Given(url)
-    if _docker_answers():
+    if docker_answers():
         yield "testcontainers", _container()
     if binary := find_redis_server():
         yield f"redis-server binary {binary}", embedded_redis(binary)
@@ -69,7 +69,10 @@ class _Given:
 def _container() -> Any:
     import contextlib
 
-    from testcontainers.redis import RedisContainer
+    try:
+        from testcontainers.community.redis import RedisContainer
+    except ImportError:  # testcontainers < 4.14 kept it here
+        from testcontainers.redis import RedisContainer
 
     @contextlib.contextmanager
     def run() -> Iterator[str]:

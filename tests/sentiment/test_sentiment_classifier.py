@@ -224,3 +224,23 @@ def test_language_is_carried() -> None:
 def test_pure_and_deterministic() -> None:
     text = "I've been waiting 3 weeks for my refund, I want to talk to a manager"
     assert classify(text) == classify(text)
+
+
+GATE_TEXTS = [text for _, text, _ in SIGNAL_CASES] + [
+    "@united my flight was Cancelled Flightled, and you lost my bag. #fail http://t.co/x",
+    "Overcharged AGAIN!!! third time this month, I'm done with you, switching to a competitor",
+    "I can't log in, error 0x80070005 after the v2.3.1 update; how do I reset my password?",
+    "The ATM kept my card and someone withdrew money I don't recognise",
+    "yeah right, thanks a lot... great job losing my parcel /s",
+    "Où est ma commande? J'attends depuis lundi",
+]
+
+
+@pytest.mark.parametrize("text", GATE_TEXTS)
+def test_pattern_gates_change_nothing(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trigger prefilter is only for speed: with every gate open the result is the same."""
+    from rapport_sentiment.classifier import _signals
+
+    gated = classify(text)
+    monkeypatch.setattr(_signals, "gate_mask", lambda tokens, low: -1)
+    assert classify(text) == gated

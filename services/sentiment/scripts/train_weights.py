@@ -27,10 +27,10 @@ from rapport_sentiment.classifier._text import features, normalise
 
 FRUSTRATION_LABELS = {"anger", "annoyance", "disappointment", "disapproval", "disgust"}
 HEADS = ("neg", "pos", "frus")
-MIN_DOC_COUNT = 5
+MIN_DOC_COUNT = 10
 MIN_WEIGHT = 0.2
-EPOCHS = 6
-LEARNING_RATE = 0.3
+EPOCHS = 2
+LEARNING_RATE = 0.2
 L2 = 2e-5
 OUT = Path(__file__).resolve().parents[1] / "src/rapport_sentiment/classifier/weights.tsv"
 

@@ -21,6 +21,7 @@ from rapport.settings import RapportSettings
 from rapport.streams import HANDOFF_GROUP
 from rapport_handoff.adapters import adapter_class, load_adapter
 from rapport_handoff.adapters.base import AdapterContext, HelpdeskAdapter, PermanentError
+from rapport_handoff.breaker import Breakers
 from rapport_handoff.edge import ROUTES
 
 log = logging.getLogger("rapport.handoff")
@@ -43,6 +44,7 @@ class HandoffStage(Stage[HandoffPacket]):
         self.stream = self.streams.escalations
         self.adapters = adapters
         self.limit = asyncio.Semaphore(CONCURRENT_DELIVERIES)
+        self.breakers = Breakers()  # one per site: a broken helpdesk fails fast, alone
 
     async def process(self, entries: Sequence[Entry[HandoffPacket]]) -> None:
         results = await asyncio.gather(
@@ -74,7 +76,9 @@ class HandoffStage(Stage[HandoffPacket]):
         try:
             async with self.limit:
                 try:
-                    delivered = await adapter.deliver(packet)
+                    delivered = await self.breakers.get(packet.site).call(
+                        lambda: adapter.deliver(packet)
+                    )
                 except PermanentError as exc:
                     await self._finish(entry, keys, adapter, "failed", str(exc), None)
                     return

@@ -35,6 +35,7 @@ from rapport.redis import ConversationKeys, accept_once, dedupe_key
 from rapport.service import Runtime
 from rapport.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 from rapport_handoff.adapters.inbox import inbox_key
+from rapport_handoff.inbound import post_vendor_webhook
 
 log = logging.getLogger("rapport.edge")
 
@@ -271,4 +272,5 @@ async def conversation_view(
 ROUTES = [
     Route("/v1/sites/{site}/messages", post_message, methods=["POST"]),
     Route("/v1/sites/{site}/conversations/{conversation_id}", get_conversation, methods=["GET"]),
+    Route("/v1/sites/{site}/webhooks/{provider}", post_vendor_webhook, methods=["POST"]),
 ]

@@ -10,6 +10,7 @@ instead of posting a second note.
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -63,7 +64,9 @@ class ApiClient:
         path: str,
         *,
         json_body: Any = None,
+        form: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        authenticated: bool = True,
     ) -> Any:
         """Send one request (retried while transient); returns the decoded JSON answer, or
         None for an empty one. Raises TransientError or PermanentError."""
@@ -75,21 +78,32 @@ class ApiClient:
             wait_max=self.max_wait_s,
         ):
             with attempt:
-                return await self._once(method, path, json_body, headers or {})
+                return await self._once(
+                    method, path, json_body, form, headers or {}, authenticated
+                )
         raise AssertionError("unreachable: stamina re-raises after the last attempt")
 
     async def _once(
-        self, method: str, path: str, json_body: Any, extra: Mapping[str, str]
+        self,
+        method: str,
+        path: str,
+        json_body: Any,
+        form: Mapping[str, str] | None,
+        extra: Mapping[str, str],
+        authenticated: bool,
     ) -> Any:
         url = f"{self.base_url}{path}"
         headers = dict(self.headers)
-        if self.auth is not None:
+        if self.auth is not None and authenticated:
             headers |= await self.auth()
         headers |= extra
         content = None
         if json_body is not None:
             content = json.dumps(json_body).encode()
             headers["Content-Type"] = "application/json"
+        elif form is not None:
+            content = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
         where = f"{self.vendor} {method} {path}"
         try:
             response = await self.context.http.request(

@@ -78,7 +78,12 @@ class ZendeskAdapter(VendorAdapter):
         ticket = self.ticket_update(packet)
         ticket_id = packet.provider_ids.get("ticket_id")
         if ticket_id:
-            await self.api.call("PUT", f"/api/v2/tickets/{ticket_id}.json", json_body={"ticket": ticket})
+            await self.steps(packet).once(
+                "update",
+                lambda: self.api.call(
+                    "PUT", f"/api/v2/tickets/{ticket_id}.json", json_body={"ticket": ticket}
+                ),
+            )
             return Delivered(external_id=ticket_id, detail=f"updated ticket {ticket_id}")
         customer = packet.customer
         ticket["subject"] = f"Conversation {packet.conversation_id} needs a person"

@@ -74,6 +74,15 @@ def _g(triggers: str, regex: str) -> Pattern:
     return _p("", 0.0, triggers, regex)
 
 
+def _token_mask(tok: str) -> int:
+    """Bits of every stem inside ``tok``: at each position the longest stem starting there,
+    whose mask already holds the bits of every stem inside it."""
+    m = 0
+    for hit in _STEM_FINDER.finditer(tok):
+        m |= _STEM_MASK[hit.group(1)]
+    return m
+
+
 def gate_mask(tokens: set[str], low: str) -> int:
     """The bit mask of the patterns that can match, from the message's tokens."""
     mask = 0
@@ -81,10 +90,7 @@ def gate_mask(tokens: set[str], low: str) -> int:
     for tok in tokens:
         m = memo.get(tok)
         if m is None:
-            m = 0
-            for stem, bit in _STEMS:
-                if stem in tok:
-                    m |= 1 << bit
+            m = _token_mask(tok)
             if len(memo) >= _MEMO_LIMIT:
                 memo.clear()
             memo[tok] = m
@@ -228,7 +234,7 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "security_fraud",
         0.9,
-        "fraud|scam|hack|phishing|theft|stolen|someone|somebody|compromised|suspicious|takeover|lost|lose|misplaced|find",
+        "fraud|scam|hack|phishing|theft|stolen|taken|someone|somebody|compromised|suspicious|takeover|lost|lose|misplaced|find",
         r"\b(?:fraud\w*|scam(?:med|mer|mers)?|hack(?:ed|er|ers)|phishing|identity\s+theft|"
         r"stolen|(?:someone|somebody)\s+(?:else\s+)?(?:has\s+)?(?:used|using|accessed|logged|took|"
         r"stole|got\s+into|has\s+my)|compromised|suspicious\s+(?:activity|transaction|charge|login|"
@@ -433,3 +439,13 @@ def wait_score(unit: str | None) -> float:
         return 0.6
     unit = unit.lower()
     return 0.9 if unit.startswith("mo") else _UNIT_SCORE.get(unit[0], 0.6)
+
+
+def _build_stem_finder() -> tuple[re.Pattern[str], dict[str, int]]:
+    stems = sorted({stem for stem, _ in _STEMS}, key=len, reverse=True)
+    masks = {stem: sum({1 << bit for other, bit in _STEMS if other in stem}) for stem in stems}
+    return re.compile("(?=(" + "|".join(map(re.escape, stems)) + "))"), masks
+
+
+# Built once every gated pattern above has registered its triggers.
+_STEM_FINDER, _STEM_MASK = _build_stem_finder()

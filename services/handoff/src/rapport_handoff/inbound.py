@@ -1,0 +1,185 @@
+"""Vendor webhooks in: ``POST /v1/sites/{site}/webhooks/{provider}``.
+
+The order never changes: find the site; the provider must be the site's adapter; read the
+raw body (bounded); verify the vendor's signature on those exact bytes (401 otherwise);
+only then parse. A delivery already seen (the vendor's delivery id) is answered 200 without
+a second event; each message is accepted once (the same Lua check-and-append as Rapport's
+own webhook, keyed on the vendor's message id). Events that are not new messages (pings,
+updates, our own internal notes) get a 204 and write nothing. Agent replies become Messages
+with author ``agent``; tickets solved or closed become Messages with author ``system``,
+text ``ticket solved`` and ``provider_ids.status``.
+
+Every refusal is ``{"error", "message"}`` with a 4xx status; only an unreachable Redis gives a
+503 (so the vendor retries).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from prometheus_client import Counter
+from redis.exceptions import RedisError
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+
+from rapport.config import ConfigError, Site, Sites
+from rapport.redis import accept_once, dedupe_key
+from rapport.service import Runtime
+from rapport_handoff.adapters import ADAPTERS, load_adapter
+from rapport_handoff.adapters.base import (
+    AdapterContext,
+    InboundAdapter,
+    InboundBatch,
+    InboundPayloadError,
+    InboundSignatureError,
+)
+
+log = logging.getLogger("rapport.inbound")
+
+REQUESTS = Counter(
+    "rapport_inbound_requests_total", "Vendor webhook requests by outcome", ["outcome"]
+)
+
+
+def problem(status: int, error: str, message: str) -> JSONResponse:
+    REQUESTS.labels(error).inc()
+    return JSONResponse({"error": error, "message": message}, status_code=status)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The body, or None when it is larger than ``limit`` bytes (stops reading at once)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+_CACHE = "inbound_adapters"
+
+
+def _adapter(runtime: Runtime, site: Site) -> InboundAdapter | None:
+    """The site's adapter instance for inbound use (built once per site and process)."""
+    cache: dict[str, Any] = runtime.extras.setdefault(_CACHE, {})
+    if site.name not in cache:
+        context = AdapterContext(runtime.settings, runtime.redis, runtime.extras["http"])
+        adapter = load_adapter(site, context)
+        cache[site.name] = adapter if isinstance(adapter, InboundAdapter) else None
+    found: InboundAdapter | None = cache[site.name]
+    return found
+
+
+async def post_vendor_webhook(request: Request) -> Response:
+    runtime: Runtime | None = request.app.state.runtime
+    if runtime is None:
+        return problem(503, "starting", "Rapport is starting; retry in a moment.")
+    sites: Sites = runtime.extras["sites"]
+    site_name, provider = request.path_params["site"], request.path_params["provider"]
+    site = sites.get(site_name)
+    if site is None:
+        return problem(
+            404, "unknown_site", f"No site named {site_name!r} is configured on this Rapport."
+        )
+    if provider not in ADAPTERS:
+        return problem(
+            404,
+            "unknown_provider",
+            f"No helpdesk adapter named {provider!r}; registered: {', '.join(sorted(ADAPTERS))}.",
+        )
+    if provider != site.adapter.type:
+        return problem(
+            409,
+            "provider_mismatch",
+            f"Site {site_name!r} uses the {site.adapter.type!r} adapter, not {provider!r}; "
+            f"point the webhook at /v1/sites/{site_name}/webhooks/{site.adapter.type}.",
+        )
+    try:
+        adapter = _adapter(runtime, site)
+    except ConfigError as exc:
+        log.error("site %s: cannot build the %s adapter: %s", site_name, provider, exc)
+        return problem(503, "misconfigured", f"The {provider} adapter of this site is misconfigured.")
+    if adapter is None:
+        return problem(
+            404,
+            "no_inbound",
+            f"The {provider!r} adapter has no inbound webhook; "
+            f"send messages to /v1/sites/{site_name}/messages instead.",
+        )
+    limit = runtime.settings.max_body_bytes
+    try:
+        body = await _read_limited(request, limit)
+    except ClientDisconnect:
+        return problem(400, "incomplete_body", "The client disconnected before the body ended.")
+    if body is None:
+        return problem(413, "body_too_large", f"The body is over the {limit}-byte limit.")
+    headers = dict(request.headers)
+    try:
+        adapter.verify(headers, body)
+    except InboundSignatureError as exc:
+        return problem(401, "bad_signature", f"{provider}: {exc}")
+    try:
+        batch = adapter.parse(body, headers)
+    except InboundPayloadError as exc:
+        return problem(422, "invalid_payload", f"{provider}: {exc}")
+    except Exception as exc:  # a signed but oddly shaped payload is still the sender's problem
+        log.warning("site %s: %s payload not understood: %r", site_name, provider, exc)
+        return problem(422, "invalid_payload", f"{provider}: the payload was not understood.")
+    if batch.reply is not None:
+        REQUESTS.labels("handshake").inc()
+        return JSONResponse(batch.reply, status_code=200)
+    if not batch.events:
+        REQUESTS.labels("ignored").inc()
+        return Response(status_code=204)
+    try:
+        return await _accept(runtime, site, provider, body, batch)
+    except RedisError as exc:
+        log.error("could not accept a %s webhook for %s: %r", provider, site_name, exc)
+        REQUESTS.labels("unavailable").inc()
+        return JSONResponse(
+            {"error": "unavailable", "message": "Rapport cannot store messages right now; retry."},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+
+async def _accept(
+    runtime: Runtime, site: Site, provider: str, body: bytes, batch: InboundBatch
+) -> Response:
+    settings, redis = runtime.settings, runtime.redis
+    # Vendors without a delivery id (Freshdesk, Help Scout) are deduped on the body itself.
+    delivery = batch.delivery_id or "sha256-" + hashlib.sha256(body).hexdigest()
+    delivery_key = dedupe_key(settings.prefix, "delivery", site.name, provider, delivery[:200])
+    if await redis.exists(delivery_key):
+        REQUESTS.labels("duplicate").inc()
+        return JSONResponse({"status": "duplicate", "accepted": 0, "duplicates": 0}, 200)
+    accepted, duplicates, ids = 0, 0, []
+    for event in batch.events:
+        message = event.message
+        entry = await accept_once(
+            redis,
+            dedupe_key(
+                settings.prefix, "edge", site.name, message.conversation_id, message.message_id
+            ),
+            settings.streams.messages,
+            message,
+            ttl_s=settings.dedupe_ttl_s,
+            maxlen=settings.stream_maxlen,
+        )
+        accepted += entry is not None
+        duplicates += entry is None
+        ids.append(message.message_id)
+    # Marked only after every event is on the stream: a crash before this line means the
+    # vendor's retry comes in again, and the per-message keys above drop the repeats.
+    await redis.set(delivery_key, "1", ex=settings.dedupe_ttl_s)
+    REQUESTS.labels("accepted" if accepted else "duplicate").inc()
+    return JSONResponse(
+        {"status": "accepted", "accepted": accepted, "duplicates": duplicates, "message_ids": ids},
+        status_code=202,
+    )
+
