@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -121,9 +120,9 @@ def test_compose_deployment_end_to_end_survives_a_redis_restart(
         return bool(v2 and v3 and len(v2["decisions"]) == len(before) and len(v3["decisions"]) == 1)
 
     wait_until(all_decided, timeout=90, interval=0.5)
-    decided = sorted(d["message_id"] for d in view(base, "c2")["decisions"])  # type: ignore[index]
+    decided = sorted(d["message_id"] for d in view(base, "c2")["decisions"])
     assert decided == sorted(before)
-    assert view(base, "c1")["handoffs"][0]["status"] == "delivered"  # type: ignore[index]
+    assert view(base, "c1")["handoffs"][0]["status"] == "delivered"
     ps = c("ps")
     assert "Exit" not in ps.stdout, ps.stdout
     print(json.dumps({"compose_ps": ps.stdout}))

@@ -3,8 +3,8 @@ binary) is taken by at least one test, so none of them rots unnoticed."""
 
 from __future__ import annotations
 
-import redis as redis_sync
 import pytest
+import redis as redis_sync
 
 from rapport.dev import embedded_redis, find_redis_server
 from tests.conftest import redis_sources

@@ -63,6 +63,30 @@ VALENCE.update(
     )
 )
 
+# More everyday words, slang and laughter.
+VALENCE.update(
+    _table(
+        """
+        -2.5: horror horrifying hellish fuckers cunt wanker twat prick shitting pissing
+        -2.0: annoy annoys irritate irritates frighten frightens frightening freezing scary spooky creep hating loathe despise dislike dislikes sucky burn burns burned burnt blast explosion obsolete dumbfounded misspell misspells misspelled outrage lousy rubbish shoddy flawed defective faulty unreliable ignored ignoring ignore neglected abandoned trapped hopeless pointless meaningless worthless unhappily terribly awfully horribly sadness sorrowful weep wept mourning
+        -1.5: confuse confuses bother bothers bothered bothering worry worries worrying stress stressed stressful hassled overwhelmed nervous tense uneasy unsure doubtful disturbing disturbed upsetting shocking shocked bizarre weirdly nah
+        1.0: yes yess yesss okey aight solid
+        1.5: lolol lmfao rofl haha hahah hahaha hahahaha ahaha ahahaha ahahahaha hehehe xd ftw tgif woot w00t yippee amuse amused amuses amusing entertaining enjoyable cheer cheered cheering smiley giggle giggles giggled laughs welcoming comfy snug
+        2.0: fab fabulous amazes amazed amazingly honored honoured honour honor hilarious excitement thrill thrilling awesomely beautifully wonderfully greatly loveliest nicest coolest
+        """
+    )
+)
+
+# Inflections of the words above ("annoys", "hating", "loved") count like the word itself.
+_SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "est")
+for _word, _value in list(VALENCE.items()):
+    if not _word.isalpha() or len(_word) < 3:
+        continue
+    _stems = {_word, _word[:-1]} if _word.endswith("e") else {_word}
+    for _stem in _stems:
+        for _suffix in _SUFFIXES:
+            VALENCE.setdefault(_stem + _suffix, _value)
+
 # Words that intensify (or soften) the next valenced word.
 BOOSTERS: dict[str, float] = {
     **dict.fromkeys(
