@@ -76,9 +76,7 @@ def main() -> None:
     import rapport.contracts  # noqa: F401  (pydantic import cost is not the classifier's)
 
     peak, retained = load_peak()
-    from rapport_sentiment.classifier import CLASSIFIER_VERSION, classify
-
-    from rapport_sentiment.classifier import _signals
+    from rapport_sentiment.classifier import CLASSIFIER_VERSION, _signals, classify
 
     ours = rate(classify, args.seconds)
     print(f"rapport classifier {CLASSIFIER_VERSION}: {ours:,.0f} msgs/s (one core)")

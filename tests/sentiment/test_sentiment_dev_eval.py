@@ -22,18 +22,18 @@ DEV = Path(
 
 # (source, metric path, minimum). Targets of issue 3 that the classifier reaches:
 TARGETS: list[tuple[str, tuple[str, str], float]] = [
-    ("bitext", ("escalate", "f1"), 0.90),
-    ("banking77", ("escalate", "f1"), 0.55),
+    ("airline", ("sentiment", "macro_f1"), 0.66),  # VADER 0.46
+    ("vader_tweets", ("sentiment", "macro_f1"), 0.72),  # VADER 0.71
+    ("bitext", ("escalate", "f1"), 0.90),  # VADER 0.32
+    ("banking77", ("escalate", "f1"), 0.55),  # VADER 0.36
 ]
 # Targets not reached yet: floors a little under today's figures (docs/classifier.md), so that
 # a regression fails; the issue's targets are in the comments.
 FLOORS: list[tuple[str, tuple[str, str], float]] = [
-    ("airline", ("sentiment", "macro_f1"), 0.64),  # target 0.66, VADER 0.46
-    ("airline", ("escalate", "f1"), 0.56),  # target 0.62, VADER 0.48
+    ("airline", ("escalate", "f1"), 0.57),  # target 0.62, VADER 0.48
     ("complaints", ("escalate", "f1"), 0.47),  # target 0.78, VADER 0.58
     ("goemotions", ("frustrated", "f1"), 0.52),  # target 0.55, VADER 0.45
-    ("vader_tweets", ("sentiment", "macro_f1"), 0.70),  # target 0.72, VADER 0.71
-    ("vader_amazon", ("sentiment", "macro_f1"), 0.49),  # VADER 0.52
+    ("vader_amazon", ("sentiment", "macro_f1"), 0.51),  # no target, VADER 0.52
 ]
 
 

@@ -183,8 +183,13 @@ def adapters() -> None:
         from rapport_handoff.adapters import ADAPTERS, adapter_class
     except ImportError:
         raise _fail("the handoff service is not installed (package rapport-handoff)") from None
+    from rapport_handoff.adapters.base import supports
+
     for name in sorted(ADAPTERS):
-        typer.echo(f"{name:<12} {adapter_class(name).description}")
+        cls = adapter_class(name)
+        inbound = f"POST /v1/sites/<site>/webhooks/{name}" if "inbound" in supports(cls) else "-"
+        typer.echo(f"{name:<18} {cls.description}")
+        typer.echo(f"{'':<18} supports: {', '.join(supports(cls))}; inbound: {inbound}")
 
 
 def _mount_eval() -> None:

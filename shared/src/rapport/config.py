@@ -117,6 +117,10 @@ class SiteConfig(BaseModel):
     policy: PolicyRef = Field(
         default="default", description="`default`, a path to a policy file, or a policy."
     )
+    shadow_policy: PolicyRef | None = Field(
+        default=None,
+        description="A candidate policy, evaluated beside the live one and recorded, not acted on.",
+    )
 
 
 class SitesFile(BaseModel):
@@ -144,6 +148,7 @@ class Site:
     policy: Policy
     # Maps a field path inside this site's section to a "file:line" for later error messages.
     locate: Callable[[Sequence[str | int]], str]
+    shadow_policy: Policy | None = None
 
 
 @dataclass(frozen=True)
@@ -275,7 +280,16 @@ def load_sites_file(path: str) -> Sites:
         def site_locate(loc: Sequence[str | int], _name: str = name) -> str:
             return locate(["sites", _name, *loc])
 
-        sites[name] = Site(name, secret, cfg.adapter, policy, site_locate)
+        shadow = None
+        if cfg.shadow_policy is not None:
+            try:
+                shadow = _resolve_policy(
+                    cfg.shadow_policy, Path(path).parent, locate(["sites", name, "shadow_policy"])
+                )
+            except ConfigError as exc:
+                problems.append(str(exc))
+                continue
+        sites[name] = Site(name, secret, cfg.adapter, policy, site_locate, shadow)
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join(problems))
     return Sites(sites, source=path)

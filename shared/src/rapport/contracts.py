@@ -135,8 +135,24 @@ class Decision(Event):
     policy_id: str
     policy_version: str
     classifier_version: str
-    shadow: bool = False
+    shadow: bool = Field(
+        default=False, description="True for a candidate policy's verdict; never acted on."
+    )
     decided_at: datetime = Field(default_factory=utc_now)
+
+
+class AutomationInstruction(Event):
+    """What the site's bot should do (stream ``rapport:automation``): ``respond`` to a message
+    it keeps, ``hold`` while a person owns the conversation, ``resume`` when they are done."""
+
+    instruction_id: Identifier
+    site: SiteName
+    conversation_id: Identifier
+    action: Literal["respond", "hold", "resume"]
+    message_id: Identifier | None = None
+    decision_id: Identifier | None = None
+    reason: str = ""
+    at: datetime = Field(default_factory=utc_now)
 
 
 class TranscriptEntry(Contract):
@@ -197,6 +213,7 @@ EVENTS: dict[str, type[Event]] = {
     "Message": Message,
     "ClassifiedMessage": ClassifiedMessage,
     "Decision": Decision,
+    "AutomationInstruction": AutomationInstruction,
     "HandoffPacket": HandoffPacket,
     "HandoffResult": HandoffResult,
     "DeadLetter": DeadLetter,

@@ -54,6 +54,9 @@ class RapportSettings(BaseSettings):
     signature_tolerance_s: int = Field(default=300, ge=1)
     graceful_timeout_s: float = Field(default=15.0, ge=0)
     startup_timeout_s: float = Field(default=60.0, ge=0, description="How long to wait for Redis.")
+    cooldown_s: float = Field(
+        default=600.0, ge=0, description="After a resolution, only high/urgent re-escalates."
+    )
     transcript_turns: int = Field(default=50, ge=1, description="Turns kept for handoff packets.")
 
     @model_validator(mode="after")

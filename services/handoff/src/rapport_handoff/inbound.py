@@ -61,6 +61,7 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
         chunks.append(chunk)
     return b"".join(chunks)
 
+
 _CACHE = "inbound_adapters"
 
 
@@ -103,7 +104,9 @@ async def post_vendor_webhook(request: Request) -> Response:
         adapter = _adapter(runtime, site)
     except ConfigError as exc:
         log.error("site %s: cannot build the %s adapter: %s", site_name, provider, exc)
-        return problem(503, "misconfigured", f"The {provider} adapter of this site is misconfigured.")
+        return problem(
+            503, "misconfigured", f"The {provider} adapter of this site is misconfigured."
+        )
     if adapter is None:
         return problem(
             404,
@@ -182,4 +185,3 @@ async def _accept(
         {"status": "accepted", "accepted": accepted, "duplicates": duplicates, "message_ids": ids},
         status_code=202,
     )
-

@@ -1,11 +1,13 @@
 """The router service: per-conversation state plus the site's policy gives a decision for
-every customer message; escalations become handoff packets."""
+every customer message; escalations become handoff packets, and the bot is told when to answer,
+hold and resume."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -17,18 +19,29 @@ from starlette.applications import Starlette
 from rapport.config import Sites, load_sites
 from rapport.consumer import Entry, Stage
 from rapport.contracts import (
+    AutomationInstruction,
+    Classification,
     ClassifiedMessage,
     Decision,
     HandoffPacket,
     Priority,
     Reason,
-    utc_now,
 )
+from rapport.policy import Policy
 from rapport.redis import ConversationKeys, dedupe_key, xadd_event
 from rapport.service import Runtime, build_app
 from rapport.settings import RapportSettings
 from rapport.streams import ROUTER_GROUP
-from rapport_router.engine import ConversationState, decide
+from rapport_router.engine import ConversationState, Outcome, decide
+from rapport_router.ownership import (
+    AgentReplied,
+    CustomerOutcome,
+    Event,
+    Ownership,
+    Resolved,
+    Verdict,
+    step,
+)
 from rapport_router.packet import build_packet
 
 log = logging.getLogger("rapport.router")
@@ -36,11 +49,11 @@ log = logging.getLogger("rapport.router")
 DECISIONS = Counter("rapport_decisions_total", "Routing decisions", ["site", "route", "rule"])
 ESCALATIONS = Counter("rapport_escalations_total", "Escalations handed off", ["site", "queue"])
 
-# What the router will write for one message: the decision, and a packet when it escalates.
-Plan = tuple[Decision, HandoffPacket | None]
-
 HUMAN_OWNS_RULE = "human-owns-conversation"
+COOLDOWN_RULE = "cooldown"
 WATCH_RETRIES = 10
+# Statuses a helpdesk reports (as a system message's provider_ids["status"]) that end an episode.
+RESOLVED_STATUSES = frozenset({"solved", "closed", "resolved"})
 
 
 class RouterState(BaseModel):
@@ -48,28 +61,67 @@ class RouterState(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    owner: Literal["bot", "escalated", "human"] = "bot"
+    owner: Literal["bot", "escalated", "human", "resolved"] = "bot"
+    episode: int = 0
+    queue: str | None = None
+    priority: Priority | None = None
+    escalated_at: datetime | None = None
+    human_since: datetime | None = None
+    resolved_at: datetime | None = None
+    ladder_step: int = 0
+    handoff_id: str | None = None
     customer_turns: int = 0
     negative_turns: int = 0
     bot_failures_in_row: int = 0
-    queue: str | None = None
-    priority: Priority | None = None
-    handoff_id: str | None = None
-    escalated_at: datetime | None = None
+
+    def ownership(self) -> Ownership:
+        return Ownership(
+            owner=self.owner,
+            episode=self.episode,
+            queue=self.queue,
+            priority=self.priority,
+            escalated_at=self.escalated_at,
+            human_since=self.human_since,
+            resolved_at=self.resolved_at,
+            ladder_step=self.ladder_step,
+        )
+
+    def take(self, ownership: Ownership) -> None:
+        for name in Ownership.__dataclass_fields__:
+            setattr(self, name, getattr(ownership, name))
 
     def engine_view(self) -> ConversationState:
         return ConversationState(
-            owner=self.owner,
+            owner="bot" if self.owner == "resolved" else self.owner,
             customer_turns=self.customer_turns,
             negative_turns=self.negative_turns,
             bot_failures_in_row=self.bot_failures_in_row,
         )
 
 
+@dataclass
+class Plan:
+    """What the router writes for one message, all in one transaction."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    packet: HandoffPacket | None = None
+    instructions: list[AutomationInstruction] = field(default_factory=list)
+
+
 def stable_id(kind: str, *parts: str) -> str:
     """Ids derived from their inputs, so a redelivered entry produces the same records."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
     return f"{kind}_{digest}"
+
+
+def _event_for(message_author: str, event: ClassifiedMessage) -> Event | None:
+    message = event.message
+    if message_author == "agent":
+        return AgentReplied(message.sent_at)
+    status = message.provider_ids.get("status", "").lower()
+    if message_author == "system" and status in RESOLVED_STATUSES:
+        return Resolved(message.sent_at, "helpdesk")
+    return None
 
 
 class RouterStage(Stage[ClassifiedMessage]):
@@ -111,127 +163,198 @@ class RouterStage(Stage[ClassifiedMessage]):
             }
             already_seen = values[len(state_keys) :]
 
-            plans: list[tuple[str, Plan | None]] = []
-            changed: set[str] = set()
+            plans: list[tuple[str, Plan]] = []
             for entry, k, seen, seen_key in zip(
                 entries, keys, already_seen, seen_keys, strict=True
             ):
-                if seen:
-                    continue
-                plan = await self._route(entry.event, k, states[k.state], pipe)
-                changed.add(k.state)
-                plans.append((seen_key, plan))
+                if not seen:
+                    plans.append(
+                        (seen_key, await self._route(entry.event, k, states[k.state], pipe))
+                    )
 
             pipe.multi()  # type: ignore[no-untyped-call]
             ttl = self.settings.conversation_ttl_s
             maxlen = self.settings.stream_maxlen
-            for key in changed:
-                pipe.set(key, states[key].model_dump_json(), ex=ttl)
+            for key, state in states.items():
+                pipe.set(key, state.model_dump_json(), ex=ttl)
             for seen_key, plan in plans:
                 pipe.set(seen_key, "1", ex=self.settings.dedupe_ttl_s)
-                if plan is None:
-                    continue
-                decision, packet = plan
-                k = ConversationKeys(prefix, decision.site, decision.conversation_id)
-                pipe.hset(k.decisions, decision.decision_id, decision.model_dump_json())
-                pipe.expire(k.decisions, ttl)
-                xadd_event(pipe, self.streams.decisions, decision, maxlen)
-                if packet is not None:
-                    xadd_event(pipe, self.streams.escalations, packet, maxlen)
-                elif decision.route == "automation":
-                    xadd_event(pipe, self.streams.automation, decision, maxlen)
+                for decision in plan.decisions:
+                    k = ConversationKeys(prefix, decision.site, decision.conversation_id)
+                    pipe.hset(k.decisions, decision.decision_id, decision.model_dump_json())
+                    pipe.expire(k.decisions, ttl)
+                    xadd_event(pipe, self.streams.decisions, decision, maxlen)
+                if plan.packet is not None:
+                    xadd_event(pipe, self.streams.escalations, plan.packet, maxlen)
+                for instruction in plan.instructions:
+                    xadd_event(pipe, self.streams.automation, instruction, maxlen)
             self.ack(pipe, [e.id for e in entries])
             await pipe.execute()
 
         for _, plan in plans:
-            if plan is not None:
-                decision, packet = plan
-                DECISIONS.labels(decision.site, decision.route, decision.reasons[0].rule).inc()
-                if packet is not None:
-                    ESCALATIONS.labels(decision.site, decision.queue or "").inc()
-                log.info(
-                    "decision %s/%s %s: route=%s queue=%s priority=%s %s%s",
-                    decision.site,
-                    decision.conversation_id,
-                    decision.message_id,
-                    decision.route,
-                    decision.queue,
-                    decision.priority,
-                    "; ".join(r.detail or r.rule for r in decision.reasons[:1]),
-                    f" -> handoff {packet.handoff_id}" if packet else "",
-                )
+            self._report(plan)
+
+    def _report(self, plan: Plan) -> None:
+        for decision in plan.decisions:
+            if decision.shadow:
+                continue
+            DECISIONS.labels(decision.site, decision.route, decision.reasons[0].rule).inc()
+            log.info(
+                "decision %s/%s %s: route=%s queue=%s priority=%s %s%s",
+                decision.site,
+                decision.conversation_id,
+                decision.message_id,
+                decision.route,
+                decision.queue,
+                decision.priority,
+                decision.reasons[0].detail or decision.reasons[0].rule,
+                f" -> handoff {plan.packet.handoff_id}" if plan.packet else "",
+            )
+        if plan.packet is not None:
+            ESCALATIONS.labels(plan.packet.site, plan.packet.decision.queue or "").inc()
+
+    def _instruction(
+        self,
+        message: Any,
+        action: Literal["respond", "hold", "resume"],
+        reason: str,
+        decision_id: str | None = None,
+    ) -> AutomationInstruction:
+        return AutomationInstruction(
+            instruction_id=stable_id(
+                "ins", message.site, message.conversation_id, message.message_id, action
+            ),
+            site=message.site,
+            conversation_id=message.conversation_id,
+            action=action,
+            message_id=message.message_id,
+            decision_id=decision_id,
+            reason=reason,
+        )
 
     async def _route(
         self, event: ClassifiedMessage, keys: ConversationKeys, state: RouterState, pipe: Any
-    ) -> Plan | None:
-        """Update ``state`` in place for this message; return the decision to record, if any."""
+    ) -> Plan:
+        """Update ``state`` in place for this message; return what to write."""
         message = event.message
-        if message.author == "agent":
-            state.owner = "human"
-            return None
+        plan = Plan()
         if message.author != "customer" or event.classification is None:
-            return None
+            transition = _event_for(message.author, event)
+            if transition is not None:
+                ownership, verdict = step(state.ownership(), transition, self.settings.cooldown_s)
+                state.take(ownership)
+                if verdict.hold:
+                    plan.instructions.append(self._instruction(message, "hold", verdict.note))
+                if verdict.resume:
+                    plan.instructions.append(self._instruction(message, "resume", verdict.note))
+            return plan
+
         site = self.sites.get(message.site)
         if site is None:
             raise LookupError(f"site {message.site!r} is not configured on this router")
         classification = event.classification
         outcome = decide(site.policy, classification, state.engine_view())
+        if site.shadow_policy is not None:
+            candidate = decide(site.shadow_policy, classification, state.engine_view())
+            plan.decisions.append(
+                self._decision(message, site.shadow_policy, classification, candidate, shadow=True)
+            )
         state.customer_turns += 1
         state.negative_turns += classification.sentiment == "negative"
 
-        decision_id = stable_id("dec", message.site, message.conversation_id, message.message_id)
-        common: dict[str, Any] = {
-            "decision_id": decision_id,
-            "site": message.site,
-            "conversation_id": message.conversation_id,
-            "message_id": message.message_id,
-            "policy_id": site.policy.id,
-            "policy_version": site.policy.version,
-            "classifier_version": classification.classifier_version,
-        }
-        if state.owner != "bot":
-            # A person already has this conversation: never a second escalation, and the bot
-            # keeps quiet. The policy's own verdict is kept in the reasons for the audit trail.
-            reasons = (
-                Reason(
-                    rule=HUMAN_OWNS_RULE,
-                    value=state.owner,
-                    detail=f"conversation is {state.owner}; no new escalation",
-                ),
-                *outcome.reasons,
-            )
-            decision = Decision(
-                route="human",
-                queue=state.queue,
-                priority=state.priority or outcome.priority,
-                reasons=reasons,
-                **common,
-            )
-            return decision, None
-
-        decision = Decision(
-            route=outcome.route,
-            queue=outcome.queue,
-            priority=outcome.priority,
-            reasons=outcome.reasons,
-            **common,
+        ownership, verdict = step(
+            state.ownership(),
+            CustomerOutcome(outcome.route, outcome.queue, outcome.priority, message.sent_at),
+            self.settings.cooldown_s,
         )
-        if outcome.route == "automation":
-            return decision, None
+        before = state.owner
+        state.take(ownership)
+        decision = self._decision(
+            message,
+            site.policy,
+            classification,
+            outcome,
+            verdict=verdict,
+            before=before,
+            state=state,
+        )
+        plan.decisions.insert(0, decision)
+        if verdict.escalate:
+            plan.packet = await self._packet(decision, event, keys, pipe)
+            state.handoff_id = plan.packet.handoff_id
+        if verdict.hold:
+            plan.instructions.append(
+                self._instruction(message, "hold", verdict.note, decision.decision_id)
+            )
+        if decision.route == "automation":
+            reason = decision.reasons[0].detail or decision.reasons[0].rule
+            plan.instructions.append(
+                self._instruction(message, "respond", reason, decision.decision_id)
+            )
+        return plan
 
-        handoff_id = stable_id("hof", decision_id)
+    def _decision(
+        self,
+        message: Any,
+        policy: Policy,
+        classification: Classification,
+        outcome: Outcome,
+        *,
+        shadow: bool = False,
+        verdict: Verdict | None = None,
+        before: str = "bot",
+        state: RouterState | None = None,
+    ) -> Decision:
+        kind = "sdw" if shadow else "dec"
+        route, queue, priority, reasons = (
+            outcome.route,
+            outcome.queue,
+            outcome.priority,
+            outcome.reasons,
+        )
+        if verdict is not None and state is not None:
+            if before in ("escalated", "human"):
+                # A person already has it: no new escalation, and the bot keeps quiet. The
+                # policy's own verdict stays in the reasons for the audit trail.
+                route, queue, priority = "human", state.queue, state.priority or priority
+                reasons = (
+                    Reason(
+                        rule=HUMAN_OWNS_RULE,
+                        value=before,
+                        detail=f"conversation is {before}; no new escalation",
+                    ),
+                    *reasons,
+                )
+            elif outcome.route == "human" and not verdict.escalate:
+                route, queue = "automation", None
+                reasons = (
+                    Reason(rule=COOLDOWN_RULE, value=outcome.priority, detail=verdict.note),
+                    *reasons,
+                )
+        return Decision(
+            decision_id=stable_id(kind, message.site, message.conversation_id, message.message_id),
+            site=message.site,
+            conversation_id=message.conversation_id,
+            message_id=message.message_id,
+            route=route,
+            queue=queue,
+            priority=priority,
+            reasons=reasons,
+            policy_id=policy.id,
+            policy_version=policy.version,
+            classifier_version=classification.classifier_version,
+            shadow=shadow,
+        )
+
+    async def _packet(
+        self, decision: Decision, event: ClassifiedMessage, keys: ConversationKeys, pipe: Any
+    ) -> HandoffPacket:
         raw_messages = await pipe.hgetall(keys.messages)
         transcript = sorted(
             (ClassifiedMessage.model_validate_json(v) for v in raw_messages.values()),
             key=lambda c: (c.message.sent_at, c.message.received_at),
         )[-self.settings.transcript_turns :]
-        packet = build_packet(handoff_id, decision, event, transcript)
-        state.owner = "escalated"
-        state.queue = outcome.queue
-        state.priority = outcome.priority
-        state.handoff_id = handoff_id
-        state.escalated_at = utc_now()
-        return decision, packet
+        return build_packet(stable_id("hof", decision.decision_id), decision, event, transcript)
 
 
 def create_app(settings: RapportSettings | None = None) -> Starlette:

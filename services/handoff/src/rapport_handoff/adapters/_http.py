@@ -10,9 +10,9 @@ instead of posting a second note.
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import stamina
@@ -78,9 +78,7 @@ class ApiClient:
             wait_max=self.max_wait_s,
         ):
             with attempt:
-                return await self._once(
-                    method, path, json_body, form, headers or {}, authenticated
-                )
+                return await self._once(method, path, json_body, form, headers or {}, authenticated)
         raise AssertionError("unreachable: stamina re-raises after the last attempt")
 
     async def _once(

@@ -72,7 +72,8 @@ def sections(packet: HandoffPacket) -> list[tuple[str, list[str]]]:
             (
                 "Signals",
                 [
-                    f"{s.name} {s.score:.2f}" + (f' "{_clip(s.evidence, 120)}"' if s.evidence else "")
+                    f"{s.name} {s.score:.2f}"
+                    + (f' "{_clip(s.evidence, 120)}"' if s.evidence else "")
                     for s in packet.signals
                 ],
             )
@@ -97,7 +98,11 @@ def sections(packet: HandoffPacket) -> list[tuple[str, list[str]]]:
         skipped = len(packet.transcript) - len(turns)
         lines = [f"({skipped} earlier turns not shown)"] if skipped else []
         for t in turns:
-            mood = f" [{t.sentiment} {t.sentiment_score:+.2f}]" if t.sentiment_score is not None else ""
+            mood = (
+                f" [{t.sentiment} {t.sentiment_score:+.2f}]"
+                if t.sentiment_score is not None
+                else ""
+            )
             lines.append(
                 f"{t.sent_at:%Y-%m-%d %H:%M} {t.author}{mood}: {_clip(t.text, TURN_CHARS)}"
             )

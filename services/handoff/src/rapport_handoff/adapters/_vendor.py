@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError
 
 from rapport.config import ConfigError, SecretRef, Site
-from rapport.contracts import Author, Customer, HandoffPacket, Message
+from rapport.contracts import AttributeValue, Author, Customer, HandoffPacket, Message
 from rapport_handoff.adapters._http import ApiClient, Steps
 from rapport_handoff.adapters.base import (
     AdapterContext,
@@ -243,7 +243,9 @@ def require_equal(expected: str, given: str | None, what: str) -> None:
         raise InboundSignatureError(f"{what} does not match the body; check the webhook secret")
 
 
-def require_fresh(timestamp: str | None, what: str, tolerance_s: int, *, millis: bool = False) -> str:
+def require_fresh(
+    timestamp: str | None, what: str, tolerance_s: int, *, millis: bool = False
+) -> str:
     """A signed timestamp (unix seconds, milliseconds or ISO-8601) within the window."""
     if not timestamp:
         raise InboundSignatureError(f"missing {what} header")
@@ -326,7 +328,7 @@ def customer_of(
         "email": str(email)[:320] if email else None,
         "name": str(name)[:200] if name else None,
     }
-    attrs = {
+    attrs: dict[str, AttributeValue] = {
         k: v
         for k, v in attributes.items()
         if v is not None and isinstance(v, str | int | float | bool)

@@ -127,7 +127,7 @@ def supports(cls: type[Any]) -> tuple[str, ...]:
     """The capabilities an adapter class declares (``supports``), plus ``inbound`` when it
     implements the inbound side."""
     declared: tuple[str, ...] = tuple(getattr(cls, "supports", ("handoff",)))
-    if callable(getattr(cls, "verify", None)) and callable(getattr(cls, "parse", None)):
-        if "inbound" not in declared:
-            declared = ("inbound", *declared)
+    inbound = callable(getattr(cls, "verify", None)) and callable(getattr(cls, "parse", None))
+    if inbound and "inbound" not in declared:
+        declared = ("inbound", *declared)
     return declared

@@ -66,7 +66,11 @@ class ChatwootAdapter(VendorAdapter):
         conversation = self.need_id(packet, "conversation_id")
         base = f"/api/v1/accounts/{self.options.account_id}/conversations/{conversation}"
         steps = self.steps(packet)
-        note = {"content": render_note(packet, "markdown"), "message_type": "outgoing", "private": True}
+        note = {
+            "content": render_note(packet, "markdown"),
+            "message_type": "outgoing",
+            "private": True,
+        }
         await steps.once("note", lambda: self.api.call("POST", f"{base}/messages", json_body=note))
         await steps.once(
             "open",
@@ -134,7 +138,7 @@ class ChatwootAdapter(VendorAdapter):
             return InboundBatch(delivery, [status])
         if event != "message_created" or data.get("private") or not conversation_id:
             return InboundBatch(delivery)
-        sender = data.get("sender") if isinstance(data.get("sender"), dict) else {}
+        sender: dict[str, Any] = data["sender"] if isinstance(data.get("sender"), dict) else {}
         kind = data.get("message_type")
         role: Author
         if kind == "incoming":

@@ -36,7 +36,7 @@ from rapport_handoff.adapters.base import Delivered, InboundBatch, PermanentErro
 
 # Freshdesk priorities: 1 Low, 2 Medium, 3 High, 4 Urgent.
 PRIORITIES = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
-TOKEN_HEADER = "X-Rapport-Token"
+TOKEN_HEADER = "X-Rapport-Token"  # noqa: S105 - a header name, not a secret
 AUTHORS: dict[str, Author] = {"requester": "customer", "customer": "customer", "agent": "agent"}
 RESOLVED = {"4": "solved", "5": "closed", "resolved": "solved", "closed": "closed"}
 

@@ -17,6 +17,7 @@ Front has no priority field: the note states it and ``priority_tag_ids`` can tag
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, ClassVar
 
 from pydantic import AnyHttpUrl, Field
@@ -87,9 +88,7 @@ class FrontAdapter(VendorAdapter):
         steps = self.steps(packet)
         calls = self.calls(packet)
         for step, method, path, body in calls:
-            await steps.once(
-                step, lambda m=method, p=path, b=body: self.api.call(m, p, json_body=b)
-            )
+            await steps.once(step, partial(self.api.call, method, path, json_body=body))
         conversation = packet.provider_ids["conversation_id"]
         return Delivered(external_id=conversation, detail=f"{len(calls)} calls on {conversation}")
 

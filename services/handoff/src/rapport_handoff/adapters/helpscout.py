@@ -128,11 +128,12 @@ class HelpscoutAdapter(VendorAdapter):
             "customer_id": dig(data, "primaryCustomer", "id"),
         }
         if event == "convo.status":
+            closed_at = data.get("closedAt") or data.get("userUpdatedAt")
             if str(data.get("status")) != "closed":
                 return InboundBatch()
             status = self.status(
                 conversation_id=conversation,
-                event_id=f"{conversation}-closed-{data.get('userUpdatedAt') or data.get('closedAt')}",
+                event_id=f"{conversation}-closed-{closed_at}",
                 status="closed",
                 noun="conversation",
                 sent_at=parse_time(data.get("closedAt")),

@@ -16,6 +16,7 @@ the priority is in the note, and ``priority_tag_ids`` can tag it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, ClassVar
 
 from pydantic import AnyHttpUrl, Field
@@ -109,9 +110,7 @@ class IntercomAdapter(VendorAdapter):
         steps = self.steps(packet)
         calls = self.calls(packet)
         for step, method, path, body in calls:
-            await steps.once(
-                step, lambda m=method, p=path, b=body: self.api.call(m, p, json_body=b)
-            )
+            await steps.once(step, partial(self.api.call, method, path, json_body=body))
         conversation = packet.provider_ids["conversation_id"]
         return Delivered(external_id=conversation, detail=f"{len(calls)} calls on {conversation}")
 
@@ -166,7 +165,7 @@ class IntercomAdapter(VendorAdapter):
             comments = [p for p in parts if isinstance(p, dict) and p.get("part_type") == "comment"]
             if not comments:
                 return InboundBatch(delivery)
-            part = max(comments, key=lambda p: (p.get("created_at") or 0))
+            part = max(comments, key=lambda p: p.get("created_at") or 0)
         else:
             return InboundBatch(delivery)
         author = part.get("author") or {}
@@ -176,7 +175,9 @@ class IntercomAdapter(VendorAdapter):
             return InboundBatch(delivery)
         customer = None
         if role == "customer":
-            customer = customer_of(author.get("id") or contact, author.get("email"), author.get("name"))
+            customer = customer_of(
+                author.get("id") or contact, author.get("email"), author.get("name")
+            )
         events.append(
             self.message(
                 conversation_id=conversation,

@@ -15,6 +15,7 @@ adds tags one at a time; existing tags stay).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -91,10 +92,11 @@ class ZammadAdapter(VendorAdapter):
         for tag in self.tags_for(packet):
             await steps.once(
                 f"tag:{tag}",
-                lambda t=tag: self.api.call(
+                partial(
+                    self.api.call,
                     "POST",
                     "/api/v1/tags/add",
-                    json_body={"item": t, "object": "Ticket", "o_id": _int(ticket)},
+                    json_body={"item": tag, "object": "Ticket", "o_id": _int(ticket)},
                 ),
             )
         return Delivered(external_id=ticket, detail=f"updated ticket {ticket}")
@@ -115,7 +117,9 @@ class ZammadAdapter(VendorAdapter):
         ticket_id = ticket.get("id") if isinstance(ticket, dict) else None
         if not ticket_id:
             return InboundBatch(delivery)
-        customer_data = ticket.get("customer") if isinstance(ticket.get("customer"), dict) else {}
+        customer_data: dict[str, Any] = (
+            ticket["customer"] if isinstance(ticket.get("customer"), dict) else {}
+        )
         ids = {
             "ticket_id": ticket_id,
             "ticket_number": ticket.get("number"),
@@ -150,7 +154,9 @@ class ZammadAdapter(VendorAdapter):
                 ticket.get("customer_id"),
                 customer_data.get("email"),
                 " ".join(
-                    str(x) for x in (customer_data.get("firstname"), customer_data.get("lastname")) if x
+                    str(x)
+                    for x in (customer_data.get("firstname"), customer_data.get("lastname"))
+                    if x
                 ),
             )
         article_type = article.get("type")
@@ -174,4 +180,3 @@ class ZammadAdapter(VendorAdapter):
 
 def _int(value: str) -> int | str:
     return int(value) if value.isdigit() else value
-

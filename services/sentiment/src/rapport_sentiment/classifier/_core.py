@@ -29,13 +29,13 @@ CLASSIFIER_VERSION = "lexicon-2.0"
 
 # Tuned on the dev files (see docs/classifier.md); left alone afterwards.
 NEGATIVE_AT = -0.05  # sentiment_score <= this is "negative"
-POSITIVE_AT = 0.3  # sentiment_score >= this is "positive"
+POSITIVE_AT = 0.2  # sentiment_score >= this is "positive"
 NEG_LEX = 0.8  # hand lexicon's weight in the negative head (per unit of valence)
-POS_LEX = 0.8  # ... and in the positive head
+POS_LEX = 1.0  # ... and in the positive head
 PROBLEM_WEIGHT = 3.0  # support-problem evidence pushes toward negative
 NEG_SHIFT = -2.5  # extra bias of the negative head
-POS_SHIFT = -2.0
-LEARNED = 0.5  # weight of the learned (GoEmotions) logits
+POS_SHIFT = -2.5
+LEARNED = 0.3  # weight of the learned (GoEmotions) logits
 EVIDENCE_FAILURE = 1.5  # weights of the support-problem evidence
 EVIDENCE_WAIT = 1.0
 EVIDENCE_REPEAT = 0.5
@@ -43,7 +43,7 @@ EVIDENCE_PROBLEM = 0.6
 QUESTION_DAMPING = 0.5  # a question is more often neutral
 REQUEST_DAMPING = 0.5  # a calm request for help is less negative than its words
 STRONG_WORDS = 2.5  # ... unless it holds a strongly negative word
-FRUS_LEX = 0.2  # hand lexicon's weight in the frustration head
+FRUS_LEX = 0.25  # hand lexicon's weight in the frustration head
 FRUS_SHIFT = 0.75  # so that 0.5 sits where F1 peaked on dev
 FRUS_EVIDENCE = 0.3  # weight of the support evidence in frustration
 MAX_TEXT = 5_000  # characters looked at (long pastes are cut for speed)

@@ -300,7 +300,7 @@ _UNIT_SCORE = {"m": 0.45, "h": 0.65, "d": 0.75, "w": 0.85, "y": 0.9}
 # A service that failed the customer badly: lost, broken or cancelled by the company, the
 # customer cut off or refused.
 SERVICE_FAILURE_STRONG = _g(
-    "cancel|lost|broke|damaged|destroyed|misplaced|left my|find|locat|track|hung|hang|disconnect|missed|refus|won|will not|would|get through|overbooked|stranded",
+    "cancel|lost|broke|damaged|destroyed|misplaced|left my|find|locat|track|hung|hang|disconnect|missed|refus|won|will not|would|get through|overbooked|stranded|service|support|care|staff|agent|employee|crew|rep|hold|response|reply|answer|callback|call back|communication|apology|explanation|ignor|heard|booted|reach|ahold|down|turn|power|switch|apart|came|helpful|getting|water|electric|internet|wifi|wi-fi|signal|coverage|heat|gas|fleeced|ripped|broken",
     r"\b(?:cancel\w*\s+(?:\w+\s+){0,2}(?:my|our)\s+(?:\w+\s+)?(?:flight|order|booking|reservation|"
     r"appointment|trip|delivery|ticket)s?|(?:lost|broke|damaged|destroyed|misplaced)\s+(?:my|our)\s+"
     r"(?:\w+\s+)?(?:bag|bags|baggage|luggage|suitcase|package|parcel|stroller|car\s*seat|item|order)s?|"
@@ -310,7 +310,22 @@ SERVICE_FAILURE_STRONG = _g(
     r"(?:call|line)s?\s+(?:\w+\s+)?disconnect\w*|missed\s+(?:my\s+|the\s+|a\s+)?(?:connecting\s+)?"
     r"(?:connection|flight)|(?:refuse[sd]?|refusing)\s+to|(?:won'?t|will\s+not|wouldn'?t)\s+"
     r"(?:even\s+)?(?:help|refund|answer|respond|rebook|fix|replace|honou?r|give)|(?:can'?t|cannot|"
-    r"couldn'?t|unable\s+to)\s+(?:ever\s+)?get\s+through|overbooked|stranded)\b",
+    r"couldn'?t|unable\s+to)\s+(?:ever\s+)?get\s+through|overbooked|stranded|"
+    # poor customer service: the people or the channel failed
+    r"(?:terrible|horrible|awful|worst|poor|bad|lousy|rude|unhelpful|pathetic|useless|incompetent|"
+    r"non-?existent|disgraceful|appalling)\s+(?:customer\s+)?(?:service|support|care|staff|agents?|"
+    r"employees?|crew|reps?|representatives?)|on\s+hold|(?:no|zero|not\s+(?:even\s+)?(?:a|any))\s+"
+    r"(?:response|reply|answer|callback|call\s+back|communication|apology|explanation)|"
+    r"ignor(?:ed|ing|es)\s+(?:me|my|us|our)|(?:never|haven'?t|didn'?t|not)\s+(?:heard|got|gotten)\s+"
+    r"back|(?:can'?t|cannot|couldn'?t|unable\s+to)\s+(?:get\s+(?:a\s+hold|ahold|anyone|anybody|someone)|"
+    r"reach\s+(?:anyone|anybody|someone|you|your|a))|booted\s+(?:me\s+)?(?:from|off)|"
+    # the product or the service does not do the basic thing
+    r"let(?:ting|s)?\s+(?:me|us)\s+down|(?:not|no\s+longer|won'?t|will\s+not|doesn'?t|does\s+not|"
+    r"didn'?t|wont)\s+(?:even\s+)?(?:turn(?:ing)?|power(?:ing)?|switch(?:ing)?)\s+on|falling\s+apart|"
+    r"came\s+(?:\w+\s+)?(?:missing|broken|damaged|without)|(?:wasn'?t|was\s+not|isn'?t|not)\s+"
+    r"(?:very\s+|at\s+all\s+)?helpful|not\s+getting\s+any\s+(?:response|reply|answer|help)|"
+    r"(?:no|without)\s+(?:power|water|electricity|internet|wifi|wi-fi|signal|coverage|heating|heat|"
+    r"hot\s+water|gas)\b|fleeced|ripped\s+(?:me\s+)?off|(?:it'?s|was|is|arrived)\s+broken)\b",
 )
 
 # A service that failed the customer: cancelled or lost by the company, never arrived, broken.

@@ -1,0 +1,146 @@
+"""The router against a real Redis: ownership over a conversation's life, instructions to the
+bot, and shadow decisions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from rapport.config import AdapterConfig, Site, Sites
+from rapport.consumer import Entry
+from rapport.contracts import Author, Classification, ClassifiedMessage, Message, Signal
+from rapport.policy import Policy, default_policy
+from rapport.service import Runtime
+from rapport.settings import RapportSettings
+from rapport_router.app import RouterStage
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+ASK = Signal(name="human_request", score=0.95, evidence="a real person")
+EVERYTHING_TO_A_PERSON = Policy.model_validate(
+    {
+        "id": "candidate",
+        "version": "7",
+        "rules": [{"name": "all", "route": "human", "queue": "vip"}],
+    }
+)
+
+
+class Harness:
+    def __init__(self, stage: RouterStage, redis: Redis, prefix: str) -> None:
+        self.stage, self.redis, self.prefix, self.n = stage, redis, prefix, 0
+
+    async def send(
+        self,
+        author: Author,
+        text: str = "",
+        *,
+        signals: tuple[Signal, ...] = (),
+        score: float = 0.0,
+        minutes: float = 0,
+        status: str | None = None,
+    ) -> None:
+        self.n += 1
+        message = Message(
+            site="demo",
+            conversation_id="c1",
+            message_id=f"m{self.n}",
+            author=author,
+            text=text or "…",
+            sent_at=T0 + timedelta(minutes=minutes),
+            provider_ids={"status": status} if status else {},
+        )
+        classification = None
+        if author == "customer":
+            classification = Classification(
+                sentiment="negative" if score < -0.2 else "neutral",
+                sentiment_score=score,
+                frustration=max(0.0, -score),
+                complexity=0.1,
+                complexity_level="low",
+                signals=signals,
+                classifier_version="t",
+            )
+        event = ClassifiedMessage(message=message, classification=classification)
+        # The sentiment stage records every message before the router sees it.
+        await self.redis.hset(
+            f"{self.prefix}:conv:{{demo:c1}}:messages", message.message_id, event.model_dump_json()
+        )
+        await self.stage.process([Entry(f"0-{self.n}", event)])
+
+    async def stream(self, name: str) -> list[dict[str, Any]]:
+        return [
+            json.loads(f[b"__data__"]) for _, f in await self.redis.xrange(f"{self.prefix}:{name}")
+        ]
+
+    async def state(self) -> dict[str, Any]:
+        raw = await self.redis.get(f"{self.prefix}:conv:{{demo:c1}}:state")
+        return json.loads(raw) if raw else {}
+
+
+@pytest.fixture
+async def router(
+    make_settings: Callable[..., RapportSettings], redis_url: str, prefix: str
+) -> AsyncIterator[Harness]:
+    settings = make_settings(cooldown_s=600)
+    redis = Redis.from_url(redis_url)
+    site = Site(
+        "demo", "s", AdapterConfig(), default_policy(), lambda loc: "", EVERYTHING_TO_A_PERSON
+    )
+    stage = RouterStage(
+        settings, Runtime(settings, redis, broker=None), Sites({"demo": site}, "test")
+    )  # type: ignore[arg-type]
+    yield Harness(stage, redis, prefix)
+    keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
+
+
+async def test_a_conversations_life_bot_escalated_human_resolved_bot(router: Harness) -> None:
+    await router.send("customer", "how do I change my address?")
+    await router.send("customer", "a real person please", signals=(ASK,), minutes=1)
+    assert (await router.state())["owner"] == "escalated"
+    await router.send("customer", "hello??", signals=(ASK,), minutes=2)  # no second escalation
+    await router.send("agent", "Hi, Sam here", minutes=3)
+    assert (await router.state())["owner"] == "human"
+    await router.send("customer", "thanks Sam", minutes=4)
+    await router.send("system", "ticket solved", minutes=5, status="solved")
+    assert (await router.state())["owner"] == "resolved"
+    await router.send("customer", "one more question about delivery", minutes=6)
+    assert (await router.state())["owner"] == "bot"
+
+    live = [d for d in await router.stream("decisions") if not d["shadow"]]
+    assert [d["route"] for d in live] == ["automation", "human", "human", "human", "automation"]
+    assert [d["reasons"][0]["rule"] for d in live][2:4] == ["human-owns-conversation"] * 2
+    assert len(await router.stream("escalations")) == 1
+    actions = [(i["action"], i["message_id"]) for i in await router.stream("automation")]
+    assert actions == [("respond", "m1"), ("hold", "m2"), ("resume", "m6"), ("respond", "m7")]
+
+
+async def test_a_high_priority_outcome_re_escalates_right_after_resolution(
+    router: Harness,
+) -> None:
+    await router.send("customer", "a person please", signals=(ASK,))
+    await router.send("system", "closed", minutes=1, status="closed")
+    await router.send("customer", "this is awful", score=-0.9, minutes=2)  # strongly negative: high
+    assert len(await router.stream("escalations")) == 2  # high priority re-escalates at once
+
+
+async def test_shadow_policy_is_recorded_and_never_acted_on(router: Harness) -> None:
+    await router.send("customer", "how do I change my address?")
+    decisions = await router.stream("decisions")
+    live, shadow = [d for d in decisions if not d["shadow"]], [d for d in decisions if d["shadow"]]
+    assert [d["route"] for d in live] == ["automation"]
+    assert [(d["route"], d["queue"], d["policy_id"], d["policy_version"]) for d in shadow] == [
+        ("human", "vip", "candidate", "7")
+    ]
+    assert shadow[0]["decision_id"] != live[0]["decision_id"]
+    assert await router.stream("escalations") == []
+    assert (await router.state())["owner"] == "bot"
