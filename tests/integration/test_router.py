@@ -18,6 +18,7 @@ from rapport.policy import Policy, default_policy
 from rapport.service import Runtime
 from rapport.settings import RapportSettings
 from rapport_router.app import RouterStage
+from rapport_router.timers import claim_due
 
 pytestmark = pytest.mark.integration
 
@@ -93,9 +94,8 @@ async def router(
     site = Site(
         "demo", "s", AdapterConfig(), default_policy(), lambda loc: "", EVERYTHING_TO_A_PERSON
     )
-    stage = RouterStage(
-        settings, Runtime(settings, redis, broker=None), Sites({"demo": site}, "test")
-    )  # type: ignore[arg-type]
+    runtime = Runtime(settings, redis, broker=None)  # type: ignore[arg-type]
+    stage = RouterStage(settings, runtime, Sites({"demo": site}, "test"))
     yield Harness(stage, redis, prefix)
     keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
     if keys:
@@ -144,3 +144,117 @@ async def test_shadow_policy_is_recorded_and_never_acted_on(router: Harness) -> 
     assert shadow[0]["decision_id"] != live[0]["decision_id"]
     assert await router.stream("escalations") == []
     assert (await router.state())["owner"] == "bot"
+
+
+LADDER = Policy.model_validate(
+    {
+        "id": "ladder",
+        "version": "1",
+        "resolve_after_minutes": 0.01,
+        "rules": [
+            {
+                "name": "ask",
+                "when": {"any_signal": ["human_request"]},
+                "route": "human",
+                "queue": "support",
+                "priority": "normal",
+            }
+        ],
+        "queues": {
+            "support": {
+                "ladder": [
+                    {"after_minutes": 0.001, "priority": "high"},
+                    {"after_minutes": 0.002, "queue": "tier2", "priority": "urgent"},
+                ]
+            }
+        },
+    }
+)
+
+
+@pytest.fixture
+async def ladder_router(
+    make_settings: Callable[..., RapportSettings], redis_url: str, prefix: str
+) -> AsyncIterator[Harness]:
+    settings = make_settings()
+    redis = Redis.from_url(redis_url)
+    site = Site("demo", "s", AdapterConfig(), LADDER, lambda loc: "")
+    runtime = Runtime(settings, redis, broker=None)  # type: ignore[arg-type]
+    yield Harness(RouterStage(settings, runtime, Sites({"demo": site}, "test")), redis, prefix)
+    keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
+
+
+async def fire_due(h: Harness, at: float) -> list[str]:
+    timers = await claim_due(h.redis, h.stage.timer_keys, at, lease_s=60)
+    for timer in timers:
+        await h.stage.fire(timer, at)
+    return [f"{t.kind}:{t.step}" for t in timers]
+
+
+async def test_the_ladder_raises_priority_then_moves_the_queue_each_step_once(
+    ladder_router: Harness,
+) -> None:
+    h = ladder_router
+    await h.send("customer", "a person please", signals=(ASK,))
+    start = (await h.state())["escalated_ts"]
+    assert await fire_due(h, start + 0.1) == ["ladder:1"]
+    assert await fire_due(h, start + 0.2) == ["ladder:2"]
+    packets = await h.stream("escalations")
+    assert [(p["decision"]["queue"], p["decision"]["priority"]) for p in packets] == [
+        ("support", "normal"),
+        ("support", "high"),
+        ("tier2", "urgent"),
+    ]
+    ladder_decision = (await h.stream("decisions"))[1]
+    assert ladder_decision["reasons"][0]["rule"] == "ladder:support:1"
+    assert ladder_decision["reasons"][0]["signal"] == "minutes_without_agent_reply"
+    assert ladder_decision["reasons"][0]["threshold"] == 0.001
+    # A timer that comes back (an expired lease) changes nothing.
+    from rapport_router.timers import Timer, schedule
+
+    async with h.redis.pipeline() as pipe:
+        schedule(
+            pipe,
+            h.stage.timer_keys,
+            Timer(kind="ladder", site="demo", conversation_id="c1", episode=1, step=1),
+            0,
+        )
+        await pipe.execute()
+    await fire_due(h, start + 0.3)
+    assert len(await h.stream("escalations")) == 3
+
+
+async def test_an_agent_reply_stops_the_ladder(ladder_router: Harness) -> None:
+    h = ladder_router
+    await h.send("customer", "a person please", signals=(ASK,))
+    await h.send("agent", "on it")
+    start = (await h.state())["escalated_ts"]
+    assert await fire_due(h, start + 0.1) == ["ladder:1"]
+    assert len(await h.stream("escalations")) == 1
+
+
+async def test_silence_resolves_the_conversation_and_resumes_the_bot(
+    ladder_router: Harness,
+) -> None:
+    h = ladder_router
+    await h.send("customer", "a person please", signals=(ASK,))
+    await h.send("agent", "on it")
+    last = (await h.state())["last_activity"]
+    fired = await fire_due(h, last + 0.3)  # past resolve_after_minutes (0.6 s)
+    fired += await fire_due(h, last + 1.0)
+    assert "resolve:0" in fired
+    assert (await h.state())["owner"] == "resolved"
+    assert [i["action"] for i in await h.stream("automation")][-1] == "resume"
+
+
+async def test_a_leased_timer_that_is_never_finished_comes_back(ladder_router: Harness) -> None:
+    h = ladder_router
+    await h.send("customer", "a person please", signals=(ASK,))
+    start = (await h.state())["escalated_ts"]
+    [first, *_] = await claim_due(h.redis, h.stage.timer_keys, start + 0.1, lease_s=5)
+    assert first not in await claim_due(h.redis, h.stage.timer_keys, start + 1, lease_s=5)
+    again = await claim_due(h.redis, h.stage.timer_keys, start + 10, lease_s=5)
+    assert first in again

@@ -30,8 +30,8 @@ TARGETS: list[tuple[str, tuple[str, str], float]] = [
 # Targets not reached yet: floors a little under today's figures (docs/classifier.md), so that
 # a regression fails; the targets are in the comments.
 FLOORS: list[tuple[str, tuple[str, str], float]] = [
-    ("airline", ("escalate", "f1"), 0.57),  # target 0.62, VADER 0.48
-    ("complaints", ("escalate", "f1"), 0.47),  # target 0.78, VADER 0.58
+    ("airline", ("escalate", "f1"), 0.58),  # target 0.62, VADER 0.48
+    ("complaints", ("escalate", "f1"), 0.53),  # target 0.78, VADER 0.58
     ("goemotions", ("frustrated", "f1"), 0.52),  # target 0.55, VADER 0.45
     ("vader_amazon", ("sentiment", "macro_f1"), 0.51),  # no target, VADER 0.52
 ]

@@ -51,6 +51,35 @@ class Rule(BaseModel):
         return self
 
 
+class LadderStep(BaseModel):
+    """Where an escalation goes when no agent has replied ``after_minutes`` after it opened."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    after_minutes: float = Field(gt=0)
+    priority: Priority | None = None
+    queue: str | None = None
+
+    @model_validator(mode="after")
+    def _does_something(self) -> LadderStep:
+        if self.priority is None and self.queue is None:
+            raise ValueError("a ladder step must raise the priority, move the queue, or both")
+        return self
+
+
+class Queue(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ladder: tuple[LadderStep, ...] = ()
+
+    @model_validator(mode="after")
+    def _increasing(self) -> Queue:
+        times = [step.after_minutes for step in self.ladder]
+        if times != sorted(set(times)):
+            raise ValueError("ladder steps must have strictly increasing after_minutes")
+        return self
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -58,6 +87,14 @@ class Policy(BaseModel):
     version: Annotated[str, Field(min_length=1, max_length=32)]
     rules: tuple[Rule, ...]
     default_priority: Priority = "low"
+    queues: dict[str, Queue] = Field(
+        default_factory=dict, description="Per-queue settings, such as the escalation ladder."
+    )
+    resolve_after_minutes: float = Field(
+        default=24 * 60,
+        gt=0,
+        description="An escalated or human-owned conversation quiet this long is resolved.",
+    )
 
     @model_validator(mode="after")
     def _unique_rule_names(self) -> Policy:

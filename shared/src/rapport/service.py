@@ -12,7 +12,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,6 +99,7 @@ def build_app(
     routes: Sequence[BaseRoute] = (),
     on_start: Callable[[Runtime], Awaitable[None]] | None = None,
     on_stop: Callable[[Runtime], Awaitable[None]] | None = None,
+    background: Callable[[Runtime], Coroutine[Any, Any, None]] | None = None,
 ) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -113,11 +114,19 @@ def build_app(
             for stage in runtime.stages:
                 register_stage(broker, stage, settings)
             await broker.start()
+            if background is not None:
+                task = asyncio.create_task(background(runtime), name=f"{service}-background")
+                runtime.extras["background"] = task
             app.state.runtime = runtime
             log.info("%s ready (consumer %s)", service, settings.consumer_name)
             yield
         finally:
             app.state.runtime = None
+            running = runtime.extras.get("background")
+            if isinstance(running, asyncio.Task):
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
             # Stops reading, waits for in-flight batches (graceful_timeout), then disconnects.
             await broker.stop()
             if on_stop is not None:

@@ -57,6 +57,7 @@ class RapportSettings(BaseSettings):
     cooldown_s: float = Field(
         default=600.0, ge=0, description="After a resolution, only high/urgent re-escalates."
     )
+    timer_poll_s: float = Field(default=1.0, gt=0, description="How often due timers are read.")
     transcript_turns: int = Field(default=50, ge=1, description="Turns kept for handoff packets.")
 
     @model_validator(mode="after")

@@ -299,7 +299,8 @@ class AdapterContract:
         adapter = make(timeout_s=0.2, attempts=2)
         packet = self.packet(adapter)
         method, path = self.expected_calls(packet)[0]
-        vendor.fail(method, path, Scripted(200, delay_s=1.0), Scripted(200, delay_s=1.0))
+        # Enough hangs for nested retries too (a token fetch inside an attempt).
+        vendor.fail(method, path, *[Scripted(200, delay_s=1.0)] * 4)
         with pytest.raises(TransientError, match="timed out"):
             await adapter.deliver(packet)
 

@@ -4,11 +4,13 @@ hold and resume."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from prometheus_client import Counter
@@ -37,12 +39,14 @@ from rapport_router.ownership import (
     AgentReplied,
     CustomerOutcome,
     Event,
+    LadderTimeout,
     Ownership,
     Resolved,
     Verdict,
     step,
 )
 from rapport_router.packet import build_packet
+from rapport_router.timers import Timer, TimerKeys, claim_due, finish, schedule
 
 log = logging.getLogger("rapport.router")
 
@@ -70,6 +74,9 @@ class RouterState(BaseModel):
     resolved_at: datetime | None = None
     ladder_step: int = 0
     handoff_id: str | None = None
+    origin_queue: str | None = None  # the queue whose ladder this escalation climbs
+    escalated_ts: float = 0.0  # wall clock of the escalation, for the ladder's timers
+    last_activity: float = 0.0  # wall clock of the last customer or agent message
     customer_turns: int = 0
     negative_turns: int = 0
     bot_failures_in_row: int = 0
@@ -106,6 +113,7 @@ class Plan:
     decisions: list[Decision] = field(default_factory=list)
     packet: HandoffPacket | None = None
     instructions: list[AutomationInstruction] = field(default_factory=list)
+    timers: list[tuple[Timer, float]] = field(default_factory=list)
 
 
 def stable_id(kind: str, *parts: str) -> str:
@@ -132,6 +140,7 @@ class RouterStage(Stage[ClassifiedMessage]):
         super().__init__(settings, runtime.redis)
         self.stream = self.streams.classified
         self.sites = sites
+        self.timer_keys = TimerKeys(settings.prefix)
 
     async def process(self, entries: Sequence[Entry[ClassifiedMessage]]) -> None:
         for _ in range(WATCH_RETRIES):
@@ -173,26 +182,30 @@ class RouterStage(Stage[ClassifiedMessage]):
                     )
 
             pipe.multi()  # type: ignore[no-untyped-call]
-            ttl = self.settings.conversation_ttl_s
-            maxlen = self.settings.stream_maxlen
             for key, state in states.items():
-                pipe.set(key, state.model_dump_json(), ex=ttl)
+                pipe.set(key, state.model_dump_json(), ex=self.settings.conversation_ttl_s)
             for seen_key, plan in plans:
                 pipe.set(seen_key, "1", ex=self.settings.dedupe_ttl_s)
-                for decision in plan.decisions:
-                    k = ConversationKeys(prefix, decision.site, decision.conversation_id)
-                    pipe.hset(k.decisions, decision.decision_id, decision.model_dump_json())
-                    pipe.expire(k.decisions, ttl)
-                    xadd_event(pipe, self.streams.decisions, decision, maxlen)
-                if plan.packet is not None:
-                    xadd_event(pipe, self.streams.escalations, plan.packet, maxlen)
-                for instruction in plan.instructions:
-                    xadd_event(pipe, self.streams.automation, instruction, maxlen)
+                self._write(pipe, plan)
             self.ack(pipe, [e.id for e in entries])
             await pipe.execute()
 
         for _, plan in plans:
             self._report(plan)
+
+    def _write(self, pipe: Any, plan: Plan) -> None:
+        ttl, maxlen = self.settings.conversation_ttl_s, self.settings.stream_maxlen
+        for decision in plan.decisions:
+            k = ConversationKeys(self.settings.prefix, decision.site, decision.conversation_id)
+            pipe.hset(k.decisions, decision.decision_id, decision.model_dump_json())
+            pipe.expire(k.decisions, ttl)
+            xadd_event(pipe, self.streams.decisions, decision, maxlen)
+        if plan.packet is not None:
+            xadd_event(pipe, self.streams.escalations, plan.packet, maxlen)
+        for instruction in plan.instructions:
+            xadd_event(pipe, self.streams.automation, instruction, maxlen)
+        for timer, at in plan.timers:
+            schedule(pipe, self.timer_keys, timer, at)
 
     def _report(self, plan: Plan) -> None:
         for decision in plan.decisions:
@@ -215,21 +228,39 @@ class RouterStage(Stage[ClassifiedMessage]):
 
     def _instruction(
         self,
+        site: str,
+        conversation_id: str,
+        cause: str,
+        action: Literal["respond", "hold", "resume"],
+        reason: str,
+        decision_id: str | None = None,
+        message_id: str | None = None,
+    ) -> AutomationInstruction:
+        return AutomationInstruction(
+            instruction_id=stable_id("ins", site, conversation_id, cause, action),
+            site=site,
+            conversation_id=conversation_id,
+            action=action,
+            message_id=message_id,
+            decision_id=decision_id,
+            reason=reason,
+        )
+
+    def _message_instruction(
+        self,
         message: Any,
         action: Literal["respond", "hold", "resume"],
         reason: str,
         decision_id: str | None = None,
     ) -> AutomationInstruction:
-        return AutomationInstruction(
-            instruction_id=stable_id(
-                "ins", message.site, message.conversation_id, message.message_id, action
-            ),
-            site=message.site,
-            conversation_id=message.conversation_id,
-            action=action,
-            message_id=message.message_id,
-            decision_id=decision_id,
-            reason=reason,
+        return self._instruction(
+            message.site,
+            message.conversation_id,
+            message.message_id,
+            action,
+            reason,
+            decision_id,
+            message.message_id,
         )
 
     async def _route(
@@ -238,15 +269,27 @@ class RouterStage(Stage[ClassifiedMessage]):
         """Update ``state`` in place for this message; return what to write."""
         message = event.message
         plan = Plan()
+        now = time.time()
+        if message.author in ("customer", "agent"):
+            state.last_activity = now
         if message.author != "customer" or event.classification is None:
             transition = _event_for(message.author, event)
             if transition is not None:
+                before = state.owner
                 ownership, verdict = step(state.ownership(), transition, self.settings.cooldown_s)
                 state.take(ownership)
+                if before not in ("escalated", "human") and state.owner == "human":
+                    site = self.sites.get(message.site)
+                    if site is not None:
+                        self._schedule_resolution(plan, site.policy, message, state, now)
                 if verdict.hold:
-                    plan.instructions.append(self._instruction(message, "hold", verdict.note))
+                    plan.instructions.append(
+                        self._message_instruction(message, "hold", verdict.note)
+                    )
                 if verdict.resume:
-                    plan.instructions.append(self._instruction(message, "resume", verdict.note))
+                    plan.instructions.append(
+                        self._message_instruction(message, "resume", verdict.note)
+                    )
             return plan
 
         site = self.sites.get(message.site)
@@ -282,16 +325,162 @@ class RouterStage(Stage[ClassifiedMessage]):
         if verdict.escalate:
             plan.packet = await self._packet(decision, event, keys, pipe)
             state.handoff_id = plan.packet.handoff_id
+            state.origin_queue, state.escalated_ts = state.queue, now
+            self._schedule_ladder(
+                plan, site.policy, message.site, message.conversation_id, state, 1
+            )
+            self._schedule_resolution(plan, site.policy, message, state, now)
         if verdict.hold:
             plan.instructions.append(
-                self._instruction(message, "hold", verdict.note, decision.decision_id)
+                self._message_instruction(message, "hold", verdict.note, decision.decision_id)
             )
         if decision.route == "automation":
             reason = decision.reasons[0].detail or decision.reasons[0].rule
             plan.instructions.append(
-                self._instruction(message, "respond", reason, decision.decision_id)
+                self._message_instruction(message, "respond", reason, decision.decision_id)
             )
         return plan
+
+    def _schedule_ladder(
+        self,
+        plan: Plan,
+        policy: Policy,
+        site: str,
+        conversation_id: str,
+        state: RouterState,
+        step_no: int,
+    ) -> None:
+        queue = policy.queues.get(state.origin_queue or "")
+        if queue is None or step_no > len(queue.ladder):
+            return
+        timer = Timer(
+            kind="ladder",
+            site=site,
+            conversation_id=conversation_id,
+            episode=state.episode,
+            step=step_no,
+        )
+        plan.timers.append(
+            (timer, state.escalated_ts + 60 * queue.ladder[step_no - 1].after_minutes)
+        )
+
+    def _schedule_resolution(
+        self, plan: Plan, policy: Policy, message: Any, state: RouterState, now: float
+    ) -> None:
+        timer = Timer(
+            kind="resolve",
+            site=message.site,
+            conversation_id=message.conversation_id,
+            episode=state.episode,
+        )
+        plan.timers.append((timer, now + 60 * policy.resolve_after_minutes))
+
+    async def fire(self, timer: Timer, now: float) -> None:
+        """Apply a due timer to its conversation (in one transaction with the lease's release)."""
+        site = self.sites.get(timer.site)
+        keys = ConversationKeys(self.settings.prefix, timer.site, timer.conversation_id)
+        for _ in range(WATCH_RETRIES):
+            try:
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    await pipe.watch(keys.state)
+                    raw = await pipe.get(keys.state)
+                    state = RouterState.model_validate_json(raw) if raw else RouterState()
+                    plan = Plan()
+                    if site is not None:
+                        await self._apply_timer(timer, site.policy, state, keys, pipe, plan, now)
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    if raw:
+                        pipe.set(
+                            keys.state, state.model_dump_json(), ex=self.settings.conversation_ttl_s
+                        )
+                    self._write(pipe, plan)
+                    finish(pipe, self.timer_keys, timer)
+                    await pipe.execute()
+                self._report(plan)
+                return
+            except WatchError:
+                continue
+        raise RuntimeError(f"conversation state kept changing while firing {timer.member()}")
+
+    async def _apply_timer(
+        self,
+        timer: Timer,
+        policy: Policy,
+        state: RouterState,
+        keys: ConversationKeys,
+        pipe: Any,
+        plan: Plan,
+        now: float,
+    ) -> None:
+        at = datetime.fromtimestamp(now, UTC)
+        if timer.kind == "resolve":
+            if state.owner not in ("escalated", "human"):
+                return
+            quiet_until = state.last_activity + 60 * policy.resolve_after_minutes
+            if quiet_until > now:  # there was activity since: look again later
+                plan.timers.append((timer, quiet_until))
+                return
+            ownership, verdict = step(
+                state.ownership(), Resolved(at, "timeout"), self.settings.cooldown_s
+            )
+            state.take(ownership)
+            if verdict.resume:
+                cause = f"resolve-{timer.episode}"
+                plan.instructions.append(
+                    self._instruction(
+                        timer.site, timer.conversation_id, cause, "resume", verdict.note
+                    )
+                )
+            return
+        queue = policy.queues.get(state.origin_queue or "")
+        if queue is None or timer.step > len(queue.ladder) or state.priority is None:
+            return
+        rung = queue.ladder[timer.step - 1]
+        event = LadderTimeout(
+            timer.episode,
+            timer.step,
+            rung.queue or state.queue,
+            rung.priority or state.priority,
+            at,
+        )
+        ownership, verdict = step(state.ownership(), event, self.settings.cooldown_s)
+        if not verdict.relay:
+            return
+        state.take(ownership)
+        waited = round((now - state.escalated_ts) / 60, 1)
+        decision = Decision(
+            decision_id=stable_id(
+                "lad", timer.site, timer.conversation_id, str(timer.episode), str(timer.step)
+            ),
+            site=timer.site,
+            conversation_id=timer.conversation_id,
+            message_id=f"ladder-{timer.episode}-{timer.step}",
+            route="human",
+            queue=state.queue,
+            priority=state.priority or "high",
+            reasons=(
+                Reason(
+                    rule=f"ladder:{state.origin_queue}:{timer.step}",
+                    signal="minutes_without_agent_reply",
+                    value=waited,
+                    threshold=rung.after_minutes,
+                    detail=f"no agent reply {waited} min after the escalation; "
+                    f"now queue {state.queue}, priority {state.priority}",
+                ),
+            ),
+            policy_id=policy.id,
+            policy_version=policy.version,
+            classifier_version="-",
+        )
+        plan.decisions.append(decision)
+        transcript = await self._transcript(keys, pipe)
+        if transcript:
+            plan.packet = build_packet(
+                stable_id("hof", decision.decision_id), decision, transcript[-1], transcript
+            )
+        self._schedule_ladder(
+            plan, policy, timer.site, timer.conversation_id, state, timer.step + 1
+        )
 
     def _decision(
         self,
@@ -349,12 +538,35 @@ class RouterStage(Stage[ClassifiedMessage]):
     async def _packet(
         self, decision: Decision, event: ClassifiedMessage, keys: ConversationKeys, pipe: Any
     ) -> HandoffPacket:
+        transcript = await self._transcript(keys, pipe)
+        return build_packet(stable_id("hof", decision.decision_id), decision, event, transcript)
+
+    async def _transcript(self, keys: ConversationKeys, pipe: Any) -> list[ClassifiedMessage]:
         raw_messages = await pipe.hgetall(keys.messages)
-        transcript = sorted(
+        return sorted(
             (ClassifiedMessage.model_validate_json(v) for v in raw_messages.values()),
             key=lambda c: (c.message.sent_at, c.message.received_at),
         )[-self.settings.transcript_turns :]
-        return build_packet(stable_id("hof", decision.decision_id), decision, event, transcript)
+
+
+TIMER_LEASE_S = 60.0
+
+
+async def run_timers(stage: RouterStage, poll_s: float) -> None:
+    """Fire due timers until cancelled. A timer that fails stays leased and comes back when
+    its lease expires."""
+    while True:
+        try:
+            for timer in await claim_due(stage.redis, stage.timer_keys, time.time(), TIMER_LEASE_S):
+                try:
+                    await stage.fire(timer, time.time())
+                except Exception:
+                    log.exception("timer %s failed; retried after its lease", timer.member())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("could not read the timers; retrying")
+        await asyncio.sleep(poll_s)
 
 
 def create_app(settings: RapportSettings | None = None) -> Starlette:
@@ -362,6 +574,11 @@ def create_app(settings: RapportSettings | None = None) -> Starlette:
     sites = load_sites(settings)  # configuration errors surface before anything starts
 
     async def stages(runtime: Runtime) -> list[Stage[Any]]:
-        return [RouterStage(settings, runtime, sites)]
+        stage = RouterStage(settings, runtime, sites)
+        runtime.extras["router"] = stage
+        return [stage]
 
-    return build_app("router", settings, stages)
+    async def background(runtime: Runtime) -> None:
+        await run_timers(runtime.extras["router"], settings.timer_poll_s)
+
+    return build_app("router", settings, stages, background=background)
