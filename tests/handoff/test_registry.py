@@ -59,7 +59,10 @@ def test_adapters_are_imported_only_when_used() -> None:
 
 def test_rapport_adapters_lists_them_with_what_they_support() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "rapport.cli", "adapters"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "rapport.cli", "adapters"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     for key in ADAPTERS:
         assert f"\n{key} " in "\n" + out.stdout

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from rapport.contracts import Classification, Signal
+from rapport.contracts import Classification, Customer, Signal
 from rapport.policy import Policy, default_policy
-from rapport_router.engine import ConversationState, decide
+from rapport_router.engine import ConversationState, MessageContext, decide
 
 
 def classification(
@@ -170,3 +173,262 @@ def test_policy_refuses_duplicate_rule_names() -> None:
         Policy.model_validate(
             {"id": "t", "version": "1", "rules": [{"name": "a", "route": "automation"}] * 2}
         )
+
+
+# Conditions over the conversation, the customer, the channel and the clock ------------------
+
+MONDAY_10_BERLIN = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+MONDAY_20_BERLIN = datetime(2026, 11, 30, 19, 0, tzinfo=UTC)
+HOURS = {"timezone": "Europe/Berlin", "hours": {"mon": ["09:00-17:00"]}, "holidays": ["2026-12-25"]}
+
+
+def full_policy(when: dict[str, object], **rule: object) -> Policy:
+    return Policy.model_validate(
+        {
+            "id": "t",
+            "version": "1",
+            "business_hours": HOURS,
+            "rules": [{"name": "r", "when": when, "route": "human", "queue": "q", **rule}],
+        }
+    )
+
+
+GOLD = Customer(tier="gold", attributes={"plan": "pro", "vip": True, "seats": 40})
+
+
+@pytest.mark.parametrize(
+    ("when", "c", "state", "context", "fires", "signal", "observed"),
+    [
+        (
+            {"frustration_rising": {"turns": 3, "by": 0.3}},
+            classification(frustration=0.7),
+            ConversationState(frustration_history=(0.1, 0.3)),
+            MessageContext(),
+            True,
+            "frustration_rise",
+            0.6,
+        ),
+        (
+            {"frustration_rising": {"turns": 3, "by": 0.3}},
+            classification(frustration=0.3),
+            ConversationState(frustration_history=(0.1, 0.3)),
+            MessageContext(),
+            False,
+            None,
+            None,
+        ),
+        (
+            {"frustration_rising": {"turns": 3, "by": 0.3}},
+            classification(frustration=0.9),
+            ConversationState(frustration_history=(0.1,)),
+            MessageContext(),
+            False,
+            None,
+            None,
+        ),
+        (
+            {"waiting_minutes_at_least": 30},
+            classification(),
+            ConversationState(first_customer_at=MONDAY_10_BERLIN),
+            MessageContext(at=MONDAY_10_BERLIN + timedelta(minutes=45)),
+            True,
+            "waiting_minutes",
+            45.0,
+        ),
+        (
+            {"waiting_minutes_at_least": 30},
+            classification(),
+            ConversationState(first_customer_at=MONDAY_10_BERLIN),
+            MessageContext(at=MONDAY_10_BERLIN + timedelta(minutes=5)),
+            False,
+            None,
+            None,
+        ),
+        (
+            {"customer": {"tier": ["gold", "platinum"]}},
+            classification(),
+            ConversationState(),
+            MessageContext(customer=GOLD),
+            True,
+            "customer.tier",
+            "gold",
+        ),
+        (
+            {"customer": {"tier": ["platinum"]}},
+            classification(),
+            ConversationState(),
+            MessageContext(customer=GOLD),
+            False,
+            None,
+            None,
+        ),
+        (
+            {"customer": {"attributes": {"vip": [True]}}},
+            classification(),
+            ConversationState(),
+            MessageContext(customer=GOLD),
+            True,
+            "customer.vip",
+            True,
+        ),
+        (
+            {"customer": {"attributes": {"plan": ["enterprise"]}}},
+            classification(),
+            ConversationState(),
+            MessageContext(customer=GOLD),
+            False,
+            None,
+            None,
+        ),
+        (
+            {"customer": {"attributes": {"plan": ["pro"]}}},
+            classification(),
+            ConversationState(),
+            MessageContext(),
+            False,
+            None,
+            None,
+        ),
+        (
+            {"channel": ["email", "voice"]},
+            classification(),
+            ConversationState(),
+            MessageContext(channel="email"),
+            True,
+            "channel",
+            "email",
+        ),
+        (
+            {"channel": ["email"]},
+            classification(),
+            ConversationState(),
+            MessageContext(channel="chat"),
+            False,
+            None,
+            None,
+        ),
+        (
+            {"language": ["de"]},
+            classification(),
+            ConversationState(),
+            MessageContext(language="de"),
+            True,
+            "language",
+            "de",
+        ),
+        (
+            {"business_hours": True},
+            classification(),
+            ConversationState(),
+            MessageContext(at=MONDAY_10_BERLIN),
+            True,
+            "business_hours",
+            True,
+        ),
+        (
+            {"business_hours": True},
+            classification(),
+            ConversationState(),
+            MessageContext(at=MONDAY_20_BERLIN),
+            False,
+            None,
+            None,
+        ),
+        (
+            {"business_hours": False},
+            classification(),
+            ConversationState(),
+            MessageContext(at=datetime(2026, 12, 25, 9, 0, tzinfo=UTC)),
+            True,
+            "business_hours",
+            False,
+        ),
+    ],
+)
+def test_context_condition(
+    when: dict[str, object],
+    c: Classification,
+    state: ConversationState,
+    context: MessageContext,
+    fires: bool,
+    signal: str | None,
+    observed: object,
+) -> None:
+    outcome = decide(full_policy(when), c, state, context)
+    assert (outcome.route == "human") is fires
+    if fires:
+        reason = outcome.reasons[0]
+        assert (reason.signal, reason.value) == (signal, observed)
+        assert reason.threshold is not None
+
+
+def test_after_hours_turns_a_human_outcome_into_a_promise() -> None:
+    p = full_policy(
+        {"any_signal": ["human_request"]},
+        after_hours={"route": "automation", "message": "A person will call you back after 09:00."},
+        tags=["callback"],
+        notify=["supervisor"],
+    )
+    inside = decide(
+        p,
+        classification(signals=(HUMAN,)),
+        ConversationState(),
+        MessageContext(at=MONDAY_10_BERLIN),
+    )
+    assert (inside.route, inside.queue, inside.customer_message) == ("human", "q", None)
+    assert (inside.tags, inside.notify) == (("callback",), ("supervisor",))
+    outside = decide(
+        p,
+        classification(signals=(HUMAN,)),
+        ConversationState(),
+        MessageContext(at=MONDAY_20_BERLIN),
+    )
+    assert (outside.route, outside.queue) == ("automation", None)
+    assert outside.customer_message == "A person will call you back after 09:00."
+    assert outside.reasons[-1].detail.startswith("outside business hours")
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        ({"business_hours": {"timezone": "Mars/Olympus", "hours": {}}}, "unknown time zone"),
+        (
+            {"business_hours": {"timezone": "UTC", "hours": {"monday": ["09:00-17:00"]}}},
+            "unknown weekday",
+        ),
+        (
+            {"business_hours": {"timezone": "UTC", "hours": {"mon": ["17:00-09:00"]}}},
+            "ends before it starts",
+        ),
+        (
+            {
+                "rules": [
+                    {"name": "r", "route": "human", "queue": "q", "when": {"business_hours": True}}
+                ]
+            },
+            "no `business_hours`",
+        ),
+        ({"queues": {"q": {"ladder": [{"after_minutes": 10}]}}}, "must raise the priority"),
+        (
+            {
+                "queues": {
+                    "q": {
+                        "ladder": [
+                            {"after_minutes": 10, "priority": "high"},
+                            {"after_minutes": 5, "priority": "urgent"},
+                        ]
+                    }
+                }
+            },
+            "strictly increasing",
+        ),
+    ],
+)
+def test_policy_validation_explains_the_problem(document: dict[str, object], problem: str) -> None:
+    base: dict[str, object] = {
+        "id": "t",
+        "version": "1",
+        "rules": [{"name": "a", "route": "automation"}],
+    }
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        Policy.model_validate({**base, **document})

@@ -109,6 +109,10 @@ class ClassifiedMessage(Event):
     classification: Classification | None = Field(
         default=None, description="None for bot and agent turns, which are not classified."
     )
+    bot_fallback: bool = Field(
+        default=False,
+        description="A bot turn that is a fallback reply (the bot did not understand).",
+    )
 
 
 class Reason(Contract):
@@ -135,6 +139,11 @@ class Decision(Event):
     policy_id: str
     policy_version: str
     classifier_version: str
+    tags: tuple[str, ...] = ()
+    notify: tuple[str, ...] = ()
+    customer_message: str | None = Field(
+        default=None, description="What the customer should be told (e.g. after hours)."
+    )
     shadow: bool = Field(
         default=False, description="True for a candidate policy's verdict; never acted on."
     )
@@ -152,6 +161,22 @@ class AutomationInstruction(Event):
     message_id: Identifier | None = None
     decision_id: Identifier | None = None
     reason: str = ""
+    customer_message: str | None = Field(
+        default=None, description="Say this to the customer (e.g. a promise of a call back)."
+    )
+    at: datetime = Field(default_factory=utc_now)
+
+
+class Notification(Event):
+    """Someone besides the assigned queue should know (stream ``rapport:notifications``)."""
+
+    notification_id: Identifier
+    site: SiteName
+    conversation_id: Identifier
+    decision_id: Identifier
+    targets: tuple[str, ...]
+    priority: Priority
+    reason: str
     at: datetime = Field(default_factory=utc_now)
 
 
@@ -214,6 +239,7 @@ EVENTS: dict[str, type[Event]] = {
     "ClassifiedMessage": ClassifiedMessage,
     "Decision": Decision,
     "AutomationInstruction": AutomationInstruction,
+    "Notification": Notification,
     "HandoffPacket": HandoffPacket,
     "HandoffResult": HandoffResult,
     "DeadLetter": DeadLetter,

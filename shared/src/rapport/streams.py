@@ -54,6 +54,11 @@ class Streams:
         return f"{self.prefix}:handoffs"
 
     @property
+    def notifications(self) -> str:
+        """People to alert besides the queue, e.g. a supervisor on a safety signal."""
+        return f"{self.prefix}:notifications"
+
+    @property
     def dlq(self) -> str:
         """Entries that could not be processed, with the reason (``DeadLetter``)."""
         return f"{self.prefix}:dlq"
@@ -74,5 +79,6 @@ class Streams:
             self.automation,
             self.escalations,
             self.handoffs,
+            self.notifications,
             self.dlq,
         )

@@ -17,6 +17,7 @@ documentation.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import uuid
@@ -46,7 +47,9 @@ WEBHOOK_SECRET = "whsec-test-0123456789"
 Sample = tuple[bytes, dict[str, str]]
 
 
-def make_packet(message: Message, *, queue: str = "billing", priority: Any = "high") -> HandoffPacket:
+def make_packet(
+    message: Message, *, queue: str = "billing", priority: Any = "high"
+) -> HandoffPacket:
     """The packet the router would build from ``message`` (it copies provider and ids)."""
     decision = Decision(
         decision_id="dec-1",
@@ -115,7 +118,10 @@ def request_schema(spec_name: str, method: str, path: str) -> dict[str, Any]:
         segments = template.split("/")
         if len(segments) != len(parts) or method.lower() not in operations:
             continue
-        if all(s == p or (s.startswith("{") and s.endswith("}")) for s, p in zip(segments, parts, strict=True)):
+        if all(
+            s == p or (s.startswith("{") and s.endswith("}"))
+            for s, p in zip(segments, parts, strict=True)
+        ):
             body = operations[method.lower()].get("requestBody", {})
             if "$ref" in body:
                 body = _resolve(spec, body["$ref"])
@@ -189,7 +195,11 @@ class AdapterContract:
 
     def signed(self, name: str, secret: str = WEBHOOK_SECRET) -> Sample:
         body = json.dumps(getattr(self, f"{name}_sample")()).encode()
-        return body, {"Content-Type": "application/json", **self.sample_headers(name), **self.sign(body, secret)}
+        return body, {
+            "Content-Type": "application/json",
+            **self.sample_headers(name),
+            **self.sign(body, secret),
+        }
 
     @pytest.fixture
     def fake(self) -> Iterator[tuple[FakeVendor, str]]:
@@ -205,7 +215,11 @@ class AdapterContract:
 
     @pytest.fixture
     async def make(
-        self, fake: tuple[FakeVendor, str], redis: Redis, monkeypatch: pytest.MonkeyPatch, prefix: str
+        self,
+        fake: tuple[FakeVendor, str],
+        redis: Redis,
+        monkeypatch: pytest.MonkeyPatch,
+        prefix: str,
     ) -> AsyncIterator[Callable[..., Any]]:
         for name, value in self.env.items():
             monkeypatch.setenv(name, value)
@@ -276,12 +290,15 @@ class AdapterContract:
         packet = self.packet(adapter)
         method, path = self.expected_calls(packet)[0]
         vendor.fail(method, path, Scripted(422, body={"error": "RecordInvalid: vendor says no"}))
-        with pytest.raises(PermanentError, match="422.*vendor says no"):
+        with pytest.raises(PermanentError, match=r"422.*vendor says no"):
             await adapter.deliver(packet)
         assert len(vendor.requests) == 1
 
     async def test_wrong_credentials_are_refused_and_permanent(
-        self, fake: tuple[FakeVendor, str], make: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+        self,
+        fake: tuple[FakeVendor, str],
+        make: Callable[..., Any],
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         vendor, _ = fake
         adapter = make()
@@ -386,9 +403,7 @@ class AdapterContract:
         body, headers = self.signed("customer")
         adapter.verify(headers, body)
         stale = make(signature_tolerance_s=1)
-        import time
-
-        time.sleep(2.1)
+        await asyncio.sleep(2.1)
         with pytest.raises(InboundSignatureError, match="away from now"):
             stale.verify(headers, body)
 
@@ -426,4 +441,3 @@ class AdapterContract:
         body, headers = self.signed("ignored")
         adapter.verify(headers, body)
         assert adapter.parse(body, headers).events == []
-

@@ -66,7 +66,9 @@ class FakeVendor:
             elif self.script.get(key):
                 scripted = self.script[key].pop(0)
                 status, extra, delay = scripted.status, scripted.headers, scripted.delay_s
-                answer = scripted.body if scripted.body is not None else {"error": f"scripted {status}"}
+                answer = (
+                    scripted.body if scripted.body is not None else {"error": f"scripted {status}"}
+                )
             record = Recorded(request.method, request.url.path, headers, body, status)
             self.requests.append(record)
             if delay:

@@ -7,13 +7,14 @@ from typing import Any, ClassVar
 from rapport.contracts import HandoffPacket
 from rapport_handoff.adapters.chatwoot import ChatwootAdapter
 from tests.handoff.adapters._sign import hmac_raw, now_s
-from tests.handoff.adapters.contract import AdapterContract
 from tests.handoff.adapters.fake import FakeVendor
 
 BASE = "/api/v1/accounts/1/conversations/42"
 
 
-def message_created(message_id: int, message_type: str, sender: dict[str, Any], *, private: bool = False) -> dict[str, Any]:
+def message_created(
+    message_id: int, message_type: str, sender: dict[str, Any], *, private: bool = False
+) -> dict[str, Any]:
     # Shaped like Chatwoot's message_created webhook (Message#webhook_data).
     return {
         "event": "message_created",
@@ -32,7 +33,9 @@ def message_created(message_id: int, message_type: str, sender: dict[str, Any], 
             "inbox_id": 3,
             "status": "pending",
             "channel": "Channel::WebWidget",
-            "meta": {"sender": {"id": 7, "name": "Jo", "email": "jo@example.com", "type": "contact"}},
+            "meta": {
+                "sender": {"id": 7, "name": "Jo", "email": "jo@example.com", "type": "contact"}
+            },
         },
     }
 
@@ -40,11 +43,16 @@ def message_created(message_id: int, message_type: str, sender: dict[str, Any], 
 class ChatwootConfig:
     adapter_cls = ChatwootAdapter
     env: ClassVar[dict[str, str]] = {"CW_TOKEN": "cw-token"}
-    timestamped = True
-    expected_ids = ("conversation_id", "account_id")
+    timestamped: ClassVar[bool] = True
+    expected_ids: ClassVar[tuple[str, ...]] = ("conversation_id", "account_id")
 
     def options(self) -> dict[str, Any]:
-        return {"api_access_token": {"env": "CW_TOKEN"}, "account_id": 1, "queues": {"billing": "4"}, "bot_ids": ["99"]}
+        return {
+            "api_access_token": {"env": "CW_TOKEN"},
+            "account_id": 1,
+            "queues": {"billing": "4"},
+            "bot_ids": ["99"],
+        }
 
     def answers(self) -> dict[tuple[str, str], Any]:
         return {("GET", f"{BASE}/labels"): {"payload": ["vip"]}}
@@ -74,10 +82,16 @@ class ChatwootConfig:
     def sign(self, body: bytes, secret: str) -> dict[str, str]:
         ts = now_s()
         digest = hmac_raw(secret, ts.encode() + b"." + body, "sha256").hex()
-        return {"X-Chatwoot-Signature": f"sha256={digest}", "X-Chatwoot-Timestamp": ts, "X-Chatwoot-Delivery": "b7b6c1e0"}
+        return {
+            "X-Chatwoot-Signature": f"sha256={digest}",
+            "X-Chatwoot-Timestamp": ts,
+            "X-Chatwoot-Delivery": "b7b6c1e0",
+        }
 
     def customer_sample(self) -> dict[str, Any]:
-        return message_created(1001, "incoming", {"id": 7, "name": "Jo", "email": "jo@example.com", "type": "contact"})
+        return message_created(
+            1001, "incoming", {"id": 7, "name": "Jo", "email": "jo@example.com", "type": "contact"}
+        )
 
     def agent_sample(self) -> dict[str, Any]:
         return message_created(1002, "outgoing", {"id": 5, "name": "Sam", "type": "user"})
@@ -86,7 +100,14 @@ class ChatwootConfig:
         return message_created(1003, "outgoing", {"id": 2, "name": "Helper", "type": "agent_bot"})
 
     def status_sample(self) -> dict[str, Any]:
-        return {"event": "conversation_status_changed", "id": 42, "display_id": 42, "status": "resolved", "inbox_id": 3, "account": {"id": 1}}
+        return {
+            "event": "conversation_status_changed",
+            "id": 42,
+            "display_id": 42,
+            "status": "resolved",
+            "inbox_id": 3,
+            "account": {"id": 1},
+        }
 
     def ignored_sample(self) -> dict[str, Any]:
         # A private note (Rapport's own handoff note comes back like this).

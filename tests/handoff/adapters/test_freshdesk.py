@@ -11,7 +11,9 @@ from tests.handoff.adapters.contract import AdapterContract, make_packet
 from tests.handoff.adapters.fake import FakeVendor
 
 
-def reply(author: str, text: str = "Still no refund. I want a human.", **extra: Any) -> dict[str, Any]:
+def reply(
+    author: str, text: str = "Still no refund. I want a human.", **extra: Any
+) -> dict[str, Any]:
     # The body documented in docs/helpdesks/freshdesk.md (an automation rule's webhook).
     return {
         "event": "reply",
@@ -30,8 +32,8 @@ def reply(author: str, text: str = "Still no refund. I want a human.", **extra: 
 class FreshdeskConfig:
     adapter_cls = FreshdeskAdapter
     env: ClassVar[dict[str, str]] = {"FD_KEY": "fd-api-key"}
-    expected_ids = ("ticket_id",)
-    signs_body = False
+    expected_ids: ClassVar[tuple[str, ...]] = ("ticket_id",)
+    signs_body: ClassVar[bool] = False
 
     def options(self) -> dict[str, Any]:
         return {"api_key": {"env": "FD_KEY"}, "queues": {"billing": "5001"}, "bot_ids": ["31"]}
@@ -73,7 +75,12 @@ class FreshdeskConfig:
         return reply("agent", "I am the bot.", author_id="31")
 
     def status_sample(self) -> dict[str, Any]:
-        return {"event": "status", "ticket_id": "4242", "status": "Resolved", "updated_at": "2026-11-26T11:00:00Z"}
+        return {
+            "event": "status",
+            "ticket_id": "4242",
+            "status": "Resolved",
+            "updated_at": "2026-11-26T11:00:00Z",
+        }
 
     def ignored_sample(self) -> dict[str, Any]:
         return {"event": "status", "ticket_id": "4242", "status": "Pending"}
@@ -84,9 +91,11 @@ class TestFreshdesk(FreshdeskConfig, AdapterContract):
         adapter = make()
         first = adapter.parse(*self._body(reply("requester", "yes"))).events[0].message
         again = adapter.parse(*self._body(reply("requester", "yes"))).events[0].message
-        later = adapter.parse(
-            *self._body(reply("requester", "yes", updated_at="2026-11-26T10:05:00Z"))
-        ).events[0].message
+        later = (
+            adapter.parse(*self._body(reply("requester", "yes", updated_at="2026-11-26T10:05:00Z")))
+            .events[0]
+            .message
+        )
         assert first.message_id == again.message_id != later.message_id
 
     async def test_without_a_ticket_one_post_creates_it(

@@ -21,7 +21,12 @@ def event(kind: str, message: dict[str, Any] | None, event_id: str = "evt_1") ->
         "id": event_id,
         "type": kind,
         "emitted_at": 1795687200.5,
-        "conversation": {"id": "cnv_55c8c149", "subject": "Invoice", "status": "unassigned", "tags": []},
+        "conversation": {
+            "id": "cnv_55c8c149",
+            "subject": "Invoice",
+            "status": "unassigned",
+            "tags": [],
+        },
         "source": {"_meta": {"type": "inboxes"}, "data": [{"id": "inb_55c8c149"}]},
     }
     if message is not None:
@@ -54,9 +59,9 @@ def message(message_id: str, *, inbound: bool, author: dict[str, Any] | None) ->
 class FrontConfig:
     adapter_cls = FrontAdapter
     env: ClassVar[dict[str, str]] = {"FRONT_TOKEN": "front-token"}
-    spec_file = "front-core-api.json"
-    timestamped = True
-    expected_ids = ("conversation_id",)
+    spec_file: ClassVar[str | None] = "front-core-api.json"
+    timestamped: ClassVar[bool] = True
+    expected_ids: ClassVar[tuple[str, ...]] = ("conversation_id",)
 
     def options(self) -> dict[str, Any]:
         return {
@@ -82,16 +87,25 @@ class FrontConfig:
 
     def sign(self, body: bytes, secret: str) -> dict[str, str]:
         ts = now_ms()
-        return {"X-Front-Signature": b64(hmac_raw(secret, ts.encode() + b":" + body, "sha256")), "X-Front-Request-Timestamp": ts}
+        return {
+            "X-Front-Signature": b64(hmac_raw(secret, ts.encode() + b":" + body, "sha256")),
+            "X-Front-Request-Timestamp": ts,
+        }
 
     def customer_sample(self) -> dict[str, Any]:
         return event("inbound", message("msg_1", inbound=True, author=None))
 
     def agent_sample(self) -> dict[str, Any]:
-        return event("outbound", message("msg_2", inbound=False, author={"id": "tea_sam", "email": "sam@acme.test"}), "evt_2")
+        return event(
+            "outbound",
+            message("msg_2", inbound=False, author={"id": "tea_sam", "email": "sam@acme.test"}),
+            "evt_2",
+        )
 
     def bot_sample(self) -> dict[str, Any]:
-        return event("out_reply", message("msg_3", inbound=False, author={"id": "tea_bot"}), "evt_3")
+        return event(
+            "out_reply", message("msg_3", inbound=False, author={"id": "tea_bot"}), "evt_3"
+        )
 
     def status_sample(self) -> dict[str, Any]:
         return event("archive", None, "evt_4")

@@ -32,7 +32,13 @@ def convo(threads: list[dict[str, Any]], status: str = "active") -> dict[str, An
 
 
 def thread(thread_id: int, kind: str, by: dict[str, Any], created: str) -> dict[str, Any]:
-    return {"id": thread_id, "type": kind, "body": "<p>My invoice is wrong</p>", "createdBy": by, "createdAt": created}
+    return {
+        "id": thread_id,
+        "type": kind,
+        "body": "<p>My invoice is wrong</p>",
+        "createdBy": by,
+        "createdAt": created,
+    }
 
 
 EVENTS = {
@@ -47,21 +53,34 @@ EVENTS = {
 class HelpscoutConfig:
     adapter_cls = HelpscoutAdapter
     env: ClassVar[dict[str, str]] = {"HS_SECRET": "hs-app-secret"}
-    expected_ids = ("conversation_id",)
+    expected_ids: ClassVar[tuple[str, ...]] = ("conversation_id",)
 
     def options(self) -> dict[str, Any]:
-        return {"app_id": "hs-app-id", "app_secret": {"env": "HS_SECRET"}, "queues": {"billing": "86"}, "bot_ids": ["9"]}
+        return {
+            "app_id": "hs-app-id",
+            "app_secret": {"env": "HS_SECRET"},
+            "queues": {"billing": "86"},
+            "bot_ids": ["9"],
+        }
 
     def answers(self) -> dict[tuple[str, str], Any]:
         return {
-            ("POST", "/v2/oauth2/token"): {"token_type": "bearer", "access_token": "hs-access", "expires_in": 7200},
+            ("POST", "/v2/oauth2/token"): {
+                "token_type": "bearer",
+                "access_token": "hs-access",
+                "expires_in": 7200,
+            },
             ("GET", BASE): {"id": 1001, "tags": [{"id": 1, "tag": "vip", "color": "#fff"}]},
         }
 
     def authorised(self, headers: dict[str, str], path: str, body: bytes) -> bool:
         if path == "/v2/oauth2/token":
             form = parse_qs(body.decode())
-            return form == {"grant_type": ["client_credentials"], "client_id": ["hs-app-id"], "client_secret": ["hs-app-secret"]}
+            return form == {
+                "grant_type": ["client_credentials"],
+                "client_id": ["hs-app-id"],
+                "client_secret": ["hs-app-secret"],
+            }
         return headers.get("authorization") == "Bearer hs-access"
 
     def expected_calls(self, packet: HandoffPacket) -> list[tuple[str, str]]:
@@ -77,7 +96,9 @@ class HelpscoutConfig:
         _, note, move, _, tags = fake.requests
         assert "Summary" in note.json()["text"]
         assert move.json() == {"op": "move", "path": "/mailboxId", "value": 86}
-        assert tags.json() == {"tags": ["vip", "rapport-handoff", "rapport-queue-billing", "priority-high"]}
+        assert tags.json() == {
+            "tags": ["vip", "rapport-handoff", "rapport-queue-billing", "priority-high"]
+        }
 
     def sign(self, body: bytes, secret: str) -> dict[str, str]:
         return {"X-HelpScout-Signature": b64(hmac_raw(secret, body, "sha1"))}
@@ -88,7 +109,12 @@ class HelpscoutConfig:
     def customer_sample(self) -> dict[str, Any]:
         return convo(
             [
-                thread(1, "customer", {"id": 501, "type": "customer", "email": "jo@example.com"}, "2026-11-26T09:00:00Z"),
+                thread(
+                    1,
+                    "customer",
+                    {"id": 501, "type": "customer", "email": "jo@example.com"},
+                    "2026-11-26T09:00:00Z",
+                ),
                 thread(2, "customer", {"id": 501, "type": "customer"}, "2026-11-26T10:00:00Z"),
                 thread(3, "note", {"id": 7, "type": "user"}, "2026-11-26T10:30:00Z"),
             ]

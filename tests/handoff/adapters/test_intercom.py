@@ -12,7 +12,9 @@ from tests.handoff.adapters.contract import AdapterContract
 from tests.handoff.adapters.fake import FakeVendor
 
 
-def notification(topic: str, item: dict[str, Any], notif: str = "notif_ccd8a4d2-0001") -> dict[str, Any]:
+def notification(
+    topic: str, item: dict[str, Any], notif: str = "notif_ccd8a4d2-0001"
+) -> dict[str, Any]:
     return {
         "type": "notification_event",
         "app_id": "abc123",
@@ -24,7 +26,9 @@ def notification(topic: str, item: dict[str, Any], notif: str = "notif_ccd8a4d2-
     }
 
 
-def conversation(parts: list[dict[str, Any]] | None = None, source: dict[str, Any] | None = None) -> dict[str, Any]:
+def conversation(
+    parts: list[dict[str, Any]] | None = None, source: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "type": "conversation",
         "id": "215469963462",
@@ -36,24 +40,46 @@ def conversation(parts: list[dict[str, Any]] | None = None, source: dict[str, An
             "id": "3004617042",
             "delivered_as": "customer_initiated",
             "body": "<p>My invoice is wrong</p>",
-            "author": {"type": "user", "id": "6762f0dd1bb69f9f2193bb7c", "name": "Jo", "email": "jo@example.com"},
+            "author": {
+                "type": "user",
+                "id": "6762f0dd1bb69f9f2193bb7c",
+                "name": "Jo",
+                "email": "jo@example.com",
+            },
         },
-        "contacts": {"type": "contact.list", "contacts": [{"type": "contact", "id": "6762f0dd1bb69f9f2193bb7c"}]},
+        "contacts": {
+            "type": "contact.list",
+            "contacts": [{"type": "contact", "id": "6762f0dd1bb69f9f2193bb7c"}],
+        },
         "admin_assignee_id": None,
         "team_assignee_id": None,
-        "conversation_parts": {"type": "conversation_part.list", "conversation_parts": parts or [], "total_count": len(parts or [])},
+        "conversation_parts": {
+            "type": "conversation_part.list",
+            "conversation_parts": parts or [],
+            "total_count": len(parts or []),
+        },
     }
 
 
-def part(part_id: str, author: dict[str, Any], body: str, created: int, **extra: Any) -> dict[str, Any]:
-    return {"type": "conversation_part", "id": part_id, "part_type": "comment", "body": body, "created_at": created, "author": author, **extra}
+def part(
+    part_id: str, author: dict[str, Any], body: str, created: int, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "type": "conversation_part",
+        "id": part_id,
+        "part_type": "comment",
+        "body": body,
+        "created_at": created,
+        "author": author,
+        **extra,
+    }
 
 
 class IntercomConfig:
     adapter_cls = IntercomAdapter
     env: ClassVar[dict[str, str]] = {"IC_TOKEN": "ic-access-token"}
-    spec_file = "intercom-2.16.yaml"
-    expected_ids = ("conversation_id",)
+    spec_file: ClassVar[str | None] = "intercom-2.16.yaml"
+    expected_ids: ClassVar[tuple[str, ...]] = ("conversation_id",)
 
     def options(self) -> dict[str, Any]:
         return {
@@ -66,17 +92,30 @@ class IntercomConfig:
         }
 
     def authorised(self, headers: dict[str, str], path: str, body: bytes) -> bool:
-        return headers.get("authorization") == "Bearer ic-access-token" and headers.get("intercom-version") == "2.16"
+        return (
+            headers.get("authorization") == "Bearer ic-access-token"
+            and headers.get("intercom-version") == "2.16"
+        )
 
     def expected_calls(self, packet: HandoffPacket) -> list[tuple[str, str]]:
         base = "/conversations/215469963462"
-        return [("POST", f"{base}/reply"), ("POST", f"{base}/parts"), ("POST", f"{base}/tags"), ("POST", f"{base}/tags")]
+        return [
+            ("POST", f"{base}/reply"),
+            ("POST", f"{base}/parts"),
+            ("POST", f"{base}/tags"),
+            ("POST", f"{base}/tags"),
+        ]
 
     def check_bodies(self, fake: FakeVendor, packet: HandoffPacket) -> None:
         note, assign, tag1, tag2 = (r.json() for r in fake.requests)
         assert note["message_type"] == "note" and note["admin_id"] == "991267"
         assert "<b>Why</b>" in note["body"]
-        assert assign == {"message_type": "assignment", "type": "team", "admin_id": "991267", "assignee_id": "5017691"}
+        assert assign == {
+            "message_type": "assignment",
+            "type": "team",
+            "admin_id": "991267",
+            "assignee_id": "5017691",
+        }
         assert [tag1["id"], tag2["id"]] == ["7522907", "7522908"]
 
     def sign(self, body: bytes, secret: str) -> dict[str, str]:
@@ -87,13 +126,30 @@ class IntercomConfig:
 
     def agent_sample(self) -> dict[str, Any]:
         parts = [
-            part("101", {"type": "user", "id": "6762f0dd1bb69f9f2193bb7c"}, "<p>hello?</p>", 1795687100),
-            part("102", {"type": "admin", "id": "814860", "name": "Sam"}, "<p>I can help</p>", 1795687150),
+            part(
+                "101",
+                {"type": "user", "id": "6762f0dd1bb69f9f2193bb7c"},
+                "<p>hello?</p>",
+                1795687100,
+            ),
+            part(
+                "102",
+                {"type": "admin", "id": "814860", "name": "Sam"},
+                "<p>I can help</p>",
+                1795687150,
+            ),
         ]
         return notification("conversation.admin.replied", conversation(parts), "notif_2")
 
     def bot_sample(self) -> dict[str, Any]:
-        parts = [part("103", {"type": "bot", "id": "991999", "name": "Fin"}, "<p>Try this article</p>", 1795687160)]
+        parts = [
+            part(
+                "103",
+                {"type": "bot", "id": "991999", "name": "Fin"},
+                "<p>Try this article</p>",
+                1795687160,
+            )
+        ]
         return notification("conversation.admin.replied", conversation(parts), "notif_3")
 
     def status_sample(self) -> dict[str, Any]:

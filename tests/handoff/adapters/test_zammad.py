@@ -27,7 +27,9 @@ def payload(article: dict[str, Any], state: str = "open") -> dict[str, Any]:
     }
 
 
-def article(article_id: int, sender: str, *, internal: bool = False, by: int = 12) -> dict[str, Any]:
+def article(
+    article_id: int, sender: str, *, internal: bool = False, by: int = 12
+) -> dict[str, Any]:
     return {
         "id": article_id,
         "ticket_id": 5,
@@ -44,16 +46,24 @@ def article(article_id: int, sender: str, *, internal: bool = False, by: int = 1
 class ZammadConfig:
     adapter_cls = ZammadAdapter
     env: ClassVar[dict[str, str]] = {"ZAMMAD_TOKEN": "zm-token"}
-    expected_ids = ("ticket_id",)
+    expected_ids: ClassVar[tuple[str, ...]] = ("ticket_id",)
 
     def options(self) -> dict[str, Any]:
-        return {"api_token": {"env": "ZAMMAD_TOKEN"}, "queues": {"billing": "2nd Level"}, "bot_ids": ["3"]}
+        return {
+            "api_token": {"env": "ZAMMAD_TOKEN"},
+            "queues": {"billing": "2nd Level"},
+            "bot_ids": ["3"],
+        }
 
     def authorised(self, headers: dict[str, str], path: str, body: bytes) -> bool:
         return headers.get("authorization") == "Token token=zm-token"
 
     def expected_calls(self, packet: HandoffPacket) -> list[tuple[str, str]]:
-        return [("PUT", "/api/v1/tickets/5"), ("POST", "/api/v1/tags/add"), ("POST", "/api/v1/tags/add")]
+        return [
+            ("PUT", "/api/v1/tickets/5"),
+            ("POST", "/api/v1/tags/add"),
+            ("POST", "/api/v1/tags/add"),
+        ]
 
     def check_bodies(self, fake: FakeVendor, packet: HandoffPacket) -> None:
         put, tag1, tag2 = (r.json() for r in fake.requests)
@@ -92,4 +102,6 @@ class TestZammad(ZammadConfig, AdapterContract):
         body, headers = self.signed("customer")
         [event] = adapter.parse(body, headers).events
         assert event.message.text == "My invoice is wrong, please get me a person"
-        assert event.message.customer is not None and event.message.customer.email == "jo@example.com"
+        assert (
+            event.message.customer is not None and event.message.customer.email == "jo@example.com"
+        )

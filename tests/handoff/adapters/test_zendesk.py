@@ -11,7 +11,9 @@ from tests.handoff.adapters.contract import AdapterContract, make_packet
 from tests.handoff.adapters.fake import FakeVendor
 
 
-def comment_added(author: dict[str, Any], *, public: bool = True, comment_id: str = "9876543210") -> dict[str, Any]:
+def comment_added(
+    author: dict[str, Any], *, public: bool = True, comment_id: str = "9876543210"
+) -> dict[str, Any]:
     # Shaped like the documented zen:event-type:ticket.comment_added example.
     return {
         "type": "zen:event-type:ticket.comment_added",
@@ -43,8 +45,8 @@ def comment_added(author: dict[str, Any], *, public: bool = True, comment_id: st
 class ZendeskConfig:
     adapter_cls = ZendeskAdapter
     env: ClassVar[dict[str, str]] = {"ZD_TOKEN": "zd-api-token"}
-    timestamped = True
-    expected_ids = ("ticket_id", "requester_id")
+    timestamped: ClassVar[bool] = True
+    expected_ids: ClassVar[tuple[str, ...]] = ("ticket_id", "requester_id")
 
     def options(self) -> dict[str, Any]:
         return {
@@ -74,7 +76,9 @@ class ZendeskConfig:
     def sign(self, body: bytes, secret: str) -> dict[str, str]:
         timestamp = now_iso()
         return {
-            "X-Zendesk-Webhook-Signature": b64(hmac_raw(secret, timestamp.encode() + body, "sha256")),
+            "X-Zendesk-Webhook-Signature": b64(
+                hmac_raw(secret, timestamp.encode() + body, "sha256")
+            ),
             "X-Zendesk-Webhook-Signature-Timestamp": timestamp,
             "X-Zendesk-Webhook-Invocation-Id": "inv-1",
         }
@@ -83,10 +87,14 @@ class ZendeskConfig:
         return comment_added({"id": "8447388090494", "is_staff": False, "name": "Jo"})
 
     def agent_sample(self) -> dict[str, Any]:
-        return comment_added({"id": "900", "is_staff": True, "name": "Sam Agent"}, comment_id="9876543211")
+        return comment_added(
+            {"id": "900", "is_staff": True, "name": "Sam Agent"}, comment_id="9876543211"
+        )
 
     def bot_sample(self) -> dict[str, Any]:
-        return comment_added({"id": "777", "is_staff": True, "name": "Bot"}, comment_id="9876543212")
+        return comment_added(
+            {"id": "777", "is_staff": True, "name": "Bot"}, comment_id="9876543212"
+        )
 
     def status_sample(self) -> dict[str, Any]:
         return {

@@ -16,7 +16,11 @@ APP = "5ebee0975ac5304b664a12fa"
 
 
 def envelope(*events: dict[str, Any]) -> dict[str, Any]:
-    return {"app": {"id": APP}, "webhook": {"id": "5f4eaef81e3dcc117c7ba48a", "version": "v2"}, "events": list(events)}
+    return {
+        "app": {"id": APP},
+        "webhook": {"id": "5f4eaef81e3dcc117c7ba48a", "version": "v2"},
+        "events": list(events),
+    }
 
 
 def message_event(event_id: str, message_id: str, author: dict[str, Any]) -> dict[str, Any]:
@@ -26,7 +30,15 @@ def message_event(event_id: str, message_id: str, author: dict[str, Any]) -> dic
         "createdAt": "2026-11-26T10:00:00.000Z",
         "type": "conversation:message",
         "payload": {
-            "conversation": {"id": "f52b01137aa6c250bc7251fa", "type": "personal", "activeSwitchboardIntegration": {"id": "5eecde2dcdbffb08f5c3ed37", "name": "bot", "integrationType": "custom"}},
+            "conversation": {
+                "id": "f52b01137aa6c250bc7251fa",
+                "type": "personal",
+                "activeSwitchboardIntegration": {
+                    "id": "5eecde2dcdbffb08f5c3ed37",
+                    "name": "bot",
+                    "integrationType": "custom",
+                },
+            },
             "message": {
                 "id": message_id,
                 "received": "2026-11-26T10:00:00.000Z",
@@ -38,19 +50,30 @@ def message_event(event_id: str, message_id: str, author: dict[str, Any]) -> dic
     }
 
 
-USER = {"userId": "26508c10541a4b0ff472e5e2", "displayName": "Steve Rogers", "type": "user", "user": {"id": "26508c10541a4b0ff472e5e2", "externalId": "912382197"}}
+USER = {
+    "userId": "26508c10541a4b0ff472e5e2",
+    "displayName": "Steve Rogers",
+    "type": "user",
+    "user": {"id": "26508c10541a4b0ff472e5e2", "externalId": "912382197"},
+}
 
 
 class ZendeskMessagingConfig:
     adapter_cls = ZendeskMessagingAdapter
     env: ClassVar[dict[str, str]] = {"SMOOCH_SECRET": "smooch-secret"}
-    spec_file = "sunshine-conversations.yaml"
-    signs_body = False
-    has_status_events = False
-    expected_ids = ("conversation_id", "app_id")
+    spec_file: ClassVar[str | None] = "sunshine-conversations.yaml"
+    signs_body: ClassVar[bool] = False
+    has_status_events: ClassVar[bool] = False
+    expected_ids: ClassVar[tuple[str, ...]] = ("conversation_id", "app_id")
 
     def options(self) -> dict[str, Any]:
-        return {"app_id": APP, "key_id": "app_5f", "key_secret": {"env": "SMOOCH_SECRET"}, "queues": {"billing": "6510394394139"}, "summary_field_id": "7787437179547"}
+        return {
+            "app_id": APP,
+            "key_id": "app_5f",
+            "key_secret": {"env": "SMOOCH_SECRET"},
+            "queues": {"billing": "6510394394139"},
+            "summary_field_id": "7787437179547",
+        }
 
     def authorised(self, headers: dict[str, str], path: str, body: bytes) -> bool:
         return headers.get("authorization") == basic("app_5f", "smooch-secret")
@@ -77,14 +100,24 @@ class ZendeskMessagingConfig:
         return envelope(message_event("5f74a0d52b5315fc007e798a", "5f74c7d84a146f3abd72af1d", USER))
 
     def agent_sample(self) -> dict[str, Any]:
-        return envelope(message_event("ev2", "msg2", {"type": "business", "subtypes": ["agent"], "displayName": "Sam"}))
+        return envelope(
+            message_event(
+                "ev2", "msg2", {"type": "business", "subtypes": ["agent"], "displayName": "Sam"}
+            )
+        )
 
     def bot_sample(self) -> dict[str, Any]:
         # The bot's own message echoed back: it must never count as the customer's.
         return envelope(message_event("ev3", "msg3", {"type": "business", "displayName": "Bot"}))
 
     def ignored_sample(self) -> dict[str, Any]:
-        return envelope({"id": "ev4", "type": "switchboard:passControl", "payload": {"conversation": {"id": "f52b01137aa6c250bc7251fa"}}})
+        return envelope(
+            {
+                "id": "ev4",
+                "type": "switchboard:passControl",
+                "payload": {"conversation": {"id": "f52b01137aa6c250bc7251fa"}},
+            }
+        )
 
 
 class TestZendeskMessaging(ZendeskMessagingConfig, AdapterContract):

@@ -26,6 +26,7 @@ from rapport.contracts import (
     ClassifiedMessage,
     Decision,
     HandoffPacket,
+    Notification,
     Priority,
     Reason,
 )
@@ -34,7 +35,7 @@ from rapport.redis import ConversationKeys, dedupe_key, xadd_event
 from rapport.service import Runtime, build_app
 from rapport.settings import RapportSettings
 from rapport.streams import ROUTER_GROUP
-from rapport_router.engine import ConversationState, Outcome, decide
+from rapport_router.engine import ConversationState, MessageContext, Outcome, decide
 from rapport_router.ownership import (
     AgentReplied,
     CustomerOutcome,
@@ -80,6 +81,8 @@ class RouterState(BaseModel):
     customer_turns: int = 0
     negative_turns: int = 0
     bot_failures_in_row: int = 0
+    frustration_history: list[float] = []  # the last customer turns, oldest first
+    first_customer_at: datetime | None = None
 
     def ownership(self) -> Ownership:
         return Ownership(
@@ -103,6 +106,8 @@ class RouterState(BaseModel):
             customer_turns=self.customer_turns,
             negative_turns=self.negative_turns,
             bot_failures_in_row=self.bot_failures_in_row,
+            frustration_history=tuple(self.frustration_history),
+            first_customer_at=self.first_customer_at,
         )
 
 
@@ -114,6 +119,7 @@ class Plan:
     packet: HandoffPacket | None = None
     instructions: list[AutomationInstruction] = field(default_factory=list)
     timers: list[tuple[Timer, float]] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
 
 
 def stable_id(kind: str, *parts: str) -> str:
@@ -206,6 +212,8 @@ class RouterStage(Stage[ClassifiedMessage]):
             xadd_event(pipe, self.streams.automation, instruction, maxlen)
         for timer, at in plan.timers:
             schedule(pipe, self.timer_keys, timer, at)
+        for notification in plan.notifications:
+            xadd_event(pipe, self.streams.notifications, notification, maxlen)
 
     def _report(self, plan: Plan) -> None:
         for decision in plan.decisions:
@@ -272,6 +280,8 @@ class RouterStage(Stage[ClassifiedMessage]):
         now = time.time()
         if message.author in ("customer", "agent"):
             state.last_activity = now
+        if message.author == "bot":
+            state.bot_failures_in_row = state.bot_failures_in_row + 1 if event.bot_fallback else 0
         if message.author != "customer" or event.classification is None:
             transition = _event_for(message.author, event)
             if transition is not None:
@@ -296,14 +306,22 @@ class RouterStage(Stage[ClassifiedMessage]):
         if site is None:
             raise LookupError(f"site {message.site!r} is not configured on this router")
         classification = event.classification
-        outcome = decide(site.policy, classification, state.engine_view())
+        context = MessageContext(
+            at=message.sent_at,
+            channel=message.channel,
+            language=message.language or classification.language,
+            customer=message.customer,
+        )
+        outcome = decide(site.policy, classification, state.engine_view(), context)
         if site.shadow_policy is not None:
-            candidate = decide(site.shadow_policy, classification, state.engine_view())
+            candidate = decide(site.shadow_policy, classification, state.engine_view(), context)
             plan.decisions.append(
                 self._decision(message, site.shadow_policy, classification, candidate, shadow=True)
             )
         state.customer_turns += 1
         state.negative_turns += classification.sentiment == "negative"
+        state.frustration_history = [*state.frustration_history, classification.frustration][-20:]
+        state.first_customer_at = state.first_customer_at or message.sent_at
 
         ownership, verdict = step(
             state.ownership(),
@@ -336,8 +354,25 @@ class RouterStage(Stage[ClassifiedMessage]):
             )
         if decision.route == "automation":
             reason = decision.reasons[0].detail or decision.reasons[0].rule
-            plan.instructions.append(
-                self._message_instruction(message, "respond", reason, decision.decision_id)
+            instruction = self._message_instruction(
+                message, "respond", reason, decision.decision_id
+            )
+            if decision.customer_message:
+                instruction = instruction.model_copy(
+                    update={"customer_message": decision.customer_message}
+                )
+            plan.instructions.append(instruction)
+        if decision.notify and decision.route == "human" and verdict.escalate:
+            plan.notifications.append(
+                Notification(
+                    notification_id=stable_id("ntf", decision.decision_id),
+                    site=decision.site,
+                    conversation_id=decision.conversation_id,
+                    decision_id=decision.decision_id,
+                    targets=decision.notify,
+                    priority=decision.priority,
+                    reason=decision.reasons[0].detail or decision.reasons[0].rule,
+                )
             )
         return plan
 
@@ -532,6 +567,9 @@ class RouterStage(Stage[ClassifiedMessage]):
             policy_id=policy.id,
             policy_version=policy.version,
             classifier_version=classification.classifier_version,
+            tags=outcome.tags,
+            notify=outcome.notify,
+            customer_message=outcome.customer_message,
             shadow=shadow,
         )
 

@@ -16,7 +16,7 @@ from rapport.redis import ConversationKeys, xadd_event
 from rapport.service import Runtime, build_app
 from rapport.settings import RapportSettings
 from rapport.streams import SENTIMENT_GROUP
-from rapport_sentiment.classifier import classify
+from rapport_sentiment.classifier import classify, is_bot_fallback
 
 log = logging.getLogger("rapport.sentiment")
 
@@ -64,7 +64,11 @@ class SentimentStage(Stage[Message]):
                         message.text, turns[-CONTEXT_TURNS:], message.language or "en"
                     )
                     CLASSIFIED.labels(classification.sentiment).inc()
-                classified = ClassifiedMessage(message=message, classification=classification)
+                classified = ClassifiedMessage(
+                    message=message,
+                    classification=classification,
+                    bot_fallback=message.author == "bot" and is_bot_fallback(message.text),
+                )
                 turn = Turn(author=message.author, text=message.text)
                 turns.append(turn)
                 tx.hset(k.messages, message.message_id, classified.model_dump_json())
