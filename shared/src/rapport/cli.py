@@ -192,6 +192,170 @@ def adapters() -> None:
         typer.echo(f"{'':<18} supports: {', '.join(supports(cls))}; inbound: {inbound}")
 
 
+policy_app = typer.Typer(
+    help="Check, publish, replay and compare escalation policies.", no_args_is_help=True
+)
+app.add_typer(policy_app, name="policy")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _router_tools() -> Any:
+    try:
+        from rapport_router import replay
+    except ImportError:
+        raise _fail("the router is not installed (package rapport-router)") from None
+    return replay
+
+
+@policy_app.command("check")
+def policy_check(
+    files: Annotated[list[Path], typer.Argument(help="Policy files (YAML).", exists=False)],
+) -> None:
+    """Validate policy files; errors name the file, line and field."""
+    from rapport.config import ConfigError, load_policy_file
+
+    failed = False
+    for path in files:
+        try:
+            policy = load_policy_file(path)
+        except ConfigError as exc:
+            typer.secho(str(exc), err=True, fg=typer.colors.RED)
+            failed = True
+            continue
+        queues = ", ".join(sorted(policy.queues)) or "none"
+        hours = policy.business_hours.timezone if policy.business_hours else "none"
+        typer.echo(
+            f"{path}: ok: policy {policy.id} version {policy.version}, {len(policy.rules)} rules, "
+            f"ladders for: {queues}, business hours: {hours}"
+        )
+    if failed:
+        raise typer.Exit(1)
+
+
+@policy_app.command("schema")
+def policy_schema() -> None:
+    """Print the policy file's JSON Schema (for editors and CI checks)."""
+    from rapport.policy import Policy
+
+    typer.echo(json.dumps(Policy.model_json_schema(), indent=2, sort_keys=True))
+
+
+def _load_policy_or_default(path: Path | None) -> Any:
+    from rapport.config import ConfigError, load_policy_file
+    from rapport.policy import default_policy
+
+    if path is None:
+        return default_policy()
+    try:
+        return load_policy_file(path)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+async def _read_stream(settings: RapportSettings, stream: str, start: str) -> list[bytes]:
+    from rapport.redis import connect
+    from rapport.streams import DATA_FIELD
+
+    redis = connect(settings.redis_url)
+    out: list[bytes] = []
+    try:
+        while True:
+            batch: Any = await redis.xrange(stream, min=start, count=5000)
+            if not batch:
+                return out
+            out += [fields[DATA_FIELD.encode()] for _, fields in batch]
+            last = batch[-1][0].decode()
+            ms, seq = last.split("-")
+            start = f"{ms}-{int(seq) + 1}"
+    finally:
+        await redis.aclose()
+
+
+@policy_app.command("replay")
+def policy_replay(
+    policy: Annotated[Path, typer.Argument(help="The policy to try.")],
+    input_file: Annotated[
+        Path | None, typer.Option("--input", help="Messages in the eval data format (JSONL).")
+    ] = None,
+    from_stream: Annotated[
+        bool, typer.Option("--from-stream", help="Replay recorded history from Redis.")
+    ] = False,
+    site: Annotated[str | None, typer.Option(help="Only this site (with --from-stream).")] = None,
+    since: Annotated[
+        str, typer.Option(help="How far back (with --from-stream): 24h, 7d, ...")
+    ] = "7d",
+    against: Annotated[
+        Path | None, typer.Option(help="The policy to compare with (default: Rapport's default).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a policy offline and show what would change against another policy."""
+    tools = _router_tools()
+    candidate, baseline = _load_policy_or_default(policy), _load_policy_or_default(against)
+    if (input_file is None) == (not from_stream):
+        raise _fail("give either --input FILE.jsonl or --from-stream")
+    if input_file is not None:
+        from rapport.evaluation import EvalError, parse_context, read_jsonl
+
+        try:
+            from rapport_sentiment.classifier import classify, is_bot_fallback
+        except ImportError:
+            raise _fail("replaying text needs the classifier (package rapport-sentiment)") from None
+        rows = []
+        try:
+            for n, obj in read_jsonl(input_file):
+                where = f"{input_file}:{n}"
+                if not isinstance(obj.get("text"), str):
+                    raise _fail(f"{where}: needs a `text` string (the eval data format)")
+                context = parse_context(obj.get("context", []), where)
+                rows.append((str(obj.get("id", n)), obj["text"], context))
+        except EvalError as exc:
+            raise _fail(str(exc)) from None
+        items = tools.items_from_eval_file(rows, classify, is_bot_fallback)
+    else:
+        from datetime import UTC, datetime
+
+        from rapport.contracts import ClassifiedMessage
+
+        settings = _settings()
+        start = tools.since_to_stream_id(since, datetime.now(UTC))
+        raw = asyncio.run(_read_stream(settings, settings.streams.classified, start))
+        items = tools.items_from_history(
+            (ClassifiedMessage.model_validate_json(r) for r in raw), site
+        )
+    report = tools.compare(items, candidate, baseline).as_dict()
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        typer.echo(tools.format_comparison(report, "candidate", "baseline"))
+
+
+@policy_app.command("diff")
+def policy_diff(
+    site: Annotated[str, typer.Option(help="The site whose live and shadow decisions to compare.")],
+    since: Annotated[str, typer.Option(help="How far back: 24h, 7d, 90m or an ISO time.")] = "24h",
+    as_json: JsonOpt = False,
+) -> None:
+    """Summarise live versus shadow decisions recorded for a site."""
+    from datetime import UTC, datetime
+
+    from rapport.contracts import Decision
+
+    tools = _router_tools()
+    settings = _settings()
+    start = tools.since_to_stream_id(since, datetime.now(UTC))
+    raw = asyncio.run(_read_stream(settings, settings.streams.decisions, start))
+    report = tools.live_versus_shadow((Decision.model_validate_json(r) for r in raw), site)
+    if report["shadow"]["messages"] == 0:
+        typer.echo(f"no shadow decisions for site {site!r} since {since}; set `shadow_policy`")
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        typer.echo(f"site {site}: {report['compared']} message(s) decided by both")
+        typer.echo(tools.format_comparison(report, "live", "shadow"))
+
+
 def _mount_eval() -> None:
     try:
         from rapport.evaluation import eval_app

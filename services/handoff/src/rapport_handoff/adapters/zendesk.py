@@ -68,7 +68,7 @@ class ZendeskAdapter(VendorAdapter):
         ticket: dict[str, Any] = {
             "comment": {"html_body": render_note(packet, "html"), "public": False},
             "priority": PRIORITIES[packet.decision.priority],
-            "tags": self.tags_for(packet),
+            "additional_tags": self.tags_for(packet),
         }
         if (group := self.team_for(packet)) is not None:
             ticket["group_id"] = int(group) if group.isdigit() else group

@@ -1,0 +1,184 @@
+"""`rapport policy`: check, schema, replay (from a file and from recorded history) and diff."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis as redis_sync
+from typer.testing import CliRunner
+
+from rapport.cli import app
+from rapport.contracts import (
+    Classification,
+    ClassifiedMessage,
+    Decision,
+    Message,
+    Reason,
+    Route,
+    Signal,
+)
+from rapport.policy import Policy
+from rapport.settings import RapportSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+STRICT = """\
+id: strict
+version: "3"
+rules:
+  - name: any-negative
+    when: {sentiment_score_at_most: -0.2}
+    route: human
+    queue: support
+    priority: high
+"""
+
+
+def test_check_accepts_a_good_policy_and_names_line_and_field_of_a_bad_one(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(STRICT)
+    bad.write_text('id: bad\nversion: "1"\nrules:\n  - name: x\n    route: humans\n')
+    result = runner.invoke(app, ["policy", "check", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "ok: policy strict version 3, 1 rules" in result.output
+    result = runner.invoke(app, ["policy", "check", str(good), str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}:5: rules.0.route: Input should be 'automation' or 'human'" in result.output
+
+
+def test_the_default_policy_passes_its_own_check() -> None:
+    result = runner.invoke(
+        app, ["policy", "check", str(ROOT / "shared/src/rapport/default_policy.yaml")]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_published_schema_is_current() -> None:
+    published = json.loads((ROOT / "docs" / "policy.schema.json").read_text())
+    assert published == Policy.model_json_schema(), (
+        "docs/policy.schema.json is stale: uv run rapport policy schema > docs/policy.schema.json"
+    )
+
+
+def test_replay_a_file_in_the_eval_format(tmp_path: Path) -> None:
+    policy, data = tmp_path / "strict.yaml", tmp_path / "conversations.jsonl"
+    policy.write_text(STRICT)
+    rows = [
+        {"id": "x1", "text": "How do I update my billing address?", "context": []},
+        {
+            "id": "x2",
+            "text": "This is terrible, my order arrived broken and nobody answers",
+            "context": [],
+        },
+        {
+            "id": "x3",
+            "text": "I want to talk to a real person",
+            "context": ["hi", {"author": "bot", "text": "Sorry, I didn't understand that."}],
+        },
+    ]
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = runner.invoke(app, ["policy", "replay", str(policy), "--input", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["candidate"]["policy"] == "strict@3"
+    assert report["candidate"]["messages"] == report["baseline"]["messages"] == 3
+    changed = {c["message_id"]: (c["before"], c["after"]) for c in report["changed"]}
+    # The strict policy has no rule for an explicit request; the default has.
+    assert changed["x3"][0].startswith("human/") and changed["x3"][1] == "automation/default"
+
+
+def test_replay_refuses_a_bad_input(tmp_path: Path) -> None:
+    policy, data = tmp_path / "strict.yaml", tmp_path / "broken.jsonl"
+    policy.write_text(STRICT)
+    data.write_text('{"id": "a", "text": "fine"}\n{not json\n')
+    result = runner.invoke(app, ["policy", "replay", str(policy), "--input", str(data)])
+    assert result.exit_code == 1
+    assert "broken.jsonl:2: not valid JSON" in result.output
+
+
+def classification(score: float, *signals: Signal) -> Classification:
+    return Classification(
+        sentiment="negative" if score < -0.2 else "neutral",
+        sentiment_score=score,
+        frustration=max(0.0, -score),
+        complexity=0.1,
+        complexity_level="low",
+        signals=signals,
+        classifier_version="t",
+    )
+
+
+@pytest.mark.integration
+def test_replay_from_stream_and_diff_live_against_shadow(
+    make_settings: Callable[..., RapportSettings],
+    redis_client: redis_sync.Redis,
+    prefix: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = make_settings()
+    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+    monkeypatch.setenv("RAPPORT_PREFIX", prefix)
+    now = datetime.now(UTC)
+    texts = [("c1", "m1", -0.5), ("c1", "m2", -0.9), ("c2", "m1", 0.3)]
+    for cid, mid, score in texts:
+        message = Message(
+            site="demo",
+            conversation_id=cid,
+            message_id=mid,
+            author="customer",
+            text=f"text {cid}{mid}",
+            sent_at=now,
+        )
+        event = ClassifiedMessage(message=message, classification=classification(score))
+        redis_client.xadd(f"{prefix}:classified", {"__data__": event.model_dump_json()})
+    policy = tmp_path / "strict.yaml"
+    policy.write_text(STRICT)
+    result = runner.invoke(
+        app, ["policy", "replay", str(policy), "--from-stream", "--site", "demo", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["candidate"]["messages"], report["candidate"]["escalated"]) == (3, 2)
+    assert report["baseline"]["escalated"] == 1  # the default escalates only the -0.9 one
+
+    def decision(mid: str, route: Route, rule: str, shadow: bool) -> Decision:
+        return Decision(
+            decision_id=f"{'s' if shadow else 'd'}{mid}",
+            site="demo",
+            conversation_id="c1",
+            message_id=mid,
+            route=route,
+            queue="q" if route == "human" else None,
+            priority="high",
+            reasons=(Reason(rule=rule),),
+            policy_id="p",
+            policy_version="1",
+            classifier_version="t",
+            shadow=shadow,
+        )
+
+    for d in (
+        decision("m1", "automation", "default", False),
+        decision("m1", "human", "any-negative", True),
+        decision("m2", "human", "strongly-negative", False),
+        decision("m2", "human", "any-negative", True),
+    ):
+        redis_client.xadd(f"{prefix}:decisions", {"__data__": d.model_dump_json()})
+    result = runner.invoke(app, ["policy", "diff", "--site", "demo", "--since", "1h", "--json"])
+    assert result.exit_code == 0, result.output
+    diff = json.loads(result.output)
+    assert (diff["live"]["escalated"], diff["shadow"]["escalated"], diff["compared"]) == (1, 2, 2)
+    assert diff["changed"] == [
+        {
+            "conversation_id": "c1",
+            "message_id": "m1",
+            "live": "automation/default",
+            "shadow": "human/any-negative",
+        }
+    ]
