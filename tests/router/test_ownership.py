@@ -68,7 +68,7 @@ def test_cooldown_stops_borderline_re_escalation_but_not_a_request() -> None:
     assert "cooldown" in verdict.note
     urgent, verdict = step(state, human(120, priority="high"), COOLDOWN)
     assert (urgent.owner, urgent.episode, verdict.escalate) == ("escalated", 2, True)
-    later, verdict = step(state, human(60 + COOLDOWN + 1, priority="normal"), COOLDOWN)
+    _, verdict = step(state, human(60 + COOLDOWN + 1, priority="normal"), COOLDOWN)
     assert verdict.escalate
 
 
