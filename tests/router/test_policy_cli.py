@@ -182,3 +182,13 @@ def test_replay_from_stream_and_diff_live_against_shadow(
             "shadow": "human/any-negative",
         }
     ]
+
+
+def test_the_documented_example_policy_is_valid(tmp_path: Path) -> None:
+    text = (ROOT / "docs" / "policy.md").read_text()
+    example = text.split("## A complete example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "example.yaml"
+    path.write_text(example)
+    result = runner.invoke(app, ["policy", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "ladders for: security, support, business hours: Europe/Berlin" in result.output
