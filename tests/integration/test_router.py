@@ -258,3 +258,48 @@ async def test_a_leased_timer_that_is_never_finished_comes_back(ladder_router: H
     assert first not in await claim_due(h.redis, h.stage.timer_keys, start + 1, lease_s=5)
     again = await claim_due(h.redis, h.stage.timer_keys, start + 10, lease_s=5)
     assert first in again
+
+
+async def test_a_rule_with_notify_and_tags_alerts_and_tags_once(
+    make_settings: Callable[..., RapportSettings], redis_url: str, prefix: str
+) -> None:
+    policy = Policy.model_validate(
+        {
+            "id": "alert",
+            "version": "1",
+            "rules": [
+                {
+                    "name": "safety",
+                    "when": {"any_signal": ["safety"]},
+                    "route": "human",
+                    "queue": "urgent",
+                    "priority": "urgent",
+                    "notify": ["supervisor"],
+                    "tags": ["safety"],
+                }
+            ],
+        }
+    )
+    settings = make_settings()
+    redis = Redis.from_url(redis_url)
+    runtime = Runtime(settings, redis, broker=None)  # type: ignore[arg-type]
+    site = Site("demo", "s", AdapterConfig(), policy, lambda loc: "")
+    h = Harness(RouterStage(settings, runtime, Sites({"demo": site}, "test")), redis, prefix)
+    try:
+        danger = Signal(name="safety", score=1.0, evidence="hurt myself")
+        await h.send("customer", "I want to hurt myself", signals=(danger,))
+        await h.send("customer", "please", signals=(danger,))
+        [note] = await h.stream("notifications")
+        assert (note["targets"], note["priority"], note["site"]) == (
+            ["supervisor"],
+            "urgent",
+            "demo",
+        )
+        [packet] = await h.stream("escalations")
+        assert packet["decision"]["tags"] == ["safety"]
+        assert packet["decision"]["notify"] == ["supervisor"]
+    finally:
+        keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
