@@ -107,3 +107,14 @@ def test_production_refuses_unsafe_defaults() -> None:
     with pytest.raises(ValueError, match="RAPPORT_CONFIG is not set") as info:
         RapportSettings(env="production", config=None, admin_token=None)
     assert "RAPPORT_ADMIN_TOKEN" in str(info.value)
+
+
+def test_the_example_sites_file_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ACME_WEBHOOK_SECRET", "ACME_HANDOFF_SECRET", "DEMO_INBOX_SECRET"):
+        monkeypatch.setenv(name, "x")
+    root = Path(__file__).resolve().parents[2]
+    sites = load_sites_file(str(root / "deploy" / "examples" / "sites.yaml"))
+    assert set(sites.sites) == {"acme", "demo-inbox"}
+    acme = sites.sites["acme"]
+    assert (acme.policy.id, acme.policy.version) == ("acme", "4")
+    assert acme.shadow_policy is not None and acme.shadow_policy.version == "5"
