@@ -152,7 +152,7 @@ def send(
             note = " (duplicate: already accepted earlier)" if payload.get("duplicate") else ""
             typer.echo(f"accepted {message_id} in conversation {conversation}{note}")
             if wait > 0:
-                token = RapportSettings().admin_token_value()
+                token = _settings().admin_token_value()
                 conversation_url = f"{base}/v1/sites/{site}/conversations/{conversation}"
                 _show_decision(http, conversation_url, message_id, token, wait)
     except httpx.HTTPError as exc:

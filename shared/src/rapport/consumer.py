@@ -16,7 +16,7 @@ batch that fails is retried entry by entry so one poison entry never holds back 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -198,6 +198,3 @@ def register_stage(broker: RedisBroker, stage: Stage[Any], settings: RapportSett
         ),
         ack_policy=AckPolicy.MANUAL,
     )(reclaim_one)
-
-
-StageFactory = Callable[[RapportSettings, Redis], Awaitable[Stage[Any]]]

@@ -21,11 +21,12 @@ from ._lexicon import (
     EXPECTATION_VERBS,
     NEGATED_NEGATIVE_FACTOR,
     NEGATED_POSITIVE_FACTOR,
+    TASK_WORDS,
     VALENCE,
 )
 from ._text import NEGATION_WINDOW, NEGATORS, TOKEN, normalise
 
-CLASSIFIER_VERSION = "lexicon-2.0"
+CLASSIFIER_VERSION = "lexicon-2.1"
 
 # Tuned on the dev files (see docs/classifier.md); left alone afterwards.
 NEGATIVE_AT = -0.05  # sentiment_score <= this is "negative"
@@ -47,6 +48,8 @@ FRUS_LEX = 0.25  # hand lexicon's weight in the frustration head
 FRUS_SHIFT = 0.75  # so that 0.5 sits where F1 peaked on dev
 FRUS_EVIDENCE = 0.3  # weight of the support evidence in frustration
 MAX_TEXT = 5_000  # characters looked at (long pastes are cut for speed)
+JUDGED_AT = 2.0  # judging words (valence, task words aside) that make a complaint
+DELAY_WAIT_CAP = 0.55  # a wait that is a late trip is not, alone, a service failure
 
 
 class _Weights(NamedTuple):
@@ -92,6 +95,8 @@ class _Scan(NamedTuple):
     frus_logit: float
     n_tokens: int
     exclamations: int
+    judged: float  # negative valence of the words that judge (task and swear words aside)
+    judged_word: str  # the strongest of them, for the evidence span
     keys: set[str]  # distinct tokens (negated ones as not_<word>), for the pattern gates
 
 
@@ -109,6 +114,9 @@ def _scan(lowered: str) -> _Scan:
     but_at = -1
     valences: list[float] = []
     seen: set[str] = set()
+    judged = 0.0
+    judged_word = ""
+    judged_max = 0.0
     learned = _LEARNED
     for tok in toks:
         c = tok[0]
@@ -142,6 +150,10 @@ def _scan(lowered: str) -> _Scan:
                         v *= NEGATED_POSITIVE_FACTOR if v > 0 else NEGATED_NEGATIVE_FACTOR
                     v *= boost
                     valences.append(v)
+                    if v < 0 and tok not in TASK_WORDS:
+                        judged -= v
+                        if -v > judged_max:
+                            judged_max, judged_word = -v, tok
                 elif negated and tok in EXPECTATION_VERBS:
                     valences.append(EXPECTATION_VALENCE * boost)
                 boost = 1.0
@@ -159,7 +171,19 @@ def _scan(lowered: str) -> _Scan:
             positive += v
         else:
             negative -= v
-    return _Scan(total, positive, negative, neg_z, pos_z, frus_z, len(toks), exclamations, seen)
+    return _Scan(
+        total,
+        positive,
+        negative,
+        neg_z,
+        pos_z,
+        frus_z,
+        len(toks),
+        exclamations,
+        judged,
+        judged_word,
+        seen,
+    )
 
 
 def _fold(text: str) -> str:
@@ -249,10 +273,13 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
     elif m := sig.REPEATED_WEAK.search(low, mask):
         add("repeated_contact", 0.35, m.start(), m.end())
 
+    delay_talk = sig.DELAY_TALK.search(low, mask)
     if m := sig.WAITING.search(low, mask):
         wait = sig.wait_score(m.group("unit"))
         if text[m.end() : m.end() + 5].lower().strip().startswith("ago"):
             wait *= 0.6  # "ten months ago" dates something; it is not (yet) a wait
+        if delay_talk and m.group("unit"):
+            wait = min(wait, DELAY_WAIT_CAP)  # "delayed 3 hours": a late trip, not a wait on us
         add("waiting_time", wait, m.start(), m.end())
     elif m := sig.WAITING_WEAK.search(low, mask):
         add("waiting_time", 0.4, m.start(), m.end())
@@ -320,6 +347,20 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
     label: SentimentLabel = (
         "negative" if score <= NEGATIVE_AT else "positive" if score >= POSITIVE_AT else "neutral"
     )
+
+    # A complaint in the customer's own words: something about the product or the service went
+    # wrong (a cue), or the customer judges it ("slow", "rude", "unacceptable"). A calm request
+    # for help ("how do I...", "I need to cancel...") is not one, nor is a happy message; a
+    # late trip alone is left to automation (updates are what help).
+    if score < POSITIVE_AT and not sig.REQUEST_OPENING.match(text):
+        if m := sig.COMPLAINT_CUE.search(low, mask):
+            add("complaint", 0.7, m.start(), m.end())
+        elif score <= NEGATIVE_AT and not delay_talk:
+            if m := sig.DISSATISFIED.search(low, mask):
+                add("complaint", 0.65, m.start(), m.end())
+            elif scan.judged >= JUDGED_AT:
+                w = re.search(rf"\b{re.escape(scan.judged_word)}\b", low)
+                add("complaint", 0.6, *(w.span() if w else (0, 0)))
 
     # Frustration: the learned anger-family weights or the domain evidence, whichever says more.
     strong = (

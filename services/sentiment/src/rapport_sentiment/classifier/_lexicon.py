@@ -246,3 +246,18 @@ EXPECTATION_VALENCE = -1.6
 
 NEGATED_POSITIVE_FACTOR = -0.8  # "not good" is negative
 NEGATED_NEGATIVE_FACTOR = -0.3  # "not bad" is mildly positive
+
+# Words that name the problem or the task ("cancel", "refund", "issue", "waiting") rather than
+# judge the company: a calm request is full of them. Together with swear words (which many
+# calm requests carry too), they do not count as the customer's judgement, which is what tells
+# a complaint from a request (see ``_core``).
+TASK_WORDS = frozenset(
+    """
+    cancel cancellation cancellations cancelled canceled refund charge charged fee fees problem
+    problems issue issues error errors trouble wrong waiting wait waited hold holding delayed delay
+    delays late missing unable declined blocked locked lost stuck complaint complain still again
+    tried trying hours doesnt nothing nobody noone never sorry hard difficult fucking fuck fucked
+    shit shitty damn damned bloody goddamn hell crap crappy freaking fricking friggin
+    """.split()
+)
+

@@ -388,6 +388,59 @@ BOT_COMPLAINT = _g(
     r"already\s+(?:told|said)\s+(?:you|that))\b",
 )
 
+# A complaint in the customer's own words (not a request to file one): a product or a service
+# that failed them, told calmly or not. The cue alone is evidence; see ``_core`` for how it
+# combines with the sentiment and with a calm request for help.
+COMPLAINT_CUE = _g(
+    "stock|sold|discontinu|longer|bring|stopped|there no|available|ran out|run out|hole|leak|crack|faulty|defective|expired|stale|mould|mold|ripped|torn|won|doesn|does not|didn|did not|isn|is not|not|weren|wasn|keep|out|down|off|outage|destruct|malfunction|haven|have not|hasn|never|nothing|spoon|fork|refund|confirmation|receipt|still|yet|$|£|€|overpriced|rip|price|unable|can't|cant|cannot|couldn|could not|letting|wrong|cut off|disappear|recall|act together|site|app|page|system|server|portal|unusable|have|solution|one|exist|bounc|lied|lying|inept|incompeten|care|respond|reply|hear|get|apology|denied|able|way",
+    r"\b(?:out\s+of\s+stock|back\s+in\s+stock|sold\s+out|discontinu\w+|no\s+longer\s+(?:available|sell\w*|carr\w+|stock\w*|offer\w*|make|making|work\w*|charg\w*|turn\w*|function\w*)|"
+    r"bring\s+back|stopped\s+(?:selling|carrying|making|stocking|working|charging)|why\s+(?:is|are)\s+there\s+no|"
+    r"not\s+(?:in\s+stock|available)|r[au]n\s+out\s+of|"
+    # defects
+    r"holes?\s+in|leak(?:s|ed|ing)|cracked|faulty|defective|expired|stale|mouldy|moldy|ripped|torn|"
+    r"won'?t\s+(?:charge|turn\s+on|start|load|open|connect|work|accept|let\s+me|send|print|scan|sync|update)|"
+    r"(?:doesn'?t|does\s+not|didn'?t|did\s+not|isn'?t|is\s+not|not|weren'?t|wasn'?t)\s+(?:even\s+)?(?:work\w*|charg\w*|load\w*|"
+    r"connect\w*|display\w*|accept\w*|scan\w*|print\w*|sync\w*|respond\w*|letting\s+me|full|included|in\s+the\s+(?:box|bag|order))|"
+    r"keeps?\s+(?:crash\w*|freez\w*|dropp\w*|disconnect\w*|break\w*|fail\w*|being\s+(?:delayed|cancel\w*))|"
+    r"(?:power|internet|wifi|wi-fi|service|signal|site|website|app)\s+(?:is|was|went|has\s+been|keeps\s+going)\s+(?:out|down|off)|"
+    r"outages?|self-destruct\w*|malfunction\w*|"
+    # something the customer should have had
+    r"(?:haven'?t|have\s+not|hasn'?t|has\s+not|didn'?t|did\s+not|never|not)\s+(?:yet\s+|even\s+)?(?:got|gotten|received|had|"
+    r"arrived|been\s+(?:delivered|dispatched|shipped|sent|refunded|shown|credited))|got\s+nothing|"
+    r"no\s+(?:confirmation|spoon|fork|receipt|refund)|(?:still|yet)\s+to\s+(?:receive|arrive|hear)|"
+    r"not\s+(?:been\s+)?(?:dispatched|delivered|shipped)|"
+    r"(?:sent|gave|given|got|received|delivered)\s+(?:me\s+|us\s+)?(?:the\s+|a\s+)?wrong|cut\s+off|disappeared|recall(?:s|ed)|"
+    r"get\s+(?:their|your|its)\s+(?:\w+\s+)?act\s+together|"
+    r"(?:site|website|app|page|system|server|portal)s?\s+(?:\w+\s+){0,2}(?:down|broken|unusable|tripping)|unusable|"
+    r"never\s+(?:arrives?|arrived|came|comes|showed|shows|works?|worked|gets?|answer\w*|respond\w*|called\s+back)|"
+    r"(?:do\s+not|don'?t|didn'?t|did\s+not)\s+(?:yet\s+)?have\s+(?:my|our|the|any)|"
+    r"no\s+(?:solution|one\s+(?:answered|helped|has|picked))|doesn'?t\s+exist|bounc(?:e|ed|es|ing)\s+back|"
+    r"(?:lied|lying)\s+to|inept|incompeten\w+|(?:don'?t|do\s+not|doesn'?t|does\s+not)\s+(?:even\s+)?care|"
+    r"yet\s+to\s+(?:respond|reply|hear|get)|not\s+an\s+apology|"
+    r"denied\s+(?:me\s+)?(?:boarding|an?\s+upgrade|entry|my\s+claim|the\s+claim|compensation)|"
+    # paying for it
+    r"overpriced|rip(?:ped)?[\s-]?off|price\s+(?:hike|increase|gouging)|"
+    # cannot do the thing
+    r"(?:unable\s+to|can'?t|cannot|couldn'?t|could\s+not|won'?t\s+let\s+(?:me|us)|not\s+able\s+to|no\s+way\s+(?:to|of))\s+(?:\w+\s+)?(?:use|find|send|dm|buy|order|"
+    r"print|scan|download|update|install|access|log\s*in|login|sign\s+in|pay|return|exchange|connect|reach|contact|"
+    r"redeem|select|register|activate|renew))\b",
+)
+# Unhappy about the service in words a person would use to complain ("slow", "rude", "fix it").
+DISSATISFIED = _g(
+    "slow|rude|treated|time|wait|lack|inadequate|unacceptable|ridiculous|happy|shocking|disappoint|disgust|terrible|awful|worst|nasty|dirty|filthy|useless|pathetic|#|fix|sort|explain|gives|long",
+    r"(?:\b(?:so|too|is|very|really|extremely)\s+slow|\brude\b|\btreated\s+(?:me\s+|us\s+)?like\b|\b(?:wait|waiting|hold)\s+times?\b|"
+    r"\bmake\s+(?:people|us|me|customers)\s+wait|\black(?:s|ing)?\b|\binadequate\b|\bunacceptable\b|\bridiculous\b|"
+    r"\bnot\s+(?:very\s+)?happy\b|\bshocking\b|\bdisappoint\w*|\bdisgust\w*|\bterrible\b|\bawful\b|\bworst\b|\bnasty\b|"
+    r"\bdirty\b|\bfilthy\b|\buseless\b|\bpathetic\b|#\w*(?:fail|worst|sucks)\w*|\bfix\s+(?:it|this|your)\b|"
+    r"\bsort\s+(?:it|this)\s+out\b|\bplease\s+explain\b|\bexplain\s+(?:this|why)\b|\bwhat\s+gives\b|\btakes?\s+(?:so|too)\s+long\b)",
+)
+# A late or delayed trip: unwelcome, but a status update (automation) is what helps.
+DELAY_TALK = _g(
+    "delay|late|tarmac|runway|sitting|sat|stuck|gate|board|layover|plane|schedule",
+    r"\b(?:delay\w*|late|tarmac|runway|sitting\s+(?:on|at|in)|sat\s+(?:on|at|in)|stuck\s+(?:on|at|in)|gate|board\w*|layover|"
+    r"on\s+the\s+plane|behind\s+schedule)\b",
+)
+
 # Complexity cues.
 ERROR_CODE = _g(
     "0|1|2|3|4|5|6|7|8|9|error|exception|crash|stack|version",
