@@ -1,0 +1,145 @@
+"""End-to-end throughput of the pipeline (sentiment -> router), beside a bare Redis relay
+measured in the same run on the same Redis.
+
+    uv run python benchmarks/pipeline_bench.py [--messages 20000]
+
+A backlog of accepted messages is written to the messages stream, then the sentiment and router
+services start as real processes (batch consumers, as deployed) and the clock runs until every
+message has a decision. The baseline is the floor for one stream hop done the same way (batch
+XREADGROUP, pipelined XADD + XACK in one transaction, no parsing): the pipeline does two hops
+plus classification, policy and state, so a ratio of about 0.2-0.5 of the baseline is expected.
+Redis is a private redis-server on a free port unless REDIS_URL is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import redis
+
+from rapport.contracts import Message
+from rapport.dev import embedded_redis, find_redis_server, free_port
+
+TEXTS = (
+    "Hi, I was charged twice for my order and nobody has replied.",
+    "How do I change the email address on my account?",
+    "I want to talk to a real person, not a bot.",
+    "Thanks so much, that fixed it!",
+    "Tracking hasn't updated since Monday, where is my parcel?",
+    "The app crashes with error E-2043 on version 4.2.1",
+)
+
+
+@contextlib.contextmanager
+def redis_url() -> Iterator[str]:
+    if url := os.environ.get("REDIS_URL"):
+        yield url
+        return
+    binary = find_redis_server()
+    if binary is None:
+        sys.exit("no redis-server: set REDIS_URL or install redis-server")
+    with embedded_redis(binary) as url:
+        yield url
+
+
+def prefill(r: redis.Redis, stream: str, n: int, conversations: int) -> None:
+    now = datetime.now(UTC)
+    pipe = r.pipeline(transaction=False)
+    for i in range(n):
+        message = Message(
+            site="demo",
+            conversation_id=f"c{i % conversations}",
+            message_id=f"m{i}",
+            author="customer",
+            text=random.choice(TEXTS),
+            sent_at=now,
+        )
+        pipe.xadd(stream, {"__data__": message.model_dump_json()})
+        if i % 5000 == 4999:
+            pipe.execute()
+    pipe.execute()
+
+
+def baseline(r: redis.Redis, n: int) -> float:
+    """One hop, no parsing: the cost Redis and redis-py impose on any stage."""
+    src, dst = f"bench-{uuid.uuid4().hex[:6]}:in", f"bench-{uuid.uuid4().hex[:6]}:out"
+    r.xgroup_create(src, "g", id="0", mkstream=True)
+    prefill(r, src, n, 1000)
+    started, done = time.perf_counter(), 0
+    while done < n:
+        replies = r.xreadgroup("g", "c", {src: ">"}, count=100, block=100)
+        for _, entries in replies:
+            pipe = r.pipeline(transaction=True)
+            for _entry_id, fields in entries:
+                pipe.xadd(dst, {"__data__": fields[b"__data__"]}, maxlen=1_000_000, approximate=True)
+            pipe.xack(src, "g", *(entry_id for entry_id, _ in entries))
+            pipe.execute()
+            done += len(entries)
+    elapsed = time.perf_counter() - started
+    r.delete(src, dst)
+    return n / elapsed
+
+
+def pipeline(url: str, r: redis.Redis, n: int, conversations: int) -> float:
+    prefix = f"bench{uuid.uuid4().hex[:6]}"
+    prefill(r, f"{prefix}:messages", n, conversations)
+    env = {
+        **os.environ,
+        "REDIS_URL": url,
+        "RAPPORT_PREFIX": prefix,
+        "RAPPORT_LOG_LEVEL": "WARNING",
+    }
+    env.pop("RAPPORT_CONFIG", None)
+    procs = []
+    started = time.perf_counter()
+    for service in ("sentiment", "router"):
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", f"rapport_{service}"],
+                env={**env, "RAPPORT_PORT": str(free_port())},
+            )
+        )
+    try:
+        while r.xlen(f"{prefix}:decisions") < n:
+            if any(p.poll() is not None for p in procs):
+                sys.exit("a service exited during the benchmark")
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+        keys = list(r.scan_iter(match=f"{prefix}:*", count=1000))
+        for i in range(0, len(keys), 1000):
+            r.delete(*keys[i : i + 1000])
+    return n / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--conversations", type=int, default=2_000)
+    args = parser.parse_args()
+    with redis_url() as url:
+        r = redis.Redis.from_url(url)
+        relay = baseline(r, args.messages)
+        rate = pipeline(url, r, args.messages, args.conversations)
+        r.close()
+    print(f"messages: {args.messages} in {args.conversations} conversations, one process per stage")
+    print(f"bare one-hop relay (baseline):        {relay:10,.0f} msg/s")
+    print(f"pipeline, accepted -> decided:        {rate:10,.0f} msg/s  (includes process start-up)")
+    print(f"ratio to the baseline:                {rate / relay:10.2f}")
+
+
+if __name__ == "__main__":
+    main()
