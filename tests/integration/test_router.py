@@ -213,16 +213,10 @@ async def test_the_ladder_raises_priority_then_moves_the_queue_each_step_once(
     assert ladder_decision["reasons"][0]["signal"] == "minutes_without_agent_reply"
     assert ladder_decision["reasons"][0]["threshold"] == 0.001
     # A timer that comes back (an expired lease) changes nothing.
-    from rapport_router.timers import Timer, schedule
+    from rapport_router.timers import Timer
 
-    async with h.redis.pipeline() as pipe:
-        schedule(
-            pipe,
-            h.stage.timer_keys,
-            Timer(kind="ladder", site="demo", conversation_id="c1", episode=1, step=1),
-            0,
-        )
-        await pipe.execute()
+    again = Timer(kind="ladder", site="demo", conversation_id="c1", episode=1, step=1)
+    await h.redis.zadd(h.stage.timer_keys.due, {again.member(): 0})
     await fire_due(h, start + 0.3)
     assert len(await h.stream("escalations")) == 3
 

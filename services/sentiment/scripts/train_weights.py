@@ -29,9 +29,9 @@ FRUSTRATION_LABELS = {"anger", "annoyance", "disappointment", "disapproval", "di
 HEADS = ("neg", "pos", "frus")
 MIN_DOC_COUNT = 10
 MIN_WEIGHT = 0.2
-# (epochs, learning rate, L2) per head. The anger-family head is trained longer, with a smaller
-# step and more shrinkage: its F1 on the GoEmotions dev split rose from 0.542 to 0.547.
-TRAINING = {"neg": (2, 0.2, 2e-5), "pos": (2, 0.2, 2e-5), "frus": (5, 0.1, 1e-4)}
+EPOCHS = 2
+LEARNING_RATE = 0.2
+L2 = 2e-5
 OUT = Path(__file__).resolve().parents[1] / "src/rapport_sentiment/classifier/weights.tsv"
 
 
@@ -61,13 +61,12 @@ def _load(train_dir: Path) -> list[tuple[list[str], tuple[int, int, int]]]:
 def _train(
     rows: list[tuple[list[str], tuple[int, int, int]]], head: int, vocab: set[str]
 ) -> dict[str, float]:
-    epochs, learning_rate, l2 = TRAINING[HEADS[head]]
     w: dict[str, float] = dict.fromkeys(vocab, 0.0)
     g2: dict[str, float] = dict.fromkeys(vocab, 1e-8)
     bias, bias_g2 = 0.0, 1e-8
     rng = random.Random(13)
     order = list(range(len(rows)))
-    for _ in range(epochs):
+    for _ in range(EPOCHS):
         rng.shuffle(order)
         for i in order:
             feats, ys = rows[i]
@@ -76,11 +75,11 @@ def _train(
             p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
             err = p - ys[head]
             bias_g2 += err * err
-            bias -= learning_rate * err / math.sqrt(bias_g2)
+            bias -= LEARNING_RATE * err / math.sqrt(bias_g2)
             for f in fs:
-                grad = err + l2 * w[f]
+                grad = err + L2 * w[f]
                 g2[f] += grad * grad
-                w[f] -= learning_rate * grad / math.sqrt(g2[f])
+                w[f] -= LEARNING_RATE * grad / math.sqrt(g2[f])
     w["__bias__"] = bias
     return w
 

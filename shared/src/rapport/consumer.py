@@ -170,10 +170,12 @@ def register_stage(broker: RedisBroker, stage: Stage[Any], settings: RapportSett
     """Subscribe the stage's batch reader and its reclaimer in the stage's consumer group."""
     consumer = f"{settings.consumer_name}"
 
-    async def read_batch(body: list[Any], msg: RedisBatchStreamMessage) -> None:
+    # No body parameter: FastStream then skips decoding; each stage parses the raw entries
+    # itself, so that one bad entry is parked alone instead of failing the whole batch.
+    async def read_batch(msg: RedisBatchStreamMessage) -> None:
         await stage.handle_raw(_raw_entries(msg.raw_message))
 
-    async def reclaim_one(body: Any, msg: RedisStreamMessage) -> None:
+    async def reclaim_one(msg: RedisStreamMessage) -> None:
         for entry_id, payload in _raw_entries(msg.raw_message):
             await stage.reclaim(entry_id, payload)
 

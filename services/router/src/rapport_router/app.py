@@ -31,7 +31,7 @@ from rapport.contracts import (
     Reason,
 )
 from rapport.policy import Policy
-from rapport.redis import ConversationKeys, dedupe_key, xadd_event
+from rapport.redis import ConversationKeys, Writes, dedupe_key
 from rapport.service import Runtime, build_app
 from rapport.settings import RapportSettings
 from rapport.streams import ROUTER_GROUP
@@ -47,7 +47,7 @@ from rapport_router.ownership import (
     step,
 )
 from rapport_router.packet import build_packet
-from rapport_router.timers import Timer, TimerKeys, claim_due, finish, schedule
+from rapport_router.timers import Timer, TimerKeys, claim_due, finish
 
 log = logging.getLogger("rapport.router")
 
@@ -187,33 +187,36 @@ class RouterStage(Stage[ClassifiedMessage]):
                         (seen_key, await self._route(entry.event, k, states[k.state], pipe))
                     )
 
-            pipe.multi()  # type: ignore[no-untyped-call]
+            writes = Writes()
             for key, state in states.items():
-                pipe.set(key, state.model_dump_json(), ex=self.settings.conversation_ttl_s)
+                writes.set(key, state.model_dump_json(), ex=self.settings.conversation_ttl_s)
             for seen_key, plan in plans:
-                pipe.set(seen_key, "1", ex=self.settings.dedupe_ttl_s)
-                self._write(pipe, plan)
-            self.ack(pipe, [e.id for e in entries])
+                writes.set(seen_key, "1", ex=self.settings.dedupe_ttl_s)
+                self._write(writes, plan)
+            writes.xack(self.stream, self.group, *(e.id for e in entries))
+            # Inside MULTI, so a concurrent change to a watched state aborts all of it.
+            pipe.multi()  # type: ignore[no-untyped-call]
+            writes.apply(pipe)
             await pipe.execute()
 
         for _, plan in plans:
             self._report(plan)
 
-    def _write(self, pipe: Any, plan: Plan) -> None:
+    def _write(self, writes: Writes, plan: Plan) -> None:
         ttl, maxlen = self.settings.conversation_ttl_s, self.settings.stream_maxlen
         for decision in plan.decisions:
             k = ConversationKeys(self.settings.prefix, decision.site, decision.conversation_id)
-            pipe.hset(k.decisions, decision.decision_id, decision.model_dump_json())
-            pipe.expire(k.decisions, ttl)
-            xadd_event(pipe, self.streams.decisions, decision, maxlen)
+            writes.hset(k.decisions, decision.decision_id, decision.model_dump_json())
+            writes.expire(k.decisions, ttl)
+            writes.xadd(self.streams.decisions, decision, maxlen)
         if plan.packet is not None:
-            xadd_event(pipe, self.streams.escalations, plan.packet, maxlen)
+            writes.xadd(self.streams.escalations, plan.packet, maxlen)
         for instruction in plan.instructions:
-            xadd_event(pipe, self.streams.automation, instruction, maxlen)
+            writes.xadd(self.streams.automation, instruction, maxlen)
         for timer, at in plan.timers:
-            schedule(pipe, self.timer_keys, timer, at)
+            writes.zadd(self.timer_keys.due, at, timer.member())
         for notification in plan.notifications:
-            xadd_event(pipe, self.streams.notifications, notification, maxlen)
+            writes.xadd(self.streams.notifications, notification, maxlen)
 
     def _report(self, plan: Plan) -> None:
         for decision in plan.decisions:
@@ -423,12 +426,14 @@ class RouterStage(Stage[ClassifiedMessage]):
                     plan = Plan()
                     if site is not None:
                         await self._apply_timer(timer, site.policy, state, keys, pipe, plan, now)
-                    pipe.multi()  # type: ignore[no-untyped-call]
+                    writes = Writes()
                     if raw:
-                        pipe.set(
+                        writes.set(
                             keys.state, state.model_dump_json(), ex=self.settings.conversation_ttl_s
                         )
-                    self._write(pipe, plan)
+                    self._write(writes, plan)
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    writes.apply(pipe)
                     finish(pipe, self.timer_keys, timer)
                     await pipe.execute()
                 self._report(plan)

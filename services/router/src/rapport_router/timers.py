@@ -58,9 +58,5 @@ async def claim_due(
     return [Timer.model_validate_json(m) for m in raw]
 
 
-def schedule(pipe: Any, keys: TimerKeys, timer: Timer, at: float) -> None:
-    pipe.zadd(keys.due, {timer.member(): at})
-
-
 def finish(pipe: Any, keys: TimerKeys, timer: Timer) -> None:
     pipe.zrem(keys.leased, timer.member())

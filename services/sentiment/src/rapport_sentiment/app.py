@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from prometheus_client import Counter
 from starlette.applications import Starlette
 
 from rapport.consumer import Entry, Stage
 from rapport.contracts import ClassifiedMessage, Message, Turn
-from rapport.redis import ConversationKeys, xadd_event
+from rapport.redis import ConversationKeys, Writes
 from rapport.service import Runtime, build_app
 from rapport.settings import RapportSettings
 from rapport.streams import SENTIMENT_GROUP
@@ -39,46 +39,66 @@ class SentimentStage(Stage[Message]):
             ConversationKeys(self.settings.prefix, e.event.site, e.event.conversation_id)
             for e in entries
         ]
-        async with self.redis.pipeline(transaction=False) as read:
-            for entry, k in zip(entries, keys, strict=True):
-                read.hexists(k.messages, entry.event.message_id)
-                read.lrange(k.turns, -CONTEXT_TURNS, -1)
-            replies = await read.execute()
+        # One script call reads, per message, whether it was recorded already and the
+        # conversation's recent turns.
+        args: list[str] = []
+        for entry, k in zip(entries, keys, strict=True):
+            args += [k.messages, entry.event.message_id, k.turns]
+        replies = await cast("Any", self.redis.eval(_READ_CONTEXT, 0, str(CONTEXT_TURNS), *args))
 
         turns_by_conversation: dict[str, list[Turn]] = {}
         recorded_now: set[tuple[str, str]] = set()
         ttl = self.settings.conversation_ttl_s
-        async with self.redis.pipeline(transaction=True) as tx:
-            for i, (entry, k) in enumerate(zip(entries, keys, strict=True)):
-                message = entry.event
-                first_time = (k.messages, message.message_id)
-                if replies[2 * i] or first_time in recorded_now:
-                    continue  # already recorded and passed on (earlier delivery or this batch)
-                recorded_now.add(first_time)
-                turns = turns_by_conversation.setdefault(
-                    k.turns, [Turn.model_validate_json(t) for t in replies[2 * i + 1]]
+        writes = Writes()
+        touched: set[str] = set()
+        for (seen, recent), entry, k in zip(replies, entries, keys, strict=True):
+            message = entry.event
+            first_time = (k.messages, message.message_id)
+            if seen or first_time in recorded_now:
+                continue  # already recorded and passed on (earlier delivery or this batch)
+            recorded_now.add(first_time)
+            turns = turns_by_conversation.setdefault(
+                k.turns, [Turn.model_validate_json(t) for t in recent]
+            )
+            classification = None
+            if message.author == "customer":
+                classification = classify(
+                    message.text, turns[-CONTEXT_TURNS:], message.language or "en"
                 )
-                classification = None
-                if message.author == "customer":
-                    classification = classify(
-                        message.text, turns[-CONTEXT_TURNS:], message.language or "en"
-                    )
-                    CLASSIFIED.labels(classification.sentiment).inc()
-                classified = ClassifiedMessage(
-                    message=message,
-                    classification=classification,
-                    bot_fallback=message.author == "bot" and is_bot_fallback(message.text),
-                )
-                turn = Turn(author=message.author, text=message.text)
-                turns.append(turn)
-                tx.hset(k.messages, message.message_id, classified.model_dump_json())
-                tx.rpush(k.turns, turn.model_dump_json())
-                tx.ltrim(k.turns, -self.settings.transcript_turns, -1)
-                tx.expire(k.messages, ttl)
-                tx.expire(k.turns, ttl)
-                xadd_event(tx, self.streams.classified, classified, self.settings.stream_maxlen)
-            self.ack(tx, [e.id for e in entries])
-            await tx.execute()
+                CLASSIFIED.labels(classification.sentiment).inc()
+            classified = ClassifiedMessage(
+                message=message,
+                classification=classification,
+                bot_fallback=message.author == "bot" and is_bot_fallback(message.text),
+            )
+            turn = Turn(author=message.author, text=message.text)
+            turns.append(turn)
+            writes.hset(k.messages, message.message_id, classified.model_dump_json())
+            writes.rpush(k.turns, turn.model_dump_json())
+            touched.add(k.messages)
+            writes.xadd(self.streams.classified, classified, self.settings.stream_maxlen)
+        for key in touched:
+            turns_key = key.removesuffix(":messages") + ":turns"
+            writes.ltrim(turns_key, -self.settings.transcript_turns, -1)
+            writes.expire(key, ttl)
+            writes.expire(turns_key, ttl)
+        writes.xack(self.stream, self.group, *(e.id for e in entries))
+        # A script runs atomically: the records, the next stage's entries and the ack land
+        # together or not at all.
+        await writes.apply(self.redis)
+
+
+# Per message (hash, message id, turns list): {recorded already?, the last N turns}.
+_READ_CONTEXT = """
+local out = {}
+for i = 2, #ARGV, 3 do
+  out[#out + 1] = {
+    redis.call('HEXISTS', ARGV[i], ARGV[i + 1]),
+    redis.call('LRANGE', ARGV[i + 2], -tonumber(ARGV[1]), -1),
+  }
+end
+return out
+"""
 
 
 async def _stages(runtime: Runtime) -> list[Stage[Any]]:

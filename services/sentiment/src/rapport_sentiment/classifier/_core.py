@@ -49,6 +49,7 @@ FRUS_SHIFT = 0.75  # so that 0.5 sits where F1 peaked on dev
 FRUS_EVIDENCE = 0.3  # weight of the support evidence in frustration
 MAX_TEXT = 5_000  # characters looked at (long pastes are cut for speed)
 JUDGED_AT = 2.0  # judging words (valence, task words aside) that make a complaint
+COMPLAINT_NEGATIVE_AT = -0.2  # ... or this negative a message that is no request
 DELAY_WAIT_CAP = 0.55  # a wait that is a late trip is not, alone, a service failure
 
 
@@ -273,12 +274,11 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
     elif m := sig.REPEATED_WEAK.search(low, mask):
         add("repeated_contact", 0.35, m.start(), m.end())
 
-    delay_talk = sig.DELAY_TALK.search(low, mask)
     if m := sig.WAITING.search(low, mask):
         wait = sig.wait_score(m.group("unit"))
         if text[m.end() : m.end() + 5].lower().strip().startswith("ago"):
             wait *= 0.6  # "ten months ago" dates something; it is not (yet) a wait
-        if delay_talk and m.group("unit"):
+        if m.group("unit") and sig.DELAY_TALK.search(low, mask):
             wait = min(wait, DELAY_WAIT_CAP)  # "delayed 3 hours": a late trip, not a wait on us
         add("waiting_time", wait, m.start(), m.end())
     elif m := sig.WAITING_WEAK.search(low, mask):
@@ -352,15 +352,18 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
     # wrong (a cue), or the customer judges it ("slow", "rude", "unacceptable"). A calm request
     # for help ("how do I...", "I need to cancel...") is not one, nor is a happy message; a
     # late trip alone is left to automation (updates are what help).
-    if score < POSITIVE_AT and not sig.REQUEST_OPENING.match(text):
+    request = sig.REQUEST_OPENING.match(text) or sig.TASK_OPENING.match(text)
+    if score < POSITIVE_AT and not request:
         if m := sig.COMPLAINT_CUE.search(low, mask):
             add("complaint", 0.7, m.start(), m.end())
-        elif score <= NEGATIVE_AT and not delay_talk:
+        elif score <= NEGATIVE_AT and not sig.DELAY_TALK.search(low, mask):
             if m := sig.DISSATISFIED.search(low, mask):
                 add("complaint", 0.65, m.start(), m.end())
             elif scan.judged >= JUDGED_AT:
                 w = re.search(rf"\b{re.escape(scan.judged_word)}\b", low)
                 add("complaint", 0.6, *(w.span() if w else (0, 0)))
+            elif score <= COMPLAINT_NEGATIVE_AT:
+                add("complaint", 0.6, 0, len(text))
 
     # Frustration: the learned anger-family weights or the domain evidence, whichever says more.
     strong = (

@@ -262,6 +262,38 @@ PATTERNS: tuple[Pattern, ...] = (
         r"with\s+(?:my\s+)?(?:identity\s+)?verification)",
         negatable=False,
     ),
+    # lost or stolen things, cards kept by a machine, payments the customer did not make
+    _p(
+        "security_fraud",
+        0.9,
+        "card|phone|wallet|mobile|stole|took|nicked|snatched|left my",
+        r"\b(?:(?:card|phone|wallet|mobile|smartphone)\s+(?:is|was|has\s+been|got|went|are)\s+(?:lost|stolen|missing)|"
+        r"(?:stole|took|nicked|snatched)\s+my\s+(?:\w+\s+)?(?:card|phone|wallet|purse|bag)|"
+        r"(?:lost|left|misplaced)\s+(?:my\s+)?(?:smart)?phone|lost\s+(?:my\s+)?(?:card|wallet))\b",
+        negatable=False,
+    ),
+    _p(
+        "security_fraud",
+        0.75,
+        "stuck|trapped|atm|machine|retrieve|blocked|unlock|many",
+        r"\b(?:card\s+(?:is\s+|got\s+)?(?:stuck|trapped)\s+in|(?:atm|machine)\s+(?:still\s+)?has\s+my\s+card|"
+        r"trapped\s+card|retrieve\s+(?:my\s+|a\s+|the\s+)?(?:\w+\s+)?card|(?:get|got|been|am|was|i'?m)\s+blocked|"
+        r"unlock\s+my\s+pin|too\s+many\s+(?:tries|attempts|wrong))\b",
+        negatable=False,
+    ),
+    _p(
+        "billing_dispute",
+        0.85,
+        "payment|charge|transaction|withdraw|debit|recall|same|deposit|transfer|money|cash|where is|awaiting|right amount|receiver|recipient",
+        r"\b(?:(?:payment|charge|transaction|withdrawa?l|withdraw|debit)s?\s+(?:\w+\s+){0,4}?(?:that\s+)?i\s+(?:did\s+not|didn'?t|never|don'?t)\s+"
+        r"(?:make|made|do|did|authori[sz]e|recogni[sz]e|recall)|(?:don'?t|do\s+not)\s+recall\s+(?:making|doing|authori[sz]ing)|"
+        r"(?:multiple|two|duplicate|double)\s+(?:charges|payments|transactions)\s+(?:on|for)\s+the\s+same|"
+        r"more\s+than\s+one\s+of\s+the\s+same\s+(?:transaction|charge|payment)|"
+        r"(?:deposit|transfer|money|payment|cash)\s+(?:\w+\s+){0,5}?(?:hasn'?t|has\s+not|doesn'?t|does\s+not|didn'?t|did\s+not|isn'?t|is\s+not|not)\s+"
+        r"(?:yet\s+)?(?:show|shown|showing|appear\w*|log\w*|arrive\w*)|where\s+is\s+(?:the|my)\s+(?:deposit|transfer|money|cash)|"
+        r"awaiting\s+(?:my\s+|the\s+)?refund|(?:not|didn'?t|did\s+not)\s+get\s+the\s+right\s+amount|"
+        r"(?:receiver|recipient)\s+(?:can'?t|cannot|doesn'?t|does\s+not|hasn'?t|has\s+not|didn'?t|did\s+not)\s+(?:\w+\s+)?(?:see|seen|get|got|pick|received?))",
+    ),
 )
 
 # Repeated contact: a strong form, and the weak words that only hint at it.
@@ -304,7 +336,7 @@ SERVICE_FAILURE_STRONG = _g(
     r"\b(?:cancel\w*\s+(?:\w+\s+){0,2}(?:my|our)\s+(?:\w+\s+)?(?:flight|order|booking|reservation|"
     r"appointment|trip|delivery|ticket)s?|(?:lost|broke|damaged|destroyed|misplaced)\s+(?:my|our)\s+"
     r"(?:\w+\s+)?(?:bag|bags|baggage|luggage|suitcase|package|parcel|stroller|car\s*seat|item|order)s?|"
-    r"(?:you|they|\w+)\s+lost\s+(?:it|them|my|our)|left\s+my\s+\w+\s+(?:on|in)\s+(?:the\s+)?"
+    r"(?<=[\w] )lost\s+(?:it|them|my|our)|left\s+my\s+\w+\s+(?:on|in)\s+(?:the\s+)?"
     r"(?:flight|plane|aircraft|train|bus|car)|(?:find|finding|locate|locating|track\s+down)\s+my\s+"
     r"(?:bag|bags|baggage|luggage|suitcase|package|parcel)|(?:hung|hang|hanging|hangs)\s+up\s+on|"
     r"(?:call|line)s?\s+(?:\w+\s+)?disconnect\w*|missed\s+(?:my\s+|the\s+|a\s+)?(?:connecting\s+)?"
@@ -428,11 +460,11 @@ COMPLAINT_CUE = _g(
 # Unhappy about the service in words a person would use to complain ("slow", "rude", "fix it").
 DISSATISFIED = _g(
     "slow|rude|treated|time|wait|lack|inadequate|unacceptable|ridiculous|happy|shocking|disappoint|disgust|terrible|awful|worst|nasty|dirty|filthy|useless|pathetic|#|fix|sort|explain|gives|long",
-    r"(?:\b(?:so|too|is|very|really|extremely)\s+slow|\brude\b|\btreated\s+(?:me\s+|us\s+)?like\b|\b(?:wait|waiting|hold)\s+times?\b|"
-    r"\bmake\s+(?:people|us|me|customers)\s+wait|\black(?:s|ing)?\b|\binadequate\b|\bunacceptable\b|\bridiculous\b|"
-    r"\bnot\s+(?:very\s+)?happy\b|\bshocking\b|\bdisappoint\w*|\bdisgust\w*|\bterrible\b|\bawful\b|\bworst\b|\bnasty\b|"
-    r"\bdirty\b|\bfilthy\b|\buseless\b|\bpathetic\b|#\w*(?:fail|worst|sucks)\w*|\bfix\s+(?:it|this|your)\b|"
-    r"\bsort\s+(?:it|this)\s+out\b|\bplease\s+explain\b|\bexplain\s+(?:this|why)\b|\bwhat\s+gives\b|\btakes?\s+(?:so|too)\s+long\b)",
+    r"#\w*(?:fail|worst|sucks)|\b(?:(?:so|too|is|very|really|extremely)\s+slow|rude|treated\s+(?:me\s+|us\s+)?like|"
+    r"(?:wait|waiting|hold)\s+times?|make\s+(?:people|us|me|customers)\s+wait|lack(?:s|ing)?|inadequate|unacceptable|"
+    r"ridiculous|not\s+(?:very\s+)?happy|shocking|disappoint\w*|disgust\w*|terrible|awful|worst|nasty|dirty|filthy|"
+    r"useless|pathetic|fix\s+(?:it|this|your)|sort\s+(?:it|this)\s+out|please\s+explain|explain\s+(?:this|why)|"
+    r"what\s+gives|takes?\s+(?:so|too)\s+long)\b",
 )
 # A late or delayed trip: unwelcome, but a status update (automation) is what helps.
 DELAY_TALK = _g(
@@ -481,6 +513,19 @@ REQUEST_OPENING = re.compile(
     r"'?d\s+like|wish|have\s+(?:a|an|got\s+(?:a|an|to))|had\s+a|have\s+to|am\s+trying|'?m\s+trying|"
     r"try|tried|don'?t\s+know|do\s+not\s+know|can'?t|cannot|got\s+to)|i'd\s+like|tell\s+me|show\s+me|"
     r"assistance|i\s+submitted|i\s+made|i\s+entered|i\s+chose|i\s+have\s+chosen)\b",
+    _I,
+)
+
+# A message framed as a task ("cancel order 123", "problem with my payment", "I'm trying to
+# track my parcel"): however negative its words, it asks automation to do something; it is not
+# a complaint in the customer's own words.
+TASK_OPENING = re.compile(
+    r"^(?:\s*@\w+)*[\s,.:-]*(?:hi|hello|hey)?[\s,.!]*(?:cancel\w*|check\w*|track\w*|report\w*|inform\w*|"
+    r"notify\w*|problems?|issues?|troubles?|errors?|help|assistance|using|status|refund\w*|"
+    r"(?:i|we)\s+(?:have|had|'?m\s+having|am\s+having|are\s+having|got)\s+(?:a\s+|an\s+|some\s+)?(?:\w+\s+)?"
+    r"(?:problems?|issues?|troubles?|errors?|question)|there\s+(?:is|are)\s+(?:an?\s+|some\s+)?(?:problems?|"
+    r"issues?|troubles?|errors?)|(?:i'?m|i\s+am|we'?re|we\s+are)\s+(?:trying|waiting\s+for)|i\s+expect|"
+    r"(?:i|we)\s+(?:have|had)\s+to|(?:i|we)\s+(?:don'?t|do\s+not)\s+(?:want|need)\s+to|(?:i\s+)?have\s+a\s+question)\b",
     _I,
 )
 
