@@ -138,12 +138,8 @@ def main() -> None:
         r.close()
     print(f"{args.messages} messages in {args.conversations} conversations, one process per stage")
     print(f"bare one-hop relay (baseline): {relay:10,.0f} msg/s")
-    print(
-        f"sentiment stage:               {sentiment:10,.0f} msg/s  ({sentiment / relay:.2f} x baseline)"
-    )
-    print(
-        f"router stage:                  {router:10,.0f} msg/s  ({router / relay:.2f} x baseline)"
-    )
+    for name, rate in (("sentiment stage:", sentiment), ("router stage:", router)):
+        print(f"{name:<31}{rate:10,.0f} msg/s  ({rate / relay:.2f} x baseline)")
     print(f"pipeline (slowest stage):      {min(sentiment, router):10,.0f} msg/s")
 
 
