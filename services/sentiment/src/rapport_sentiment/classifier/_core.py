@@ -53,6 +53,11 @@ COMPLAINT_NEGATIVE_AT = -0.2  # ... or this negative a message that is no reques
 DELAY_WAIT_CAP = 0.55  # a wait that is a late trip is not, alone, a service failure
 
 
+# Signals that escalate on their own at >= 0.75 (default policy): with one of them, the message
+# is not searched for the weaker complaint cues.
+_STRONGER = ("human_request", "security_fraud", "billing_dispute", "service_failure", "legal_threat", "complaint")
+
+
 class _Weights(NamedTuple):
     neg: float
     pos: float
@@ -352,7 +357,9 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
     # wrong (a cue), or the customer judges it ("slow", "rude", "unacceptable"). A calm request
     # for help ("how do I...", "I need to cancel...") is not one, nor is a happy message; a
     # late trip alone is left to automation (updates are what help).
-    request = sig.REQUEST_OPENING.match(text) or sig.TASK_OPENING.match(text)
+    # Looked for only when no stronger reason to escalate is there already (for speed).
+    stronger = max(best.get(name, 0.0) for name in _STRONGER)
+    request = stronger >= 0.75 or sig.REQUEST_OPENING.match(text) or sig.TASK_OPENING.match(text)
     if score < POSITIVE_AT and not request:
         if m := sig.COMPLAINT_CUE.search(low, mask):
             add("complaint", 0.7, m.start(), m.end())
