@@ -37,7 +37,7 @@ def zendesk() -> Iterator[tuple[FakeVendor, str]]:
 
 
 @pytest.fixture
-def acme(pipeline: Pipeline, zendesk: tuple[FakeVendor, str], tmp_path: Path) -> Iterator[Pipeline]:
+def acme(pipeline: Pipeline, zendesk: tuple[FakeVendor, str], tmp_path: Path) -> Pipeline:
     """The running pipeline, restarted with a sites file whose `acme` site uses Zendesk."""
     _, base = zendesk
     sites = tmp_path / "sites.yaml"
@@ -65,7 +65,7 @@ sites:
         pipeline.start(service)
     for service in SERVICES:
         pipeline.wait_ready(service)
-    yield pipeline
+    return pipeline
 
 
 def post(p: Pipeline, payload: dict[str, Any], invocation: str) -> httpx.Response:
