@@ -97,3 +97,22 @@ def test_rapport_dev_runs_the_pipeline_and_stops_cleanly_on_ctrl_c(tmp_path: Pat
     assert "rapport dev: stopped" in output
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def test_rapport_dev_refuses_a_busy_port_clearly() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [*RAPPORT, "dev", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert f"port {port} is already in use" in result.stderr
+    assert "Traceback" not in result.stderr

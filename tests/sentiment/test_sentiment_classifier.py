@@ -26,6 +26,24 @@ SIGNAL_CASES: list[tuple[str, str, bool]] = [
     ("complaint", "I want to file a formal complaint against your company", True),
     ("complaint", "how do I lodge a complaint?", True),
     ("complaint", "Thanks, no complaints here", False),
+    # a complaint in the customer's own words: a product or service that failed them ...
+    ("complaint", "why is the blue jacket permanently out of stock on your site?", True),
+    ("complaint", "my new headphones are no longer charging or working", True),
+    ("complaint", "bought these shoes a month ago and they already have a hole in them", True),
+    ("complaint", "ordered on the 5th, said delivered, but I have not received anything", True),
+    ("complaint", "your app won't let me log in since the update", True),
+    # ... or that they judge, in a message that is no calm request
+    ("complaint", "the staff in your Leeds branch were so rude to me today", True),
+    ("complaint", "25 minute wait time every single time I call, unacceptable", True),
+    ("complaint", "this pizza tasted disgusting and the delivery driver was clueless", True),
+    # not: a calm request, a task, a happy message, a late trip alone
+    ("complaint", "How do I cancel my order? It won't arrive in time for the party", False),
+    ("complaint", "problem with cancelling purchase 1234", False),
+    ("complaint", "I'm trying to track my parcel 1234", False),
+    ("complaint", "I don't want to cancel, I just want to pause my subscription for a month.", False),
+    ("complaint", "Love the new jacket, it arrived early!", False),
+    ("complaint", "flight delayed 2 hours, such a terrible start to the holiday", False),
+    ("complaint", "Do you have this dress in a medium?", False),
     ("legal_threat", "I will be contacting my lawyer about this", True),
     ("legal_threat", "I'm going to sue you", True),
     ("legal_threat", "my flight to the law conference was fine", False),
@@ -41,6 +59,14 @@ SIGNAL_CASES: list[tuple[str, str, bool]] = [
     ("security_fraud", "I think my account was hacked", True),
     ("security_fraud", "Someone used my card without my permission", True),
     ("security_fraud", "How do I order a second card?", False),
+    ("security_fraud", "My card is lost! What can I do?", True),
+    ("security_fraud", "I think I left my phone at the hotel", True),
+    ("security_fraud", "My card is stuck in the ATM, what can I do?", True),
+    ("security_fraud", "How long does a new card take to arrive?", False),
+    ("billing_dispute", "There's a cash withdrawal on my statement that I didn't make", True),
+    ("billing_dispute", "I paid money into my account but it doesn't show", True),
+    ("billing_dispute", "There is more than one of the same transaction on my account", True),
+    ("billing_dispute", "How do I make a payment to a new payee?", False),
     ("safety", "I just want to end my life", True),
     ("safety", "the charger caught fire in my kitchen", True),
     ("safety", "this delay is killing my schedule", False),
@@ -217,6 +243,20 @@ def test_complexity_levels() -> None:
     assert hard.complexity > simple.complexity
 
 
+def test_late_trip_alone_is_no_service_failure_wait() -> None:
+    """A duration that is a delay ("delayed 3 hours") is not, alone, a wait on the company."""
+    late = classify("my flight is delayed 3 hours, sitting at the gate")
+    waited = classify("I have been on hold for 3 hours")
+    assert max((s.score for s in late.signals if s.name == "waiting_time"), default=0) < 0.6
+    assert max(s.score for s in waited.signals if s.name == "waiting_time") >= 0.6
+
+
+def test_complaint_is_skipped_beside_a_stronger_signal() -> None:
+    c = classify("you lost my luggage and the staff were rude")
+    assert "service_failure" in _names(c, 0.75)
+    assert "complaint" not in _names(c)
+
+
 def test_language_is_carried() -> None:
     assert classify("hola", language="es").language == "es"
 
@@ -233,6 +273,9 @@ GATE_TEXTS = [text for _, text, _ in SIGNAL_CASES] + [
     "The ATM kept my card and someone withdrew money I don't recognise",
     "yeah right, thanks a lot... great job losing my parcel /s",
     "Où est ma commande? J'attends depuis lundi",
+    "why is there no mens store in Leeds anymore? the app keeps crashing #fail",
+    "Just opened a beer that was expired, filled with water. Please explain $5 for this",
+    "my card is stuck in the ATM and there is a payment I did not make",
 ]
 
 

