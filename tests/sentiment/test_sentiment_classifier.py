@@ -40,7 +40,11 @@ SIGNAL_CASES: list[tuple[str, str, bool]] = [
     ("complaint", "How do I cancel my order? It won't arrive in time for the party", False),
     ("complaint", "problem with cancelling purchase 1234", False),
     ("complaint", "I'm trying to track my parcel 1234", False),
-    ("complaint", "I don't want to cancel, I just want to pause my subscription for a month.", False),
+    (
+        "complaint",
+        "I don't want to cancel, I just want to pause my subscription for a month.",
+        False,
+    ),
     ("complaint", "Love the new jacket, it arrived early!", False),
     ("complaint", "flight delayed 2 hours, such a terrible start to the holiday", False),
     ("complaint", "Do you have this dress in a medium?", False),

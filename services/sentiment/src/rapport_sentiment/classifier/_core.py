@@ -55,7 +55,14 @@ DELAY_WAIT_CAP = 0.55  # a wait that is a late trip is not, alone, a service fai
 
 # Signals that escalate on their own at >= 0.75 (default policy): with one of them, the message
 # is not searched for the weaker complaint cues.
-_STRONGER = ("human_request", "security_fraud", "billing_dispute", "service_failure", "legal_threat", "complaint")
+_STRONGER = (
+    "human_request",
+    "security_fraud",
+    "billing_dispute",
+    "service_failure",
+    "legal_threat",
+    "complaint",
+)
 
 
 class _Weights(NamedTuple):

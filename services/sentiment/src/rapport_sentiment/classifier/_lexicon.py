@@ -260,4 +260,3 @@ TASK_WORDS = frozenset(
     shit shitty damn damned bloody goddamn hell crap crappy freaking fricking friggin
     """.split()
 )
-
