@@ -183,3 +183,32 @@ async def test_racing_router_replicas_escalate_each_conversation_once(
         if keys:
             await cleanup.delete(*keys)
         await cleanup.aclose()
+
+
+def test_dead_letters_can_be_listed_and_replayed(
+    make_settings: Callable[..., RapportSettings],
+    redis_client: redis_sync.Redis,
+    prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from rapport.cli import app
+
+    settings = make_settings()
+    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+    monkeypatch.setenv("RAPPORT_PREFIX", prefix)
+    with TestClient(create_sentiment(settings)):
+        xadd(redis_client, f"{prefix}:messages", '{"site": "demo"}')
+        wait_until(lambda: dead_letters(redis_client, prefix))
+    runner = CliRunner()
+    listed = runner.invoke(app, ["dlq", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    [letter] = json.loads(listed.output)
+    assert letter["stream"] == f"{prefix}:messages" and "invalid event" in letter["reason"]
+    before = redis_client.xlen(f"{prefix}:messages")
+    replayed = runner.invoke(app, ["dlq", "replay", letter["id"], "0-1"])
+    assert replayed.exit_code == 1  # one of the two ids is unknown, and it says so
+    assert f"{letter['id']}: replayed" in replayed.output and "0-1: not found" in replayed.output
+    assert redis_client.xlen(f"{prefix}:messages") == before + 1
+    assert redis_client.xlen(f"{prefix}:dlq") == 0

@@ -361,6 +361,67 @@ def policy_diff(
         typer.echo(tools.format_comparison(report, "live", "shadow"))
 
 
+dlq_app = typer.Typer(help="Inspect and replay the dead-letter stream.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+
+@dlq_app.command("list")
+def dlq_list(
+    count: Annotated[int, typer.Option(help="How many, newest first.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show parked entries: where from, how often tried, and why."""
+    from rapport.dlq import list_dead_letters
+    from rapport.redis import connect
+
+    settings = _settings()
+
+    async def run() -> list[Any]:
+        redis = connect(settings.redis_url)
+        try:
+            return await list_dead_letters(redis, settings.streams, count)
+        finally:
+            await redis.aclose()
+
+    letters = asyncio.run(run())
+    if as_json:
+        typer.echo(
+            json.dumps([{"id": i, **d.model_dump(mode="json")} for i, d in letters], indent=2)
+        )
+        return
+    if not letters:
+        typer.echo("the dead-letter stream is empty")
+    for entry_id, letter in letters:
+        typer.echo(
+            f"{entry_id}  from {letter.stream} ({letter.group}) after {letter.deliveries} "
+            f"deliveries: {letter.reason[:300]}"
+        )
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    entry_ids: Annotated[list[str], typer.Argument(help="Dead-letter entry ids (from `list`).")],
+) -> None:
+    """Put entries back on the stream they came from (after fixing the cause)."""
+    from rapport.dlq import replay
+    from rapport.redis import connect
+
+    settings = _settings()
+
+    async def run() -> list[str]:
+        redis = connect(settings.redis_url)
+        try:
+            return await replay(redis, settings.streams, entry_ids, settings.stream_maxlen)
+        finally:
+            await redis.aclose()
+
+    done = asyncio.run(run())
+    for entry_id in entry_ids:
+        typer.echo(f"{entry_id}: {'replayed' if entry_id in done else 'not found in the DLQ'}")
+    if len(done) != len(entry_ids):
+        raise typer.Exit(1)
+
+
 def _mount_eval() -> None:
     try:
         from rapport.evaluation import eval_app

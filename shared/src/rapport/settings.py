@@ -49,7 +49,9 @@ class RapportSettings(BaseSettings):
     reclaim_poll_ms: int = Field(default=1_000, ge=10)
     stream_maxlen: int = Field(default=1_000_000, ge=1_000)
     conversation_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
-    dedupe_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
+    dedupe_ttl_s: int = Field(
+        default=24 * 3600, ge=60, description="How long a message id is remembered for dedupe."
+    )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     signature_tolerance_s: int = Field(default=300, ge=1)
     graceful_timeout_s: float = Field(default=15.0, ge=0)

@@ -251,12 +251,11 @@ NEGATED_NEGATIVE_FACTOR = -0.3  # "not bad" is mildly positive
 # judge the company: a calm request is full of them. Together with swear words (which many
 # calm requests carry too), they do not count as the customer's judgement, which is what tells
 # a complaint from a request (see ``_core``).
-TASK_WORDS = frozenset(
-    """
+_TASK = """
     cancel cancellation cancellations cancelled canceled refund charge charged fee fees problem
     problems issue issues error errors trouble wrong waiting wait waited hold holding delayed delay
     delays late missing unable declined blocked locked lost stuck complaint complain still again
     tried trying hours doesnt nothing nobody noone never sorry hard difficult fucking fuck fucked
     shit shitty damn damned bloody goddamn hell crap crappy freaking fricking friggin
-    """.split()
-)
+"""
+TASK_WORDS = frozenset(_TASK.split())
