@@ -34,7 +34,7 @@ SIGNAL_CASES: list[tuple[str, str, bool]] = [
     ("complaint", "your app won't let me log in since the update", True),
     # ... or that they judge, in a message that is no calm request
     ("complaint", "the staff in your Leeds branch were so rude to me today", True),
-    ("complaint", "25 minute wait time every single time I call, unacceptable", True),
+    ("complaint", "40 minute wait time on your phone line again, unacceptable", True),
     ("complaint", "this pizza tasted disgusting and the delivery driver was clueless", True),
     # not: a calm request, a task, a happy message, a late trip alone
     ("complaint", "How do I cancel my order? It won't arrive in time for the party", False),
@@ -277,8 +277,8 @@ GATE_TEXTS = [text for _, text, _ in SIGNAL_CASES] + [
     "The ATM kept my card and someone withdrew money I don't recognise",
     "yeah right, thanks a lot... great job losing my parcel /s",
     "Où est ma commande? J'attends depuis lundi",
-    "why is there no mens store in Leeds anymore? the app keeps crashing #fail",
-    "Just opened a beer that was expired, filled with water. Please explain $5 for this",
+    "why is there no bakery counter in the Bristol store any more? the app keeps crashing #fail",
+    "The yoghurt I bought today had expired. Please explain, I paid $5 for this",
     "my card is stuck in the ATM and there is a payment I did not make",
 ]
 

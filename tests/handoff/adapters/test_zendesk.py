@@ -112,6 +112,24 @@ class ZendeskConfig:
 
 
 class TestZendesk(ZendeskConfig, AdapterContract):
+    async def test_a_policy_rules_tags_are_added_not_replacing(
+        self, fake: tuple[FakeVendor, str], make: Any
+    ) -> None:
+        vendor, _ = fake
+        adapter = make()
+        body, headers = self.signed("customer")
+        packet = make_packet(adapter.parse(body, headers).events[0].message)
+        decision = packet.decision.model_copy(update={"tags": ("VIP customer", "callback")})
+        await adapter.deliver(packet.model_copy(update={"decision": decision}))
+        ticket = vendor.requests[-1].json()["ticket"]
+        assert ticket["additional_tags"] == [
+            "rapport-handoff",
+            "rapport-queue-billing",
+            "vip-customer",
+            "callback",
+        ]
+        assert "tags" not in ticket
+
     async def test_without_a_ticket_one_post_creates_it_idempotently(
         self, fake: tuple[FakeVendor, str], make: Any
     ) -> None:

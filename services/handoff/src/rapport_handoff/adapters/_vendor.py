@@ -141,6 +141,7 @@ class VendorAdapter:
         tags = list(self.options.tags)
         if packet.decision.queue:
             tags.append(f"rapport-queue-{slug(packet.decision.queue)}")
+        tags += [slug(tag) for tag in packet.decision.tags]  # the policy rule's own tags
         return list(dict.fromkeys(tags))
 
     # -- inbound helpers -------------------------------------------------------------------
