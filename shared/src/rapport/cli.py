@@ -43,15 +43,22 @@ def dev(
     port: Annotated[int, typer.Option(help="Port of the HTTP edge (webhooks).")] = 8080,
 ) -> None:
     """Run the three services and Redis locally, with the built-in demo site."""
+    from rapport.config import ConfigError, load_sites
     from rapport.dev import embedded_redis, find_redis_server, port_is_free, run_dev
 
     settings = _settings()
+    try:
+        sites = load_sites(settings)  # a broken sites file is reported before anything starts
+    except ConfigError as exc:
+        raise _fail(str(exc), 2) from None
+    first = next(iter(sites.sites.values()))
+    secret_hint = "" if sites.demo else f" --secret <the {first.name} secret>"
     if not port_is_free(port):
         raise _fail(f"port {port} is already in use; choose another with --port")
     try:
         if url := os.environ.get("REDIS_URL"):
             typer.echo(f"rapport dev: using Redis at {url} (REDIS_URL)")
-            asyncio.run(run_dev(url, port, settings))
+            asyncio.run(run_dev(url, port, settings, first.name, secret_hint))
             return
         binary = find_redis_server()
         if binary is None:
@@ -61,7 +68,7 @@ def dev(
             )
         with embedded_redis(binary) as url:
             typer.echo(f"rapport dev: started {binary} at {url} (data in a temporary folder)")
-            asyncio.run(run_dev(url, port, settings))
+            asyncio.run(run_dev(url, port, settings, first.name, secret_hint))
     except RuntimeError as exc:  # a service or Redis did not start; their logs say why
         raise _fail(str(exc)) from None
 

@@ -215,7 +215,9 @@ async def _running(children: list[Child], graceful: float) -> AsyncIterator[None
         await asyncio.gather(*(c.stop(graceful) for c in children))
 
 
-async def run_dev(redis_url: str, port: int, settings: RapportSettings) -> None:
+async def run_dev(
+    redis_url: str, port: int, settings: RapportSettings, site: str = "demo", secret_hint: str = ""
+) -> None:
     base_env = dict(os.environ)
     ports = {"handoff": port, "sentiment": free_port(), "router": free_port()}
     children = [Child(s, ports[s], _child_env(base_env, redis_url, ports[s])) for s in SERVICES]
@@ -225,7 +227,6 @@ async def run_dev(redis_url: str, port: int, settings: RapportSettings) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with _running(children, settings.graceful_timeout_s + 2):
         await _wait_ready(children)
-        site = "demo"
         token = settings.admin_token_value()
         typer.echo(
             "\nRapport is running.\n"
@@ -235,7 +236,7 @@ async def run_dev(redis_url: str, port: int, settings: RapportSettings) -> None:
             f"  health:        http://127.0.0.1:{port}/readyz   metrics: /metrics\n"
             f"  redis:         {redis_url}\n\n"
             "Try, in another terminal:\n"
-            f"  uv run rapport send --url http://127.0.0.1:{port} --site {site} "
+            f"  uv run rapport send --url http://127.0.0.1:{port} --site {site}{secret_hint} "
             "--conversation c1 \"This is the third time I'm writing, "
             'I want to talk to a real person"\n'
             "\nOne line per decision follows. Ctrl-C stops everything.\n"
