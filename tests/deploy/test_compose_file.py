@@ -80,7 +80,7 @@ def test_alert_rules_use_metrics_the_services_export() -> None:
     from prometheus_client import REGISTRY
 
     # Importing the modules registers their metrics.
-    import rapport.consumer  # noqa: F401
+    import rapport.consumer
     import rapport.service  # noqa: F401
     import rapport_handoff.app  # noqa: F401
     import rapport_router.app  # noqa: F401
