@@ -27,10 +27,10 @@ SIGNAL_CASES: list[tuple[str, str, bool]] = [
     ("complaint", "how do I lodge a complaint?", True),
     ("complaint", "Thanks, no complaints here", False),
     # a complaint in the customer's own words: a product or service that failed them ...
-    ("complaint", "why is the blue jacket permanently out of stock on your site?", True),
-    ("complaint", "my new headphones are no longer charging or working", True),
-    ("complaint", "bought these shoes a month ago and they already have a hole in them", True),
-    ("complaint", "ordered on the 5th, said delivered, but I have not received anything", True),
+    ("complaint", "why is the blue jacket always out of stock online?", True),
+    ("complaint", "my new speaker is no longer charging after a week", True),
+    ("complaint", "the boots I got in March have a hole in the sole", True),
+    ("complaint", "the tracking says delivered but I have not received the parcel", True),
     ("complaint", "your app won't let me log in since the update", True),
     # ... or that they judge, in a message that is no calm request
     ("complaint", "the staff in your Leeds branch were so rude to me today", True),
@@ -63,13 +63,13 @@ SIGNAL_CASES: list[tuple[str, str, bool]] = [
     ("security_fraud", "I think my account was hacked", True),
     ("security_fraud", "Someone used my card without my permission", True),
     ("security_fraud", "How do I order a second card?", False),
-    ("security_fraud", "My card is lost! What can I do?", True),
-    ("security_fraud", "I think I left my phone at the hotel", True),
-    ("security_fraud", "My card is stuck in the ATM, what can I do?", True),
+    ("security_fraud", "my card is lost, please help", True),
+    ("security_fraud", "I left my phone in a taxi last night", True),
+    ("security_fraud", "my debit card got stuck in the cash machine", True),
     ("security_fraud", "How long does a new card take to arrive?", False),
-    ("billing_dispute", "There's a cash withdrawal on my statement that I didn't make", True),
-    ("billing_dispute", "I paid money into my account but it doesn't show", True),
-    ("billing_dispute", "There is more than one of the same transaction on my account", True),
+    ("billing_dispute", "a withdrawal I did not make shows on my account", True),
+    ("billing_dispute", "the cash I deposited yesterday still does not show", True),
+    ("billing_dispute", "I see more than one of the same payment today", True),
     ("billing_dispute", "How do I make a payment to a new payee?", False),
     ("safety", "I just want to end my life", True),
     ("safety", "the charger caught fire in my kitchen", True),
@@ -88,6 +88,7 @@ SIGNAL_CASES: list[tuple[str, str, bool]] = [
     ("service_failure", "Everything arrived on time, thanks", False),
     ("profanity", "this is fucking ridiculous", True),
     ("profanity", "I'd like to update my address", False),
+    ("profanity", "@dickssportinggoods where is my order?", False),  # a handle, not a word
     ("shouting", "WHY IS THIS STILL NOT WORKING", True),
     ("shouting", "seriously!!!", True),
     ("shouting", "I use the NHS app", False),
@@ -280,6 +281,7 @@ GATE_TEXTS = [text for _, text, _ in SIGNAL_CASES] + [
     "why is there no bakery counter in the Bristol store any more? the app keeps crashing #fail",
     "The yoghurt I bought today had expired. Please explain, I paid $5 for this",
     "my card is stuck in the ATM and there is a payment I did not make",
+    "@shop cant get anyone at your call centre and nobody wrote back to me",
 ]
 
 
@@ -291,3 +293,22 @@ def test_pattern_gates_change_nothing(text: str, monkeypatch: pytest.MonkeyPatch
     gated = classify(text)
     monkeypatch.setattr(_signals, "gate_mask", lambda tokens, low: -1)
     assert classify(text) == gated
+
+
+@pytest.mark.parametrize("text", GATE_TEXTS)
+def test_first_character_lookahead_changes_nothing(text: str) -> None:
+    """Long patterns get a lookahead for their first character, for speed only."""
+    import re
+
+    from rapport_sentiment.classifier import _core, _signals
+
+    low = _core._fold(text)
+    patterns = list(_signals.PATTERNS) + [
+        v for v in vars(_signals).values() if isinstance(v, _signals.Pattern)
+    ]
+    prefix = "(?=[a-z0-9])"
+    fast = [p for p in patterns if p.regex.pattern.startswith(prefix)]
+    assert len(fast) > 10
+    for p in fast:
+        plain = re.compile(p.regex.pattern[len(prefix) :])
+        assert [m.span() for m in p.regex.finditer(low)] == [m.span() for m in plain.finditer(low)]

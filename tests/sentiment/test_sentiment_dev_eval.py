@@ -24,6 +24,7 @@ DEV = Path(
 TARGETS: list[tuple[str, tuple[str, str], float]] = [
     ("airline", ("sentiment", "macro_f1"), 0.66),  # VADER 0.46
     ("airline", ("escalate", "f1"), 0.62),  # VADER 0.48
+    ("complaints", ("escalate", "f1"), 0.78),  # VADER 0.58
     ("vader_tweets", ("sentiment", "macro_f1"), 0.72),  # VADER 0.71
     ("bitext", ("escalate", "f1"), 0.90),  # VADER 0.32
     ("banking77", ("escalate", "f1"), 0.55),  # VADER 0.36
@@ -31,10 +32,8 @@ TARGETS: list[tuple[str, tuple[str, str], float]] = [
 # Targets not reached yet: floors a little under today's figures (docs/classifier.md), so that
 # a regression fails; the targets are in the comments.
 FLOORS: list[tuple[str, tuple[str, str], float]] = [
-    ("complaints", ("escalate", "f1"), 0.72),  # target 0.78, VADER 0.58; today 0.746
-    ("goemotions", ("frustrated", "f1"), 0.52),  # target 0.55, VADER 0.45; today 0.540
-    ("vader_amazon", ("sentiment", "macro_f1"), 0.51),  # no target, VADER 0.52; today 0.525
-    ("banking77", ("escalate", "f1"), 0.67),  # above its target; today 0.693
+    ("goemotions", ("frustrated", "f1"), 0.52),  # target 0.55, VADER 0.45
+    ("vader_amazon", ("sentiment", "macro_f1"), 0.51),  # no target, VADER 0.52
 ]
 
 

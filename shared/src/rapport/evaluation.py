@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -188,11 +189,14 @@ def _author(value: str) -> Author:
 # --------------------------------------------------------------------------------------------
 
 Predictor = Callable[[str, tuple[Turn, ...]], dict[str, Any]]
+Classifier = Callable[[str, tuple[Turn, ...]], Any]
 
 
-def make_predictor() -> Predictor:
+def make_predictor(classifier: Classifier | None = None) -> Predictor:
     """Import the classifier and the router's engine (lazily: the shared package must not
-    depend on the services) and return a function from (text, context) to a prediction."""
+    depend on the services) and return a function from (text, context) to a prediction.
+    ``classifier`` replaces the default classifier for the message itself (an optional
+    backend); the earlier turns, which only count negative turns, use the default one."""
     try:
         from rapport_router.engine import ConversationState, decide
         from rapport_sentiment.classifier import classify, is_bot_fallback
@@ -223,7 +227,7 @@ def make_predictor() -> Predictor:
             negative_turns=negative_turns,
             bot_failures_in_row=failures,
         )
-        c = classify(text, context)
+        c = (classifier or classify)(text, context)
         outcome = decide(policy, c, state)
         escalate = outcome.route == "human"
         signal_score = max((s.score for s in c.signals if s.name in human_signals), default=0.0)
@@ -252,9 +256,11 @@ def _progress(items: list[Any], label: str) -> Iterator[Any]:
         yield from bar
 
 
-def predict_files(paths: Sequence[Path]) -> Iterator[dict[str, Any]]:
+def predict_files(
+    paths: Sequence[Path], classifier: Classifier | None = None
+) -> Iterator[dict[str, Any]]:
     """Validate every file first (so a bad line fails before any output), then predict."""
-    predictor = make_predictor()
+    predictor = make_predictor(classifier)
     for path in paths:
         items: list[tuple[str, str, tuple[Turn, ...], str | None]] = []
         for number, obj in read_jsonl(path):
@@ -446,6 +452,39 @@ eval_app = typer.Typer(
 
 FilesArg = Annotated[list[Path], typer.Argument(help="JSONL files.", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")]
+ChatUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--chat-url",
+        help="Classify with an OpenAI-compatible chat endpoint (e.g. http://host:8000/v1) "
+        "instead of the default classifier; falls back to it per message on error or timeout. "
+        "The API key, if any, is read from RAPPORT_CHAT_API_KEY.",
+    ),
+]
+ChatModelOpt = Annotated[str, typer.Option("--chat-model", help="Model name for --chat-url.")]
+ChatTimeoutOpt = Annotated[
+    float, typer.Option("--chat-timeout", help="Seconds per message for --chat-url.")
+]
+
+
+@contextmanager
+def _chat_backend(url: str | None, model: str, timeout: float) -> Iterator[Classifier | None]:
+    """The chat backend for ``--chat-url`` (closed afterwards), or None for the default."""
+    if url is None:
+        yield None
+        return
+    import os
+
+    try:
+        from rapport_sentiment.backends import OpenAIChatBackend
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise EvalError(f"--chat-url needs the rapport-sentiment package ({exc})") from None
+    if not model:
+        raise EvalError("--chat-url needs --chat-model")
+    with OpenAIChatBackend(
+        url, model, api_key=os.environ.get("RAPPORT_CHAT_API_KEY"), timeout=timeout
+    ) as backend:
+        yield lambda text, context: backend(text, context)
 
 
 def _fail(exc: EvalError) -> typer.Exit:
@@ -461,12 +500,18 @@ def _emit_report(report: dict[str, dict[str, Any]], as_json: bool) -> None:
 
 
 @eval_app.command("predict")
-def predict_command(files: FilesArg) -> None:
+def predict_command(
+    files: FilesArg,
+    chat_url: ChatUrlOpt = None,
+    chat_model: ChatModelOpt = "",
+    chat_timeout: ChatTimeoutOpt = 5.0,
+) -> None:
     """Write one prediction per input line (JSONL) to standard output."""
     try:
         out = sys.stdout
-        for row in predict_files(files):
-            out.write(json.dumps(row) + "\n")
+        with _chat_backend(chat_url, chat_model, chat_timeout) as classifier:
+            for row in predict_files(files, classifier):
+                out.write(json.dumps(row) + "\n")
     except EvalError as exc:
         raise _fail(exc) from None
 
@@ -492,10 +537,18 @@ def score_command(
 
 
 @eval_app.command("run")
-def run_command(files: FilesArg, as_json: JsonOpt = False) -> None:
+def run_command(
+    files: FilesArg,
+    as_json: JsonOpt = False,
+    chat_url: ChatUrlOpt = None,
+    chat_model: ChatModelOpt = "",
+    chat_timeout: ChatTimeoutOpt = 5.0,
+) -> None:
     """Predict and score the given labelled files (same as bare `rapport eval FILE...`)."""
     try:
-        predictions = [(f"prediction {row['id']}", row) for row in predict_files(files)]
+        with _chat_backend(chat_url, chat_model, chat_timeout) as classifier:
+            rows = list(predict_files(files, classifier))
+        predictions = [(f"prediction {row['id']}", row) for row in rows]
         report = score_predictions(predictions, _pairs(files))
     except EvalError as exc:
         raise _fail(exc) from None

@@ -55,13 +55,15 @@ DELAY_WAIT_CAP = 0.55  # a wait that is a late trip is not, alone, a service fai
 
 # Signals that escalate on their own at >= 0.75 (default policy): with one of them, the message
 # is not searched for the weaker complaint cues.
-_STRONGER = (
-    "human_request",
-    "security_fraud",
-    "billing_dispute",
-    "service_failure",
-    "legal_threat",
-    "complaint",
+_STRONGER = frozenset(
+    (
+        "human_request",
+        "security_fraud",
+        "billing_dispute",
+        "service_failure",
+        "legal_threat",
+        "complaint",
+    )
 )
 
 
@@ -360,24 +362,36 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
         "negative" if score <= NEGATIVE_AT else "positive" if score >= POSITIVE_AT else "neutral"
     )
 
-    # A complaint in the customer's own words: something about the product or the service went
-    # wrong (a cue), or the customer judges it ("slow", "rude", "unacceptable"). A calm request
-    # for help ("how do I...", "I need to cancel...") is not one, nor is a happy message; a
-    # late trip alone is left to automation (updates are what help).
-    # Looked for only when no stronger reason to escalate is there already (for speed).
-    stronger = max(best.get(name, 0.0) for name in _STRONGER)
-    request = stronger >= 0.75 or sig.REQUEST_OPENING.match(text) or sig.TASK_OPENING.match(text)
-    if score < POSITIVE_AT and not request:
-        if m := sig.COMPLAINT_CUE.search(low, mask):
+    # A complaint in the customer's own words (docs/classifier.md, step 8): something about the
+    # product or the service failed (a cue), a why-question about a failure, or the customer
+    # judges it ("so slow", "rude", "unacceptable"). Not in a message framed as a task ("cancel
+    # order 123", "I can't log in"), a calm request ("how do I...") or a happy one; a late trip
+    # alone is left to automation (updates are what help). Looked for only when no stronger
+    # reason to escalate is there already (for speed).
+    stronger = False
+    for name, value in best.items():
+        if value >= 0.75 and name in _STRONGER:
+            stronger = True
+            break
+    if score < POSITIVE_AT and not stronger and not sig.TASK_OPENING.match(text):
+        calm = sig.CALM_REQUEST.match(text)
+        late = sig.DELAY_TALK.search(low, mask)
+        if not calm and (m := sig.COMPLAINT_CUE.search(low, mask)):
             add("complaint", 0.7, m.start(), m.end())
-        elif score <= NEGATIVE_AT and not sig.DELAY_TALK.search(low, mask):
-            if m := sig.DISSATISFIED.search(low, mask):
-                add("complaint", 0.65, m.start(), m.end())
-            elif scan.judged >= JUDGED_AT:
-                w = re.search(rf"\b{re.escape(scan.judged_word)}\b", low)
-                add("complaint", 0.6, *(w.span() if w else (0, 0)))
-            elif score <= COMPLAINT_NEGATIVE_AT:
-                add("complaint", 0.6, 0, len(text))
+        elif not calm and (m := sig.WHY_QUESTION.search(low, mask)):
+            add("complaint", 0.6, m.start(), m.end())
+        elif not calm and not late and (m := sig.DISSATISFIED.search(low, mask)):
+            add("complaint", 0.65, m.start(), m.end())
+        elif (
+            score <= NEGATIVE_AT
+            and not late
+            and scan.judged > 0
+            and (scan.judged >= JUDGED_AT or score <= COMPLAINT_NEGATIVE_AT)
+            and not sig.REQUEST_OPENING.match(text)
+        ):
+            # judging words: worth >= 2, or any in a clearly negative message
+            w = re.search(rf"\b{re.escape(scan.judged_word)}\b", low)
+            add("complaint", 0.6, *(w.span() if w else (0, 0)))
 
     # Frustration: the learned anger-family weights or the domain evidence, whichever says more.
     strong = (

@@ -257,5 +257,7 @@ _TASK = """
     delays late missing unable declined blocked locked lost stuck complaint complain still again
     tried trying hours doesnt nothing nobody noone never sorry hard difficult fucking fuck fucked
     shit shitty damn damned bloody goddamn hell crap crappy freaking fricking friggin
+    canceling cancelling cancels refunds refunded refunding charges charging troubles waits
+    delaying declining blocking missed mistake mistakes errored
 """
 TASK_WORDS = frozenset(_TASK.split())

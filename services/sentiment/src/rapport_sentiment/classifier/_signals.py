@@ -32,6 +32,9 @@ _PERSON = (
 )
 
 
+# A pattern written as ``\b(?:...)`` whose every alternative starts with a letter or digit
+# (checked in the tests) may be given a lookahead for that first character.
+_WORD_START = "\\b(?:"
 _STEMS: list[tuple[str, int]] = []  # (substring of a token, pattern bit)
 _RAW: list[tuple[str, int]] = []  # (substring of the folded text, pattern bit)
 _WORDLIKE = re.compile(r"[a-z0-9']+")
@@ -66,7 +69,34 @@ def _register(triggers: str) -> int:
 
 
 def _p(name: str, score: float, triggers: str, regex: str, *, negatable: bool = True) -> Pattern:
+    if regex.startswith(_WORD_START) and not _top_level_or(regex):
+        # Every alternative starts with a letter or digit: saying so lets the engine skip the
+        # other positions quickly (about 30% faster on the long patterns).
+        regex = "(?=[a-z0-9])" + regex
     return Pattern(name, re.compile(regex), score, _register(triggers), negatable)
+
+
+def _top_level_or(regex: str) -> bool:
+    """Whether ``regex`` has a ``|`` outside every group (the lookahead would then cover only
+    the first alternative, and it makes such patterns slower, not faster)."""
+    depth = 0
+    escaped = in_class = False
+    for ch in regex:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return True
+    return False
 
 
 def _g(triggers: str, regex: str) -> Pattern:
@@ -175,7 +205,7 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "churn_threat",
         0.85,
-        "switch|elsewhere|never|last time|done with|finished with|lost|another|a new|different|unless|leave|cancel",
+        "switch|elsewhere|never|last time|done with|finished with|lost|another|a new|different|unless|leave|cancel|tell|warn|spread",
         r"\b(?:switch(?:ing)?\s+(?:over\s+)?to\s+(?:another|a\s+different|a\s+competitor|your\s+competitor|the\s+competition)|switching\s+(?:banks|providers|carriers|airlines|companies)|(?:take|taking)\s+my\s+"
         r"(?:business|money|custom)\s+elsewhere|never\s+(?:again\s+)?(?:fly(?:ing)?|us(?:e|ing)|"
         r"buy(?:ing)?|shop(?:ping)?|order(?:ing)?|book(?:ing)?|recommend(?:ing)?)\b[^.!?]{0,30}\bagain|"
@@ -183,7 +213,9 @@ PATTERNS: tuple[Pattern, ...] = (
         r"(?:done|finished)\s+with\s+(?:you|your)|lost\s+(?:a|another|my)\s+(?:customer|business)|"
         r"(?:find|look(?:ing)?\s+for)\s+(?:another|a\s+new|a\s+different)\s+(?:bank|provider|"
         r"airline|company|carrier|service)|(?:cancel|close|terminate)\s+(?:my|our)\s+\w+\s+unless|"
-        r"going\s+to\s+(?:leave|cancel|switch)|will\s+(?:leave|cancel|switch)\b)",
+        r"going\s+to\s+(?:leave|cancel|switch)|will\s+(?:leave|cancel|switch)\b|"
+        r"(?:tell|telling|warn|warning|spread(?:ing)?\s+(?:the|this)\s+word)\s+(?:\w+\s+){0,8}?(?:not\s+to|never\s+to|to\s+not|"
+        r"to\s+never|to\s+avoid|to\s+stay\s+away))",
     ),
     _p(
         "churn_threat",
@@ -332,7 +364,7 @@ _UNIT_SCORE = {"m": 0.45, "h": 0.65, "d": 0.75, "w": 0.85, "y": 0.9}
 # A service that failed the customer badly: lost, broken or cancelled by the company, the
 # customer cut off or refused.
 SERVICE_FAILURE_STRONG = _g(
-    "cancel|lost|broke|damaged|destroyed|misplaced|left my|find|locat|track|hung|hang|disconnect|missed|refus|won|will not|would|get through|overbooked|stranded|service|support|care|staff|agent|employee|crew|rep|hold|response|reply|answer|callback|call back|communication|apology|explanation|ignor|heard|booted|reach|ahold|down|turn|power|switch|apart|came|helpful|getting|water|electric|internet|wifi|wi-fi|signal|coverage|heat|gas|fleeced|ripped|broken",
+    "cancel|lost|broke|damaged|destroyed|misplaced|left my|find|locat|track|hung|hang|disconnect|missed|refus|won|will not|would|get through|overbooked|stranded|service|support|care|staff|agent|employee|crew|rep|hold|response|reply|answer|callback|call back|communication|apology|explanation|ignor|heard|booted|reach|ahold|down|turn|power|switch|apart|came|helpful|getting|water|electric|internet|wifi|wi-fi|signal|coverage|heat|gas|fleeced|ripped|broken|anyone|anybody|someone",
     r"\b(?:cancel\w*\s+(?:\w+\s+){0,2}(?:my|our)\s+(?:\w+\s+)?(?:flight|order|booking|reservation|"
     r"appointment|trip|delivery|ticket)s?|(?:lost|broke|damaged|destroyed|misplaced)\s+(?:my|our)\s+"
     r"(?:\w+\s+)?(?:bag|bags|baggage|luggage|suitcase|package|parcel|stroller|car\s*seat|item|order)s?|"
@@ -395,7 +427,7 @@ PROBLEM = _g(
 
 PROFANITY = _g(
     "fu|ff|f*|sh|bull|wtf|stfu|bitch|bastard|ass|dick|crap|piss|screw|damn|bloody|hell",
-    r"\b(?:f+u+c+k+\w*|f\*+k\w*|sh[i1]t+\w*|bullshit|wtf|stfu|bitch\w*|bastards?|asshole\w*|"
+    r"(?<!@)\b(?:f+u+c+k+\w*|f\*+k\w*|sh[i1]t+\w*|bullshit|wtf|stfu|bitch\w*|bastards?|asshole\w*|"
     r"dick(?:head)?s?|crap(?:py)?|piss(?:ed)?|screw\s+(?:you|this|them)|goddamn|damn(?:ed|it)?|"
     r"bloody|hell)\b",
 )
@@ -424,7 +456,7 @@ BOT_COMPLAINT = _g(
 # that failed them, told calmly or not. The cue alone is evidence; see ``_core`` for how it
 # combines with the sentiment and with a calm request for help.
 COMPLAINT_CUE = _g(
-    "stock|sold|discontinu|longer|bring|stopped|there no|available|ran out|run out|hole|leak|crack|faulty|defective|expired|stale|mould|mold|ripped|torn|won|doesn|does not|didn|did not|isn|is not|not|weren|wasn|keep|out|down|off|outage|destruct|malfunction|haven|have not|hasn|never|nothing|spoon|fork|refund|confirmation|receipt|still|yet|$|£|€|overpriced|rip|price|unable|can't|cant|cannot|couldn|could not|letting|wrong|cut off|disappear|recall|act together|site|app|page|system|server|portal|unusable|have|solution|one|exist|bounc|lied|lying|inept|incompeten|care|respond|reply|hear|get|apology|denied|able|way",
+    "stock|sold|discontinu|longer|bring|stopped|there no|available|ran out|run out|hole|leak|crack|faulty|defective|expired|stale|mould|mold|ripped|torn|won|doesn|does not|didn|did not|isn|is not|not|weren|wasn|keep|out|down|off|outage|destruct|malfunction|haven|have not|hasn|never|nothing|spoon|fork|refund|confirmation|receipt|still|yet|overpriced|rip|price|unable|can't|cant|cannot|couldn|could not|letting|wrong|cut off|disappear|recall|act together|site|app|page|system|server|portal|unusable|have|solution|one|exist|bounc|lied|lying|inept|incompeten|care|respond|reply|hear|get|apology|denied|able|way|nobody|no one|no-one|working|signal|coverage|reception|heard|receive|broke|call|callback|update|contacted|reached|trying",
     r"\b(?:out\s+of\s+stock|back\s+in\s+stock|sold\s+out|discontinu\w+|no\s+longer\s+(?:available|sell\w*|carr\w+|stock\w*|offer\w*|make|making|work\w*|charg\w*|turn\w*|function\w*)|"
     r"bring\s+back|stopped\s+(?:selling|carrying|making|stocking|working|charging)|why\s+(?:is|are)\s+there\s+no|"
     r"not\s+(?:in\s+stock|available)|r[au]n\s+out\s+of|"
@@ -432,7 +464,7 @@ COMPLAINT_CUE = _g(
     r"holes?\s+in|leak(?:s|ed|ing)|cracked|faulty|defective|expired|stale|mouldy|moldy|ripped|torn|"
     r"won'?t\s+(?:charge|turn\s+on|start|load|open|connect|work|accept|let\s+me|send|print|scan|sync|update)|"
     r"(?:doesn'?t|does\s+not|didn'?t|did\s+not|isn'?t|is\s+not|not|weren'?t|wasn'?t)\s+(?:even\s+)?(?:work\w*|charg\w*|load\w*|"
-    r"connect\w*|display\w*|accept\w*|scan\w*|print\w*|sync\w*|respond\w*|letting\s+me|full|included|in\s+the\s+(?:box|bag|order))|"
+    r"connect\w*|display\w*|accept\w*|scan\w*|print\w*|sync\w*|respond\w*|repl(?:y|ied|ies)|answer\w*|letting\s+me|full|included|in\s+the\s+(?:box|bag|order))|"
     r"keeps?\s+(?:crash\w*|freez\w*|dropp\w*|disconnect\w*|break\w*|fail\w*|being\s+(?:delayed|cancel\w*))|"
     r"(?:power|internet|wifi|wi-fi|service|signal|site|website|app)\s+(?:is|was|went|has\s+been|keeps\s+going)\s+(?:out|down|off)|"
     r"outages?|self-destruct\w*|malfunction\w*|"
@@ -442,18 +474,26 @@ COMPLAINT_CUE = _g(
     r"no\s+(?:confirmation|spoon|fork|receipt|refund)|(?:still|yet)\s+to\s+(?:receive|arrive|hear)|"
     r"not\s+(?:been\s+)?(?:dispatched|delivered|shipped)|"
     r"(?:sent|gave|given|got|received|delivered)\s+(?:me\s+|us\s+)?(?:the\s+|a\s+)?wrong|cut\s+off|disappeared|recall(?:s|ed)|"
-    r"get\s+(?:their|your|its)\s+(?:\w+\s+)?act\s+together|"
+    r"get(?:ting)?\s+(?:their|your|its)\s+(?:\w+\s+)?(?:act|shit|stuff|house)\s+(?:together|in\s+order)|"
+    r"(?:haven'?t|have\s+not|hasn'?t|not|never)\s+(?:yet\s+)?heard\s+(?:anything|back|a\s+thing|from)|"
+    r"(?:didn'?t|did\s+not|never)\s+receive|(?:not|never|won'?t|isn'?t|aren'?t)\s+(?:\w+\s+)?(?:returning|refunding)\s+my|"
+    r"broke\s+(?:everything|down|again)|nothing\s+(?:seems\s+to\s+)?(?:works?|helps?|worked|helped)|"
+    r"no\s+(?:call|callback|reply|response|answer|update)s?\s+(?:yet|till|until|so\s+far)|"
+    r"could\s+not\s+be\s+(?:contacted|reached)|still\s+trying\s+to\s+get|"
     r"(?:site|website|app|page|system|server|portal)s?\s+(?:\w+\s+){0,2}(?:down|broken|unusable|tripping)|unusable|"
     r"never\s+(?:arrives?|arrived|came|comes|showed|shows|works?|worked|gets?|answer\w*|respond\w*|called\s+back)|"
     r"(?:do\s+not|don'?t|didn'?t|did\s+not)\s+(?:yet\s+)?have\s+(?:my|our|the|any)|"
     r"no\s+(?:solution|one\s+(?:answered|helped|has|picked))|doesn'?t\s+exist|bounc(?:e|ed|es|ing)\s+back|"
     r"(?:lied|lying)\s+to|inept|incompeten\w+|(?:don'?t|do\s+not|doesn'?t|does\s+not)\s+(?:even\s+)?care|"
     r"yet\s+to\s+(?:respond|reply|hear|get)|not\s+an\s+apology|"
+    r"(?:nobody|no\s+one|no-one)\s+(?:has\s+|have\s+|ever\s+)?(?:gotten|got|get|come|came|called|written|wrote)\s+back|"
+    r"(?:was|were)\s+(?:\w+\s+)?working\s+(?:fine\s+|perfectly\s+|ok\s+)?(?:last|yesterday|before|until|a\s+(?:week|day|month))|"
+    r"(?:no|any|zero)\s+(?:phone\s+|mobile\s+)?(?:signal|coverage|reception)|"
     r"denied\s+(?:me\s+)?(?:boarding|an?\s+upgrade|entry|my\s+claim|the\s+claim|compensation)|"
     # paying for it
     r"overpriced|rip(?:ped)?[\s-]?off|price\s+(?:hike|increase|gouging)|"
     # cannot do the thing
-    r"(?:unable\s+to|can'?t|cannot|couldn'?t|could\s+not|won'?t\s+let\s+(?:me|us)|not\s+able\s+to|no\s+way\s+(?:to|of))\s+(?:\w+\s+)?(?:use|find|send|dm|buy|order|"
+    r"(?:unable\s+to|can'?t|cannot|couldn'?t|could\s+not|won'?t\s+let\s+(?:me|us)|not\s+able\s+to|no\s+way\s+(?:to|of))\s+(?:\w+\s+)?(?:use|send|dm|buy|order|"
     r"print|scan|download|update|install|access|log\s*in|login|sign\s+in|pay|return|exchange|connect|reach|contact|"
     r"redeem|select|register|activate|renew))\b",
 )
@@ -508,7 +548,7 @@ SARCASM_WEAK = _g(
 # A message that opens as a request for help ("I need help to...", "how do I...", "I have a
 # problem with...") is less negative than the problem words in it suggest.
 REQUEST_OPENING = re.compile(
-    r"^(?:\s*@\w+)*[\s,.:-]*(?:hi|hello|hey)?[\s,.!]*(?:how|where|what|when|which|can|could|would|will|"
+    r"^(?:\s*@\w+\b)*[\s,.:-]*(?:hi|hello|hey)?[\s,.!]*(?:how|where|what|when|which|can|could|would|will|"
     r"is\s+(?:it|there)|are\s+there|do|does|help|please|pls|need|want|wanna|i\s+(?:need|want|would\s+like|"
     r"'?d\s+like|wish|have\s+(?:a|an|got\s+(?:a|an|to))|had\s+a|have\s+to|am\s+trying|'?m\s+trying|"
     r"try|tried|don'?t\s+know|do\s+not\s+know|can'?t|cannot|got\s+to)|i'd\s+like|tell\s+me|show\s+me|"
@@ -520,13 +560,33 @@ REQUEST_OPENING = re.compile(
 # track my parcel"): however negative its words, it asks automation to do something; it is not
 # a complaint in the customer's own words.
 TASK_OPENING = re.compile(
-    r"^(?:\s*@\w+)*[\s,.:-]*(?:hi|hello|hey)?[\s,.!]*(?:cancel\w*|check\w*|track\w*|report\w*|inform\w*|"
+    r"^(?:\s*@\w+\b)*[\s,.:-]*(?:hi|hello|hey)?[\s,.!]*(?:cancel\w*|check\w*|track\w*|report\w*|inform\w*|"
     r"notify\w*|problems?|issues?|troubles?|errors?|help|assistance|using|status|refund\w*|"
     r"(?:i|we)\s+(?:have|had|'?m\s+having|am\s+having|are\s+having|got)\s+(?:a\s+|an\s+|some\s+)?(?:\w+\s+)?"
     r"(?:problems?|issues?|troubles?|errors?|question)|there\s+(?:is|are)\s+(?:an?\s+|some\s+)?(?:problems?|"
     r"issues?|troubles?|errors?)|(?:i'?m|i\s+am|we'?re|we\s+are)\s+(?:trying|waiting\s+for)|i\s+expect|"
-    r"(?:i|we)\s+(?:have|had)\s+to|(?:i|we)\s+(?:don'?t|do\s+not)\s+(?:want|need)\s+to|(?:i\s+)?have\s+a\s+question)\b",
+    r"(?:i|we)\s+(?:can'?t|cannot|am\s+unable\s+to|couldn'?t|could\s+not)|(?:i'?m|we'?re)\s+unable\s+to|(?:i|we)\s+(?:have|had)\s+to|(?:i|we)\s+(?:don'?t|do\s+not)\s+(?:want|need)\b|(?:i\s+)?have\s+a\s+question)\b",
     _I,
+)
+
+# A calm request for help, narrower than ``REQUEST_OPENING``: "how do I...", "can you...",
+# "I need...". A complaint cue in a message that opens like this is part of the request ("How do
+# I cancel? It won't arrive in time"); "what gives, cold food again" or "how come your store won't
+# take the voucher?" are complaints.
+CALM_REQUEST = re.compile(
+    r"^(?:\s*@\w+\b)*[\s,.:-]*(?:hi|hello|hey)?[\s,.!]*(?:how\s+(?:do|can|could|would|should|to)\s+(?:i|we|you)|"
+    r"(?:can|could|would|will)\s+(?:you|i|we|someone)|where\s+(?:do|can|could|should|to)|"
+    r"i\s+(?:need|want|would\s+like|'?d\s+like)|help|please|pls|tell\s+me|show\s+me|"
+    r"is\s+(?:it|there)\s+(?:possible|a\s+way)|do\s+you|does\s+(?:your|the))\b",
+    _I,
+)
+# A question asking why something went wrong, or is not as expected ("why is my card not
+# working?", "how come the store won't take the voucher?").
+WHY_QUESTION = _g(
+    "why|how come",
+    r"\b(?:why|how\s+come)\b[^.?!]*?(?:n'?t\b|\b(?:not|no|never|nothing|none|nobody|cannot|still|again|wrong|"
+    r"declined?|rejected|failed|pending|gone|missing|lost|cancell?ed|late|slow|broken|stopped|keeps?|only|even|"
+    r"so|such|always|anymore|any\s+more|instead)\b)",
 )
 
 QUESTION_WORDS = re.compile(
