@@ -192,3 +192,14 @@ def test_the_documented_example_policy_is_valid(tmp_path: Path) -> None:
     result = runner.invoke(app, ["policy", "check", str(path)])
     assert result.exit_code == 0, result.output
     assert "ladders for: security, support, business hours: Europe/Berlin" in result.output
+
+
+def test_every_default_rule_is_documented() -> None:
+    from rapport.policy import default_policy
+
+    text = (ROOT / "docs" / "policy.md").read_text()
+    section = text.split("## The default policy", 1)[1].split("## A complete example", 1)[0]
+    policy = default_policy()
+    assert f"version {policy.version}" in section
+    for rule in policy.rules:
+        assert f"`{rule.name}`" in section, f"docs/policy.md does not list rule {rule.name}"

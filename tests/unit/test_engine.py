@@ -432,3 +432,19 @@ def test_policy_validation_explains_the_problem(document: dict[str, object], pro
     }
     with pytest.raises(ValueError, match=re.escape(problem)):
         Policy.model_validate({**base, **document})
+
+
+def test_default_policy_escalates_rising_frustration_and_a_failing_bot_on_complex_matters() -> None:
+    p = default_policy()
+    calm = classification(score=0.0, frustration=0.45)
+    rising = decide(p, calm, ConversationState(frustration_history=(0.05, 0.2)))
+    assert (rising.rule, rising.route, rising.queue) == ("rising-frustration", "human", "support")
+    assert decide(p, calm, ConversationState(frustration_history=(0.4, 0.45))).route == "automation"
+    complex_matter = classification(score=0.0, complexity=0.6)
+    failing = decide(p, complex_matter, ConversationState(bot_failures_in_row=2))
+    assert (failing.rule, failing.route) == ("complex-and-bot-failing", "human")
+    assert decide(p, complex_matter, ConversationState(bot_failures_in_row=1)).route == "automation"
+    danger = decide(
+        p, classification(signals=(Signal(name="safety", score=1.0),)), ConversationState()
+    )
+    assert (danger.priority, danger.notify) == ("urgent", ("supervisor",))

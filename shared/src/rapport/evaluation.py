@@ -198,7 +198,8 @@ def make_predictor(classifier: Classifier | None = None) -> Predictor:
     ``classifier`` replaces the default classifier for the message itself (an optional
     backend); the earlier turns, which only count negative turns, use the default one."""
     try:
-        from rapport_router.engine import ConversationState, decide
+        from rapport_router.engine import decide
+        from rapport_router.replay import state_from_context
         from rapport_sentiment.classifier import classify, is_bot_fallback
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise EvalError(
@@ -213,20 +214,8 @@ def make_predictor(classifier: Classifier | None = None) -> Predictor:
     )
 
     def predict(text: str, context: tuple[Turn, ...]) -> dict[str, Any]:
-        negative_turns = customer_turns = failures = 0
-        for i, turn in enumerate(context):
-            if turn.author == "customer":
-                customer_turns += 1
-                if classify(turn.text, context[:i]).sentiment == "negative":
-                    negative_turns += 1
-            elif turn.author == "bot":
-                failures = failures + 1 if is_bot_fallback(turn.text) else 0
-        state = ConversationState(
-            owner="bot",
-            customer_turns=customer_turns,
-            negative_turns=negative_turns,
-            bot_failures_in_row=failures,
-        )
+        # The same state the router would hold after these turns (one definition, in the router).
+        state = state_from_context(context, classify, is_bot_fallback)
         c = (classifier or classify)(text, context)
         outcome = decide(policy, c, state)
         escalate = outcome.route == "human"
