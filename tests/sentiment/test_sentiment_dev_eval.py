@@ -13,12 +13,9 @@ from typing import Any
 import pytest
 
 from rapport.evaluation import predict_files, read_jsonl, score_predictions
+from tests.helpers import reference_dir
 
-DEV = Path(
-    os.environ.get(
-        "RAPPORT_DATA_DIR", Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dev"
-    )
-)
+DEV = Path(os.environ.get("RAPPORT_DATA_DIR", reference_dir() / "data" / "dev"))
 
 # (source, metric path, minimum). Targets of issue 3 that the classifier reaches:
 TARGETS: list[tuple[str, tuple[str, str], float]] = [
