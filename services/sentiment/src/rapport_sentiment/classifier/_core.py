@@ -6,6 +6,7 @@ beside this module (see ``services/sentiment/scripts/train_weights.py``).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -246,6 +247,7 @@ def _frustration_of(scan: _Scan, strong: float) -> float:
     return 1.0 - (1.0 - learned) * (1.0 - domain)
 
 
+@functools.lru_cache(maxsize=8192)
 def _bare_frustration(text: str) -> float:
     """Frustration of an earlier turn (no signals beyond the lexicon): for the trend."""
     return _frustration_of(_scan(normalise(text[:MAX_TEXT])), 0.0)
@@ -409,7 +411,9 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
         frustration *= 0.5
 
     # Trend over the customer's earlier turns.
-    history = [_bare_frustration(t.text) for t in context if t.author == "customer"][-4:]
+    # Only the last four count; each is memoised because every later message of the
+    # conversation looks at the same earlier turns again.
+    history = [_bare_frustration(t) for t in earlier[-4:]]
     if history:
         rise = frustration - sum(history) / len(history)
         if len(history) >= 2 and history[-1] > history[0]:
