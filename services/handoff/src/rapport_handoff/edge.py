@@ -36,6 +36,7 @@ from rapport.service import Runtime
 from rapport.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 from rapport_handoff.adapters.inbox import inbox_key
 from rapport_handoff.inbound import post_vendor_webhook
+from rapport_handoff.responses import problem_response, read_limited
 
 log = logging.getLogger("rapport.edge")
 
@@ -69,21 +70,7 @@ class InboundMessage(BaseModel):
 
 def problem(status: int, error: str, message: str, **extra: Any) -> JSONResponse:
     REQUESTS.labels(error).inc()
-    return JSONResponse({"error": error, "message": message, **extra}, status_code=status)
-
-
-async def _read_limited(request: Request, limit: int) -> bytes | None:
-    """The body, or None when it is larger than ``limit`` bytes (stops reading at once)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return problem_response(status, error, message, **extra)
 
 
 def _is_json(content_type: str) -> bool:
@@ -109,7 +96,7 @@ async def post_message(request: Request) -> Response:
         )
     limit = runtime.settings.max_body_bytes
     try:
-        body = await _read_limited(request, limit)
+        body = await read_limited(request, limit)
     except ClientDisconnect:
         return problem(400, "incomplete_body", "The client disconnected before the body ended.")
     if body is None:

@@ -35,6 +35,7 @@ from rapport_handoff.adapters.base import (
     InboundPayloadError,
     InboundSignatureError,
 )
+from rapport_handoff.responses import problem_response, read_limited
 
 log = logging.getLogger("rapport.inbound")
 
@@ -43,23 +44,9 @@ REQUESTS = Counter(
 )
 
 
-def problem(status: int, error: str, message: str) -> JSONResponse:
+def problem(status: int, error: str, message: str, **extra: Any) -> JSONResponse:
     REQUESTS.labels(error).inc()
-    return JSONResponse({"error": error, "message": message}, status_code=status)
-
-
-async def _read_limited(request: Request, limit: int) -> bytes | None:
-    """The body, or None when it is larger than ``limit`` bytes (stops reading at once)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return problem_response(status, error, message, **extra)
 
 
 _CACHE = "inbound_adapters"
@@ -116,7 +103,7 @@ async def post_vendor_webhook(request: Request) -> Response:
         )
     limit = runtime.settings.max_body_bytes
     try:
-        body = await _read_limited(request, limit)
+        body = await read_limited(request, limit)
     except ClientDisconnect:
         return problem(400, "incomplete_body", "The client disconnected before the body ended.")
     if body is None:
