@@ -164,3 +164,17 @@ def test_bad_options_name_the_field_and_line(monkeypatch: pytest.MonkeyPatch) ->
 def test_decision_time_is_utc() -> None:
     assert packet().decision.decided_at.tzinfo is not None
     assert packet().decision.decided_at <= datetime.now(UTC)
+
+
+async def test_a_failing_receiver_is_given_up_on_after_the_deadline(
+    receiver: tuple[FakeReceiver, str], make_adapter: Callable[..., WebhookAdapter]
+) -> None:
+    import time
+
+    fake, url = receiver
+    fake.script = [(503, {})] * 50
+    started = time.monotonic()
+    with pytest.raises(TransientError):
+        await make_adapter(url, attempts=20, max_wait_s=0.3, deadline_s=0.5).deliver(packet())
+    assert time.monotonic() - started < 3
+    assert 1 < len(fake.requests) < 20

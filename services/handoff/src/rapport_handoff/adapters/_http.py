@@ -41,6 +41,7 @@ class ApiClient:
         attempts: int,
         max_wait_s: float,
         auth: Callable[[], Awaitable[Mapping[str, str]]] | None = None,
+        deadline_s: float = 60.0,
     ) -> None:
         self.context = context
         self.vendor = vendor
@@ -49,6 +50,7 @@ class ApiClient:
         self.timeout_s = timeout_s
         self.attempts = attempts
         self.max_wait_s = max_wait_s
+        self.deadline_s = deadline_s
         self.auth = auth
 
     def _backoff(self, exc: Exception) -> bool | float:
@@ -73,7 +75,9 @@ class ApiClient:
         async for attempt in stamina.retry_context(
             on=self._backoff,
             attempts=self.attempts,
-            timeout=None,
+            # Bounded, so that a failing helpdesk holds its batch up for at most this long;
+            # the entry stays pending and the reclaimer tries again later.
+            timeout=self.deadline_s,
             wait_initial=0.2,
             wait_max=self.max_wait_s,
         ):

@@ -59,6 +59,11 @@ class VendorOptions(BaseModel):
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     attempts: int = Field(default=5, ge=1, le=20)
     max_wait_s: float = Field(default=30.0, gt=0)
+    deadline_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Longest time for all attempts of one API call; then the reclaimer retries.",
+    )
     signature_tolerance_s: int = Field(
         default=300, ge=1, description="Largest accepted age of a signed timestamp."
     )
@@ -111,6 +116,7 @@ class VendorAdapter:
             timeout_s=self.options.timeout_s,
             attempts=self.options.attempts,
             max_wait_s=self.options.max_wait_s,
+            deadline_s=self.options.deadline_s,
         )
 
     def auth_headers(self) -> dict[str, str]:

@@ -40,6 +40,9 @@ class WebhookOptions(BaseModel):
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     attempts: int = Field(default=5, ge=1, le=20)
     max_wait_s: float = Field(default=30.0, gt=0, description="Longest wait between attempts.")
+    deadline_s: float = Field(
+        default=60.0, gt=0, description="Longest time for all attempts of one delivery."
+    )
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -90,7 +93,9 @@ class WebhookAdapter:
         async for attempt in stamina.retry_context(
             on=self._backoff,
             attempts=self.options.attempts,
-            timeout=None,
+            # Bounded, so that a failing receiver holds its batch up for at most this long;
+            # the entry stays pending and the reclaimer tries again later.
+            timeout=self.options.deadline_s,
             wait_initial=0.2,
             wait_max=self.options.max_wait_s,
         ):
