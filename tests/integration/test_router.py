@@ -297,3 +297,46 @@ async def test_a_rule_with_notify_and_tags_alerts_and_tags_once(
         if keys:
             await redis.delete(*keys)
         await redis.aclose()
+
+
+async def test_after_hours_the_bot_holds_and_tells_the_customer_when_a_person_will_answer(
+    make_settings: Callable[..., RapportSettings], redis_url: str, prefix: str
+) -> None:
+    policy = Policy.model_validate(
+        {
+            "id": "hours",
+            "version": "1",
+            # Closed all week: every message arrives after hours.
+            "business_hours": {"timezone": "Europe/Berlin", "hours": {}},
+            "rules": [
+                {
+                    "name": "ask",
+                    "when": {"any_signal": ["human_request"]},
+                    "route": "human",
+                    "queue": "support",
+                    "after_hours": {
+                        "route": "human",
+                        "queue": "next-morning",
+                        "message": "We're closed; a person will answer after 9:00.",
+                    },
+                }
+            ],
+        }
+    )
+    settings = make_settings()
+    redis = Redis.from_url(redis_url)
+    runtime = Runtime(settings, redis, broker=None)  # type: ignore[arg-type]
+    site = Site("demo", "s", AdapterConfig(), policy, lambda loc: "")
+    h = Harness(RouterStage(settings, runtime, Sites({"demo": site}, "test")), redis, prefix)
+    try:
+        await h.send("customer", "a person please", signals=(ASK,))
+        [packet] = await h.stream("escalations")
+        assert packet["decision"]["queue"] == "next-morning"
+        [hold] = await h.stream("automation")
+        assert hold["action"] == "hold"
+        assert hold["customer_message"] == "We're closed; a person will answer after 9:00."
+    finally:
+        keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()

@@ -352,8 +352,10 @@ class RouterStage(Stage[ClassifiedMessage]):
             )
             self._schedule_resolution(plan, site.policy, message, state, now)
         if verdict.hold:
+            hold = self._message_instruction(message, "hold", verdict.note, decision.decision_id)
+            # After hours the customer is told honestly when a person will pick it up.
             plan.instructions.append(
-                self._message_instruction(message, "hold", verdict.note, decision.decision_id)
+                hold.model_copy(update={"customer_message": decision.customer_message})
             )
         if decision.route == "automation":
             reason = decision.reasons[0].detail or decision.reasons[0].rule
