@@ -62,7 +62,7 @@ def find_redis_server() -> str | None:
     return str(binary) if binary and Path(binary).exists() else None
 
 
-def wait_for_redis(port: int, timeout: float = 10.0) -> None:
+def wait_for_embedded_redis(port: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -97,7 +97,7 @@ def embedded_redis(binary: str, appendonly: bool = False) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for_redis(port)
+        wait_for_embedded_redis(port)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         proc.terminate()
