@@ -312,3 +312,44 @@ def test_first_character_lookahead_changes_nothing(text: str) -> None:
     for p in fast:
         plain = re.compile(p.regex.pattern[len(prefix) :])
         assert [m.span() for m in p.regex.finditer(low)] == [m.span() for m in plain.finditer(low)]
+
+
+def test_stem_keys_of_the_frustration_head() -> None:
+    from rapport_sentiment.classifier._text import frustration_features, stem_key
+
+    assert stem_key("annoying") == ">anno"
+    assert stem_key("not_helpful") == ">not_help"
+    assert stem_key("bad") is None
+    assert stem_key("not_bad") is None
+    assert stem_key("!") is None
+    # distinct keys first, then one stem per key (a shared stem counts twice)
+    assert frustration_features(["annoyed", "annoying", "annoyed", "so"]) == [
+        "annoyed",
+        "annoying",
+        "so",
+        ">anno",
+        ">anno",
+    ]
+
+
+def test_frustration_logit_is_what_the_training_script_fits() -> None:
+    """Run time sums exactly the features the training script builds (``train_weights.py``)."""
+    from rapport_sentiment.classifier import _core
+    from rapport_sentiment.classifier._text import frustration_features, normalise
+
+    for text in ("This is so annoying, nobody helps!!", "Not helpful at all :(", "thanks"):
+        scan = _core._scan(normalise(_core._fold(text)))
+        expected = _core._BIAS.frus + sum(
+            _core._LEARNED.get(f, _core._ZERO).frus for f in frustration_features(scan.keys)
+        )
+        assert scan.frus_logit == pytest.approx(expected)
+
+
+def test_unseen_word_form_shares_its_stems_frustration_weight() -> None:
+    from rapport_sentiment.classifier import _core
+    from rapport_sentiment.classifier._text import normalise
+
+    stem = _core._LEARNED[">stup"].frus
+    assert stem > 0
+    unseen = _core._scan(normalise("stupidnesses")).frus_logit
+    assert unseen == pytest.approx(_core._BIAS.frus + stem)

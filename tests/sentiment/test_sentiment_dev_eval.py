@@ -25,11 +25,11 @@ TARGETS: list[tuple[str, tuple[str, str], float]] = [
     ("vader_tweets", ("sentiment", "macro_f1"), 0.72),  # VADER 0.71
     ("bitext", ("escalate", "f1"), 0.90),  # VADER 0.32
     ("banking77", ("escalate", "f1"), 0.55),  # VADER 0.36
+    ("goemotions", ("frustrated", "f1"), 0.55),  # VADER 0.45
 ]
 # Targets not reached yet: floors a little under today's figures (docs/classifier.md), so that
 # a regression fails; the targets are in the comments.
 FLOORS: list[tuple[str, tuple[str, str], float]] = [
-    ("goemotions", ("frustrated", "f1"), 0.52),  # target 0.55, VADER 0.45
     ("vader_amazon", ("sentiment", "macro_f1"), 0.51),  # no target, VADER 0.52
 ]
 

@@ -4,6 +4,7 @@ both see exactly the same features."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # Words (with an inner apostrophe), numbers, runs of ! or ?, emoticons and emoji.
 _EMOTICON = r"[:;=][-o^']?[()\[\]dp/\\|*@3<>]{1,3}(?![a-z])|<3+|\^_*\^"
@@ -97,3 +98,27 @@ def features(lowered: str) -> list[str]:
         else:
             out.append(tok)
     return out
+
+
+STEM_LENGTH = 4
+
+
+def stem_key(key: str) -> str | None:
+    """The stem feature of a token key for the frustration head: ``>`` and the first
+    STEM_LENGTH letters of a longer word, negation kept (``annoying`` -> ``>anno``,
+    ``not_helpful`` -> ``>not_help``), so that unseen forms of a word share its weight.
+    None for short words and for ``!``/``?``."""
+    if key[0] in "!?":
+        return None
+    if key.startswith("not_"):
+        base = key[4:]
+        return ">not_" + base[:STEM_LENGTH] if len(base) > STEM_LENGTH else None
+    return ">" + key[:STEM_LENGTH] if len(key) > STEM_LENGTH else None
+
+
+def frustration_features(keys: Iterable[str]) -> list[str]:
+    """Features of the frustration head: the distinct token keys, then each one's stem key
+    (a stem shared by two keys counts twice, as in the classifier's per-key sum)."""
+    distinct = sorted(set(keys))
+    stems = [s for s in map(stem_key, distinct) if s is not None]
+    return distinct + stems
