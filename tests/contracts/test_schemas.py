@@ -54,3 +54,24 @@ def test_unknown_fields_are_refused() -> None:
                 "surprise": 1,
             }
         )
+
+
+def test_published_asyncapi_document_is_current() -> None:
+    from rapport.asyncapi import CHANNELS, asyncapi_document
+    from rapport.streams import Streams
+
+    published = json.loads((SNAPSHOTS.parents[2] / "docs" / "asyncapi.json").read_text())
+    assert published == json.loads(json.dumps(asyncapi_document(Streams()))), (
+        "docs/asyncapi.json is stale: uv run rapport asyncapi > docs/asyncapi.json"
+    )
+    assert published["asyncapi"] == "3.0.0"
+    streams = Streams()
+    assert {c["address"] for c in published["channels"].values()} == {
+        getattr(streams, name) for name in CHANNELS
+    }
+    assert set(CHANNELS) == {
+        name for name in dir(Streams) if isinstance(getattr(Streams, name), property)
+    }
+    for message in published["components"]["messages"].values():
+        ref = message["payload"]["$ref"].rsplit("/", 1)[1]
+        assert ref in published["components"]["schemas"]

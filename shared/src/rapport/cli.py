@@ -189,6 +189,14 @@ def schemas(
 
 
 @app.command()
+def asyncapi() -> None:
+    """Print the AsyncAPI 3.0 document of Rapport's streams (for consumers in any language)."""
+    from rapport.asyncapi import asyncapi_document
+
+    typer.echo(json.dumps(asyncapi_document(_settings().streams), indent=2, sort_keys=True))
+
+
+@app.command()
 def adapters() -> None:
     """List the registered helpdesk adapters."""
     try:
