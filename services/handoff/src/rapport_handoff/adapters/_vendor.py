@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import partial
 from html.parser import HTMLParser
 from typing import Any, ClassVar
 
@@ -21,6 +22,7 @@ from rapport.contracts import AttributeValue, Author, Customer, HandoffPacket, M
 from rapport_handoff.adapters._http import ApiClient, Steps
 from rapport_handoff.adapters.base import (
     AdapterContext,
+    Delivered,
     InboundEvent,
     InboundPayloadError,
     InboundSignatureError,
@@ -124,6 +126,15 @@ class VendorAdapter:
 
     def steps(self, packet: HandoffPacket) -> Steps:
         return Steps(self.context.redis, self.context.settings.prefix, packet.handoff_id)
+
+    async def run_calls(
+        self, packet: HandoffPacket, calls: list[tuple[str, str, str, Any]], on: str
+    ) -> Delivered:
+        """Make each (step, method, path, JSON body) call once per handoff, in order."""
+        steps = self.steps(packet)
+        for step, method, path, body in calls:
+            await steps.once(step, partial(self.api.call, method, path, json_body=body))
+        return Delivered(external_id=on, detail=f"{len(calls)} calls on {on}")
 
     # -- outbound helpers ------------------------------------------------------------------
 

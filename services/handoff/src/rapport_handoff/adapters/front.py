@@ -17,7 +17,6 @@ Front has no priority field: the note states it and ``priority_tag_ids`` can tag
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import partial
 from typing import Any, ClassVar
 
 from pydantic import AnyHttpUrl, Field
@@ -85,12 +84,9 @@ class FrontAdapter(VendorAdapter):
         return out
 
     async def deliver(self, packet: HandoffPacket) -> Delivered:
-        steps = self.steps(packet)
-        calls = self.calls(packet)
-        for step, method, path, body in calls:
-            await steps.once(step, partial(self.api.call, method, path, json_body=body))
-        conversation = packet.provider_ids["conversation_id"]
-        return Delivered(external_id=conversation, detail=f"{len(calls)} calls on {conversation}")
+        return await self.run_calls(
+            packet, self.calls(packet), packet.provider_ids["conversation_id"]
+        )
 
     # -- inbound -------------------------------------------------------------------------
 
