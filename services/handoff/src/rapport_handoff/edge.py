@@ -15,7 +15,7 @@ from typing import Any, Literal
 from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.exceptions import RedisError
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -36,7 +36,7 @@ from rapport.service import Runtime
 from rapport.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 from rapport_handoff.adapters.inbox import inbox_key
 from rapport_handoff.inbound import post_vendor_webhook
-from rapport_handoff.responses import problem_response, read_limited
+from rapport_handoff.responses import problem_response, read_body
 
 log = logging.getLogger("rapport.edge")
 
@@ -94,13 +94,9 @@ async def post_message(request: Request) -> Response:
         return problem(
             404, "unknown_site", f"No site named {site_name!r} is configured on this Rapport."
         )
-    limit = runtime.settings.max_body_bytes
-    try:
-        body = await read_limited(request, limit)
-    except ClientDisconnect:
-        return problem(400, "incomplete_body", "The client disconnected before the body ended.")
-    if body is None:
-        return problem(413, "body_too_large", f"The body is over the {limit}-byte limit.")
+    body = await read_body(request, runtime.settings.max_body_bytes, problem)
+    if isinstance(body, JSONResponse):
+        return body
     try:
         verify(
             site.secret,

@@ -21,7 +21,7 @@ from typing import Any
 
 from prometheus_client import Counter
 from redis.exceptions import RedisError
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from rapport.config import ConfigError, Site, Sites
@@ -35,7 +35,7 @@ from rapport_handoff.adapters.base import (
     InboundPayloadError,
     InboundSignatureError,
 )
-from rapport_handoff.responses import problem_response, read_limited
+from rapport_handoff.responses import problem_response, read_body
 
 log = logging.getLogger("rapport.inbound")
 
@@ -101,13 +101,9 @@ async def post_vendor_webhook(request: Request) -> Response:
             f"The {provider!r} adapter has no inbound webhook; "
             f"send messages to /v1/sites/{site_name}/messages instead.",
         )
-    limit = runtime.settings.max_body_bytes
-    try:
-        body = await read_limited(request, limit)
-    except ClientDisconnect:
-        return problem(400, "incomplete_body", "The client disconnected before the body ended.")
-    if body is None:
-        return problem(413, "body_too_large", f"The body is over the {limit}-byte limit.")
+    body = await read_body(request, runtime.settings.max_body_bytes, problem)
+    if isinstance(body, JSONResponse):
+        return body
     headers = dict(request.headers)
     try:
         adapter.verify(headers, body)
