@@ -60,6 +60,14 @@ class RapportSettings(BaseSettings):
         default=600.0, ge=0, description="After a resolution, only high/urgent re-escalates."
     )
     timer_poll_s: float = Field(default=1.0, gt=0, description="How often due timers are read.")
+    breaker_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Consecutive transient handoff failures that open a site's circuit.",
+    )
+    breaker_cooldown_s: float = Field(
+        default=30.0, gt=0, description="How long an open circuit fails handoffs fast."
+    )
     transcript_turns: int = Field(default=50, ge=1, description="Turns kept for handoff packets.")
 
     @model_validator(mode="after")

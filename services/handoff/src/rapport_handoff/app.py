@@ -44,7 +44,8 @@ class HandoffStage(Stage[HandoffPacket]):
         self.stream = self.streams.escalations
         self.adapters = adapters
         self.limit = asyncio.Semaphore(CONCURRENT_DELIVERIES)
-        self.breakers = Breakers()  # one per site: a broken helpdesk fails fast, alone
+        # One per site: a broken helpdesk fails fast, alone.
+        self.breakers = Breakers(settings.breaker_failures, settings.breaker_cooldown_s)
 
     async def process(self, entries: Sequence[Entry[HandoffPacket]]) -> None:
         results = await asyncio.gather(
