@@ -84,17 +84,9 @@ class RouterState(BaseModel):
     frustration_history: list[float] = []  # the last customer turns, oldest first
     first_customer_at: datetime | None = None
 
+    # The ownership fields are stored here, flat, and handed to the pure state machine.
     def ownership(self) -> Ownership:
-        return Ownership(
-            owner=self.owner,
-            episode=self.episode,
-            queue=self.queue,
-            priority=self.priority,
-            escalated_at=self.escalated_at,
-            human_since=self.human_since,
-            resolved_at=self.resolved_at,
-            ladder_step=self.ladder_step,
-        )
+        return Ownership(**{name: getattr(self, name) for name in Ownership.__dataclass_fields__})
 
     def take(self, ownership: Ownership) -> None:
         for name in Ownership.__dataclass_fields__:

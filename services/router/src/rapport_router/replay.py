@@ -7,7 +7,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from rapport.contracts import Classification, ClassifiedMessage, Decision, Turn
@@ -225,9 +224,3 @@ def since_to_stream_id(since: str, now: datetime) -> str:
     else:
         start = datetime.fromisoformat(since).timestamp()
     return f"{int(start * 1000)}-0"
-
-
-def read_policy(path: Path) -> Policy:
-    from rapport.config import load_policy_file
-
-    return load_policy_file(path)
