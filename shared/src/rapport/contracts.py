@@ -95,7 +95,19 @@ class Classification(Contract):
     complexity: float = Field(ge=0.0, le=1.0)
     complexity_level: ComplexityLevel
     signals: tuple[Signal, ...] = ()
-    language: str = "en"
+    language: str = Field(default="en", description="ISO 639-1 code the text was read as.")
+    language_confidence: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="How sure the language detector was."
+    )
+    language_source: Literal["given", "detected", "default"] = Field(
+        default="default",
+        description="given: the helpdesk said so; detected: from the text; default: neither.",
+    )
+    language_supported: bool = Field(
+        default=True,
+        description="False: the classifier has no lexicon for this language; only phrase-list "
+        "signals (safety, explicit human requests) were looked for.",
+    )
     classifier_version: str
 
     def signal(self, name: str) -> Signal | None:
