@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
     args = parser.parse_args()
 
-    import rapport.contracts  # noqa: F401  (pydantic import cost is not the classifier's)
+    import rapport_contracts  # noqa: F401  (pydantic import cost is not the classifier's)
 
     peak, retained = load_peak()
     from rapport_sentiment.classifier import CLASSIFIER_VERSION, _signals, classify

@@ -27,8 +27,8 @@ from typing import Any
 
 import redis
 
-from rapport.contracts import Message
-from rapport.dev import embedded_redis, find_redis_server, free_port
+from rapport_contracts import Message
+from rapport_tools.dev import embedded_redis, find_redis_server, free_port
 
 TEXTS = (
     "Hi, I was charged twice for my order and nobody has replied.",

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import redis as redis_sync
 
-from rapport.dev import embedded_redis, find_redis_server
-from rapport.settings import RapportSettings
+from rapport_runtime.settings import RapportSettings
+from rapport_tools.dev import embedded_redis, find_redis_server
 
 
 def docker_answers() -> bool:

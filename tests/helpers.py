@@ -14,8 +14,8 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
-from rapport.dev import free_port
-from rapport.signing import sign
+from rapport_runtime.signing import sign
+from rapport_tools.dev import free_port
 
 
 def reference_dir() -> Path:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from rapport.dev import free_port
+from rapport_tools.dev import free_port
 from tests.containers.conftest import APP_IMAGE, REDIS_IMAGE
 from tests.helpers import message, signed, wait_until
 

@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from rapport.dev import free_port
+from rapport_tools.dev import free_port
 from tests.containers.conftest import APP_IMAGE, REDIS_IMAGE, docker
 
 pytestmark = pytest.mark.containers

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import redis as redis_sync
 
-from rapport.dev import embedded_redis, find_redis_server
+from rapport_tools.dev import embedded_redis, find_redis_server
 from tests.conftest import redis_sources
 
 pytestmark = pytest.mark.integration

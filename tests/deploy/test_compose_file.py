@@ -79,11 +79,12 @@ def test_alert_rules_use_metrics_the_services_export() -> None:
 
     from prometheus_client import REGISTRY
 
-    # Importing the modules registers their metrics.
-    import rapport.consumer
-    import rapport.service  # noqa: F401
     import rapport_handoff.app  # noqa: F401
     import rapport_router.app  # noqa: F401
+
+    # Importing the modules registers their metrics.
+    import rapport_runtime.consumer
+    import rapport_runtime.service  # noqa: F401
 
     rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "alerts.yaml").read_text())
     used = {

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import redis as redis_sync
 
-from rapport.dev import free_port
+from rapport_tools.dev import free_port
 
 SERVICES = ("sentiment", "router", "handoff")
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rapport.dev import free_port
+from rapport_tools.dev import free_port
 
 pytestmark = pytest.mark.e2e
 
-RAPPORT = [sys.executable, "-m", "rapport.cli"]
+RAPPORT = [sys.executable, "-m", "rapport_tools.cli"]
 
 
 def test_rapport_dev_runs_the_pipeline_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rapport.config import load_sites_file
 from rapport_handoff.adapters import ADAPTERS, adapter_class
+from rapport_runtime.config import load_sites_file
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "helpdesks"
 HELPDESKS = sorted(set(ADAPTERS) - {"webhook", "inbox"})

@@ -12,9 +12,9 @@ import pytest
 import redis as redis_sync
 from starlette.testclient import TestClient
 
-from rapport.contracts import DeadLetter, HandoffResult, Message
-from rapport.settings import RapportSettings
+from rapport_contracts import DeadLetter, HandoffResult, Message
 from rapport_handoff.app import create_app
+from rapport_runtime.settings import RapportSettings
 from tests.handoff.adapters._sign import b64, basic, hmac_raw, now_iso
 from tests.handoff.adapters.contract import make_packet
 from tests.handoff.adapters.fake import FakeVendor, Scripted
@@ -100,7 +100,7 @@ def _signed_raw(body: bytes) -> tuple[bytes, dict[str, str]]:
 
 
 def messages(r: redis_sync.Redis, prefix: str) -> list[Message]:
-    return [Message.model_validate_json(f[b"__data__"]) for _, f in r.xrange(f"{prefix}:messages")]
+    return [Message.read(f[b"__data__"]) for _, f in r.xrange(f"{prefix}:messages")]
 
 
 URL = "/v1/sites/acme/webhooks/zendesk"
@@ -245,7 +245,7 @@ def test_an_escalation_is_handed_to_zendesk_once_and_refusals_are_dead_lettered(
     wait_until(lambda: redis_client.xlen(f"{prefix}:handoffs") == 1)
     handoffs: Any = redis_client.xrange(f"{prefix}:handoffs")
     [(_, fields)] = handoffs
-    result = HandoffResult.model_validate_json(fields[b"__data__"])
+    result = HandoffResult.read(fields[b"__data__"])
     assert (result.adapter, result.status, result.external_id) == ("zendesk", "delivered", "5158")
     assert fake.succeeded == [("PUT", "/api/v2/tickets/5158.json")]
     assert fake.requests[-1].json()["ticket"]["group_id"] == 360001
@@ -260,6 +260,6 @@ def test_an_escalation_is_handed_to_zendesk_once_and_refusals_are_dead_lettered(
     wait_until(lambda: redis_client.xlen(f"{prefix}:dlq") == 1)
     dlq: Any = redis_client.xrange(f"{prefix}:dlq")
     [(_, fields)] = dlq
-    letter = DeadLetter.model_validate_json(fields[b"__data__"])
+    letter = DeadLetter.read(fields[b"__data__"])
     assert "zendesk refused the handoff" in letter.reason
     assert "Group is closed" in letter.reason

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from rapport.config import ConfigError
 from rapport_handoff.adapters import ADAPTERS, adapter_class
 from rapport_handoff.adapters.base import InboundAdapter, supports
+from rapport_runtime.config import ConfigError
 
 HELPDESKS = {
     "zendesk",
@@ -59,7 +59,7 @@ def test_adapters_are_imported_only_when_used() -> None:
 
 def test_rapport_adapters_lists_them_with_what_they_support() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "rapport.cli", "adapters"],
+        [sys.executable, "-m", "rapport_tools.cli", "adapters"],
         capture_output=True,
         text=True,
         check=True,

@@ -15,13 +15,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from rapport.config import AdapterConfig, ConfigError, Site
-from rapport.contracts import Decision, HandoffPacket, Reason
-from rapport.policy import default_policy
-from rapport.settings import RapportSettings
-from rapport.signing import verify
+from rapport_contracts import Decision, HandoffPacket, Reason
 from rapport_handoff.adapters.base import AdapterContext, PermanentError, TransientError
 from rapport_handoff.adapters.webhook import WebhookAdapter
+from rapport_runtime.config import AdapterConfig, ConfigError, Site
+from rapport_runtime.policies import default_policy
+from rapport_runtime.settings import RapportSettings
+from rapport_runtime.signing import verify
 from tests.helpers import http_server
 
 
@@ -145,7 +145,7 @@ async def test_a_refusal_is_permanent_and_carries_the_receivers_text(
 async def test_unreachable_receiver_is_transient(
     make_adapter: Callable[..., WebhookAdapter],
 ) -> None:
-    from rapport.dev import free_port
+    from rapport_tools.dev import free_port
 
     with pytest.raises(TransientError, match="could not reach"):
         await make_adapter(f"http://127.0.0.1:{free_port()}/hook", attempts=2).deliver(packet())

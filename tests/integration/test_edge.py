@@ -10,8 +10,8 @@ import redis as redis_sync
 from redis.asyncio import Redis
 from starlette.testclient import TestClient
 
-from rapport.settings import RapportSettings
 from rapport_handoff.app import create_app
+from rapport_runtime.settings import RapportSettings
 from tests.helpers import message, signed, wait_until
 
 pytestmark = pytest.mark.integration

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from rapport.settings import RapportSettings
 from rapport_handoff.app import create_app
+from rapport_runtime.settings import RapportSettings
 from tests.helpers import signed
 
 pytestmark = pytest.mark.integration

@@ -11,14 +11,15 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from rapport.config import AdapterConfig, Site, Sites
-from rapport.consumer import Entry
-from rapport.contracts import Author, Classification, ClassifiedMessage, Message, Signal
-from rapport.policy import Policy, default_policy
-from rapport.service import Runtime
-from rapport.settings import RapportSettings
-from rapport_router.app import RouterStage
+from rapport_contracts import Author, Classification, ClassifiedMessage, Message, Signal
+from rapport_contracts.policy import Policy
+from rapport_router.stage import RouterStage
 from rapport_router.timers import claim_due
+from rapport_runtime.config import AdapterConfig, Site, Sites
+from rapport_runtime.consumer import Entry
+from rapport_runtime.policies import default_policy
+from rapport_runtime.service import Runtime
+from rapport_runtime.settings import RapportSettings
 
 pytestmark = pytest.mark.integration
 

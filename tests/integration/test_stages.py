@@ -14,13 +14,13 @@ import redis as redis_sync
 from redis.asyncio import Redis
 from starlette.testclient import TestClient
 
-from rapport.config import load_sites
-from rapport.consumer import Entry
-from rapport.contracts import Classification, ClassifiedMessage, DeadLetter, Message, Signal
-from rapport.service import Runtime
-from rapport.settings import RapportSettings
-from rapport_router.app import RouterStage
+from rapport_contracts import Classification, ClassifiedMessage, DeadLetter, Message, Signal
 from rapport_router.app import create_app as create_router
+from rapport_router.stage import RouterStage
+from rapport_runtime.config import load_sites
+from rapport_runtime.consumer import Entry
+from rapport_runtime.service import Runtime
+from rapport_runtime.settings import RapportSettings
 from rapport_sentiment.app import create_app as create_sentiment
 from tests.helpers import wait_until
 
@@ -43,7 +43,7 @@ def xadd(r: redis_sync.Redis, stream: str, payload: str) -> str:
 
 
 def dead_letters(r: redis_sync.Redis, prefix: str) -> list[DeadLetter]:
-    return [DeadLetter.model_validate_json(f[b"__data__"]) for _, f in r.xrange(f"{prefix}:dlq")]
+    return [DeadLetter.read(f[b"__data__"]) for _, f in r.xrange(f"{prefix}:dlq")]
 
 
 def pending(r: redis_sync.Redis, stream: str, group: str) -> int:
@@ -193,7 +193,7 @@ def test_dead_letters_can_be_listed_and_replayed(
 ) -> None:
     from typer.testing import CliRunner
 
-    from rapport.cli import app
+    from rapport_tools.cli import app
 
     settings = make_settings()
     monkeypatch.setenv("REDIS_URL", settings.redis_url)
@@ -212,3 +212,21 @@ def test_dead_letters_can_be_listed_and_replayed(
     assert f"{letter['id']}: replayed" in replayed.output and "0-1: not found" in replayed.output
     assert redis_client.xlen(f"{prefix}:messages") == before + 1
     assert redis_client.xlen(f"{prefix}:dlq") == 0
+
+
+def test_healthz_fails_when_a_subscriber_stops_and_the_broker_says_why(
+    make_settings: Any, redis_client: redis_sync.Redis, prefix: str, caplog: Any
+) -> None:
+    """A consumer group that vanished (Redis lost its data) stops FastStream's subscriber; the
+    process must then fail its liveness probe so that the orchestrator restarts it, and the
+    broker's own error must be in the log, not silenced."""
+    settings = make_settings()
+    with TestClient(create_sentiment(settings)) as client:
+        assert client.get("/healthz").status_code == 200
+        stream = settings.streams.messages
+        redis_client.xgroup_destroy(stream, "sentiment")
+        redis_client.xadd(stream, {"__data__": msg(1).model_dump_json()})
+        answer = wait_until(lambda: (r := client.get("/healthz")).status_code == 503 and r, 20)
+        assert "has stopped" in " ".join(answer.json()["problems"])
+        assert client.get("/readyz").status_code == 503
+    assert any(r.name.startswith("rapport.broker") and r.levelno >= 40 for r in caplog.records)

@@ -11,8 +11,7 @@ import pytest
 import redis as redis_sync
 from typer.testing import CliRunner
 
-from rapport.cli import app
-from rapport.contracts import (
+from rapport_contracts import (
     Classification,
     ClassifiedMessage,
     Decision,
@@ -21,8 +20,9 @@ from rapport.contracts import (
     Route,
     Signal,
 )
-from rapport.policy import Policy
-from rapport.settings import RapportSettings
+from rapport_contracts.policy import Policy
+from rapport_runtime.settings import RapportSettings
+from rapport_tools.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -53,7 +53,8 @@ def test_check_accepts_a_good_policy_and_names_line_and_field_of_a_bad_one(tmp_p
 
 def test_the_default_policy_passes_its_own_check() -> None:
     result = runner.invoke(
-        app, ["policy", "check", str(ROOT / "shared/src/rapport/default_policy.yaml")]
+        app,
+        ["policy", "check", str(ROOT / "shared/runtime/src/rapport_runtime/default_policy.yaml")],
     )
     assert result.exit_code == 0, result.output
 
@@ -195,7 +196,7 @@ def test_the_documented_example_policy_is_valid(tmp_path: Path) -> None:
 
 
 def test_every_default_rule_is_documented() -> None:
-    from rapport.policy import default_policy
+    from rapport_runtime.policies import default_policy
 
     text = (ROOT / "docs" / "policy.md").read_text()
     section = text.split("## The default policy", 1)[1].split("## A complete example", 1)[0]

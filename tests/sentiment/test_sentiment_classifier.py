@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rapport.contracts import Classification, Turn
+from rapport_contracts import Classification, Turn
 from rapport_sentiment.classifier import CLASSIFIER_VERSION, classify, is_bot_fallback
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from rapport.evaluation import predict_files, read_jsonl, score_predictions
+from rapport_tools.evaluation import predict_files, read_jsonl, score_predictions
 from tests.helpers import reference_dir
 
 DEV = Path(os.environ.get("RAPPORT_DATA_DIR", reference_dir() / "data" / "dev"))

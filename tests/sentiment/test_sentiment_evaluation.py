@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from rapport.evaluation import (
+from rapport_tools.evaluation import (
     EvalError,
     average_precision,
-    eval_app,
+    bootstrap_interval,
     macro_f1,
     parse_context,
     per_class_f1,
     precision_recall_f1,
     score_predictions,
 )
+from rapport_tools.evaluation.command import eval_app
 
 runner = CliRunner()
 
@@ -161,3 +163,33 @@ def test_malformed_input_is_a_clear_error(tmp_path: Path, content: str, message:
     assert result.exit_code != 0
     assert message in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_bootstrap_interval_brackets_the_statistic_and_is_reproducible() -> None:
+    gold = [1] * 30 + [0] * 70
+    pred = [1] * 20 + [0] * 10 + [1] * 10 + [0] * 60
+
+    def f1(idx: Sequence[int]) -> float:
+        return precision_recall_f1([gold[i] for i in idx], [pred[i] for i in idx], 1)[2]
+
+    low, high = bootstrap_interval(len(gold), f1, 300)
+    point = f1(range(len(gold)))
+    assert low < point < high
+    assert high - low < 0.4
+    assert bootstrap_interval(len(gold), f1, 300) == (low, high)
+
+
+def test_eval_boot_adds_intervals(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(
+        "\n".join(
+            json.dumps({"id": f"s:{i}", "text": t, "sentiment": s})
+            for i, (t, s) in enumerate(
+                [("I love it, thank you", "positive"), ("This is terrible", "negative")] * 10
+            )
+        )
+    )
+    result = runner.invoke(eval_app, [str(gold), "--boot", "50", "--json"])
+    assert result.exit_code == 0, result.output
+    ci = json.loads(result.output)["s"]["sentiment"]["ci95"]
+    assert 0.0 <= ci[0] <= ci[1] <= 1.0

@@ -16,13 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from rapport.contracts import Turn
-from rapport.dev import free_port
-from rapport.policy import default_policy
+from rapport_contracts import Turn
 from rapport_router.engine import ConversationState, decide
+from rapport_runtime.policies import default_policy
 from rapport_sentiment.backends import OpenAIChatBackend
 from rapport_sentiment.backends.openai_chat import RESPONSE_SCHEMA
 from rapport_sentiment.classifier import classify
+from rapport_tools.dev import free_port
 from tests.helpers import http_server
 
 TEXT = "My card was stolen and nobody answers the phone, this is ridiculous"
@@ -175,7 +175,7 @@ def test_rejects_a_non_positive_timeout() -> None:
 def test_rapport_eval_with_the_chat_backend(fake: tuple[FakeServer, str], tmp_path: Any) -> None:
     from typer.testing import CliRunner
 
-    from rapport.evaluation import eval_app
+    from rapport_tools.evaluation.command import eval_app
 
     server, url = fake
     gold = tmp_path / "gold.jsonl"

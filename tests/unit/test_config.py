@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from rapport.config import ConfigError, load_sites, load_sites_file
-from rapport.settings import RapportSettings
+from rapport_runtime.config import ConfigError, load_sites, load_sites_file
+from rapport_runtime.settings import RapportSettings
 
 
 def write(tmp_path: Path, text: str) -> str:

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from rapport.contracts import Classification, Customer, Signal
-from rapport.policy import Policy, default_policy
+from rapport_contracts import Classification, Customer, Signal
+from rapport_contracts.policy import Policy
 from rapport_router.engine import ConversationState, MessageContext, decide
+from rapport_runtime.policies import default_policy
 
 
 def classification(

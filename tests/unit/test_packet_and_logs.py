@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from rapport.contracts import Classification, ClassifiedMessage, Decision, Message, Reason
-from rapport.logs import redact
+from rapport_contracts import Classification, ClassifiedMessage, Decision, Message, Reason
 from rapport_handoff.adapters.webhook import retry_after_seconds
 from rapport_router.packet import build_packet
+from rapport_runtime.logs import redact
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

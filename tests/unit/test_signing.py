@@ -5,7 +5,7 @@ import hmac
 
 import pytest
 
-from rapport.signing import SignatureError, sign, signature, verify
+from rapport_runtime.signing import SignatureError, sign, signature, verify
 
 BODY = b'{"conversation_id":"c1"}'
 

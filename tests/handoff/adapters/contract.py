@@ -30,16 +30,16 @@ import pytest
 import yaml
 from redis.asyncio import Redis
 
-from rapport.config import AdapterConfig, Site
-from rapport.contracts import Customer, Decision, HandoffPacket, Message, Reason, TranscriptEntry
-from rapport.policy import default_policy
-from rapport.settings import RapportSettings
+from rapport_contracts import Customer, Decision, HandoffPacket, Message, Reason, TranscriptEntry
 from rapport_handoff.adapters.base import (
     AdapterContext,
     InboundSignatureError,
     PermanentError,
     TransientError,
 )
+from rapport_runtime.config import AdapterConfig, Site
+from rapport_runtime.policies import default_policy
+from rapport_runtime.settings import RapportSettings
 from tests.handoff.adapters.fake import FakeVendor, Scripted
 from tests.helpers import http_server, reference_dir
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rapport.contracts import HandoffPacket
+from rapport_contracts import HandoffPacket
 from rapport_handoff.adapters.freshdesk import FreshdeskAdapter
 from tests.handoff.adapters._sign import basic
 from tests.handoff.adapters.contract import AdapterContract, make_packet

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from rapport.contracts import HandoffPacket
+from rapport_contracts import HandoffPacket
 from rapport_handoff.adapters.front import FrontAdapter
 from tests.handoff.adapters._sign import b64, hmac_raw, now_ms
 from tests.handoff.adapters.contract import WEBHOOK_SECRET, AdapterContract

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
-from rapport.contracts import HandoffPacket
+from rapport_contracts import HandoffPacket
 from rapport_handoff.adapters.helpscout import HelpscoutAdapter
 from tests.handoff.adapters._sign import b64, hmac_raw
 from tests.handoff.adapters.contract import AdapterContract

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rapport.contracts import HandoffPacket
+from rapport_contracts import HandoffPacket
 from rapport_handoff.adapters.intercom import IntercomAdapter
 from tests.handoff.adapters._sign import hmac_raw
 from tests.handoff.adapters.contract import AdapterContract

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rapport.contracts import HandoffPacket
+from rapport_contracts import HandoffPacket
 from rapport_handoff.adapters.zendesk import ZendeskAdapter
 from tests.handoff.adapters._sign import b64, basic, hmac_raw, now_iso
 from tests.handoff.adapters.contract import AdapterContract, make_packet

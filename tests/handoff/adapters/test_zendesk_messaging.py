@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from rapport.contracts import HandoffPacket
+from rapport_contracts import HandoffPacket
 from rapport_handoff.adapters.zendesk_messaging import ZendeskMessagingAdapter
 from tests.handoff.adapters._sign import basic
 from tests.handoff.adapters.contract import AdapterContract, make_packet

@@ -1,7 +1,7 @@
 """``rapport-handoff``: run the edge and the handoff consumer (HTTP on port 8080 by default)."""
 
-from rapport.service import serve
 from rapport_handoff.app import create_app
+from rapport_runtime.service import serve
 
 DEFAULT_PORT = 8080
 

@@ -12,17 +12,17 @@ import httpx
 from prometheus_client import Counter
 from starlette.applications import Starlette
 
-from rapport.config import load_sites
-from rapport.consumer import Entry, Stage
-from rapport.contracts import DeadLetter, HandoffPacket, HandoffResult
-from rapport.redis import ConversationKeys, xadd_event
-from rapport.service import Runtime, build_app
-from rapport.settings import RapportSettings
-from rapport.streams import HANDOFF_GROUP
+from rapport_contracts import DeadLetter, HandoffPacket, HandoffResult
+from rapport_contracts.streams import HANDOFF_GROUP
 from rapport_handoff.adapters import adapter_class, load_adapter
 from rapport_handoff.adapters.base import AdapterContext, HelpdeskAdapter, PermanentError
 from rapport_handoff.breaker import Breakers
 from rapport_handoff.edge import ROUTES
+from rapport_runtime.config import load_sites
+from rapport_runtime.consumer import Entry, Stage
+from rapport_runtime.redis import ConversationKeys, xadd_event
+from rapport_runtime.service import Runtime, build_app
+from rapport_runtime.settings import RapportSettings
 
 log = logging.getLogger("rapport.handoff")
 

@@ -19,8 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from rapport.config import Sites
-from rapport.contracts import (
+from rapport_contracts import (
     AttributeValue,
     ClassifiedMessage,
     Customer,
@@ -31,12 +30,13 @@ from rapport.contracts import (
     Message,
     utc_now,
 )
-from rapport.redis import ConversationKeys, accept_once, dedupe_key
-from rapport.service import Runtime
-from rapport.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 from rapport_handoff.adapters.inbox import inbox_key
 from rapport_handoff.inbound import post_vendor_webhook
 from rapport_handoff.responses import problem_response, read_body
+from rapport_runtime.config import Sites
+from rapport_runtime.redis import ConversationKeys, accept_once, dedupe_key
+from rapport_runtime.service import Runtime
+from rapport_runtime.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 
 log = logging.getLogger("rapport.edge")
 
@@ -217,19 +217,16 @@ async def conversation_view(
     if not (messages_raw or decisions_raw or handoffs_raw):
         return None
     messages = sorted(
-        (ClassifiedMessage.model_validate_json(v) for v in messages_raw),
+        (ClassifiedMessage.read(v) for v in messages_raw),
         key=lambda c: (c.message.sent_at, c.message.received_at),
     )
-    decisions = sorted(
-        (Decision.model_validate_json(v) for v in decisions_raw), key=lambda d: d.decided_at
-    )
+    decisions = sorted((Decision.read(v) for v in decisions_raw), key=lambda d: d.decided_at)
     inbox = {
-        k.decode(): HandoffPacket.model_validate_json(v).model_dump(mode="json")
-        for k, v in inbox_raw.items()
+        k.decode(): HandoffPacket.read(v).model_dump(mode="json") for k, v in inbox_raw.items()
     }
     handoffs = []
     for raw in handoffs_raw:
-        result = HandoffResult.model_validate_json(raw).model_dump(mode="json")
+        result = HandoffResult.read(raw).model_dump(mode="json")
         if result["handoff_id"] in inbox:
             result["packet"] = inbox[result["handoff_id"]]
         handoffs.append(result)

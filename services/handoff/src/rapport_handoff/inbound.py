@@ -24,9 +24,6 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from rapport.config import ConfigError, Site, Sites
-from rapport.redis import accept_once, dedupe_key
-from rapport.service import Runtime
 from rapport_handoff.adapters import ADAPTERS, load_adapter
 from rapport_handoff.adapters.base import (
     AdapterContext,
@@ -36,6 +33,9 @@ from rapport_handoff.adapters.base import (
     InboundSignatureError,
 )
 from rapport_handoff.responses import problem_response, read_body
+from rapport_runtime.config import ConfigError, Site, Sites
+from rapport_runtime.redis import accept_once, dedupe_key
+from rapport_runtime.service import Runtime
 
 log = logging.getLogger("rapport.inbound")
 

@@ -1,7 +1,7 @@
 """``rapport-router``: run the router service (HTTP health on port 8082 by default)."""
 
-from rapport.service import serve
 from rapport_router.app import create_app
+from rapport_runtime.service import serve
 
 DEFAULT_PORT = 8082
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from rapport.contracts import Classification, Customer, Priority, Reason, Route
-from rapport.policy import Conditions, Policy, Rule
+from rapport_contracts import Classification, Customer, Priority, Reason, Route
+from rapport_contracts.policy import Conditions, Policy, Rule
 
 Owner = Literal["bot", "escalated", "human"]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from rapport.contracts import Priority
+from rapport_contracts import Priority
 
 Owner = Literal["bot", "escalated", "human", "resolved"]
 

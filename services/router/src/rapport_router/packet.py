@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rapport.contracts import ClassifiedMessage, Decision, HandoffPacket, TranscriptEntry
+from rapport_contracts import ClassifiedMessage, Decision, HandoffPacket, TranscriptEntry
 
 _QUOTE_CHARS = 280
 

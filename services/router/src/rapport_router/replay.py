@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from rapport.contracts import Classification, ClassifiedMessage, Decision, Turn
-from rapport.policy import Policy
+from rapport_contracts import Classification, ClassifiedMessage, Decision, Turn
+from rapport_contracts.policy import Policy
 from rapport_router.engine import ConversationState, MessageContext, Outcome, decide
 
 Classifier = Callable[[str, Sequence[Turn]], Classification]

@@ -14,6 +14,11 @@ from typing import Any, Literal, cast
 from pydantic import BaseModel, ConfigDict
 from redis.asyncio import Redis
 
+from rapport_contracts.policy import Policy
+
+# A claimed timer is leased this long; a router that dies holding it gives it back by expiry.
+TIMER_LEASE_S = 60.0
+
 
 class Timer(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -26,6 +31,35 @@ class Timer(BaseModel):
 
     def member(self) -> str:
         return json.dumps(self.model_dump(), sort_keys=True, separators=(",", ":"))
+
+
+def ladder_timer(
+    policy: Policy,
+    site: str,
+    conversation_id: str,
+    origin_queue: str | None,
+    episode: int,
+    escalated_ts: float,
+    step: int,
+) -> tuple[Timer, float] | None:
+    """The ladder's ``step`` (1-based) for this escalation and when it is due, if the queue
+    has that many steps."""
+    queue = policy.queues.get(origin_queue or "")
+    if queue is None or step > len(queue.ladder):
+        return None
+    timer = Timer(
+        kind="ladder", site=site, conversation_id=conversation_id, episode=episode, step=step
+    )
+    return timer, escalated_ts + 60 * queue.ladder[step - 1].after_minutes
+
+
+def resolution_timer(
+    policy: Policy, site: str, conversation_id: str, episode: int, now: float
+) -> tuple[Timer, float]:
+    """Resolve the episode by silence ``resolve_after_minutes`` from now (re-armed while the
+    conversation is active)."""
+    timer = Timer(kind="resolve", site=site, conversation_id=conversation_id, episode=episode)
+    return timer, now + 60 * policy.resolve_after_minutes
 
 
 class TimerKeys:

@@ -1,6 +1,6 @@
 """``rapport-sentiment``: run the sentiment service (HTTP health on port 8081 by default)."""
 
-from rapport.service import serve
+from rapport_runtime.service import serve
 from rapport_sentiment.app import create_app
 
 DEFAULT_PORT = 8081

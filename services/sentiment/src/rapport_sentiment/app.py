@@ -10,12 +10,12 @@ from typing import Any, cast
 from prometheus_client import Counter
 from starlette.applications import Starlette
 
-from rapport.consumer import Entry, Stage
-from rapport.contracts import ClassifiedMessage, Message, Turn
-from rapport.redis import ConversationKeys, Writes
-from rapport.service import Runtime, build_app
-from rapport.settings import RapportSettings
-from rapport.streams import SENTIMENT_GROUP
+from rapport_contracts import ClassifiedMessage, Message, Turn
+from rapport_contracts.streams import SENTIMENT_GROUP
+from rapport_runtime.consumer import Entry, Stage
+from rapport_runtime.redis import ConversationKeys, Writes
+from rapport_runtime.service import Runtime, build_app
+from rapport_runtime.settings import RapportSettings
 from rapport_sentiment.classifier import classify, is_bot_fallback
 
 log = logging.getLogger("rapport.sentiment")
@@ -57,9 +57,7 @@ class SentimentStage(Stage[Message]):
             if seen or first_time in recorded_now:
                 continue  # already recorded and passed on (earlier delivery or this batch)
             recorded_now.add(first_time)
-            turns = turns_by_conversation.setdefault(
-                k.turns, [Turn.model_validate_json(t) for t in recent]
-            )
+            turns = turns_by_conversation.setdefault(k.turns, [Turn.read(t) for t in recent])
             classification = None
             if message.author == "customer":
                 classification = classify(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import importlib
 from typing import Final
 
-from rapport.config import ConfigError, Site
 from rapport_handoff.adapters.base import AdapterContext, HelpdeskAdapter
+from rapport_runtime.config import ConfigError, Site
 
 ADAPTERS: Final[dict[str, str]] = {
     "chatwoot": "rapport_handoff.adapters.chatwoot:ChatwootAdapter",

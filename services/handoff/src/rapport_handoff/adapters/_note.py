@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import Literal
 
-from rapport.contracts import HandoffPacket, Reason
+from rapport_contracts import HandoffPacket, Reason
 
 Format = Literal["text", "markdown", "html"]
 

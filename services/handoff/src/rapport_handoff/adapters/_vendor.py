@@ -17,8 +17,7 @@ from typing import Any, ClassVar
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError
 
-from rapport.config import ConfigError, SecretRef, Site
-from rapport.contracts import AttributeValue, Author, Customer, HandoffPacket, Message
+from rapport_contracts import AttributeValue, Author, Customer, HandoffPacket, Message
 from rapport_handoff.adapters._http import ApiClient, Steps
 from rapport_handoff.adapters.base import (
     AdapterContext,
@@ -29,6 +28,7 @@ from rapport_handoff.adapters.base import (
     PermanentError,
     adapter_options,
 )
+from rapport_runtime.config import ConfigError, SecretRef, Site
 
 DEFAULT_TAGS = ("rapport-handoff",)
 _ID_BAD = re.compile(r"[^A-Za-z0-9._:@/+=-]")

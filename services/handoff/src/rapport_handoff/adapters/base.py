@@ -10,9 +10,9 @@ import httpx
 from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
-from rapport.config import ConfigError, Site, format_validation_error
-from rapport.contracts import HandoffPacket, Message
-from rapport.settings import RapportSettings
+from rapport_contracts import HandoffPacket, Message
+from rapport_runtime.config import ConfigError, Site, format_validation_error
+from rapport_runtime.settings import RapportSettings
 
 
 class AdapterError(Exception):

@@ -21,8 +21,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from rapport.config import SecretRef
-from rapport.contracts import Author, HandoffPacket
+from rapport_contracts import Author, HandoffPacket
 from rapport_handoff.adapters._note import render_note
 from rapport_handoff.adapters._vendor import (
     VendorAdapter,
@@ -36,6 +35,7 @@ from rapport_handoff.adapters._vendor import (
     require_fresh,
 )
 from rapport_handoff.adapters.base import Delivered, InboundBatch
+from rapport_runtime.config import SecretRef
 
 SIGNATURE = "X-Chatwoot-Signature"
 TIMESTAMP = "X-Chatwoot-Timestamp"

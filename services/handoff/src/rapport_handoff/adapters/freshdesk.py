@@ -21,8 +21,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from rapport.config import SecretRef
-from rapport.contracts import Author, HandoffPacket
+from rapport_contracts import Author, HandoffPacket
 from rapport_handoff.adapters._note import render_note
 from rapport_handoff.adapters._vendor import (
     VendorAdapter,
@@ -33,6 +32,7 @@ from rapport_handoff.adapters._vendor import (
     require_equal,
 )
 from rapport_handoff.adapters.base import Delivered, InboundBatch, PermanentError
+from rapport_runtime.config import SecretRef
 
 # Freshdesk priorities: 1 Low, 2 Medium, 3 High, 4 Urgent.
 PRIORITIES = {"low": 1, "normal": 2, "high": 3, "urgent": 4}

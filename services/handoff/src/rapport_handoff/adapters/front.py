@@ -21,8 +21,7 @@ from typing import Any, ClassVar
 
 from pydantic import AnyHttpUrl, Field
 
-from rapport.config import SecretRef
-from rapport.contracts import Author, HandoffPacket
+from rapport_contracts import Author, HandoffPacket
 from rapport_handoff.adapters._note import render_note
 from rapport_handoff.adapters._vendor import (
     VendorAdapter,
@@ -38,6 +37,7 @@ from rapport_handoff.adapters._vendor import (
     require_fresh,
 )
 from rapport_handoff.adapters.base import Delivered, InboundBatch
+from rapport_runtime.config import SecretRef
 
 SIGNATURE = "X-Front-Signature"
 TIMESTAMP = "X-Front-Request-Timestamp"

@@ -7,10 +7,10 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from rapport.config import Site
-from rapport.contracts import HandoffPacket
-from rapport.redis import ConversationKeys, xadd_event
+from rapport_contracts import HandoffPacket
 from rapport_handoff.adapters.base import AdapterContext, Delivered, adapter_options
+from rapport_runtime.config import Site
+from rapport_runtime.redis import ConversationKeys, xadd_event
 
 
 class InboxOptions(BaseModel):

@@ -16,9 +16,7 @@ import httpx
 import stamina
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
-from rapport.config import ConfigError, SecretRef, Site
-from rapport.contracts import HandoffPacket
-from rapport.signing import sign
+from rapport_contracts import HandoffPacket
 from rapport_handoff.adapters.base import (
     AdapterContext,
     Delivered,
@@ -26,6 +24,8 @@ from rapport_handoff.adapters.base import (
     TransientError,
     adapter_options,
 )
+from rapport_runtime.config import ConfigError, SecretRef, Site
+from rapport_runtime.signing import sign
 
 RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 

@@ -20,8 +20,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from rapport.config import SecretRef
-from rapport.contracts import Author, HandoffPacket
+from rapport_contracts import Author, HandoffPacket
 from rapport_handoff.adapters._note import render_note
 from rapport_handoff.adapters._vendor import (
     VendorAdapter,
@@ -34,6 +33,7 @@ from rapport_handoff.adapters._vendor import (
     require_equal,
 )
 from rapport_handoff.adapters.base import Delivered, InboundBatch
+from rapport_runtime.config import SecretRef
 
 SIGNATURE = "X-Hub-Signature"
 DELIVERY = "X-Zammad-Delivery"

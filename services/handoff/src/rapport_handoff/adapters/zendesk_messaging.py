@@ -24,8 +24,7 @@ from typing import Any, ClassVar
 
 from pydantic import AnyHttpUrl, Field
 
-from rapport.config import SecretRef
-from rapport.contracts import Author, HandoffPacket
+from rapport_contracts import Author, HandoffPacket
 from rapport_handoff.adapters._note import render_note
 from rapport_handoff.adapters._vendor import (
     VendorAdapter,
@@ -37,6 +36,7 @@ from rapport_handoff.adapters._vendor import (
     require_equal,
 )
 from rapport_handoff.adapters.base import Delivered, InboundBatch, InboundEvent
+from rapport_runtime.config import SecretRef
 
 API_KEY = "X-API-Key"
 PRIORITIES = {"low": "low", "normal": "normal", "high": "high", "urgent": "urgent"}

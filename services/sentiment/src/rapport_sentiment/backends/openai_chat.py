@@ -27,7 +27,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from rapport.contracts import Classification, ComplexityLevel, Signal, Turn
+from rapport_contracts import Classification, ComplexityLevel, Signal, Turn
 
 from ..classifier import classify as default_classify
 

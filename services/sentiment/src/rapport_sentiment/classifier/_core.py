@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import NamedTuple
 
-from rapport.contracts import Classification, ComplexityLevel, SentimentLabel, Signal, Turn
+from rapport_contracts import Classification, ComplexityLevel, SentimentLabel, Signal, Turn
 
 from . import _signals as sig
 from ._lexicon import (

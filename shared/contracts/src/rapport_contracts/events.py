@@ -1,19 +1,29 @@
 """Rapport's event contracts: every message that crosses a stream is one of these models.
 
-All events are frozen, refuse unknown fields and carry a ``schema_version`` so that a consumer
-can tell which shape it was given. JSON Schema snapshots of every event live in
-``tests/contracts/snapshots``; a test fails when a schema changes without the snapshot being
-regenerated on purpose (``uv run rapport schemas --write``).
+Writers are strict, readers are tolerant, so that a rolling deploy never dead-letters events:
+
+- constructing a model (what a writer does) refuses unknown fields and stamps the current
+  ``SCHEMA_VERSION``;
+- ``Model.read(raw)`` (what every reader does) ignores fields it does not know and accepts every
+  version in ``READABLE_SCHEMA_VERSIONS``, so an older consumer reads a newer writer's events
+  and a newer consumer reads what an older writer left on the stream.
+
+Changing a contract: add optional fields only (with a default), bump ``SCHEMA_VERSION``, keep
+the previous version readable, and check in the new schema snapshot (``uv run rapport schemas
+--write``); a test replays the previous version's snapshots through today's readers. The full
+rule is in ``docs/architecture.md``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
 
-SCHEMA_VERSION: Literal[1] = 1
+# 2: Classification gained language_confidence, language_source and language_supported.
+SCHEMA_VERSION = 2
+READABLE_SCHEMA_VERSIONS = frozenset({1, 2})
 
 Author = Literal["customer", "bot", "agent", "system"]
 SentimentLabel = Literal["negative", "neutral", "positive"]
@@ -39,9 +49,31 @@ class Contract(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    @classmethod
+    def read(cls, raw: str | bytes) -> Self:
+        """Parse JSON written by any compatible writer: unknown fields (from a newer writer)
+        are ignored, here and in every nested model."""
+        return cls.model_validate_json(raw, extra="ignore")
+
 
 class Event(Contract):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: int = Field(
+        default=SCHEMA_VERSION,
+        description=f"The contract version the writer used; readers accept "
+        f"{sorted(READABLE_SCHEMA_VERSIONS)}.",
+        json_schema_extra={"enum": list[JsonValue](sorted(READABLE_SCHEMA_VERSIONS))},
+    )
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_version(cls, version: int) -> int:
+        if version not in READABLE_SCHEMA_VERSIONS:
+            raise ValueError(
+                f"schema_version {version} is not one this reader knows "
+                f"({', '.join(map(str, sorted(READABLE_SCHEMA_VERSIONS)))}); "
+                "upgrade rapport-contracts to read it"
+            )
+        return version
 
 
 class Customer(Contract):

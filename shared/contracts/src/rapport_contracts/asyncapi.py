@@ -8,8 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from rapport import contracts
-from rapport.streams import Streams
+from rapport_contracts import events as contracts
+from rapport_contracts.streams import Streams
 
 # stream attribute -> (event model, who writes it, what it means)
 CHANNELS: dict[str, tuple[type[contracts.Event], str, str]] = {

@@ -26,10 +26,10 @@ from typing import Any
 import httpx
 import typer
 
-from rapport.contracts import Decision
-from rapport.redis import connect
-from rapport.settings import RapportSettings
-from rapport.streams import DATA_FIELD
+from rapport_contracts import Decision
+from rapport_contracts.streams import DATA_FIELD
+from rapport_runtime.redis import connect
+from rapport_runtime.settings import RapportSettings
 
 SERVICES = ("sentiment", "router", "handoff")
 
@@ -172,7 +172,7 @@ async def _follow_decisions(settings: RapportSettings) -> None:
             for _, entries in replies:
                 for entry_id, fields in entries:
                     last = entry_id
-                    decision = Decision.model_validate_json(fields[DATA_FIELD.encode()])
+                    decision = Decision.read(fields[DATA_FIELD.encode()])
                     reason = decision.reasons[0]
                     why = reason.detail or reason.rule
                     typer.echo(

@@ -1,7 +1,7 @@
 """Process settings, read from the environment (``RAPPORT_*`` and ``REDIS_URL``).
 
 Per-site settings (secrets, adapters, policies) live in the site configuration file instead;
-see :mod:`rapport.config`. Unsafe development defaults are refused when
+see :mod:`rapport_runtime.config`. Unsafe development defaults are refused when
 ``RAPPORT_ENV=production``.
 """
 
@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from rapport.streams import Streams
+from rapport_contracts.streams import Streams
 
 DEV_ADMIN_TOKEN = "dev-admin-token"  # noqa: S105 - a documented development default, refused in production
 

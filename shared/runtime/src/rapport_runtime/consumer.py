@@ -28,12 +28,12 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from rapport.contracts import DeadLetter, Event
-from rapport.redis import xadd_event
-from rapport.settings import RapportSettings
-from rapport.streams import DATA_FIELD
+from rapport_contracts import DeadLetter, Event
+from rapport_contracts.streams import DATA_FIELD
+from rapport_runtime.redis import xadd_event
+from rapport_runtime.settings import RapportSettings
 
-log = logging.getLogger("rapport.consumer")
+log = logging.getLogger("rapport_runtime.consumer")
 
 E = TypeVar("E", bound=Event)
 
@@ -104,7 +104,7 @@ class Stage(Generic[E]):
         entries: list[Entry[E]] = []
         for entry_id, payload in raw:
             try:
-                event = self.event_type.model_validate_json(payload)
+                event = self.event_type.read(payload)
             except ValidationError as exc:
                 await self.dead_letter(entry_id, payload, deliveries, f"invalid event: {exc}")
                 continue

@@ -1,22 +1,21 @@
 """The policy file's schema: ordered rules, first match wins.
 
-The models live in the shared package because a site's configuration embeds its policy and is
-validated at start-up by every service; the router's engine (``rapport_router.engine``)
-applies them.
+The models live in the contracts package because a site's configuration embeds its policy and
+is validated at start-up by every service, and a third party may want to write or check one;
+the router's decision step (``rapport_router.decision``) applies them. Reading YAML is the
+runtime's job (``rapport_runtime.policies``): this package depends on Pydantic only.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from importlib import resources
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from rapport.contracts import Priority, Route
+from rapport_contracts import Priority, Route
 
 
 class Rising(BaseModel):
@@ -206,13 +205,3 @@ class Policy(BaseModel):
         if duplicates:
             raise ValueError(f"rule names must be unique; repeated: {', '.join(duplicates)}")
         return self
-
-
-def load_policy_text(text: str) -> Policy:
-    return Policy.model_validate(yaml.safe_load(text))
-
-
-def default_policy() -> Policy:
-    """The policy shipped with Rapport (``default_policy.yaml`` beside this module)."""
-    text = resources.files("rapport").joinpath("default_policy.yaml").read_text("utf-8")
-    return load_policy_text(text)

@@ -7,8 +7,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from rapport.contracts import DeadLetter
-from rapport.streams import DATA_FIELD, Streams
+from rapport_contracts import DeadLetter
+from rapport_contracts.streams import DATA_FIELD, Streams
 
 
 async def list_dead_letters(
@@ -16,7 +16,7 @@ async def list_dead_letters(
 ) -> list[tuple[str, DeadLetter]]:
     entries: Any = await redis.xrevrange(streams.dlq, count=count)
     return [
-        (entry_id.decode(), DeadLetter.model_validate_json(fields[DATA_FIELD.encode()]))
+        (entry_id.decode(), DeadLetter.read(fields[DATA_FIELD.encode()]))
         for entry_id, fields in entries
     ]
 
@@ -29,7 +29,7 @@ async def replay(redis: Redis, streams: Streams, entry_ids: list[str], maxlen: i
         found: Any = await redis.xrange(streams.dlq, min=entry_id, max=entry_id)
         if not found:
             continue
-        letter = DeadLetter.model_validate_json(found[0][1][DATA_FIELD.encode()])
+        letter = DeadLetter.read(found[0][1][DATA_FIELD.encode()])
         async with redis.pipeline(transaction=True) as tx:
             tx.xadd(letter.stream, {DATA_FIELD: letter.payload}, maxlen=maxlen, approximate=True)
             tx.xdel(streams.dlq, entry_id)

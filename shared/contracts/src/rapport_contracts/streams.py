@@ -2,7 +2,7 @@
 who reads its streams.
 
 Every stream entry has one field, ``__data__``, holding the event's JSON (the models in
-:mod:`rapport.contracts`), so any Redis client can read them without FastStream's envelope.
+:mod:`rapport_contracts`), so any Redis client can read them without FastStream's envelope.
 All names share a prefix (``RAPPORT_PREFIX``, default ``rapport``) so that several
 deployments, or several tests, can share one Redis without colliding.
 """

@@ -13,10 +13,10 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from rapport.config import DEMO_SECRET_DEFAULT, DEMO_SECRET_ENV
-from rapport.contracts import json_schemas
-from rapport.settings import RapportSettings
-from rapport.signing import sign
+from rapport_contracts import json_schemas
+from rapport_runtime.config import DEMO_SECRET_DEFAULT, DEMO_SECRET_ENV
+from rapport_runtime.settings import RapportSettings
+from rapport_runtime.signing import sign
 
 app = typer.Typer(
     help="Rapport: escalate customer conversations from automation to people.",
@@ -43,8 +43,8 @@ def dev(
     port: Annotated[int, typer.Option(help="Port of the HTTP edge (webhooks).")] = 8080,
 ) -> None:
     """Run the three services and Redis locally, with the built-in demo site."""
-    from rapport.config import ConfigError, load_sites
-    from rapport.dev import embedded_redis, find_redis_server, port_is_free, run_dev
+    from rapport_runtime.config import ConfigError, load_sites
+    from rapport_tools.dev import embedded_redis, find_redis_server, port_is_free, run_dev
 
     settings = _settings()
     try:
@@ -191,7 +191,7 @@ def schemas(
 @app.command()
 def asyncapi() -> None:
     """Print the AsyncAPI 3.0 document of Rapport's streams (for consumers in any language)."""
-    from rapport.asyncapi import asyncapi_document
+    from rapport_contracts.asyncapi import asyncapi_document
 
     typer.echo(json.dumps(asyncapi_document(_settings().streams), indent=2, sort_keys=True))
 
@@ -233,7 +233,7 @@ def policy_check(
     files: Annotated[list[Path], typer.Argument(help="Policy files (YAML).", exists=False)],
 ) -> None:
     """Validate policy files; errors name the file, line and field."""
-    from rapport.config import ConfigError, load_policy_file
+    from rapport_runtime.config import ConfigError, load_policy_file
 
     failed = False
     for path in files:
@@ -256,14 +256,14 @@ def policy_check(
 @policy_app.command("schema")
 def policy_schema() -> None:
     """Print the policy file's JSON Schema (for editors and CI checks)."""
-    from rapport.policy import Policy
+    from rapport_contracts.policy import Policy
 
     typer.echo(json.dumps(Policy.model_json_schema(), indent=2, sort_keys=True))
 
 
 def _load_policy_or_default(path: Path | None) -> Any:
-    from rapport.config import ConfigError, load_policy_file
-    from rapport.policy import default_policy
+    from rapport_runtime.config import ConfigError, load_policy_file
+    from rapport_runtime.policies import default_policy
 
     if path is None:
         return default_policy()
@@ -274,8 +274,8 @@ def _load_policy_or_default(path: Path | None) -> Any:
 
 
 async def _read_stream(settings: RapportSettings, stream: str, start: str) -> list[bytes]:
-    from rapport.redis import connect
-    from rapport.streams import DATA_FIELD
+    from rapport_contracts.streams import DATA_FIELD
+    from rapport_runtime.redis import connect
 
     redis = connect(settings.redis_url)
     out: list[bytes] = []
@@ -316,7 +316,7 @@ def policy_replay(
     if (input_file is None) == (not from_stream):
         raise _fail("give either --input FILE.jsonl or --from-stream")
     if input_file is not None:
-        from rapport.evaluation import EvalError, parse_context, read_jsonl
+        from rapport_tools.evaluation import EvalError, parse_context, read_jsonl
 
         try:
             from rapport_sentiment.classifier import classify, is_bot_fallback
@@ -336,14 +336,12 @@ def policy_replay(
     else:
         from datetime import UTC, datetime
 
-        from rapport.contracts import ClassifiedMessage
+        from rapport_contracts import ClassifiedMessage
 
         settings = _settings()
         start = tools.since_to_stream_id(since, datetime.now(UTC))
         raw = asyncio.run(_read_stream(settings, settings.streams.classified, start))
-        items = tools.items_from_history(
-            (ClassifiedMessage.model_validate_json(r) for r in raw), site
-        )
+        items = tools.items_from_history((ClassifiedMessage.read(r) for r in raw), site)
     report = tools.compare(items, candidate, baseline).as_dict()
     if as_json:
         typer.echo(json.dumps(report, indent=2))
@@ -360,13 +358,13 @@ def policy_diff(
     """Summarise live versus shadow decisions recorded for a site."""
     from datetime import UTC, datetime
 
-    from rapport.contracts import Decision
+    from rapport_contracts import Decision
 
     tools = _router_tools()
     settings = _settings()
     start = tools.since_to_stream_id(since, datetime.now(UTC))
     raw = asyncio.run(_read_stream(settings, settings.streams.decisions, start))
-    report = tools.live_versus_shadow((Decision.model_validate_json(r) for r in raw), site)
+    report = tools.live_versus_shadow((Decision.read(r) for r in raw), site)
     if report["shadow"]["messages"] == 0:
         typer.echo(f"no shadow decisions for site {site!r} since {since}; set `shadow_policy`")
     if as_json:
@@ -386,8 +384,8 @@ def dlq_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Show parked entries: where from, how often tried, and why."""
-    from rapport.dlq import list_dead_letters
-    from rapport.redis import connect
+    from rapport_runtime.dlq import list_dead_letters
+    from rapport_runtime.redis import connect
 
     settings = _settings()
 
@@ -418,8 +416,8 @@ def dlq_replay(
     entry_ids: Annotated[list[str], typer.Argument(help="Dead-letter entry ids (from `list`).")],
 ) -> None:
     """Put entries back on the stream they came from (after fixing the cause)."""
-    from rapport.dlq import replay
-    from rapport.redis import connect
+    from rapport_runtime.dlq import replay
+    from rapport_runtime.redis import connect
 
     settings = _settings()
 
@@ -438,10 +436,10 @@ def dlq_replay(
 
 
 def _mount_eval() -> None:
-    try:
-        from rapport.evaluation import eval_app
-    except ImportError:
-        return
+    # The eval commands import the classifier and the router: a dependency of this package, so
+    # a failure to import them is a broken install and must be seen, never silently hidden.
+    from rapport_tools.evaluation.command import eval_app
+
     app.add_typer(eval_app, name="eval")
 
 

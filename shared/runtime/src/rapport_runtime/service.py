@@ -26,12 +26,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from rapport.consumer import Stage, register_stage
-from rapport.logs import configure_logging
-from rapport.redis import connect, create_broker, ensure_groups
-from rapport.settings import RapportSettings
+from rapport_runtime.consumer import Stage, register_stage
+from rapport_runtime.logs import configure_logging
+from rapport_runtime.redis import connect, create_broker, ensure_groups
+from rapport_runtime.settings import RapportSettings
 
-log = logging.getLogger("rapport.service")
+log = logging.getLogger("rapport_runtime.service")
 
 STREAM_LENGTH = Gauge("rapport_stream_length", "Entries in a stream", ["stream"])
 GROUP_LAG = Gauge("rapport_group_lag", "Entries not yet read by a group", ["stream", "group"])
@@ -52,7 +52,28 @@ class Runtime:
 StageBuilder = Callable[[Runtime], Awaitable[Sequence[Stage[Any]]]]
 
 
+def stopped_parts(runtime: Runtime) -> list[str]:
+    """What should be running in this process and is not: a subscriber FastStream stopped (a
+    lost consumer group, an unhandled error) or the background task (the router's timers)."""
+    stopped = [f"subscriber {s}" for s in runtime.broker.subscribers if not s.running]
+    task = runtime.extras.get("background")
+    if isinstance(task, asyncio.Task) and task.done():
+        stopped.append(f"background task {task.get_name()}")
+    return stopped
+
+
 async def _healthz(request: Request) -> Response:
+    """Liveness: fails once a part of the process that must run has stopped, so that the
+    orchestrator (Kubernetes, compose's restart policy) replaces the process instead of
+    leaving it alive and idle. Redis being away is a readiness problem, not a liveness one."""
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    if runtime is not None and runtime.extras.get("started"):
+        stopped = stopped_parts(runtime)
+        if stopped:
+            return JSONResponse(
+                {"status": "stopped", "problems": [f"{s} has stopped" for s in stopped]},
+                status_code=503,
+            )
     return JSONResponse({"status": "ok"})
 
 
@@ -66,9 +87,9 @@ async def _readyz(request: Request) -> Response:
             await runtime.redis.ping()
         except Exception as exc:
             problems.append(f"redis: {type(exc).__name__}")
-        stopped = [str(s) for s in runtime.broker.subscribers if not s.running]
+        stopped = stopped_parts(runtime)
         if stopped:
-            problems.append(f"{len(stopped)} subscriber(s) not running")
+            problems.append(f"not running: {', '.join(stopped)}")
     if problems:
         return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
     return JSONResponse({"status": "ready"})
@@ -117,6 +138,7 @@ def build_app(
             if background is not None:
                 task = asyncio.create_task(background(runtime), name=f"{service}-background")
                 runtime.extras["background"] = task
+            runtime.extras["started"] = True
             app.state.runtime = runtime
             log.info("%s ready (consumer %s)", service, settings.consumer_name)
             yield

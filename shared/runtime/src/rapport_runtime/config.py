@@ -36,10 +36,11 @@ from pydantic import (
     model_validator,
 )
 
-from rapport.policy import Policy, default_policy
-from rapport.settings import RapportSettings
+from rapport_contracts.policy import Policy
+from rapport_runtime.policies import default_policy
+from rapport_runtime.settings import RapportSettings
 
-log = logging.getLogger("rapport.config")
+log = logging.getLogger("rapport_runtime.config")
 
 DEMO_SITE = "demo"
 DEMO_SECRET_ENV = "RAPPORT_DEMO_SECRET"  # noqa: S105 - a variable name, not a secret

@@ -1,0 +1,202 @@
+"""The router stage: the I/O around the pure decision step.
+
+For each batch of classified messages: ``WATCH`` every conversation's state, read it and the
+per-message dedupe keys, let :mod:`rapport_router.decision` decide, read the transcript for any
+escalation's packet, then write states, decisions, packets, instructions, timers and the acks
+in one ``MULTI``. A concurrent change to a watched state aborts the whole batch, which is then
+decided again on fresh state. Due timers go through the same path, one at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+
+from prometheus_client import Counter
+from redis.asyncio.client import Pipeline
+from redis.exceptions import WatchError
+
+from rapport_contracts import ClassifiedMessage
+from rapport_contracts.streams import ROUTER_GROUP
+from rapport_router.decision import apply_timer, route_message
+from rapport_router.packet import build_packet
+from rapport_router.plan import Plan
+from rapport_router.state import RouterState, parse_state, read_transcript, state_keys
+from rapport_router.timers import TIMER_LEASE_S, Timer, TimerKeys, claim_due, finish
+from rapport_runtime.config import Sites
+from rapport_runtime.consumer import Entry, Stage
+from rapport_runtime.redis import ConversationKeys, Writes, dedupe_key
+from rapport_runtime.service import Runtime
+from rapport_runtime.settings import RapportSettings
+
+log = logging.getLogger("rapport.router")
+
+DECISIONS = Counter("rapport_decisions_total", "Routing decisions", ["site", "route", "rule"])
+ESCALATIONS = Counter("rapport_escalations_total", "Escalations handed off", ["site", "queue"])
+
+WATCH_RETRIES = 10
+
+
+class RouterStage(Stage[ClassifiedMessage]):
+    event_type = ClassifiedMessage
+    group = ROUTER_GROUP
+
+    def __init__(self, settings: RapportSettings, runtime: Runtime, sites: Sites) -> None:
+        super().__init__(settings, runtime.redis)
+        self.stream = self.streams.classified
+        self.sites = sites
+        self.timer_keys = TimerKeys(settings.prefix)
+
+    async def process(self, entries: Sequence[Entry[ClassifiedMessage]]) -> None:
+        for _ in range(WATCH_RETRIES):
+            try:
+                await self._process_once(entries)
+                return
+            except WatchError:
+                # Another replica changed one of these conversations; decide again on fresh state.
+                continue
+        raise RuntimeError(f"conversation state kept changing during {WATCH_RETRIES} attempts")
+
+    async def _process_once(self, entries: Sequence[Entry[ClassifiedMessage]]) -> None:
+        prefix = self.settings.prefix
+        keys = [
+            ConversationKeys(prefix, e.event.message.site, e.event.message.conversation_id)
+            for e in entries
+        ]
+        seen_keys = [
+            dedupe_key(prefix, "router", m.site, m.conversation_id, m.message_id)
+            for m in (e.event.message for e in entries)
+        ]
+        watched = state_keys(keys)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            await pipe.watch(*watched)
+            values = await pipe.mget([*watched, *seen_keys])
+            states = {
+                key: parse_state(raw)
+                for key, raw in zip(watched, values[: len(watched)], strict=True)
+            }
+            already_seen = values[len(watched) :]
+
+            now = time.time()
+            plans: list[tuple[str, Plan]] = []
+            for entry, k, seen, seen_key in zip(
+                entries, keys, already_seen, seen_keys, strict=True
+            ):
+                if seen:
+                    continue
+                message = entry.event.message
+                site = self.sites.get(message.site)
+                plan = route_message(
+                    entry.event, states[k.state], site, self.settings.cooldown_s, now
+                )
+                await self._build_packet(plan, k, pipe)
+                plans.append((seen_key, plan))
+
+            writes = Writes()
+            for key, state in states.items():
+                writes.set(key, state.model_dump_json(), ex=self.settings.conversation_ttl_s)
+            for seen_key, plan in plans:
+                writes.set(seen_key, "1", ex=self.settings.dedupe_ttl_s)
+                self._write(writes, plan)
+            writes.xack(self.stream, self.group, *(e.id for e in entries))
+            # Inside MULTI, so a concurrent change to a watched state aborts all of it.
+            pipe.multi()  # type: ignore[no-untyped-call]
+            writes.apply(pipe)
+            await pipe.execute()
+
+        for _, plan in plans:
+            self._report(plan)
+
+    async def fire(self, timer: Timer, now: float) -> None:
+        """Apply a due timer to its conversation (in one transaction with the lease's release)."""
+        site = self.sites.get(timer.site)
+        keys = ConversationKeys(self.settings.prefix, timer.site, timer.conversation_id)
+        for _ in range(WATCH_RETRIES):
+            try:
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    await pipe.watch(keys.state)
+                    raw = await pipe.get(keys.state)
+                    state = parse_state(raw)
+                    plan = Plan()
+                    if site is not None:
+                        plan = apply_timer(timer, site.policy, state, self.settings.cooldown_s, now)
+                        await self._build_packet(plan, keys, pipe)
+                    writes = Writes()
+                    if raw:
+                        self._write_state(writes, keys, state)
+                    self._write(writes, plan)
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    writes.apply(pipe)
+                    finish(pipe, self.timer_keys, timer)
+                    await pipe.execute()
+                self._report(plan)
+                return
+            except WatchError:
+                continue
+        raise RuntimeError(f"conversation state kept changing while firing {timer.member()}")
+
+    async def _build_packet(self, plan: Plan, keys: ConversationKeys, pipe: Pipeline) -> None:
+        request = plan.packet_request
+        if request is None:
+            return
+        transcript = await read_transcript(pipe, keys, self.settings.transcript_turns)
+        current = request.current or (transcript[-1] if transcript else None)
+        if current is not None:
+            plan.packet = build_packet(request.handoff_id, request.decision, current, transcript)
+
+    def _write_state(self, writes: Writes, keys: ConversationKeys, state: RouterState) -> None:
+        writes.set(keys.state, state.model_dump_json(), ex=self.settings.conversation_ttl_s)
+
+    def _write(self, writes: Writes, plan: Plan) -> None:
+        ttl, maxlen = self.settings.conversation_ttl_s, self.settings.stream_maxlen
+        for decision in plan.decisions:
+            k = ConversationKeys(self.settings.prefix, decision.site, decision.conversation_id)
+            writes.hset(k.decisions, decision.decision_id, decision.model_dump_json())
+            writes.expire(k.decisions, ttl)
+            writes.xadd(self.streams.decisions, decision, maxlen)
+        if plan.packet is not None:
+            writes.xadd(self.streams.escalations, plan.packet, maxlen)
+        for instruction in plan.instructions:
+            writes.xadd(self.streams.automation, instruction, maxlen)
+        for timer, at in plan.timers:
+            writes.zadd(self.timer_keys.due, at, timer.member())
+        for notification in plan.notifications:
+            writes.xadd(self.streams.notifications, notification, maxlen)
+
+    def _report(self, plan: Plan) -> None:
+        for decision in plan.decisions:
+            if decision.shadow:
+                continue
+            DECISIONS.labels(decision.site, decision.route, decision.reasons[0].rule).inc()
+            log.info(
+                "decision %s/%s %s: route=%s queue=%s priority=%s %s%s",
+                decision.site,
+                decision.conversation_id,
+                decision.message_id,
+                decision.route,
+                decision.queue,
+                decision.priority,
+                decision.reasons[0].detail or decision.reasons[0].rule,
+                f" -> handoff {plan.packet.handoff_id}" if plan.packet else "",
+            )
+        if plan.packet is not None:
+            ESCALATIONS.labels(plan.packet.site, plan.packet.decision.queue or "").inc()
+
+
+async def run_timers(stage: RouterStage, poll_s: float) -> None:
+    """Fire due timers until cancelled. A timer that fails stays leased and comes back when
+    its lease expires."""
+    while True:
+        try:
+            for timer in await claim_due(stage.redis, stage.timer_keys, time.time(), TIMER_LEASE_S):
+                try:
+                    await stage.fire(timer, time.time())
+                except Exception:
+                    log.exception("timer %s failed; retried after its lease", timer.member())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("could not read the timers; retrying")
+        await asyncio.sleep(poll_s)

@@ -1,0 +1,86 @@
+"""The conversation as the router remembers it, and how it is kept in Redis.
+
+One JSON document per conversation (``<prefix>:conv:<site>:<id>:state``), read under ``WATCH``
+and written back in the same ``MULTI`` as the decision it led to, so two replicas racing on
+one conversation never both act on the same state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from redis.asyncio.client import Pipeline
+
+from rapport_contracts import ClassifiedMessage, Priority
+from rapport_router.engine import ConversationState
+from rapport_router.ownership import Ownership
+from rapport_runtime.redis import ConversationKeys
+
+FRUSTRATION_HISTORY = 20  # customer turns remembered for the trajectory conditions
+
+
+class RouterState(BaseModel):
+    """Stored flat as JSON; unknown fields are ignored so a newer router's state reads."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    owner: Literal["bot", "escalated", "human", "resolved"] = "bot"
+    episode: int = 0
+    queue: str | None = None
+    priority: Priority | None = None
+    escalated_at: datetime | None = None
+    human_since: datetime | None = None
+    resolved_at: datetime | None = None
+    ladder_step: int = 0
+    handoff_id: str | None = None
+    origin_queue: str | None = None  # the queue whose ladder this escalation climbs
+    escalated_ts: float = 0.0  # wall clock of the escalation, for the ladder's timers
+    last_activity: float = 0.0  # wall clock of the last customer or agent message
+    customer_turns: int = 0
+    negative_turns: int = 0
+    bot_failures_in_row: int = 0
+    frustration_history: list[float] = []  # the last customer turns, oldest first
+    first_customer_at: datetime | None = None
+
+    # The ownership fields are stored here, flat, and handed to the pure state machine.
+    def ownership(self) -> Ownership:
+        return Ownership(**{name: getattr(self, name) for name in Ownership.__dataclass_fields__})
+
+    def take(self, ownership: Ownership) -> None:
+        for name in Ownership.__dataclass_fields__:
+            setattr(self, name, getattr(ownership, name))
+
+    def engine_view(self) -> ConversationState:
+        return ConversationState(
+            owner="bot" if self.owner == "resolved" else self.owner,
+            customer_turns=self.customer_turns,
+            negative_turns=self.negative_turns,
+            bot_failures_in_row=self.bot_failures_in_row,
+            frustration_history=tuple(self.frustration_history),
+            first_customer_at=self.first_customer_at,
+        )
+
+
+def parse_state(raw: bytes | str | None) -> RouterState:
+    return RouterState.model_validate_json(raw) if raw else RouterState()
+
+
+async def read_transcript(
+    pipe: Pipeline, keys: ConversationKeys, turns: int
+) -> list[ClassifiedMessage]:
+    """The conversation's last ``turns`` messages, oldest first (the sentiment stage records
+    them; the router only reads)."""
+    raw_messages = await pipe.hgetall(keys.messages)
+    ordered = sorted(
+        (ClassifiedMessage.read(v) for v in raw_messages.values()),
+        key=lambda c: (c.message.sent_at, c.message.received_at),
+    )
+    return ordered[-turns:]
+
+
+def state_keys(keys: Sequence[ConversationKeys]) -> list[str]:
+    """Each conversation's state key once, in first-seen order (the keys to WATCH)."""
+    return list(dict.fromkeys(k.state for k in keys))
