@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
 from prometheus_client import Counter
+from pydantic import ValidationError
+from redis.asyncio.client import Pipeline
 from starlette.applications import Starlette
 
 from rapport_contracts import DeadLetter, HandoffPacket, HandoffResult
 from rapport_contracts.streams import HANDOFF_GROUP
 from rapport_handoff.adapters import adapter_class, load_adapter
-from rapport_handoff.adapters.base import AdapterContext, HelpdeskAdapter, PermanentError
+from rapport_handoff.adapters.base import (
+    AdapterContext,
+    HelpdeskAdapter,
+    PermanentError,
+    TransientError,
+)
 from rapport_handoff.breaker import Breakers
 from rapport_handoff.edge import ROUTES
 from rapport_runtime.config import load_sites
@@ -30,7 +38,23 @@ HANDOFFS = Counter("rapport_handoffs_total", "Handoffs by outcome", ["site", "ad
 
 # Deliveries in flight at once per batch: helpdesk APIs are slow, but also rate limited.
 CONCURRENT_DELIVERIES = 8
-LOCK_MS = 120_000
+DEFAULT_DEADLINE_S = 60.0
+# The create-once lock outlives the delivery's own deadline by this margin, so it can never
+# expire under a live delivery (the call is cut at its deadline), and a dead process's lock
+# frees itself soon after instead of blocking every reclaim for minutes.
+LOCK_MARGIN_S = 5.0
+
+# Delete the lock only if it is still ours: an expired lock may already be someone else's.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def delivery_deadline_s(adapter: HelpdeskAdapter) -> float:
+    options = getattr(adapter, "options", None)
+    deadline = getattr(options, "deadline_s", None)
+    return float(deadline) if isinstance(deadline, int | float) else DEFAULT_DEADLINE_S
 
 
 class HandoffStage(Stage[HandoffPacket]):
@@ -58,8 +82,7 @@ class HandoffStage(Stage[HandoffPacket]):
     async def _deliver_one(self, entry: Entry[HandoffPacket]) -> None:
         packet = entry.event
         keys = ConversationKeys(self.settings.prefix, packet.site, packet.conversation_id)
-        done = await self.redis.hget(keys.handoffs, packet.handoff_id)
-        if done is not None:  # an earlier delivery already finished this handoff
+        if await self._already_delivered(keys, packet.handoff_id):
             async with self.redis.pipeline(transaction=True) as tx:
                 self.ack(tx, [entry.id])
                 await tx.execute()
@@ -67,27 +90,72 @@ class HandoffStage(Stage[HandoffPacket]):
         adapter = self.adapters.get(packet.site)
         if adapter is None:
             raise LookupError(f"site {packet.site!r} is not configured on this handoff service")
-        lock = f"{self.settings.prefix}:lock:handoff:{packet.handoff_id}"
-        # Create-once: a second consumer that reclaimed this entry must not call the helpdesk
-        # while the first is still at it.
-        if not await self.redis.set(lock, self.settings.consumer_name, nx=True, px=LOCK_MS):
-            raise RuntimeError(
-                f"handoff {packet.handoff_id} is being delivered by another consumer"
-            )
-        try:
-            async with self.limit:
+        deadline = delivery_deadline_s(adapter)
+        # The slot first, then the lock: waiting for a slot must not eat the lock's lifetime.
+        async with self.limit:
+            lock = f"{self.settings.prefix}:lock:handoff:{packet.handoff_id}"
+            token = f"{self.settings.consumer_name}:{uuid.uuid4().hex}"
+            lock_ms = int((deadline + LOCK_MARGIN_S) * 1000)
+            # Create-once: a consumer that reclaimed this entry must not call the helpdesk
+            # while another is still at it. That is not a failure of this entry: it stays
+            # pending, and the live owner acks it when its call ends.
+            if not await self.redis.set(lock, token, nx=True, px=lock_ms):
+                log.info("handoff %s is being delivered by another consumer", packet.handoff_id)
+                return
+            try:
                 try:
-                    delivered = await self.breakers.get(packet.site).call(
-                        lambda: adapter.deliver(packet)
-                    )
+                    async with asyncio.timeout(deadline):
+                        delivered = await self.breakers.get(packet.site).call(
+                            lambda: adapter.deliver(packet)
+                        )
+                except TimeoutError:
+                    raise TransientError(
+                        f"no answer within the {deadline:.0f} s deadline"
+                    ) from None
                 except PermanentError as exc:
                     await self._finish(entry, keys, adapter, "failed", str(exc), None)
                     return
-            await self._finish(
-                entry, keys, adapter, "delivered", delivered.detail, delivered.external_id
-            )
-        finally:
-            await self.redis.delete(lock)
+                # Recorded before anything else can fail: the helpdesk has it.
+                await self._finish(
+                    entry, keys, adapter, "delivered", delivered.detail, delivered.external_id
+                )
+            finally:
+                await self.redis.eval(_RELEASE, 1, lock, token)
+
+    async def _already_delivered(self, keys: ConversationKeys, handoff_id: str) -> bool:
+        """Only a delivery finishes a handoff: a recorded failure is retried when its entry
+        comes back (``rapport dlq replay`` re-drives it)."""
+        done = await self.redis.hget(keys.handoffs, handoff_id)
+        if done is None:
+            return False
+        try:
+            return HandoffResult.read(done).status == "delivered"
+        except ValidationError:
+            return False
+
+    def dead_letter_effects(self, pipe: Pipeline, payload: bytes, reason: str) -> None:
+        """A handoff that is parked has failed: say so on ``rapport:handoffs``, so the router
+        acts (fallback, or the bot takes the customer back honestly) instead of holding."""
+        try:
+            packet = HandoffPacket.read(payload)
+        except ValidationError:
+            return  # not a packet: there is no conversation to tell anyone about
+        adapter = self.adapters.get(packet.site)
+        result = HandoffResult(
+            handoff_id=packet.handoff_id,
+            site=packet.site,
+            conversation_id=packet.conversation_id,
+            decision_id=packet.decision.decision_id,
+            adapter=adapter.name if adapter is not None else "unknown",
+            status="failed",
+            attempts=self.settings.max_deliveries,
+            detail=f"dead-lettered: {reason}"[:2000],
+        )
+        keys = ConversationKeys(self.settings.prefix, packet.site, packet.conversation_id)
+        pipe.hset(keys.handoffs, packet.handoff_id, result.model_dump_json())
+        pipe.expire(keys.handoffs, self.settings.conversation_ttl_s)
+        xadd_event(pipe, self.streams.handoffs, result, self.settings.stream_maxlen)
+        HANDOFFS.labels(packet.site, result.adapter, "failed").inc()
 
     async def _finish(
         self,

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from rapport_router.stage import RouterStage, run_timers
+from rapport_router.stage import HandoffOutcomeStage, RouterStage, run_timers
 from rapport_runtime.config import load_sites
 from rapport_runtime.consumer import Stage
 from rapport_runtime.service import Runtime, build_app
@@ -28,7 +28,7 @@ def create_app(settings: RapportSettings | None = None) -> Starlette:
     async def stages(runtime: Runtime) -> list[Stage[Any]]:
         stage = RouterStage(settings, runtime, sites)
         runtime.extras["router"] = stage
-        return [stage]
+        return [stage, HandoffOutcomeStage(stage)]
 
     async def background(runtime: Runtime) -> None:
         await run_timers(runtime.extras["router"], settings.timer_poll_s)

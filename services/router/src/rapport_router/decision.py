@@ -11,14 +11,18 @@ and silence resolves an episode.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from rapport_contracts import (
     Classification,
     ClassifiedMessage,
     Decision,
+    HandoffResult,
     Message,
     Notification,
+    Priority,
     Reason,
 )
 from rapport_contracts.policy import Policy
@@ -27,6 +31,7 @@ from rapport_router.ownership import (
     AgentReplied,
     CustomerOutcome,
     Event,
+    HandoffFailed,
     LadderTimeout,
     Resolved,
     Verdict,
@@ -41,13 +46,24 @@ from rapport_router.plan import (
     stable_id,
 )
 from rapport_router.state import FRUSTRATION_HISTORY, RouterState
-from rapport_router.timers import Timer, ladder_timer, resolution_timer
+from rapport_router.timers import Timer, handoff_deadline_timer, ladder_timer, resolution_timer
 from rapport_runtime.config import Site
 
 HUMAN_OWNS_RULE = "human-owns-conversation"
 COOLDOWN_RULE = "cooldown"
+SUPERSEDED_RULE = "superseded"
+HANDOFF_FAILED_RULE = "handoff-failed"
+FALLBACK_RULE = "handoff-failed:fallback"
 # Statuses a helpdesk reports (as a system message's provider_ids["status"]) that end an episode.
 RESOLVED_STATUSES = frozenset({"solved", "closed", "resolved"})
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """The process settings the decision step depends on."""
+
+    cooldown_s: float = 600.0
+    handoff_confirm_s: float = 300.0
 
 
 def transition_for(event: ClassifiedMessage) -> Event | None:
@@ -62,7 +78,7 @@ def transition_for(event: ClassifiedMessage) -> Event | None:
 
 
 def route_message(
-    event: ClassifiedMessage, state: RouterState, site: Site | None, cooldown_s: float, now: float
+    event: ClassifiedMessage, state: RouterState, site: Site | None, tuning: Tuning, now: float
 ) -> Plan:
     """Update ``state`` in place for this message; return what to write."""
     message = event.message
@@ -71,10 +87,10 @@ def route_message(
     if message.author == "bot":
         state.bot_failures_in_row = state.bot_failures_in_row + 1 if event.bot_fallback else 0
     if message.author != "customer" or event.classification is None:
-        return _ownership_only(event, state, site, cooldown_s, now)
+        return _ownership_only(event, state, site, tuning.cooldown_s, now)
     if site is None:
         raise LookupError(f"site {message.site!r} is not configured on this router")
-    return _customer_message(message, event, event.classification, state, site, cooldown_s, now)
+    return _customer_message(message, event, event.classification, state, site, tuning, now)
 
 
 def _ownership_only(
@@ -106,10 +122,17 @@ def _customer_message(
     classification: Classification,
     state: RouterState,
     site: Site,
-    cooldown_s: float,
+    tuning: Tuning,
     now: float,
 ) -> Plan:
     plan = Plan()
+    # A message older than one already applied (its entry was reclaimed after a newer one
+    # went through): recorded and decided, but the bot is never told to answer it.
+    superseded = state.latest_received_at is not None and (
+        message.received_at < state.latest_received_at
+    )
+    if not superseded:
+        state.latest_received_at = message.received_at
     context = MessageContext(
         at=message.sent_at,
         channel=message.channel,
@@ -133,18 +156,35 @@ def _customer_message(
     ownership, verdict = step(
         state.ownership(),
         CustomerOutcome(outcome.route, outcome.queue, outcome.priority, message.sent_at),
-        cooldown_s,
+        tuning.cooldown_s,
     )
     state.take(ownership)
     decision = decision_for(
-        message, site.policy, classification, outcome, verdict=verdict, before=before, state=state
+        message,
+        site.policy,
+        classification,
+        outcome,
+        verdict=verdict,
+        before=before,
+        state=state,
+        superseded=superseded,
     )
     plan.decisions.insert(0, decision)
     if verdict.escalate:
         handoff_id = handoff_id_for(decision)
         plan.packet_request = PacketRequest(handoff_id, decision, event)
         state.handoff_id = handoff_id
+        state.handoff_confirmed, state.fallback_tried = False, False
         state.origin_queue, state.escalated_ts = state.queue, now
+        plan.timers.append(
+            handoff_deadline_timer(
+                message.site,
+                message.conversation_id,
+                state.episode,
+                0,
+                now + tuning.handoff_confirm_s,
+            )
+        )
         first_rung = ladder_timer(
             site.policy,
             message.site,
@@ -166,7 +206,7 @@ def _customer_message(
                 message, "hold", verdict.note, decision.decision_id, decision.customer_message
             )
         )
-    if decision.route == "automation":
+    if decision.route == "automation" and not superseded:
         reason = decision.reasons[0].detail or decision.reasons[0].rule
         plan.instructions.append(
             message_instruction(
@@ -198,6 +238,7 @@ def decision_for(
     verdict: Verdict | None = None,
     before: str = "bot",
     state: RouterState | None = None,
+    superseded: bool = False,
 ) -> Decision:
     """The recorded decision: the policy's outcome, overridden (with the reason kept) when a
     person already owns the conversation or a cooldown holds a re-escalation back."""
@@ -226,6 +267,15 @@ def decision_for(
                 Reason(rule=COOLDOWN_RULE, value=outcome.priority, detail=verdict.note),
                 *reasons,
             )
+    if superseded and route == "automation":
+        reasons = (
+            Reason(
+                rule=SUPERSEDED_RULE,
+                detail="a newer message of this conversation was already answered; "
+                "the bot is not told to answer this one",
+            ),
+            *reasons,
+        )
     kind = "sdw" if shadow else "dec"
     return Decision(
         decision_id=stable_id(kind, message.site, message.conversation_id, message.message_id),
@@ -247,12 +297,157 @@ def decision_for(
 
 
 def apply_timer(
-    timer: Timer, policy: Policy, state: RouterState, cooldown_s: float, now: float
+    timer: Timer, policy: Policy, state: RouterState, tuning: Tuning, now: float
 ) -> Plan:
     """A due timer's effect on ``state`` (updated in place) and what to write."""
     if timer.kind == "resolve":
-        return _resolve_by_silence(timer, policy, state, cooldown_s, now)
-    return _climb_ladder(timer, policy, state, cooldown_s, now)
+        return _resolve_by_silence(timer, policy, state, tuning.cooldown_s, now)
+    if timer.kind == "handoff-deadline":
+        attempt = 1 if state.fallback_tried else 0
+        if (
+            state.owner != "escalated"
+            or state.episode != timer.episode
+            or state.handoff_confirmed
+            or timer.step != attempt
+        ):
+            return Plan()  # confirmed in time, or the escalation is over
+        why = f"not confirmed by the helpdesk within {tuning.handoff_confirm_s:.0f} s"
+        return handoff_failed(timer.site, timer.conversation_id, policy, state, why, tuning, now)
+    return _climb_ladder(timer, policy, state, tuning.cooldown_s, now)
+
+
+def handoff_outcome(
+    result: HandoffResult, policy: Policy | None, state: RouterState, tuning: Tuning, now: float
+) -> Plan:
+    """What the router does with a handoff's result: a delivery confirms the escalation; a
+    failure of the open escalation's handoff is acted on (fallback queue, or the bot takes the
+    conversation back with an honest message, and the on-call is told)."""
+    if result.handoff_id != state.handoff_id:
+        return Plan()  # a ladder relay's or an earlier episode's handoff: nothing to change
+    if result.status == "delivered":
+        state.handoff_confirmed = True
+        return Plan()
+    if policy is None or state.owner != "escalated" or state.handoff_confirmed:
+        return Plan()
+    why = f"{result.adapter} refused it: {result.detail}" if result.detail else result.adapter
+    return handoff_failed(result.site, result.conversation_id, policy, state, why, tuning, now)
+
+
+def handoff_failed(
+    site: str,
+    conversation_id: str,
+    policy: Policy,
+    state: RouterState,
+    why: str,
+    tuning: Tuning,
+    now: float,
+) -> Plan:
+    """The open escalation's handoff failed: try the fallback queue once, else release the
+    conversation to the bot with the policy's honest message. The on-call hears either way."""
+    plan = Plan()
+    rules = policy.handoff_failure
+    episode, attempt = state.episode, int(state.fallback_tried)
+    failed_queue = state.queue
+    priority: Priority = "urgent"
+    if rules.fallback_queue and not state.fallback_tried:
+        state.fallback_tried, state.handoff_confirmed = True, False
+        state.queue = rules.fallback_queue
+        decision = _failure_decision(
+            site,
+            conversation_id,
+            policy,
+            episode,
+            attempt,
+            "human",
+            state.queue,
+            priority,
+            FALLBACK_RULE,
+            why,
+            f"handed to the fallback queue {state.queue}",
+        )
+        handoff_id = handoff_id_for(decision)
+        state.handoff_id = handoff_id
+        plan.decisions.append(decision)
+        plan.packet_request = PacketRequest(handoff_id, decision, None)
+        plan.timers.append(
+            handoff_deadline_timer(
+                site, conversation_id, episode, 1, now + tuning.handoff_confirm_s
+            )
+        )
+    else:
+        at = datetime.fromtimestamp(now, UTC)
+        ownership, verdict = step(
+            state.ownership(), HandoffFailed(episode, at, why), tuning.cooldown_s
+        )
+        state.take(ownership)
+        state.handoff_id = None
+        decision = _failure_decision(
+            site,
+            conversation_id,
+            policy,
+            episode,
+            attempt,
+            "automation",
+            None,
+            priority,
+            HANDOFF_FAILED_RULE,
+            why,
+            "the bot takes the conversation back",
+        )
+        plan.decisions.append(decision)
+        if verdict.resume:
+            plan.instructions.append(
+                instruction(
+                    site,
+                    conversation_id,
+                    f"handoff-failed-{episode}",
+                    "resume",
+                    verdict.note,
+                    decision_id=decision.decision_id,
+                    customer_message=rules.message,
+                )
+            )
+    plan.notifications.append(
+        Notification(
+            notification_id=stable_id("ntf", decision.decision_id),
+            site=site,
+            conversation_id=conversation_id,
+            decision_id=decision.decision_id,
+            targets=rules.notify,
+            priority=priority,
+            reason=f"handoff to {failed_queue or 'a person'} failed ({why}); "
+            + decision.reasons[0].detail,
+        )
+    )
+    return plan
+
+
+def _failure_decision(
+    site: str,
+    conversation_id: str,
+    policy: Policy,
+    episode: int,
+    attempt: int,
+    route: Literal["automation", "human"],
+    queue: str | None,
+    priority: Priority,
+    rule: str,
+    why: str,
+    outcome: str,
+) -> Decision:
+    return Decision(
+        decision_id=stable_id("hfl", site, conversation_id, str(episode), str(attempt)),
+        site=site,
+        conversation_id=conversation_id,
+        message_id=f"handoff-failed-{episode}-{attempt}",
+        route=route,
+        queue=queue,
+        priority=priority,
+        reasons=(Reason(rule=rule, signal="handoff", value="failed", detail=f"{why}; {outcome}"),),
+        policy_id=policy.id,
+        policy_version=policy.version,
+        classifier_version="-",
+    )
 
 
 def _resolve_by_silence(

@@ -11,7 +11,9 @@ The rules it keeps:
   conversation is resolved;
 * no flapping: for ``cooldown_s`` after a resolution only an urgent or high-priority outcome
   (an explicit request, a safety signal, a threat) re-escalates; a borderline score does not;
-* an escalation that waits too long for an agent climbs the queue's ladder (see the router).
+* an escalation that waits too long for an agent climbs the queue's ladder (see the router);
+* a handoff that fails (refused, dead-lettered, or not confirmed in time) never leaves the
+  customer on hold: the conversation goes back to the bot, which is told to resume.
 
 The router loads the state from Redis, calls :func:`step`, and writes the new state together
 with the effects in one transaction.
@@ -81,7 +83,17 @@ class LadderTimeout:
     at: datetime
 
 
-Event = CustomerOutcome | AgentReplied | Resolved | LadderTimeout
+@dataclass(frozen=True, slots=True)
+class HandoffFailed:
+    """The helpdesk refused the escalation of ``episode``, the handoff was dead-lettered, or it
+    was not confirmed in time: nobody is coming."""
+
+    episode: int
+    at: datetime
+    why: str
+
+
+Event = CustomerOutcome | AgentReplied | Resolved | LadderTimeout | HandoffFailed
 
 
 # Effects -----------------------------------------------------------------------------------
@@ -122,6 +134,15 @@ def step(state: Ownership, event: Event, cooldown_s: float) -> tuple[Ownership, 
                 Verdict(resume=True, note=f"resolved ({event.source}); back to automation"),
             )
         return _ignored(state, "resolution for a conversation nobody owned; ignored")
+
+    if isinstance(event, HandoffFailed):
+        if state.owner != "escalated" or event.episode != state.episode:
+            # A person already answered (or the episode is over): the failure changes nothing.
+            return _ignored(state, "handoff failure of a finished escalation; ignored")
+        return (
+            replace(state, owner="bot", resolved_at=None, ladder_step=0),
+            Verdict(resume=True, note=f"handoff failed ({event.why}); back to automation"),
+        )
 
     if isinstance(event, LadderTimeout):
         if state.owner != "escalated" or event.episode != state.episode:

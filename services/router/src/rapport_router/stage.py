@@ -18,9 +18,9 @@ from prometheus_client import Counter
 from redis.asyncio.client import Pipeline
 from redis.exceptions import WatchError
 
-from rapport_contracts import ClassifiedMessage
+from rapport_contracts import ClassifiedMessage, HandoffResult
 from rapport_contracts.streams import ROUTER_GROUP
-from rapport_router.decision import apply_timer, route_message
+from rapport_router.decision import Tuning, apply_timer, handoff_outcome, route_message
 from rapport_router.packet import build_packet
 from rapport_router.plan import Plan
 from rapport_router.state import RouterState, parse_state, read_transcript, state_keys
@@ -48,6 +48,7 @@ class RouterStage(Stage[ClassifiedMessage]):
         self.stream = self.streams.classified
         self.sites = sites
         self.timer_keys = TimerKeys(settings.prefix)
+        self.tuning = Tuning(settings.cooldown_s, settings.handoff_confirm_s)
 
     async def process(self, entries: Sequence[Entry[ClassifiedMessage]]) -> None:
         for _ in range(WATCH_RETRIES):
@@ -88,10 +89,8 @@ class RouterStage(Stage[ClassifiedMessage]):
                     continue
                 message = entry.event.message
                 site = self.sites.get(message.site)
-                plan = route_message(
-                    entry.event, states[k.state], site, self.settings.cooldown_s, now
-                )
-                await self._build_packet(plan, k, pipe)
+                plan = route_message(entry.event, states[k.state], site, self.tuning, now)
+                await self.build_packet_for(plan, k, pipe)
                 plans.append((seen_key, plan))
 
             writes = Writes()
@@ -99,7 +98,7 @@ class RouterStage(Stage[ClassifiedMessage]):
                 writes.set(key, state.model_dump_json(), ex=self.settings.conversation_ttl_s)
             for seen_key, plan in plans:
                 writes.set(seen_key, "1", ex=self.settings.dedupe_ttl_s)
-                self._write(writes, plan)
+                self.write_plan(writes, plan)
             writes.xack(self.stream, self.group, *(e.id for e in entries))
             # Inside MULTI, so a concurrent change to a watched state aborts all of it.
             pipe.multi()  # type: ignore[no-untyped-call]
@@ -107,7 +106,7 @@ class RouterStage(Stage[ClassifiedMessage]):
             await pipe.execute()
 
         for _, plan in plans:
-            self._report(plan)
+            self.report(plan)
 
     async def fire(self, timer: Timer, now: float) -> None:
         """Apply a due timer to its conversation (in one transaction with the lease's release)."""
@@ -121,23 +120,23 @@ class RouterStage(Stage[ClassifiedMessage]):
                     state = parse_state(raw)
                     plan = Plan()
                     if site is not None:
-                        plan = apply_timer(timer, site.policy, state, self.settings.cooldown_s, now)
-                        await self._build_packet(plan, keys, pipe)
+                        plan = apply_timer(timer, site.policy, state, self.tuning, now)
+                        await self.build_packet_for(plan, keys, pipe)
                     writes = Writes()
                     if raw:
-                        self._write_state(writes, keys, state)
-                    self._write(writes, plan)
+                        self.write_state(writes, keys, state)
+                    self.write_plan(writes, plan)
                     pipe.multi()  # type: ignore[no-untyped-call]
                     writes.apply(pipe)
                     finish(pipe, self.timer_keys, timer)
                     await pipe.execute()
-                self._report(plan)
+                self.report(plan)
                 return
             except WatchError:
                 continue
         raise RuntimeError(f"conversation state kept changing while firing {timer.member()}")
 
-    async def _build_packet(self, plan: Plan, keys: ConversationKeys, pipe: Pipeline) -> None:
+    async def build_packet_for(self, plan: Plan, keys: ConversationKeys, pipe: Pipeline) -> None:
         request = plan.packet_request
         if request is None:
             return
@@ -146,10 +145,10 @@ class RouterStage(Stage[ClassifiedMessage]):
         if current is not None:
             plan.packet = build_packet(request.handoff_id, request.decision, current, transcript)
 
-    def _write_state(self, writes: Writes, keys: ConversationKeys, state: RouterState) -> None:
+    def write_state(self, writes: Writes, keys: ConversationKeys, state: RouterState) -> None:
         writes.set(keys.state, state.model_dump_json(), ex=self.settings.conversation_ttl_s)
 
-    def _write(self, writes: Writes, plan: Plan) -> None:
+    def write_plan(self, writes: Writes, plan: Plan) -> None:
         ttl, maxlen = self.settings.conversation_ttl_s, self.settings.stream_maxlen
         for decision in plan.decisions:
             k = ConversationKeys(self.settings.prefix, decision.site, decision.conversation_id)
@@ -165,7 +164,7 @@ class RouterStage(Stage[ClassifiedMessage]):
         for notification in plan.notifications:
             writes.xadd(self.streams.notifications, notification, maxlen)
 
-    def _report(self, plan: Plan) -> None:
+    def report(self, plan: Plan) -> None:
         for decision in plan.decisions:
             if decision.shadow:
                 continue
@@ -183,6 +182,61 @@ class RouterStage(Stage[ClassifiedMessage]):
             )
         if plan.packet is not None:
             ESCALATIONS.labels(plan.packet.site, plan.packet.decision.queue or "").inc()
+
+
+class HandoffOutcomeStage(Stage[HandoffResult]):
+    """Follows every handoff to its end: a delivery confirms the escalation, a failure is
+    acted on (see :func:`rapport_router.decision.handoff_outcome`). Shares the router's
+    conversation state, under the same WATCH discipline."""
+
+    event_type = HandoffResult
+    group = ROUTER_GROUP
+
+    def __init__(self, router: RouterStage) -> None:
+        super().__init__(router.settings, router.redis)
+        self.stream = self.streams.handoffs
+        self.router = router
+
+    async def process(self, entries: Sequence[Entry[HandoffResult]]) -> None:
+        # Results are rare next to messages: one conversation at a time keeps it simple.
+        for entry in entries:
+            for _ in range(WATCH_RETRIES):
+                try:
+                    await self._apply(entry)
+                    break
+                except WatchError:
+                    continue
+            else:
+                raise RuntimeError(f"conversation state kept changing for {entry.id}")
+
+    async def _apply(self, entry: Entry[HandoffResult]) -> None:
+        result = entry.event
+        site = self.router.sites.get(result.site)
+        keys = ConversationKeys(self.settings.prefix, result.site, result.conversation_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            await pipe.watch(keys.state)
+            raw = await pipe.get(keys.state)
+            state = parse_state(raw)
+            policy = site.policy if site is not None else None
+            plan = handoff_outcome(result, policy, state, self.router.tuning, time.time())
+            await self.router.build_packet_for(plan, keys, pipe)
+            writes = Writes()
+            if raw:
+                self.router.write_state(writes, keys, state)
+            self.router.write_plan(writes, plan)
+            writes.xack(self.stream, self.group, entry.id)
+            pipe.multi()  # type: ignore[no-untyped-call]
+            writes.apply(pipe)
+            await pipe.execute()
+        self.router.report(plan)
+        if result.status == "failed":
+            log.warning(
+                "handoff %s of %s/%s failed: %s",
+                result.handoff_id,
+                result.site,
+                result.conversation_id,
+                "acted on" if plan.decisions else "nothing open to act on",
+            )
 
 
 async def run_timers(stage: RouterStage, poll_s: float) -> None:

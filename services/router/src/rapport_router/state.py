@@ -44,6 +44,11 @@ class RouterState(BaseModel):
     bot_failures_in_row: int = 0
     frustration_history: list[float] = []  # the last customer turns, oldest first
     first_customer_at: datetime | None = None
+    handoff_confirmed: bool = False  # the helpdesk accepted the open escalation's handoff
+    fallback_tried: bool = False  # the open escalation already went to the fallback queue
+    # The newest customer message applied (its acceptance time at the edge): an older one
+    # that arrives later (a reclaimed entry) is recorded but never answered as if current.
+    latest_received_at: datetime | None = None
 
     # The ownership fields are stored here, flat, and handed to the pure state machine.
     def ownership(self) -> Ownership:

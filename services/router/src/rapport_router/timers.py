@@ -23,7 +23,7 @@ TIMER_LEASE_S = 60.0
 class Timer(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: Literal["ladder", "resolve"]
+    kind: Literal["ladder", "resolve", "handoff-deadline"]
     site: str
     conversation_id: str
     episode: int
@@ -60,6 +60,21 @@ def resolution_timer(
     conversation is active)."""
     timer = Timer(kind="resolve", site=site, conversation_id=conversation_id, episode=episode)
     return timer, now + 60 * policy.resolve_after_minutes
+
+
+def handoff_deadline_timer(
+    site: str, conversation_id: str, episode: int, attempt: int, at: float
+) -> tuple[Timer, float]:
+    """Fires when the handoff of ``episode`` (``attempt`` 0: the first target, 1: the
+    fallback queue) has not been confirmed by ``at``."""
+    timer = Timer(
+        kind="handoff-deadline",
+        site=site,
+        conversation_id=conversation_id,
+        episode=episode,
+        step=attempt,
+    )
+    return timer, at
 
 
 class TimerKeys:

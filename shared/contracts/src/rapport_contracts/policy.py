@@ -172,6 +172,29 @@ class Queue(BaseModel):
         return self
 
 
+class HandoffFailure(BaseModel):
+    """What happens when a handoff fails (the helpdesk refused it, it was dead-lettered, or it
+    was not confirmed in time): a customer is never left on hold with nobody coming."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fallback_queue: str | None = Field(
+        default=None,
+        description="Try once more on this queue before giving up (e.g. an on-call queue).",
+    )
+    notify: tuple[str, ...] = Field(
+        default=("on-call",), min_length=1, description="Who is told, at urgent priority."
+    )
+    message: str = Field(
+        default=(
+            "Sorry, we could not connect you with a person just now. Your conversation has "
+            "been passed to our on-call team, who will contact you as soon as possible."
+        ),
+        min_length=1,
+        description="What the bot tells the customer when it takes the conversation back.",
+    )
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -187,6 +210,11 @@ class Policy(BaseModel):
         default=24 * 60,
         gt=0,
         description="An escalated or human-owned conversation quiet this long is resolved.",
+    )
+    handoff_failure: HandoffFailure = Field(
+        default_factory=HandoffFailure,
+        description="What happens when a handoff fails: fallback queue, who is told, and what "
+        "the customer hears.",
     )
 
     @model_validator(mode="after")

@@ -69,6 +69,8 @@ class Streams:
             self.messages: (SENTIMENT_GROUP,),
             self.classified: (ROUTER_GROUP,),
             self.escalations: (HANDOFF_GROUP,),
+            # The router follows every handoff to its end (delivered, or failed and acted on).
+            self.handoffs: (ROUTER_GROUP,),
         }
 
     def all(self) -> tuple[str, ...]:

@@ -84,10 +84,13 @@ class Stage(Generic[E]):
             entry_id=entry_id,
             deliveries=deliveries,
             reason=reason[:2000],
-            payload=payload.decode("utf-8", "replace")[:100_000],
+            # Never cut: a replay must put back exactly what was parked. The edge bounds what
+            # can enter the pipeline, so the size is bounded too.
+            payload=payload.decode("utf-8", "replace"),
         )
         async with self.redis.pipeline(transaction=True) as pipe:
             xadd_event(pipe, self.streams.dlq, letter, self.settings.stream_maxlen)
+            self.dead_letter_effects(pipe, payload, reason)
             pipe.hdel(self._errors_key, entry_id)
             self.ack(pipe, [entry_id])
             await pipe.execute()
@@ -99,6 +102,10 @@ class Stage(Generic[E]):
             deliveries,
             reason,
         )
+
+    def dead_letter_effects(self, pipe: Pipeline, payload: bytes, reason: str) -> None:
+        """What else must happen, in the same transaction, when an entry of this stage is
+        parked (the handoff stage reports a failed handoff, so the router can act)."""
 
     async def handle_raw(self, raw: Sequence[tuple[str, bytes]], deliveries: int = 1) -> None:
         entries: list[Entry[E]] = []

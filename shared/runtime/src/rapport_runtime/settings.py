@@ -69,6 +69,12 @@ class RapportSettings(BaseSettings):
         default=30.0, gt=0, description="How long an open circuit fails handoffs fast."
     )
     transcript_turns: int = Field(default=50, ge=1, description="Turns kept for handoff packets.")
+    handoff_confirm_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="An escalation whose handoff is not confirmed (delivered) this long after "
+        "it opened counts as failed: the router acts on it as on a refusal.",
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults_in_production(self) -> RapportSettings:

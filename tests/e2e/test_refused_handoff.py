@@ -1,0 +1,148 @@
+"""The human promise, end to end: a helpdesk that refuses every handoff (404) must end with the
+customer told honestly, the bot released and the on-call notified; once the helpdesk is fixed,
+`rapport dlq replay` re-delivers the handoff, exactly once per Idempotency-Key. Three real
+service processes, a real Redis, a real HTTP helpdesk."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis as redis_sync
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tests.e2e.conftest import SERVICES, Pipeline
+from tests.helpers import http_server, message, signed, wait_until
+
+pytestmark = pytest.mark.e2e
+
+HONEST = "We could not reach a person right now; our on-call team will call you back."
+
+
+class Helpdesk:
+    """A webhook receiver that refuses (404) until told otherwise, counting Idempotency-Keys."""
+
+    def __init__(self) -> None:
+        self.refusing = True
+        self.keys: Counter[str] = Counter()
+
+    async def receive(self, request: Request) -> JSONResponse:
+        await request.body()
+        if self.refusing:
+            return JSONResponse({"error": "no such group"}, status_code=404)
+        self.keys[request.headers["idempotency-key"]] += 1
+        return JSONResponse({"id": "T-1"}, status_code=201)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/hook", self.receive, methods=["POST"])])
+
+
+def stream(r: redis_sync.Redis, name: str) -> list[dict[str, Any]]:
+    return [json.loads(f[b"__data__"]) for _, f in r.xrange(name)]
+
+
+def test_a_refusing_helpdesk_ends_with_the_customer_told_and_replay_redelivers(
+    redis_url: str, prefix: str, redis_client: redis_sync.Redis, tmp_path: Path
+) -> None:
+    desk = Helpdesk()
+    with http_server(desk.app()) as base:
+        policy = {
+            "id": "e2e",
+            "version": "1",
+            "rules": [
+                {
+                    "name": "explicit-human-request",
+                    "when": {"any_signal": ["human_request"]},
+                    "route": "human",
+                    "queue": "support",
+                    "priority": "high",
+                },
+                {"name": "default", "route": "automation"},
+            ],
+            "handoff_failure": {"message": HONEST, "notify": ["pager"]},
+        }
+        sites = tmp_path / "sites.yaml"
+        sites.write_text(
+            json.dumps(
+                {
+                    "sites": {
+                        "demo": {
+                            "secret": {"env": "E2E_SECRET"},
+                            "adapter": {
+                                "type": "webhook",
+                                "url": f"{base}/hook",
+                                "secret": {"env": "E2E_HANDOFF_SECRET"},
+                                "attempts": 1,
+                            },
+                            "policy": policy,
+                        }
+                    }
+                }
+            )
+        )
+        env = {
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "RAPPORT_PREFIX": prefix,
+            "RAPPORT_CONFIG": str(sites),
+            "E2E_SECRET": "demo-secret",
+            "E2E_HANDOFF_SECRET": "handoff-secret-0123456789",
+            "RAPPORT_POLL_MS": "20",
+            "RAPPORT_LOG_LEVEL": "WARNING",
+            "RAPPORT_ADMIN_TOKEN": "e2e-admin-token-0123",
+        }
+        from rapport_tools.dev import free_port
+
+        p = Pipeline(redis_url, prefix, env, ports={s: free_port() for s in SERVICES})
+        try:
+            for service in SERVICES:
+                p.start(service)
+            for service in SERVICES:
+                p.wait_ready(service)
+            raw, headers = signed(message("c-refused", "m1", "I want to talk to a real person"))
+            reply = httpx.post(
+                f"{p.edge}/v1/sites/demo/messages", content=raw, headers=headers, timeout=5
+            )
+            assert reply.status_code == 202
+
+            automation = f"{prefix}:automation"
+
+            def released() -> list[dict[str, Any]] | None:
+                got = [i for i in stream(redis_client, automation) if i["action"] == "resume"]
+                return got or None
+
+            [resume] = wait_until(released, timeout=20)
+            assert resume["conversation_id"] == "c-refused"
+            assert resume["customer_message"] == HONEST
+            [note] = stream(redis_client, f"{prefix}:notifications")
+            assert note["targets"] == ["pager"] and note["priority"] == "urgent"
+            [hold] = [i for i in stream(redis_client, automation) if i["action"] == "hold"]
+            assert hold["conversation_id"] == "c-refused"
+
+            # The helpdesk is fixed; the operator replays the dead-lettered handoff.
+            desk.refusing = False
+            [(dlq_id, _)] = redis_client.xrange(f"{prefix}:dlq")
+            replay = subprocess.run(
+                [sys.executable, "-m", "rapport_tools.cli", "dlq", "replay", dlq_id.decode()],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert replay.returncode == 0, replay.stderr
+            wait_until(lambda: sum(desk.keys.values()) >= 1, timeout=20)
+            results = stream(redis_client, f"{prefix}:handoffs")
+            assert [r["status"] for r in results] == ["failed", "delivered"]
+            assert set(desk.keys.values()) == {1}  # delivered once per Idempotency-Key
+        finally:
+            p.stop_all()
