@@ -9,12 +9,14 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from rapport_contracts import Classification, ComplexityLevel, SentimentLabel, Signal, Turn
 
+from . import _language as lang_id
+from . import _multi
 from . import _signals as sig
 from ._lexicon import (
     BOOSTERS,
@@ -27,7 +29,7 @@ from ._lexicon import (
 )
 from ._text import NEGATION_WINDOW, NEGATORS, TOKEN, normalise, stem_key
 
-CLASSIFIER_VERSION = "lexicon-2.2"
+CLASSIFIER_VERSION = "lexicon-3.0"
 
 # Tuned on the dev files (see docs/classifier.md); left alone afterwards.
 NEGATIVE_AT = -0.05  # sentiment_score <= this is "negative"
@@ -291,11 +293,138 @@ def is_bot_fallback(text: str) -> bool:
     return bool(sig.BOT_FALLBACK.search(text))
 
 
-def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> Classification:
-    """Classify one customer message given the earlier turns of its conversation."""
+class _Language(NamedTuple):
+    language: str
+    language_confidence: float | None
+    language_source: Literal["given", "detected", "default"]
+    language_supported: bool
+
+
+def _iso(language: str) -> str:
+    """ "es-ES", "pt_BR", "DE" -> "es", "pt", "de"."""
+    return language.strip().lower().replace("_", "-").split("-")[0] or lang_id.DEFAULT
+
+
+def classify(
+    text: str, context: Sequence[Turn] = (), language: str | None = None
+) -> Classification:
+    """Classify one customer message given the earlier turns of its conversation.
+
+    ``language``: the ISO 639-1 code the helpdesk gave (respected, source "given"); None to
+    detect it from the text."""
     text = text[:MAX_TEXT]
     low = _fold(text)
     scan = _scan(normalise(low))
+    if language:
+        code = _iso(language)
+        found = _Language(code, None, "given", code in lang_id.SUPPORTED)
+    elif lang_id.plain_english(scan.keys, text):
+        found = _Language("en", lang_id.FAST_CONFIDENCE, "detected", True)
+    else:
+        d = lang_id.detect(text)
+        source: Literal["detected", "default"] = "detected" if d.source == "detected" else "default"
+        found = _Language(d.language, d.confidence, source, d.language in lang_id.SUPPORTED)
+    if found.language != "en":
+        return _foreign(text, low, context, found)
+    return _english(text, low, scan, context, found)
+
+
+def _context_bot_failure(
+    text: str, context: Sequence[Turn], add: Callable[[str, float, int, int], None]
+) -> list[str]:
+    """Bot failure from the conversation: fallbacks in the bot's last turns, the customer
+    repeating an earlier message. Returns the customer's earlier turns."""
+    fallbacks = 0
+    for turn in reversed(context):
+        if turn.author == "bot":
+            if is_bot_fallback(turn.text):
+                fallbacks += 1
+            else:
+                break
+    if fallbacks:
+        add("bot_failure", min(1.0, 0.45 + 0.25 * fallbacks), 0, 0)
+    earlier = [t.text for t in context if t.author == "customer"]
+    if earlier and len(text) > 10 and max(_similar(text, e) for e in earlier[-3:]) >= 0.7:
+        add("bot_failure", 0.7, 0, len(text))
+    return earlier
+
+
+# English phrase signals that are looked for in every language (code-switching: "agent
+# please", "I want to end my life" inside a message in another language).
+_EVERYWHERE = tuple(p for p in sig.PATTERNS if p.name in ("safety", "human_request"))
+
+
+def _foreign(text: str, low: str, context: Sequence[Turn], found: _Language) -> Classification:
+    """A message in another language: its own lexicon and patterns when supported, else the
+    phrase lists of safety and explicit human requests only."""
+    signals: list[Signal] = []
+    best: dict[str, float] = {}
+
+    def add(name: str, score: float, start: int, end: int) -> None:
+        if score > best.get(name, 0.0):
+            best[name] = score
+            for i, s in enumerate(signals):
+                if s.name == name:
+                    signals[i] = _span(name, score, text, start, end)
+                    return
+            signals.append(_span(name, score, text, start, end))
+
+    folded = _multi.fold(text)
+    if found.language in _multi.SUPPORTED_HERE:
+        reading = _multi.read(found.language, text, folded)
+        score, frustration, hits = reading.score, reading.frustration, reading.hits
+    else:
+        score, frustration, hits = 0.0, 0.0, _multi.phrase_signals(folded)
+    for h in hits:
+        add(h.name, h.score, h.start, h.end)
+    for p in _EVERYWHERE:
+        if best.get(p.name, 0.0) >= p.score:
+            continue
+        m = p.regex.search(low)
+        if m and not (p.negatable and sig.negated_before(low, m.start())):
+            add(p.name, p.score, m.start(), m.end())
+    if shout := _shouting(text):
+        add("shouting", *shout)
+        frustration = 1.0 - (1.0 - frustration) * (1.0 - 0.3 * shout[0])
+    _context_bot_failure(text, context, add)
+    if found.language_supported and best.get("bot_failure", 0.0) >= 0.7:
+        frustration = max(frustration, 0.5)
+    label: SentimentLabel = (
+        "negative"
+        if score <= _multi.NEGATIVE_AT
+        else "positive"
+        if score >= _multi.POSITIVE_AT
+        else "neutral"
+    )
+    questions = text.count("?")
+    if questions >= 2:
+        q = text.find("?")
+        add("several_questions", min(1.0, 0.3 * questions), q, q + 1)
+    if m := sig.ERROR_CODE.regex.search(low):
+        add("error_code", 0.7, m.start(), m.end())
+    n_tokens = len(_multi.TOKEN.findall(folded))
+    complexity = min(
+        1.0,
+        0.05 + min(0.45, n_tokens / 150) + 0.12 * min(questions, 3) + 0.2 * ("error_code" in best),
+    )
+    level: ComplexityLevel = (
+        "high" if complexity >= 0.6 else "medium" if complexity >= 0.3 else "low"
+    )
+    return Classification(
+        sentiment=label,
+        sentiment_score=max(-1.0, min(1.0, score)),
+        frustration=max(0.0, min(1.0, frustration)),
+        complexity=complexity,
+        complexity_level=level,
+        signals=tuple(signals),
+        **found._asdict(),
+        classifier_version=CLASSIFIER_VERSION,
+    )
+
+
+def _english(
+    text: str, low: str, scan: _Scan, context: Sequence[Turn], found: _Language
+) -> Classification:
     mask = sig.gate_mask(scan.keys, low)
     signals: list[Signal] = []
     best: dict[str, float] = {}
@@ -347,18 +476,7 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
 
     # Bot failure: fallbacks in the bot's last turns, the customer repeating themselves, or
     # the customer saying that the bot does not help.
-    fallbacks = 0
-    for turn in reversed(context):
-        if turn.author == "bot":
-            if is_bot_fallback(turn.text):
-                fallbacks += 1
-            else:
-                break
-    if fallbacks:
-        add("bot_failure", min(1.0, 0.45 + 0.25 * fallbacks), 0, 0)
-    earlier = [t.text for t in context if t.author == "customer"]
-    if earlier and len(text) > 10 and max(_similar(text, e) for e in earlier[-3:]) >= 0.7:
-        add("bot_failure", 0.7, 0, len(text))
+    earlier = _context_bot_failure(text, context, add)
     if m := sig.BOT_COMPLAINT.search(low, mask):
         add("bot_failure", 0.7, m.start(), m.end())
 
@@ -493,6 +611,6 @@ def classify(text: str, context: Sequence[Turn] = (), language: str = "en") -> C
         complexity=complexity,
         complexity_level=level,
         signals=tuple(signals),
-        language=language,
+        **found._asdict(),
         classifier_version=CLASSIFIER_VERSION,
     )

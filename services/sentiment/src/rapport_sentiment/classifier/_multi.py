@@ -1,0 +1,312 @@
+"""Spanish, German, French, Portuguese and Italian; and the phrase-list signals for languages
+without a lexicon. Same shape as the English classifier (lexicon with negation and boosters,
+learned word weights, pattern signals feeding the sentiment and frustration), smaller. The
+tables are in ``_langs.py``; the learned weights in ``weights_xed.tsv`` (trained on XED by
+``services/sentiment/scripts/train_xed_weights.py``)."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from importlib import resources
+from typing import NamedTuple
+
+from ._langs import COMMON, LANGUAGES, Language
+from ._lexicon import NEGATED_NEGATIVE_FACTOR, NEGATED_POSITIVE_FACTOR
+
+SUPPORTED_HERE = frozenset(LANGUAGES)
+
+# Sentiment constants. The lexicon weights, shifts and cuts are the English ones (``_core``):
+# the valences are on the same -3..+3 scale, so one word of valence 2 moves a message the same
+# way in every language (fixed by reasoning). LEARNED_XED and FRUS_XED (the weight of the
+# learned XED logits) were chosen by 5-fold cross-validation on the XED training files
+# (``train_xed_weights.py --cv``, docs/classifier.md).
+NEGATIVE_AT = -0.05
+POSITIVE_AT = 0.2
+NEG_LEX = 0.8
+POS_LEX = 1.0
+NEG_SHIFT = -2.5
+POS_SHIFT = -2.5
+PROBLEM_WEIGHT = 3.0
+LEARNED_XED = 0.5
+QUESTION_DAMPING = 0.5
+# Frustration: the English formula's shape; without an anger-family set with neutral lines in
+# these languages the shift is fixed by reasoning: a message with no cue at all is at
+# sigmoid(-2.5) = 0.08, one strong negative word (valence 3, weight 0.5) takes it to 0.27, and
+# the support evidence (profanity, repeated contact, waiting, shouting) carries it over 0.5.
+FRUS_XED = 0.5
+FRUS_LEX = 0.5
+FRUS_SHIFT = -2.5
+# The support evidence counts three times as much as in English (0.9 against 0.3): there the
+# learned anger-family head, trained on support-like Reddit text, carries most of it; the XED
+# head, trained on film subtitles, knows no support words. Profanity alone (evidence 0.43) so
+# gives 0.32, profanity with repeated contact 0.6 (fixed by reasoning).
+FRUS_EVIDENCE = 0.9
+
+_FOLD = str.maketrans(
+    {
+        c: unicodedata.normalize("NFD", c)[0]
+        for c in map(chr, range(0xC0, 0x180))
+        if len(unicodedata.normalize("NFD", c)) > 1
+    }
+    | {"\u2019": "'", "\u2018": "'"}
+)
+
+_EMOJI = "[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u2764]\ufe0f?"
+_EMOTICON = r"[:;=][-o^']?[()\[\]dp/\\|*@3<>]{1,3}(?![a-z])|<3+"
+TOKEN = re.compile(rf"{_EMOTICON}|[^\W\d_]+|[!?]+|{_EMOJI}")
+_NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+|&amp;|&lt;|&gt;|#(?=\w)")
+NEGATION_WINDOW = 3
+
+
+def fold(text: str) -> str:
+    """Lower case, accents dropped, length kept (spans found in it index ``text``)."""
+    low = text.lower()
+    if len(low) != len(text):
+        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    return low.translate(_FOLD)
+
+
+def features(lang: Language, folded: str) -> list[str]:
+    """Tokens with negation marked (``not_<word>``), as the trainer and the classifier see them."""
+    out: list[str] = []
+    scope = 0
+    for tok in TOKEN.findall(_NOISE.sub(" ", folded)):
+        if tok in lang.negators:
+            scope = NEGATION_WINDOW
+            out.append(tok)
+        elif tok[0] in "!?":
+            scope = 0
+            out.append(tok[:1])
+        elif scope:
+            scope -= 1
+            out.append("not_" + tok)
+        else:
+            out.append(tok)
+    return out
+
+
+class _Heads(NamedTuple):
+    neg: float
+    pos: float
+    frus: float
+
+
+def _load() -> dict[str, dict[str, _Heads]]:
+    out: dict[str, dict[str, _Heads]] = {code: {} for code in LANGUAGES}
+    path = resources.files(__package__).joinpath("weights_xed.tsv")
+    if not path.is_file():
+        return out
+    for line in path.read_text("utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        code, key, neg, pos, frus = line.split("\t")
+        out[code][key] = _Heads(float(neg), float(pos), float(frus))
+    return out
+
+
+WEIGHTS = _load()
+_ZERO = _Heads(0.0, 0.0, 0.0)
+_VALENCE_MEMO: dict[tuple[str, str], float | None] = {}
+
+
+def valence(lang: Language, word: str) -> float | None:
+    """A word's valence: the word itself, else its longest stem entry (``frustr*``)."""
+    memo = (lang.code, word)
+    if memo in _VALENCE_MEMO:
+        return _VALENCE_MEMO[memo]
+    v = lang.lexicon.get(word)
+    if v is None:
+        v = COMMON.get(word)
+    if v is None:
+        for k in range(len(word), 2, -1):
+            v = lang.lexicon.get(word[:k] + "*")
+            if v is not None:
+                break
+    if len(_VALENCE_MEMO) < 200_000:
+        _VALENCE_MEMO[memo] = v
+    return v
+
+
+class Scan(NamedTuple):
+    positive: float
+    negative: float
+    neg_logit: float
+    pos_logit: float
+    frus_logit: float
+    exclamations: int
+
+
+def scan(lang: Language, folded: str) -> Scan:
+    weights = WEIGHTS.get(lang.code, {})
+    positive = negative = 0.0
+    neg_z = pos_z = frus_z = 0.0
+    boost = 1.0
+    exclamations = 0
+    seen: set[str] = set()
+    for key in features(lang, folded):
+        if key[0] == "!":
+            exclamations += 1
+        negated = key.startswith("not_")
+        word = key[4:] if negated else key
+        b = lang.boosters.get(word)
+        if b is not None:
+            boost = b
+        else:
+            v = valence(lang, word)
+            if v is not None:
+                if negated:
+                    v *= NEGATED_POSITIVE_FACTOR if v > 0 else NEGATED_NEGATIVE_FACTOR
+                v *= boost
+                if v > 0:
+                    positive += v
+                else:
+                    negative -= v
+            boost = 1.0
+        if key not in seen:
+            seen.add(key)
+            w = weights.get(key, _ZERO)
+            neg_z += w.neg
+            pos_z += w.pos
+            frus_z += w.frus
+    return Scan(positive, negative, neg_z, pos_z, frus_z, exclamations)
+
+
+class _Compiled(NamedTuple):
+    name: str
+    score: float
+    regex: re.Pattern[str]
+    negatable: bool
+
+
+_Waits = tuple[tuple[float, re.Pattern[str]], ...]
+
+
+def _compile(lang: Language) -> tuple[tuple[_Compiled, ...], re.Pattern[str], _Waits]:
+    pats = tuple(_Compiled(n, s, re.compile(r), neg) for n, s, r, neg in lang.patterns)
+    waits = tuple((s, re.compile(r)) for s, r in lang.waits)
+    return pats, re.compile(lang.negated_before), waits
+
+
+COMPILED = {code: _compile(lang) for code, lang in LANGUAGES.items()}
+# The phrase lists that still work for a language without a lexicon: every supported
+# language's safety and explicit human requests (customers often mix in a language they share
+# with the company).
+PHRASE_ONLY = tuple(
+    (p, COMPILED[code][1])
+    for code in LANGUAGES
+    for p in COMPILED[code][0]
+    if p.name in ("safety", "human_request")
+)
+
+
+class Hit(NamedTuple):
+    name: str
+    score: float
+    start: int
+    end: int
+
+
+def _negated(negated_before: re.Pattern[str], folded: str, start: int) -> bool:
+    return negated_before.search(folded[max(0, start - 30) : start]) is not None
+
+
+def signals(code: str, folded: str) -> list[Hit]:
+    """Pattern hits of one language, the best score per signal (``sarcasm_weak`` and
+    ``complaint_cue`` are cues for the caller, not signals)."""
+    pats, negated_before, waits = COMPILED[code]
+    best: dict[str, Hit] = {}
+    for p in pats:
+        have = best.get(p.name)
+        if have is not None and have.score >= p.score:
+            continue
+        for m in p.regex.finditer(folded):
+            if p.negatable and _negated(negated_before, folded, m.start()):
+                continue
+            best[p.name] = Hit(p.name, p.score, m.start(), m.end())
+            break
+    for score, regex in waits:
+        w = regex.search(folded)
+        if w is not None:
+            if score > best.get("waiting_time", Hit("", 0.0, 0, 0)).score:
+                best["waiting_time"] = Hit("waiting_time", score, w.start(), w.end())
+            break
+    return list(best.values())
+
+
+def phrase_signals(folded: str) -> list[Hit]:
+    """Safety and explicit human requests in any supported language's words."""
+    best: dict[str, Hit] = {}
+    for p, negated_before in PHRASE_ONLY:
+        have = best.get(p.name)
+        if have is not None and have.score >= p.score:
+            continue
+        m = p.regex.search(folded)
+        if m and not (p.negatable and _negated(negated_before, folded, m.start())):
+            best[p.name] = Hit(p.name, p.score, m.start(), m.end())
+    return list(best.values())
+
+
+def sigmoid(z: float) -> float:
+    if z < -30:
+        return 0.0
+    if z > 30:
+        return 1.0
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+class Reading(NamedTuple):
+    score: float
+    frustration: float
+    hits: list[Hit]
+
+
+def read(code: str, text: str, folded: str) -> Reading:
+    """Sentiment score, frustration and signals of a message in a supported language."""
+    lang = LANGUAGES[code]
+    s = scan(lang, folded)
+    hits = signals(code, folded)
+    best = {h.name: h.score for h in hits}
+    evidence = (
+        1.5 * best.get("service_failure", 0.0)
+        + 1.0 * best.get("waiting_time", 0.0)
+        + 0.5 * best.get("repeated_contact", 0.0)
+        + 0.6 * best.get("problem", 0.0)
+    )
+    pos_lex, neg_lex = s.positive, s.negative
+    sarcasm = "sarcasm" in best or ("sarcasm_weak" in best and evidence >= 0.5)
+    if sarcasm:
+        pos_lex, neg_lex = 0.0, neg_lex + pos_lex
+        if "sarcasm" not in best:
+            h = next(h for h in hits if h.name == "sarcasm_weak")
+            hits.append(Hit("sarcasm", 0.7, h.start, h.end))
+            best["sarcasm"] = 0.7
+    hits = [h for h in hits if h.name != "sarcasm_weak"]
+    amp = 1.0 + 0.08 * min(s.exclamations, 4)
+    neg_z = LEARNED_XED * s.neg_logit + NEG_LEX * neg_lex + PROBLEM_WEIGHT * evidence
+    pos_z = LEARNED_XED * s.pos_logit + POS_LEX * pos_lex
+    score = sigmoid(amp * pos_z + POS_SHIFT) - sigmoid(amp * neg_z + NEG_SHIFT)
+    if sarcasm:
+        score = min(score, NEGATIVE_AT - 0.2)
+    if "?" in text:
+        score *= QUESTION_DAMPING
+    cue = next((h for h in hits if h.name == "complaint_cue"), None)
+    hits = [h for h in hits if h.name != "complaint_cue"]
+    if cue is not None and score < POSITIVE_AT and "complaint" not in best:
+        hits.append(Hit("complaint", cue.score, cue.start, cue.end))
+        best["complaint"] = cue.score
+    strong = (
+        0.6 * best.get("repeated_contact", 0.0)
+        + 0.3 * best.get("waiting_time", 0.0)
+        + 0.4 * best.get("service_failure", 0.0)
+        + 0.5 * best.get("profanity", 0.0)
+        + 0.5 * best.get("bot_failure", 0.0)
+        + 0.5 * best.get("sarcasm", 0.0)
+        + 0.4 * max(best.get("legal_threat", 0.0), best.get("churn_threat", 0.0) - 0.3)
+    )
+    learned = sigmoid(FRUS_XED * s.frus_logit + FRUS_LEX * neg_lex + FRUS_SHIFT)
+    frustration = 1.0 - (1.0 - learned) * math.exp(-FRUS_EVIDENCE * strong)
+    if score >= POSITIVE_AT and not sarcasm:
+        frustration *= 0.5
+    return Reading(score, frustration, hits)
