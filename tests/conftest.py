@@ -105,9 +105,20 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def prefix() -> str:
-    """A key prefix of this test's own: its streams, groups and records never collide."""
-    return f"t{uuid.uuid4().hex[:10]}"
+def prefix(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A key prefix of this test's own: its streams, groups and records never collide, and
+    whatever the test left under it in Redis is deleted afterwards (a shared Redis stays
+    clean whichever client the test wrote with)."""
+    value = f"t{uuid.uuid4().hex[:10]}"
+    yield value
+    if "redis_url" in request.fixturenames:
+        client = redis_sync.Redis.from_url(request.getfixturevalue("redis_url"))
+        try:
+            keys = list(client.scan_iter(match=f"{value}:*", count=1000))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
 
 
 @pytest.fixture

@@ -75,3 +75,22 @@ def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(interval)
+
+
+def wait_quiescent(client: Any, prefix: str, timeout: float = 30.0) -> None:
+    """Wait until every Rapport consumer group has read everything and acked it: from then on
+    nothing can land late (a reclaimed entry, a duplicate), so a count is final. Deterministic,
+    unlike a sleep."""
+    from rapport_contracts import Streams
+
+    def quiet() -> bool:
+        for stream, groups in Streams(prefix).groups().items():
+            if not client.exists(stream):
+                continue
+            for info in client.xinfo_groups(stream):
+                name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
+                if name in groups and (info.get("pending") or info.get("lag")):
+                    return False
+        return True
+
+    wait_until(quiet, timeout=timeout, interval=0.05)

@@ -15,7 +15,7 @@ import pytest
 import redis as redis_sync
 
 from tests.e2e.conftest import Pipeline
-from tests.helpers import message, signed, wait_until
+from tests.helpers import message, signed, wait_quiescent, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -152,7 +152,7 @@ def test_sigkill_of_the_sentiment_service_loses_and_duplicates_nothing(
 
     decisions_stream = f"{pipeline.prefix}:decisions"
     wait_until(lambda: redis_client.xlen(decisions_stream) >= total, timeout=60, interval=0.2)
-    time.sleep(1.5)  # anything duplicated late (a reclaimed entry) would land by now
+    wait_quiescent(redis_client, pipeline.prefix)  # nothing can land late after this
     ids = [
         json.loads(f[b"__data__"])["message_id"] for _, f in redis_client.xrange(decisions_stream)
     ]

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -131,7 +131,7 @@ def test_a_refusing_helpdesk_ends_with_the_customer_told_and_replay_redelivers(
 
             # The helpdesk is fixed; the operator replays the dead-lettered handoff.
             desk.refusing = False
-            [(dlq_id, _)] = redis_client.xrange(f"{prefix}:dlq")
+            [(dlq_id, _)] = cast("list[tuple[bytes, Any]]", redis_client.xrange(f"{prefix}:dlq"))
             replay = subprocess.run(
                 [sys.executable, "-m", "rapport_tools.cli", "dlq", "replay", dlq_id.decode()],
                 env=env,

@@ -73,7 +73,7 @@ async def make_loop(
 ) -> Loop:
     redis = Redis.from_url(redis_url)
     site = Site("demo", "s", AdapterConfig(), policy(fallback), lambda loc: "")
-    runtime = Runtime(settings, redis, broker=None)  # type: ignore[arg-type]
+    runtime = Runtime(settings, redis)
     stage = RouterStage(settings, runtime, Sites({"demo": site}, "test"))
     loop = Loop(stage, redis, prefix)
     loop.outcomes = HandoffOutcomeStage(stage)
@@ -118,7 +118,7 @@ async def test_a_refused_handoff_releases_the_customer_honestly_and_tells_the_on
 
     # Asking again is never answered with silence: it is a new escalation, not "a person owns it".
     await loop.send("customer", "I want a person NOW", signals=(ASK,), minutes=1)
-    last = [d for d in await loop.stream("decisions") if d["message_id"] == "m2"][0]
+    last = next(d for d in await loop.stream("decisions") if d["message_id"] == "m2")
     assert last["route"] == "human" and last["reasons"][0]["rule"] == "explicit-human-request"
     assert (await loop.state())["owner"] == "escalated"
     assert len(await loop.stream("escalations")) == 2
@@ -145,10 +145,10 @@ async def test_a_delivered_handoff_is_confirmed_and_its_deadline_does_nothing(lo
 
 async def test_a_handoff_nobody_confirms_in_time_counts_as_failed(loop: Loop) -> None:
     await loop.send("customer", "a person please", signals=(ASK,))
-    due = await loop.redis.zrange(f"{loop.prefix}:timers", 0, -1, withscores=True)
+    due: Any = await loop.redis.zrange(f"{loop.prefix}:timers", 0, -1, withscores=True)
     deadlines = [(json.loads(m), at) for m, at in due if b"handoff-deadline" in m]
     assert len(deadlines) == 1
-    timer, at = Timer.model_validate(deadlines[0][0]), deadlines[0][1]
+    timer, at = Timer.model_validate(deadlines[0][0]), float(deadlines[0][1])
     await loop.stage.fire(timer, at + 1)
     assert (await loop.state())["owner"] == "bot"
     [note] = await loop.stream("notifications")
@@ -192,7 +192,7 @@ async def test_a_message_older_than_one_already_answered_is_never_answered(loop:
     await loop.stage.process([Entry("0-99", late)])
     responds = [m for a, m in await loop.actions() if a == "respond"]
     assert responds == ["m1"]
-    decision = [d for d in await loop.stream("decisions") if d["message_id"] == "late"][0]
+    decision = next(d for d in await loop.stream("decisions") if d["message_id"] == "late")
     assert decision["reasons"][0]["rule"] == "superseded"
 
 

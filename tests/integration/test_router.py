@@ -95,7 +95,7 @@ async def router(
     site = Site(
         "demo", "s", AdapterConfig(), default_policy(), lambda loc: "", EVERYTHING_TO_A_PERSON
     )
-    runtime = Runtime(settings, redis, broker=None)  # type: ignore[arg-type]
+    runtime = Runtime(settings, redis)
     stage = RouterStage(settings, runtime, Sites({"demo": site}, "test"))
     yield Harness(stage, redis, prefix)
     keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
@@ -180,7 +180,7 @@ async def ladder_router(
     settings = make_settings()
     redis = Redis.from_url(redis_url)
     site = Site("demo", "s", AdapterConfig(), LADDER, lambda loc: "")
-    runtime = Runtime(settings, redis, broker=None)  # type: ignore[arg-type]
+    runtime = Runtime(settings, redis)
     yield Harness(RouterStage(settings, runtime, Sites({"demo": site}, "test")), redis, prefix)
     keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
     if keys:
@@ -277,7 +277,7 @@ async def test_a_rule_with_notify_and_tags_alerts_and_tags_once(
     )
     settings = make_settings()
     redis = Redis.from_url(redis_url)
-    runtime = Runtime(settings, redis, broker=None)  # type: ignore[arg-type]
+    runtime = Runtime(settings, redis)
     site = Site("demo", "s", AdapterConfig(), policy, lambda loc: "")
     h = Harness(RouterStage(settings, runtime, Sites({"demo": site}, "test")), redis, prefix)
     try:
@@ -326,7 +326,7 @@ async def test_after_hours_the_bot_holds_and_tells_the_customer_when_a_person_wi
     )
     settings = make_settings()
     redis = Redis.from_url(redis_url)
-    runtime = Runtime(settings, redis, broker=None)  # type: ignore[arg-type]
+    runtime = Runtime(settings, redis)
     site = Site("demo", "s", AdapterConfig(), policy, lambda loc: "")
     h = Harness(RouterStage(settings, runtime, Sites({"demo": site}, "test")), redis, prefix)
     try:

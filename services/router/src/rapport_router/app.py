@@ -3,7 +3,7 @@ every customer message; escalations become handoff packets, and the bot is told 
 hold and resume.
 
 Where things live: ``state`` (the stored conversation), ``decision`` (the pure step: state +
-message + policy -> plan), ``engine`` (policy evaluation), ``ownership`` (who owns the
+message + policy -> plan), ``followup`` (timers and handoff results, pure), ``engine`` (policy evaluation), ``ownership`` (who owns the
 conversation), ``timers`` (ladder and resolution timers), ``packet`` (the handoff packet),
 ``stage`` (the Redis I/O around it all). This module only wires them into a service.
 """

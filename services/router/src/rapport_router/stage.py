@@ -20,7 +20,8 @@ from redis.exceptions import WatchError
 
 from rapport_contracts import ClassifiedMessage, HandoffResult
 from rapport_contracts.streams import ROUTER_GROUP
-from rapport_router.decision import Tuning, apply_timer, handoff_outcome, route_message
+from rapport_router.decision import Tuning, route_message
+from rapport_router.followup import apply_timer, handoff_outcome
 from rapport_router.packet import build_packet
 from rapport_router.plan import Plan
 from rapport_router.state import RouterState, parse_state, read_transcript, state_keys

@@ -1,36 +1,44 @@
 """How every Rapport stage consumes a stream: in batches, at least once, with effects that
 happen once.
 
-Each stage registers two FastStream subscribers in its consumer group:
+A :class:`StageRunner` runs two loops per stage, in the stage's consumer group:
 
-* a batch reader (``max_records`` entries per ``XREADGROUP``) on the hot path;
+* a batch reader (``XREADGROUP``, ``max_records`` entries per call) on the hot path;
 * a reclaimer (``XAUTOCLAIM`` after ``reclaim_idle_ms``) that takes over entries a dead or
   failing consumer left pending, and parks an entry in the dead-letter stream once it has been
   delivered more than ``max_deliveries`` times.
 
+While a batch is being processed its entries are touched (``XCLAIM ... JUSTID``, which resets
+their idle time without counting a delivery), so a slow but live consumer's entries are never
+reclaimed from under it. A consumer group that vanished (Redis lost its data, or someone ran
+``XGROUP DESTROY``) is recreated at once, loudly, instead of stopping the consumer.
+
 Acks are manual: a stage acknowledges an entry in the same MULTI/EXEC as the effects it caused
-(see :func:`ack`). An entry that fails to parse is parked at once (retrying cannot fix it); a
-batch that fails is retried entry by entry so one poison entry never holds back the others.
+(see :meth:`Stage.ack`). An entry that fails to parse is parked at once (retrying cannot fix
+it); a batch that fails is retried entry by entry so one poison entry never holds back the
+others. Why an owned loop rather than FastStream's subscribers: ``docs/architecture.md``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from faststream import AckPolicy
-from faststream.redis import RedisBroker, StreamSub
-from faststream.redis.annotations import RedisBatchStreamMessage, RedisStreamMessage
 from prometheus_client import Counter
 from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rapport_contracts import DeadLetter, Event
 from rapport_contracts.streams import DATA_FIELD
-from rapport_runtime.redis import xadd_event
+from rapport_runtime.redis import ensure_group, xadd_event
 from rapport_runtime.settings import RapportSettings
 
 log = logging.getLogger("rapport_runtime.consumer")
@@ -43,6 +51,14 @@ DEAD_LETTERS = Counter(
 STAGE_FAILURES = Counter(
     "rapport_stage_failures_total", "Entries whose processing raised", ["stream", "group"]
 )
+GROUPS_RECREATED = Counter(
+    "rapport_groups_recreated_total",
+    "Consumer groups found missing (Redis lost its data) and recreated",
+    ["stream", "group"],
+)
+# Back-off after Redis errors in a loop: short, so a restart is followed quickly, but bounded so
+# an outage does not become a busy loop.
+ERROR_BACKOFF_S = (0.1, 0.5, 1.0, 2.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,11 +160,7 @@ class Stage(Generic[E]):
         except Exception:  # the original error matters more than this bookkeeping
             log.exception("could not record the failure of entry %s", entry_id)
 
-    async def reclaim(self, entry_id: str, payload: bytes) -> None:
-        pending = await self.redis.xpending_range(
-            self.stream, self.group, min=entry_id, max=entry_id, count=1
-        )
-        deliveries = int(pending[0]["times_delivered"]) if pending else 1
+    async def reclaim(self, entry_id: str, payload: bytes, deliveries: int) -> None:
         if deliveries > self.settings.max_deliveries:
             last = await self.redis.hget(self._errors_key, entry_id)
             reason = (
@@ -161,49 +173,185 @@ class Stage(Generic[E]):
         await self.handle_raw([(entry_id, payload)], deliveries)
 
 
-def _raw_entries(raw_message: Any) -> list[tuple[str, bytes]]:
-    ids = raw_message.get("message_ids") or []
-    data = raw_message.get("data")
-    rows = data if isinstance(data, list) else [data]
+def _entries(rows: Any) -> list[tuple[str, bytes]]:
+    """(id, payload) of each entry an XREADGROUP or XAUTOCLAIM returned; the payload is the raw
+    ``__data__`` bytes, parsed by the stage itself."""
     out = []
-    for entry_id, fields in zip(ids, rows, strict=False):
-        payload = fields.get(DATA_FIELD.encode(), b"") if isinstance(fields, dict) else b""
+    for entry_id, fields in rows or ():
         key = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        payload = fields.get(DATA_FIELD.encode(), b"") if isinstance(fields, dict) else b""
         out.append((key, payload))
     return out
 
 
-def register_stage(broker: RedisBroker, stage: Stage[Any], settings: RapportSettings) -> None:
-    """Subscribe the stage's batch reader and its reclaimer in the stage's consumer group."""
-    consumer = f"{settings.consumer_name}"
+class StageRunner:
+    """Runs one stage: its batch reader and its reclaimer, until stopped."""
 
-    # No body parameter: FastStream then skips decoding; each stage parses the raw entries
-    # itself, so that one bad entry is parked alone instead of failing the whole batch.
-    async def read_batch(msg: RedisBatchStreamMessage) -> None:
-        await stage.handle_raw(_raw_entries(msg.raw_message))
+    def __init__(self, stage: Stage[Any], settings: RapportSettings) -> None:
+        self.stage = stage
+        self.settings = settings
+        self.redis = stage.redis
+        self.consumer = settings.consumer_name
+        self.reclaimer = f"{settings.consumer_name}-reclaimer"
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
 
-    async def reclaim_one(msg: RedisStreamMessage) -> None:
-        for entry_id, payload in _raw_entries(msg.raw_message):
-            await stage.reclaim(entry_id, payload)
+    def __str__(self) -> str:
+        return f"{self.stage.group} on {self.stage.stream}"
 
-    broker.subscriber(
-        stream=StreamSub(
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._read_loop(), name=f"read {self}"),
+            asyncio.create_task(self._reclaim_loop(), name=f"reclaim {self}"),
+        ]
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks) and not any(t.done() for t in self._tasks)
+
+    def stopped_loops(self) -> list[str]:
+        return [t.get_name() for t in self._tasks if t.done()]
+
+    async def stop(self, timeout_s: float) -> None:
+        """Stop reading; let the batch in hand finish (up to ``timeout_s``), then cancel."""
+        self._stopping.set()
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(self._tasks, timeout=timeout_s)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _read_loop(self) -> None:
+        stage, errors = self.stage, 0
+        while not self._stopping.is_set():
+            try:
+                reply: Any = await self.redis.xreadgroup(
+                    stage.group,
+                    self.consumer,
+                    {stage.stream: ">"},
+                    count=self.settings.max_records,
+                    block=self.settings.poll_ms,
+                )
+                errors = 0
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                await self._recreate_group(exc)
+                continue
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                errors = await self._back_off(errors, exc)
+                continue
+            if not reply:
+                continue
+            rows = _entries(reply[0][1])
+            async with self._kept_claimed([entry_id for entry_id, _ in rows]):
+                try:
+                    await stage.handle_raw(rows)
+                except Exception:
+                    # Left pending: the reclaimer retries them and counts the deliveries.
+                    log.exception("%s: a batch of %d failed; retried later", self, len(rows))
+
+    async def _reclaim_loop(self) -> None:
+        stage, cursor, errors = self.stage, "0-0", 0
+        while not self._stopping.is_set():
+            try:
+                reply: Any = await self.redis.xautoclaim(
+                    stage.stream,
+                    stage.group,
+                    self.reclaimer,
+                    min_idle_time=self.settings.reclaim_idle_ms,
+                    start_id=cursor,
+                    count=self.settings.max_records,
+                )
+                errors = 0
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                await self._recreate_group(exc)
+                continue
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                errors = await self._back_off(errors, exc)
+                continue
+            next_cursor, claimed = reply[0], _entries(reply[1])
+            cursor = next_cursor.decode() if isinstance(next_cursor, bytes) else str(next_cursor)
+            if claimed:
+                await self._reclaim(claimed)
+            if cursor == "0-0" or not claimed:
+                cursor = "0-0"
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._stopping.wait(), self.settings.reclaim_poll_ms / 1000
+                    )
+
+    async def _reclaim(self, claimed: list[tuple[str, bytes]]) -> None:
+        stage = self.stage
+        pending = await self.redis.xpending_range(
             stage.stream,
-            group=stage.group,
-            consumer=consumer,
-            batch=True,
-            max_records=settings.max_records,
-            polling_interval=settings.poll_ms,
-        ),
-        ack_policy=AckPolicy.MANUAL,
-    )(read_batch)
-    broker.subscriber(
-        stream=StreamSub(
-            stage.stream,
-            group=stage.group,
-            consumer=f"{consumer}-reclaimer",
-            min_idle_time=settings.reclaim_idle_ms,
-            polling_interval=settings.reclaim_poll_ms,
-        ),
-        ack_policy=AckPolicy.MANUAL,
-    )(reclaim_one)
+            stage.group,
+            min=claimed[0][0],
+            max=claimed[-1][0],
+            count=len(claimed),
+            consumername=self.reclaimer,
+        )
+        deliveries = {
+            (
+                p["message_id"].decode() if isinstance(p["message_id"], bytes) else p["message_id"]
+            ): int(p["times_delivered"])
+            for p in pending
+        }
+        for entry_id, payload in claimed:
+            try:
+                await stage.reclaim(entry_id, payload, deliveries.get(entry_id, 1))
+            except Exception:
+                log.exception("%s: reclaimed entry %s failed again; retried later", self, entry_id)
+
+    @contextlib.asynccontextmanager
+    async def _kept_claimed(self, entry_ids: list[str]) -> AsyncIterator[None]:
+        """While the batch is processed, reset its entries' idle time now and then, so that the
+        reclaimer of another replica never takes over the entries of a live consumer."""
+        interval = self.settings.reclaim_idle_ms / 3000
+
+        async def touch() -> None:
+            while True:
+                await asyncio.sleep(interval)
+                with contextlib.suppress(Exception):
+                    await self.redis.xclaim(
+                        self.stage.stream,
+                        self.stage.group,
+                        self.consumer,
+                        min_idle_time=0,
+                        message_ids=list[Any](entry_ids),
+                        justid=True,
+                    )
+
+        keeper = asyncio.create_task(touch())
+        try:
+            yield
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _recreate_group(self, exc: ResponseError) -> None:
+        GROUPS_RECREATED.labels(self.stage.stream, self.stage.group).inc()
+        log.error(
+            "consumer group %s on %s is missing (%s): Redis lost its data or the group was "
+            "deleted. Recreating it at 0: entries still in the stream will be processed; "
+            "entries Redis no longer has, and pending deliveries, are lost. Check Redis "
+            "persistence (AOF) and `rapport dlq list`.",
+            self.stage.group,
+            self.stage.stream,
+            exc,
+        )
+        try:
+            await ensure_group(self.redis, self.stage.stream, self.stage.group)
+        except (RedisConnectionError, RedisTimeoutError, ResponseError) as error:
+            await self._back_off(1, error)
+
+    async def _back_off(self, errors: int, exc: Exception) -> int:
+        delay = ERROR_BACKOFF_S[min(errors, len(ERROR_BACKOFF_S) - 1)]
+        log.warning("%s: Redis error %s; retrying in %.1f s", self, exc, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
+        return errors + 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from typing import Any, cast
 
-from faststream.redis import RedisBroker
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
@@ -22,7 +21,6 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rapport_contracts import Event
 from rapport_contracts.streams import DATA_FIELD, Streams
-from rapport_runtime.settings import RapportSettings
 
 log = logging.getLogger("rapport_runtime.redis")
 
@@ -38,31 +36,21 @@ def connect(url: str) -> Redis:
     return Redis.from_url(url, retry=_retry(), retry_on_error=_RETRY_ON, health_check_interval=30)
 
 
-def create_broker(settings: RapportSettings, **kwargs: Any) -> RedisBroker:
-    return RedisBroker(
-        settings.redis_url,
-        retry=_retry(),
-        retry_on_error=_RETRY_ON,
-        graceful_timeout=settings.graceful_timeout_s,
-        # FastStream's own logger, never None: its errors ("consumer group no longer exists", a
-        # subscriber that stopped) must be seen. Its per-message access lines go out at DEBUG,
-        # which the default INFO level drops before formatting (they cost ~15 % at INFO).
-        logger=logging.getLogger("rapport.broker"),
-        log_level=logging.DEBUG,
-        **kwargs,
-    )
+async def ensure_group(redis: Redis, stream: str, group: str) -> None:
+    """Create ``group`` on ``stream`` at ``0`` (and the stream if needed), so that nothing
+    published before a consumer first started is skipped; an existing group is left as is."""
+    try:
+        await redis.xgroup_create(stream, group, id="0", mkstream=True)
+    except ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
 
 
 async def ensure_groups(redis: Redis, streams: Streams) -> None:
-    """Create every consumer group at ``0`` so that nothing published before a consumer first
-    started is skipped (FastStream would create them at ``$``)."""
+    """Every consumer group Rapport's own stages read."""
     for stream, groups in streams.groups().items():
         for group in groups:
-            try:
-                await redis.xgroup_create(stream, group, id="0", mkstream=True)
-            except ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
+            await ensure_group(redis, stream, group)
 
 
 def xadd_event(pipe: Pipeline | Redis, stream: str, event: Event, maxlen: int) -> Any:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
-from faststream.redis import RedisBroker
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -26,9 +25,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from rapport_runtime.consumer import Stage, register_stage
+from rapport_runtime.consumer import Stage, StageRunner
 from rapport_runtime.logs import configure_logging
-from rapport_runtime.redis import connect, create_broker, ensure_groups
+from rapport_runtime.redis import connect, ensure_groups
 from rapport_runtime.settings import RapportSettings
 
 log = logging.getLogger("rapport_runtime.service")
@@ -44,8 +43,8 @@ class Runtime:
 
     settings: RapportSettings
     redis: Redis
-    broker: RedisBroker
     stages: list[Stage[Any]] = field(default_factory=list)
+    runners: list[StageRunner] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -53,9 +52,9 @@ StageBuilder = Callable[[Runtime], Awaitable[Sequence[Stage[Any]]]]
 
 
 def stopped_parts(runtime: Runtime) -> list[str]:
-    """What should be running in this process and is not: a subscriber FastStream stopped (a
-    lost consumer group, an unhandled error) or the background task (the router's timers)."""
-    stopped = [f"subscriber {s}" for s in runtime.broker.subscribers if not s.running]
+    """What should be running in this process and is not: a stage's loop that died of an
+    unexpected error, or the background task (the router's timers)."""
+    stopped = [loop for runner in runtime.runners for loop in runner.stopped_loops()]
     task = runtime.extras.get("background")
     if isinstance(task, asyncio.Task) and task.done():
         stopped.append(f"background task {task.get_name()}")
@@ -125,16 +124,15 @@ def build_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         redis = connect(settings.redis_url)
-        broker = create_broker(settings)
-        runtime = Runtime(settings, redis, broker)
+        runtime = Runtime(settings, redis)
         try:
             await ensure_groups(redis, settings.streams)
             if on_start is not None:
                 await on_start(runtime)
             runtime.stages = list(await stages(runtime))
-            for stage in runtime.stages:
-                register_stage(broker, stage, settings)
-            await broker.start()
+            runtime.runners = [StageRunner(stage, settings) for stage in runtime.stages]
+            for runner in runtime.runners:
+                await runner.start()
             if background is not None:
                 task = asyncio.create_task(background(runtime), name=f"{service}-background")
                 runtime.extras["background"] = task
@@ -150,7 +148,9 @@ def build_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await running
             # Stops reading, waits for in-flight batches (graceful_timeout), then disconnects.
-            await broker.stop()
+            await asyncio.gather(
+                *(runner.stop(settings.graceful_timeout_s) for runner in runtime.runners)
+            )
             if on_stop is not None:
                 await on_stop(runtime)
             await redis.aclose()

@@ -1,0 +1,361 @@
+"""Chaos: real processes, a real Redis and a real HTTP helpdesk that fails on command, attacked
+while ≥ 3,000 messages flow (about a fifth of the conversations ask for a person).
+
+Checked at the end, after the pipeline is quiescent (every group has read and acked
+everything, so nothing can land late):
+
+* every accepted message has exactly one (live) decision;
+* every escalation ends either delivered (the helpdesk holds its Idempotency-Key) or failed
+  and acted on (the bot was told to resume with the honest message, the on-call notified);
+* no customer is left on hold: no conversation is ``escalated`` with an unconfirmed handoff.
+
+Run alone with ``uv run pytest -m chaos``; `uv run pytest` runs it too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis as redis_sync
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from rapport_tools.dev import free_port
+from tests.helpers import http_server, message, signed, wait_quiescent, wait_until
+
+pytestmark = [pytest.mark.chaos, pytest.mark.e2e]
+
+HONEST = "We could not reach a person just now; our on-call team will contact you."
+ASKS = "I have had enough, I want to talk to a real person"
+
+
+class Helpdesk:
+    """A webhook receiver with a failure mode set by the test. Like a real helpdesk honouring
+    Idempotency-Key, it creates one ticket per key however often the same key is posted."""
+
+    def __init__(self) -> None:
+        self.mode = "healthy"  # healthy | flaky (30 % 503) | refusing (404)
+        self.tickets: Counter[str] = Counter()  # accepted POSTs per Idempotency-Key
+        self.rng = random.Random(7)
+
+    async def receive(self, request: Request) -> Response:
+        await request.body()
+        key = request.headers.get("idempotency-key", "")
+        if self.mode == "refusing":
+            return JSONResponse({"error": "no such group"}, status_code=404)
+        if self.mode == "flaky" and self.rng.random() < 0.3:
+            return JSONResponse({"error": "try later"}, status_code=503)
+        self.tickets[key] += 1
+        return JSONResponse({"id": f"T-{key[:8]}"}, status_code=201)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/hook", self.receive, methods=["POST"])])
+
+
+@dataclass
+class Cluster:
+    """Rapport as processes: one sentiment, and `replicas` routers and handoffs racing."""
+
+    env: dict[str, str]
+    replicas: int
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        return ["sentiment"] + [
+            f"{s}-{i}" for s in ("router", "handoff") for i in range(self.replicas)
+        ]
+
+    def start(self, name: str) -> None:
+        service = name.split("-")[0]
+        self.ports.setdefault(name, free_port())
+        env = {
+            **self.env,
+            "RAPPORT_PORT": str(self.ports[name]),
+            "RAPPORT_CONSUMER_NAME": f"{name}-{time.monotonic_ns()}",
+        }
+        self.procs[name] = subprocess.Popen([sys.executable, "-m", f"rapport_{service}"], env=env)
+
+    def wait_ready(self, name: str, timeout: float = 30) -> None:
+        url = f"http://127.0.0.1:{self.ports[name]}/readyz"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.procs[name].poll() is not None:
+                raise AssertionError(f"{name} exited with {self.procs[name].returncode}")
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"{name} not ready within {timeout} s")
+
+    def kill_and_restart(self, name: str) -> None:
+        self.procs[name].send_signal(signal.SIGKILL)
+        self.procs[name].wait(timeout=10)
+        self.start(name)
+
+    @property
+    def edge(self) -> str:
+        return f"http://127.0.0.1:{self.ports['handoff-0']}"
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture
+def helpdesk() -> Iterator[tuple[Helpdesk, str]]:
+    desk = Helpdesk()
+    with http_server(desk.app()) as base:
+        yield desk, base
+
+
+def sites_file(tmp_path: Path, base: str, confirm_fallback: bool = False) -> Path:
+    policy: dict[str, Any] = {
+        "id": "chaos",
+        "version": "1",
+        "rules": [
+            {
+                "name": "explicit-human-request",
+                "when": {"any_signal": ["human_request"]},
+                "route": "human",
+                "queue": "support",
+                "priority": "high",
+            },
+            {"name": "default", "route": "automation"},
+        ],
+        "handoff_failure": {"message": HONEST},
+    }
+    path = tmp_path / "sites.yaml"
+    path.write_text(
+        json.dumps(
+            {
+                "sites": {
+                    "demo": {
+                        "secret": {"env": "CHAOS_SECRET"},
+                        "adapter": {
+                            "type": "webhook",
+                            "url": f"{base}/hook",
+                            "secret": {"env": "CHAOS_HANDOFF_SECRET"},
+                            "attempts": 3,
+                            "timeout_s": 2,
+                        },
+                        "policy": policy,
+                    }
+                }
+            }
+        )
+    )
+    return path
+
+
+def make_cluster(redis_url: str, prefix: str, sites: Path, replicas: int) -> Cluster:
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "RAPPORT_PREFIX": prefix,
+        "RAPPORT_CONFIG": str(sites),
+        "CHAOS_SECRET": "demo-secret",
+        "CHAOS_HANDOFF_SECRET": "handoff-secret-0123456789",
+        "RAPPORT_POLL_MS": "20",
+        "RAPPORT_RECLAIM_IDLE_MS": "1500",
+        "RAPPORT_RECLAIM_POLL_MS": "200",
+        "RAPPORT_MAX_DELIVERIES": "8",
+        "RAPPORT_HANDOFF_CONFIRM_S": "20",
+        "RAPPORT_GRACEFUL_TIMEOUT_S": "2",
+        "RAPPORT_LOG_LEVEL": "ERROR",
+        "RAPPORT_ADMIN_TOKEN": "chaos-admin-token-0123",
+    }
+    return Cluster(env, replicas)
+
+
+def conversations(total_messages: int) -> list[tuple[str, str, str]]:
+    """(conversation, message id, text): three turns each; one conversation in five asks for
+    a person on its second turn."""
+    out = []
+    for c in range(total_messages // 3):
+        asks = c % 5 == 0
+        for turn in range(3):
+            text = ASKS if asks and turn == 1 else f"turn {turn}: where is my parcel {c}?"
+            out.append((f"c{c}", f"c{c}-m{turn}", text))
+    return out
+
+
+async def post_all(edge: str, items: list[tuple[str, str, str]]) -> list[str]:
+    accepted: list[str] = []
+    async with httpx.AsyncClient(base_url=edge, timeout=10) as http:
+        sem = asyncio.Semaphore(16)
+
+        async def one(conversation: str, message_id: str, text: str) -> None:
+            raw, headers = signed(message(conversation, message_id, text))
+            for _ in range(50):  # the edge may be restarting: a sender retries
+                try:
+                    async with sem:
+                        reply = await http.post(
+                            "/v1/sites/demo/messages", content=raw, headers=headers
+                        )
+                except httpx.TransportError:
+                    await asyncio.sleep(0.2)
+                    continue
+                if reply.status_code == 202:
+                    accepted.append(message_id)
+                    return
+                await asyncio.sleep(0.2)
+            raise AssertionError(f"{message_id} never accepted")
+
+        # Turns of one conversation in order, conversations concurrently.
+        by_conversation: dict[str, list[tuple[str, str, str]]] = {}
+        for item in items:
+            by_conversation.setdefault(item[0], []).append(item)
+
+        async def conversation(turns: list[tuple[str, str, str]]) -> None:
+            for turn in turns:
+                await one(*turn)
+
+        await asyncio.gather(*(conversation(t) for t in by_conversation.values()))
+    return accepted
+
+
+def events(r: redis_sync.Redis, stream: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    last = "-"
+    while True:
+        batch: Any = r.xrange(stream, min=last, count=5000)
+        if last != "-":
+            batch = batch[1:]
+        if not batch:
+            return out
+        out += [json.loads(f[b"__data__"]) for _, f in batch]
+        last = batch[-1][0].decode()
+
+
+def check_outcomes(r: redis_sync.Redis, prefix: str, accepted: list[str], desk: Helpdesk) -> None:
+    decisions = [d for d in events(r, f"{prefix}:decisions") if not d["shadow"]]
+    per_message = Counter(d["message_id"] for d in decisions if not d["message_id"].startswith("h"))
+    assert set(per_message) == set(accepted), "every accepted message is decided"
+    assert [m for m, n in per_message.items() if n != 1] == [], "exactly one decision each"
+
+    packets = events(r, f"{prefix}:escalations")
+    results = events(r, f"{prefix}:handoffs")
+    delivered = {x["handoff_id"] for x in results if x["status"] == "delivered"}
+    failed = {x["handoff_id"] for x in results if x["status"] == "failed"} - delivered
+    resumed = {
+        i["conversation_id"]
+        for i in events(r, f"{prefix}:automation")
+        if i["action"] == "resume" and i["customer_message"] == HONEST
+    }
+    for packet in packets:
+        hid, conv = packet["handoff_id"], packet["conversation_id"]
+        if hid in delivered:
+            assert desk.tickets[hid] >= 1, f"{hid} recorded delivered but the helpdesk lacks it"
+        else:
+            assert hid in failed, f"handoff {hid} neither delivered nor failed"
+            assert conv in resumed, f"{conv}: failed handoff not acted on"
+    assert set(desk.tickets) <= {p["handoff_id"] for p in packets}
+
+    on_hold = []
+    for key in r.scan_iter(match=f"{prefix}:conv:*:state", count=1000):
+        state = json.loads(r.get(key) or "{}")
+        if state.get("owner") == "escalated" and not state.get("handoff_confirmed"):
+            on_hold.append(key)
+    assert on_hold == [], "customers left on hold with nobody coming"
+
+
+@pytest.mark.timeout(600)
+def test_sigkills_of_every_service_with_two_replicas_racing_and_a_flaky_helpdesk(
+    redis_url: str,
+    prefix: str,
+    redis_client: redis_sync.Redis,
+    tmp_path: Path,
+    helpdesk: tuple[Helpdesk, str],
+) -> None:
+    desk, base = helpdesk
+    desk.mode = "flaky"
+    cluster = make_cluster(redis_url, prefix, sites_file(tmp_path, base), replicas=2)
+    items = conversations(3000)
+    rng = random.Random(11)
+    try:
+        for name in cluster.names():
+            cluster.start(name)
+        for name in cluster.names():
+            cluster.wait_ready(name)
+
+        async def attack() -> None:
+            # Kill a random service (never the edge's own handoff-0 mid-request storm: the
+            # sender retries anyway) every 0.7-1.5 s while the messages flow.
+            victims = [n for n in cluster.names() if n != "handoff-0"]
+            for _ in range(8):
+                await asyncio.sleep(rng.uniform(0.7, 1.5))
+                cluster.kill_and_restart(rng.choice(victims))
+
+        async def run() -> list[str]:
+            sending = asyncio.create_task(post_all(cluster.edge, items))
+            await attack()
+            return await sending
+
+        accepted = asyncio.run(run())
+        assert len(accepted) == len(items)
+        desk.mode = "healthy"
+        for name in cluster.names():
+            if cluster.procs[name].poll() is not None:
+                cluster.start(name)
+        wait_until(lambda: redis_client.xlen(f"{prefix}:decisions") >= len(items), timeout=120)
+        wait_quiescent(redis_client, prefix, timeout=120)
+        check_outcomes(redis_client, prefix, accepted, desk)
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.timeout(300)
+def test_a_permanently_refusing_helpdesk_leaves_nobody_on_hold(
+    redis_url: str,
+    prefix: str,
+    redis_client: redis_sync.Redis,
+    tmp_path: Path,
+    helpdesk: tuple[Helpdesk, str],
+) -> None:
+    desk, base = helpdesk
+    desk.mode = "refusing"
+    cluster = make_cluster(redis_url, prefix, sites_file(tmp_path, base), replicas=1)
+    items = conversations(750)  # 250 conversations, 50 of them ask for a person
+    try:
+        for name in cluster.names():
+            cluster.start(name)
+        for name in cluster.names():
+            cluster.wait_ready(name)
+        accepted = asyncio.run(post_all(cluster.edge, items))
+        wait_until(lambda: redis_client.xlen(f"{prefix}:decisions") >= len(items), timeout=60)
+        wait_quiescent(redis_client, prefix, timeout=60)
+        check_outcomes(redis_client, prefix, accepted, desk)
+        resumes = [
+            i for i in events(redis_client, f"{prefix}:automation") if i["action"] == "resume"
+        ]
+        assert len({i["conversation_id"] for i in resumes}) == 50
+        notes = events(redis_client, f"{prefix}:notifications")
+        assert len(notes) == 50 and {n["priority"] for n in notes} == {"urgent"}
+        assert desk.tickets == Counter()
+    finally:
+        cluster.stop()
