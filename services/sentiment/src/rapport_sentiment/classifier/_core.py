@@ -56,6 +56,9 @@ MAX_TEXT = 5_000  # characters looked at (long pastes are cut for speed)
 JUDGED_AT = 2.0  # judging words (valence, task words aside) that make a complaint
 COMPLAINT_NEGATIVE_AT = -0.2  # ... or this negative a message that is no request
 DELAY_WAIT_CAP = 0.55  # a wait that is a late trip is not, alone, a service failure
+# A calm first report of a technical fault stays above the policy's strongly-negative cut
+# (-0.6) with a margin (fixed by reasoning, lexicon-3.0).
+CALM_REPORT_FLOOR = -0.45
 
 
 # Signals that escalate on their own at >= 0.75 (default policy): with one of them, the message
@@ -322,6 +325,12 @@ def classify(
         found = _Language("en", lang_id.FAST_CONFIDENCE, "detected", True)
     else:
         d = lang_id.detect(text)
+        if (
+            d.language != "en"
+            and (d.confidence or 0.0) < lang_id.UNSURE
+            and lang_id.plain_english(scan.keys, text, need=1)
+        ):
+            d = lang_id.Detected("en", d.confidence, "detected")
         source: Literal["detected", "default"] = "detected" if d.source == "detected" else "default"
         found = _Language(d.language, d.confidence, source, d.language in lang_id.SUPPORTED)
     if found.language != "en":
@@ -487,8 +496,8 @@ def _english(
         + EVIDENCE_REPEAT * best.get("repeated_contact", 0.0)
         + EVIDENCE_PROBLEM * best.get("problem", 0.0)
     )
-    sarcasm = sig.SARCASM_STRONG.search(low, mask)
-    if not sarcasm and problem_evidence >= 0.5:
+    sarcasm = sig.SARCASM_STRONG.search(low, mask) or sig.SARCASM_AFTER_FAILURE.search(low, mask)
+    if not sarcasm and (problem_evidence >= 0.5 or best.get("bot_failure", 0.0) >= 0.7):
         sarcasm = sig.SARCASM_WEAK.search(low, mask)
     lexicon = scan.lexicon
     pos_lex, neg_lex = scan.positive, scan.negative
@@ -511,6 +520,22 @@ def _english(
         score *= QUESTION_DAMPING
     if score < 0 and neg_lex < STRONG_WORDS and sig.REQUEST_OPENING.match(text):
         score *= REQUEST_DAMPING
+    # A first report of a technical fault, told calmly ("the invoice PDF download fails with a
+    # blank page", "SSO login fails with error X"): negative, but not strongly so, so that the
+    # policy lets automation try first (lexicon-3.0). Calm: the customer's first message, no
+    # strongly negative word, no exclamation, no sign of frustration (repeated contact,
+    # waiting, profanity, shouting, sarcasm, a threat, the bot failing).
+    calm_report = (
+        not any(t.author == "customer" for t in context)
+        and score < 0
+        and scan.judged < JUDGED_AT
+        and scan.exclamations == 0
+        and not sarcasm
+        and _evidence(best) == 0.0
+        and sig.TECH_FAULT.search(low, mask) is not None
+    )
+    if calm_report:
+        score = max(score, CALM_REPORT_FLOOR)
     label: SentimentLabel = (
         "negative" if score <= NEGATIVE_AT else "positive" if score >= POSITIVE_AT else "neutral"
     )

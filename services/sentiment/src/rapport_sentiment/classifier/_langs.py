@@ -824,7 +824,7 @@ IT = Language(
         (
             "churn_threat",
             0.85,
-            r"\b(?:(?:passo|passero|cambio|cambiero)\s+(?:a|ad|con)\s+(?:un\s+altr\w+|la\s+concorrenza|\w+)|cambiare\s+(?:operatore|banca|gestore|compagnia|fornitore)|la\s+concorrenza|mai\s+piu|l'?ultima\s+volta\s+che|perso\s+un\s+cliente|vado\s+(?:da|con)\s+(?:un\s+altro|\w+))",
+            r"\b(?:(?:passo|passero|cambio|cambiero)\s+(?:a|ad|al|alla|con)\s+(?:un\s+altr\w+|la\s+concorrenza|\w+)|cambiare\s+(?:operatore|banca|gestore|compagnia|fornitore)|la\s+concorrenza|mai\s+piu|l'?ultima\s+volta\s+che|perso\s+un\s+cliente|vado\s+(?:da|con)\s+(?:un\s+altro|\w+))",
             True,
         ),
         (

@@ -56,6 +56,10 @@ OTHER_MARKERS = frozenset(
     "den dem von hallo".split()
 )
 FAST_CONFIDENCE = 0.9
+# A detection of another language below this is overruled by one English function word and
+# none of another language's in ASCII text (fixed by reasoning: the model is unsure, the words
+# are not).
+UNSURE = 0.8
 
 
 class Detected(NamedTuple):
@@ -80,8 +84,10 @@ def _load() -> Any:
     return _model
 
 
-def plain_english(keys: Set[str], text: str) -> bool:
-    """The fast path: ASCII text with two English function words and none of the others'."""
+def plain_english(keys: Set[str], text: str, need: int = 2) -> bool:
+    """The fast path: ASCII text with ``need`` English function words and none of the
+    others'. With ``need=1`` it also overrules an unsure detection (below UNSURE) of another
+    language, for short English messages the model reads as something else."""
     if not text.isascii():
         return False
     hits = 0
@@ -90,7 +96,7 @@ def plain_english(keys: Set[str], text: str) -> bool:
             hits += 1
         elif key in OTHER_MARKERS:
             return False
-    return hits >= 2
+    return hits >= need
 
 
 def detect(text: str) -> Detected:

@@ -259,5 +259,6 @@ _TASK = """
     shit shitty damn damned bloody goddamn hell crap crappy freaking fricking friggin
     canceling cancelling cancels refunds refunded refunding charges charging troubles waits
     delaying declining blocking missed mistake mistakes errored
+    fail fails failed failing crash crashes crashed crashing blank
 """
 TASK_WORDS = frozenset(_TASK.split())

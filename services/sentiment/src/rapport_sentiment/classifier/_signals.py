@@ -141,6 +141,20 @@ PATTERNS: tuple[Pattern, ...] = (
         r"(?:commit|thinking\s+(?:about|of))\s+suicide|want\s+to\s+die|hurt(?:ing)?\s+myself|"
         r"self[-\s]?harm|take\s+my\s+(?:own\s+)?life|overdos(?:e|ed|ing))\b",
     ),
+    # hopelessness, said without the words of self-harm (lexicon-3.0): always a person
+    _p(
+        "safety",
+        1.0,
+        "point|anymore|any more|end|over|live|alive|here|dead|without me|life|longer|tomorrow|wake",
+        r"\b(?:(?:don'?t|do\s+not|can'?t|cannot)\s+see\s+(?:the|any)\s+point\s+(?:of|in)\s+(?:going\s+on|living|carrying\s+on|"
+        r"being\s+alive|being\s+here|anything|life|it\s+all)|(?:there'?s\s+|there\s+is\s+)?no\s+point\s+(?:in\s+)?(?:going\s+on|"
+        r"living|carrying\s+on|being\s+alive|being\s+here)|(?:can'?t|cannot)\s+(?:do|take|handle|bear)\s+(?:this|it|life)\s+any\s*more|"
+        r"want\s+(?:it\s+all|everything|this|my\s+life|the\s+pain)\s+to\s+(?:end|stop|be\s+over)|"
+        r"(?:don'?t|do\s+not)\s+want\s+to\s+(?:live|be\s+alive|wake\s+up|exist)|better\s+off\s+(?:dead|without\s+me)|"
+        r"(?:give|giving)\s+up\s+on\s+(?:life|living)|nothing\s+(?:left\s+)?to\s+live\s+for|no\s+reason\s+to\s+(?:live|go\s+on)|"
+        r"won'?t\s+be\s+(?:here|around)\s+(?:much\s+longer|tomorrow))",
+        negatable=False,
+    ),
     _p(
         "safety",
         0.9,
@@ -179,6 +193,20 @@ PATTERNS: tuple[Pattern, ...] = (
         negatable=False,
     ),
     _p("human_request", 0.8, "escalat", r"\bescalat(?:e|ed|ing)\s+(?:this|my|the|it)\b"),
+    # refusing the bot in any wording (lexicon-3.0): "don't want to talk/chat/speak to a bot",
+    # "won't deal with a machine", "no more bots", "stop the bot", "enough with the robot"
+    _p(
+        "human_request",
+        0.9,
+        "bot|robot|machine|automat|ai|computer",
+        r"\b(?:(?:(?:don'?t|do\s+not|won'?t|will\s+not|refuse\s+to|not\s+going\s+to)\s+(?:want\s+to\s+|wanna\s+|wish\s+to\s+)?|"
+        r"(?:hate|tired\s+of|sick\s+of)\s+)(?:talk|chat|speak|deal|text|type|writ|messag|argu)(?:e|ing|s)?\s+(?:to|with)\s+"
+        r"(?:a|an|the|this|your|some|another)?\s*(?:stupid\s+|useless\s+|automated\s+|virtual\s+)?"
+        r"(?:bots?|robots?|chat\s*bots?|machines?|ai|automated\s+\w+|computers?|assistant)|"
+        r"no\s+more\s+(?:bots?|robots?|chat\s*bots?|machines?|automated\s+\w+)|"
+        r"(?:stop|enough\s+(?:with|of))\s+(?:the|this|your)?\s*(?:bots?|robots?|chat\s*bots?|machine|automated\s+\w+))\b",
+        negatable=False,
+    ),
     # --- a formal complaint ---------------------------------------------------------------------
     _p(
         "complaint",
@@ -205,8 +233,11 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "churn_threat",
         0.85,
-        "switch|elsewhere|never|last time|done with|finished with|lost|another|a new|different|unless|leave|cancel|tell|warn|spread",
-        r"\b(?:switch(?:ing)?\s+(?:over\s+)?to\s+(?:another|a\s+different|a\s+competitor|your\s+competitor|the\s+competition)|switching\s+(?:banks|providers|carriers|airlines|companies)|(?:take|taking)\s+my\s+"
+        "switch|elsewhere|never|last time|done with|finished with|lost|another|a new|different|unless|leave|cancel|tell|warn|spread|compet|rival|instead|clos|terminat",
+        r"\b(?:(?:mov|go|switch|chang|leav|head|jump|port)\w*\s+(?:over\s+|my\s+\w+\s+)?(?:to|with)\s+(?:your\s+|a\s+|the\s+)?(?:competitors?|competition|rivals?)|"
+        r"(?:go(?:ing)?|switch\w*|mov\w*|sign\w*\s+up|port\w*)\s+(?:over\s+)?(?:to|with)\s+\w+(?:\s+\w+)?\s+instead|"
+        r"(?:cancel\w*|clos\w*|leav\w*|terminat\w*)\b[^.?!]{0,40}\band\s+(?:go(?:ing)?|switch\w*|mov\w*|tak\w+\s+my\s+\w+)\s+(?:over\s+)?(?:to|with)\s+\w+|"
+        r"switch(?:ing)?\s+(?:over\s+)?to\s+(?:another|a\s+different|a\s+competitor|your\s+competitor|the\s+competition)|switching\s+(?:banks|providers|carriers|airlines|companies)|(?:take|taking)\s+my\s+"
         r"(?:business|money|custom)\s+elsewhere|never\s+(?:again\s+)?(?:fly(?:ing)?|us(?:e|ing)|"
         r"buy(?:ing)?|shop(?:ping)?|order(?:ing)?|book(?:ing)?|recommend(?:ing)?)\b[^.!?]{0,30}\bagain|"
         r"never\s+again|last\s+time\s+i\s+(?:fly|use|order|buy|book|shop)|(?:i'?m|i\s+am|we'?re)\s+"
@@ -514,6 +545,14 @@ DELAY_TALK = _g(
 )
 
 # Complexity cues.
+# A technical fault told as a report ("download fails", "SSO error", "blank page", "crashes on
+# login"): see ``_core``, calm reports (lexicon-3.0).
+TECH_FAULT = _g(
+    "fail|error|crash|blank|bug|glitch|timeout|times out|sso|login|log in|sign in|download|upload|sync|load|freez|hang",
+    r"\b(?:fails?|failing|failed|errors?|crash(?:es|ed|ing)?|blank\s+(?:page|screen)|bug|glitch|time(?:s|d)?\s*out|timeout|"
+    r"(?:sso|login|log\s*in|sign\s*in|download|upload|sync\w*)\s+(?:\w+\s+)?(?:fails?|failing|failed|errors?|broken|doesn'?t\s+work|isn'?t\s+working)|"
+    r"won'?t\s+(?:load|sync|download|upload)|freez(?:es|ing)|hangs?\s+(?:on|at|when))\b",
+)
 ERROR_CODE = _g(
     "0|1|2|3|4|5|6|7|8|9|error|exception|crash|stack|version",
     r"\b(?:error|err|code|exception|status)\s*(?:code\s*)?[:#]?\s*[a-z]*[-_]?\d{2,}\b|\b0x[0-9a-f]{3,}\b|"
@@ -534,6 +573,15 @@ SARCASM_STRONG = _g(
     "/s|yeah right|thanks|gee|joke|so much for|🙄|not!",
     r"(?:\s/s\b|\byeah\s+right\b|\bthanks\s+for\s+nothing\b|\bthanks\s+a\s+lot\b(?=[^!?.]*"
     r"(?:\.\.\.|!)|\s*$)|\bgee\s+thanks\b|\bwhat\s+a\s+joke\b|\bso\s+much\s+for\b|🙄|\bnot!)",
+)
+# Praise that closes a message about a failure ("update broke everything again. Love it.") or
+# thanks heaped on the bot ("thanks a lot bot, really helpful") (lexicon-3.0).
+SARCASM_AFTER_FAILURE = _g(
+    "love|great|perfect|wonderful|fantastic|brilliant|awesome|amazing|nice|thanks|helpful",
+    r"\b(?:(?:broke|broken|breaks|crash\w*|fail\w*|lost|deleted|wiped|ruined|stopped\s+working|down|stuck|gone|missing)\b"
+    r"[^?]{0,80}?\b(?:love\s+(?:it|that|this)|just\s+great|great|perfect|wonderful|fantastic|brilliant|awesome|amazing|nice\s+one|"
+    r"thanks\s+a\s+lot|thanks\s+so\s+much|cheers)\b[\s.!]*$|thanks\s+a\s+lot\s+(?:bot|robot|machine)\b|"
+    r"(?:bot|robot|machine)\b[^.?!]{0,20}\b(?:really|very|so|super)\s+helpful\b)",
 )
 SARCASM_WEAK = _g(
     "love|enjoy|appreciate|great|perfect|wonderful|fantastic|lovely|awesome|nice|brilliant|thanks|what a",
