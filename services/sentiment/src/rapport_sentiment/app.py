@@ -61,7 +61,7 @@ class SentimentStage(Stage[Message]):
             classification = None
             if message.author == "customer":
                 classification = classify(
-                    message.text, turns[-CONTEXT_TURNS:], message.language or "en"
+                    message.text, turns[-CONTEXT_TURNS:], message.language or None
                 )
                 CLASSIFIED.labels(classification.sentiment).inc()
             classified = ClassifiedMessage(

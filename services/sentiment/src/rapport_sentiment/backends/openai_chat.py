@@ -33,7 +33,7 @@ from ..classifier import classify as default_classify
 
 log = logging.getLogger(__name__)
 
-Classify = Callable[[str, Sequence[Turn], str], Classification]
+Classify = Callable[[str, Sequence[Turn], str | None], Classification]
 
 SIGNAL_NAMES: tuple[str, ...] = (
     "human_request",
@@ -137,7 +137,7 @@ class BackendError(Exception):
 
 
 class OpenAIChatBackend:
-    """``backend(text, context=(), language="en") -> Classification`` via a chat endpoint, with
+    """``backend(text, context=(), language=None) -> Classification`` via a chat endpoint, with
     the default classifier as the fallback. Thread-safe; reuses one HTTP connection pool."""
 
     def __init__(
@@ -184,28 +184,31 @@ class OpenAIChatBackend:
         self.close()
 
     def __call__(
-        self, text: str, context: Sequence[Turn] = (), language: str = "en"
+        self, text: str, context: Sequence[Turn] = (), language: str | None = None
     ) -> Classification:
         with self._lock:
             self.calls += 1
         default = self._fallback(text, context, language)
         try:
-            answer = self._ask(text, context, language)
+            # The default classifier detected the language (or kept the helpdesk's): one answer.
+            answer = self._ask(text, context, default.language)
         except BackendError as exc:
             with self._lock:
                 self.fallbacks += 1
             log.warning("chat backend fell back to the default classifier: %s", exc)
             return default
-        return self._classification(text, answer, default, language)
+        return self._classification(text, answer, default)
 
     # ----------------------------------------------------------------------------------------
 
-    def request_body(self, text: str, context: Sequence[Turn], language: str) -> dict[str, Any]:
+    def request_body(
+        self, text: str, context: Sequence[Turn], language: str | None
+    ) -> dict[str, Any]:
         turns = "\n".join(
             f"[{turn.author}] {turn.text[:MAX_TEXT]}" for turn in context[-MAX_CONTEXT_TURNS:]
         )
         user = (
-            f"Language: {language}\n"
+            f"Language: {language or 'unknown'}\n"
             f"Earlier turns, oldest first:\n{turns or '(none)'}\n\n"
             f"Message to classify:\n{text[:MAX_TEXT]}"
         )
@@ -253,7 +256,7 @@ class OpenAIChatBackend:
         return _parse(b"".join(chunks))
 
     def _classification(
-        self, text: str, answer: _ModelAnswer, default: Classification, language: str
+        self, text: str, answer: _ModelAnswer, default: Classification
     ) -> Classification:
         low = text.lower()
         best: dict[str, Signal] = {}
@@ -282,7 +285,10 @@ class OpenAIChatBackend:
             complexity=answer.complexity,
             complexity_level=level,
             signals=tuple(best.values()),
-            language=language,
+            language=default.language,
+            language_confidence=default.language_confidence,
+            language_source=default.language_source,
+            language_supported=default.language_supported,
             classifier_version=self.version,
         )
 
