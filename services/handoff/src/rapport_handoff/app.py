@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 from redis.asyncio.client import Pipeline
 from starlette.applications import Starlette
@@ -35,6 +35,13 @@ from rapport_runtime.settings import RapportSettings
 log = logging.getLogger("rapport.handoff")
 
 HANDOFFS = Counter("rapport_handoffs_total", "Handoffs by outcome", ["site", "adapter", "status"])
+# The helpdesk call alone (deadline and breaker included), whatever its outcome.
+DELIVERY_SECONDS = Histogram(
+    "rapport_handoff_duration_seconds",
+    "Helpdesk delivery calls",
+    ["adapter"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
 
 # Deliveries in flight at once per batch: helpdesk APIs are slow, but also rate limited.
 CONCURRENT_DELIVERIES = 8
@@ -104,10 +111,11 @@ class HandoffStage(Stage[HandoffPacket]):
                 return
             try:
                 try:
-                    async with asyncio.timeout(deadline):
-                        delivered = await self.breakers.get(packet.site).call(
-                            lambda: adapter.deliver(packet)
-                        )
+                    with DELIVERY_SECONDS.labels(adapter.name).time():
+                        async with asyncio.timeout(deadline):
+                            delivered = await self.breakers.get(packet.site).call(
+                                lambda: adapter.deliver(packet)
+                            )
                 except TimeoutError:
                     raise TransientError(
                         f"no answer within the {deadline:.0f} s deadline"
