@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -359,3 +360,98 @@ def test_a_permanently_refusing_helpdesk_leaves_nobody_on_hold(
         assert desk.tickets == Counter()
     finally:
         cluster.stop()
+
+
+class OwnRedis:
+    """A redis-server of this test's own (so it can be killed), on a fixed free port so that
+    the services reconnect to the same address after a restart."""
+
+    def __init__(self, tmp: Path, appendonly: bool) -> None:
+        binary = shutil.which("redis-server")
+        assert binary, "the Redis chaos test needs a redis-server binary (apt install redis-server)"
+        self.binary, self.dir, self.appendonly = binary, tmp, appendonly
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, empty: bool = False) -> None:
+        if empty:
+            for path in self.dir.glob("*"):
+                if path.is_file():
+                    path.unlink()
+                else:
+                    shutil.rmtree(path)
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        args += ["--dir", str(self.dir), "--appendonly", "yes" if self.appendonly else "no"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+        client = redis_sync.Redis.from_url(self.url)
+        wait_until(lambda: _pings(client), timeout=10)
+        client.close()
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+
+def _pings(client: redis_sync.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis_sync.RedisError:
+        return False
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("appendonly", [True, False], ids=["restart-with-aof", "comes-back-empty"])
+def test_redis_killed_and_restarted_the_pipeline_carries_on(
+    tmp_path: Path, helpdesk: tuple[Helpdesk, str], appendonly: bool
+) -> None:
+    """kill -9 of Redis under load, then a restart: with AOF (the compose default) everything
+    accepted before the crash is still decided; coming back empty, the services recreate their
+    groups (saying so) and everything accepted after the restart is decided. No process dies,
+    none stays stuck."""
+    _, base = helpdesk
+    data = tmp_path / "redis"
+    data.mkdir()
+    own = OwnRedis(data, appendonly)
+    own.start()
+    prefix = "chaos"
+    cluster = make_cluster(own.url, prefix, sites_file(tmp_path, base), replicas=1)
+    client = redis_sync.Redis.from_url(own.url)
+    try:
+        for name in cluster.names():
+            cluster.start(name)
+        for name in cluster.names():
+            cluster.wait_ready(name)
+        before = asyncio.run(post_all(cluster.edge, conversations(300)))
+        wait_until(lambda: client.xlen(f"{prefix}:decisions") >= len(before), timeout=60)
+        wait_quiescent(client, prefix)
+        own.kill()
+        time.sleep(0.5)
+        own.start(empty=not appendonly)
+        after_items = [(f"x{c}", f"x{m}", t) for c, m, t in conversations(300)]
+        after = asyncio.run(post_all(cluster.edge, after_items))
+        expected = set(after) | (set(before) if appendonly else set())
+        decided = lambda: {  # noqa: E731
+            d["message_id"] for d in events(client, f"{prefix}:decisions") if not d["shadow"]
+        }
+        wait_until(lambda: expected <= decided(), timeout=60)
+        wait_quiescent(client, prefix)
+        per_message = Counter(
+            d["message_id"]
+            for d in events(client, f"{prefix}:decisions")
+            if not d["shadow"] and not d["message_id"].startswith("h")
+        )
+        assert [m for m, n in per_message.items() if n != 1] == []
+        for name in cluster.names():
+            assert cluster.procs[name].poll() is None, f"{name} died"
+            health = httpx.get(f"http://127.0.0.1:{cluster.ports[name]}/healthz", timeout=5)
+            assert health.status_code == 200, (name, health.text)
+    finally:
+        cluster.stop()
+        client.close()
+        if own.proc is not None and own.proc.poll() is None:
+            own.kill()
