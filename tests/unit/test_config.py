@@ -55,7 +55,7 @@ sites:
         ),
         (
             "sites:\n  acme:\n    secret: {env: X, file: /y}\n",
-            ":3: sites.acme.secret: Value error, give exactly one of `env`",
+            ":3: sites.acme.secret: give exactly one of `env`",
         ),
         ("sites:\n  acme:\n    secrets: {env: X}\n", ":3: sites.acme.secrets: Extra inputs"),
         ("sites:\n  acme:\n    secret: {env: X}\n  bad: [\n", "not valid YAML"),

@@ -8,14 +8,32 @@ runtime's job (``rapport_runtime.policies``): this package depends on Pydantic o
 
 from __future__ import annotations
 
+import difflib
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from rapport_contracts import Priority, Route
+from rapport_contracts.signals import SIGNAL_NAMES, SIGNALS, unknown_signal_message
+
+
+def _known_signal(name: str) -> str:
+    if name not in SIGNAL_NAMES:
+        raise ValueError(unknown_signal_message(name))
+    return name
+
+
+# A signal name from the closed set (``rapport_contracts.signals``); a typo is refused with the
+# closest known name.
+SignalName = Annotated[
+    str,
+    AfterValidator(_known_signal),
+    Field(json_schema_extra={"enum": list(SIGNALS)}),
+]
 
 
 class Rising(BaseModel):
@@ -42,7 +60,7 @@ class Conditions(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    any_signal: tuple[str, ...] = Field(
+    any_signal: tuple[SignalName, ...] = Field(
         default=(), description="Fires when any of these signals is present at min_signal_score."
     )
     min_signal_score: float = Field(default=0.5, ge=0.0, le=1.0)
@@ -55,6 +73,11 @@ class Conditions(BaseModel):
     bot_failures_at_least: int | None = Field(
         default=None, ge=1, description="The bot's fallback replies in a row, just before."
     )
+    bot_failures_at_most: int | None = Field(
+        default=None,
+        ge=0,
+        description="At most this many fallback replies in a row just before (0: none).",
+    )
     frustration_rising: Rising | None = None
     waiting_minutes_at_least: float | None = Field(
         default=None, ge=0, description="Minutes since the customer's first message."
@@ -66,6 +89,29 @@ class Conditions(BaseModel):
         default=None,
         description="true: only inside the policy's business hours; false: only outside.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_conditions(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            known = list(cls.model_fields)
+            for key in data:
+                if key not in cls.model_fields:
+                    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+                    hint = f"did you mean {close[0]!r}? " if close else ""
+                    raise ValueError(
+                        f"unknown condition {key!r}; {hint}conditions: {', '.join(known)}"
+                    )
+        return data
+
+    @model_validator(mode="after")
+    def _satisfiable(self) -> Conditions:
+        low, high = self.bot_failures_at_least, self.bot_failures_at_most
+        if low is not None and high is not None and low > high:
+            raise ValueError(
+                f"bot_failures_at_least {low} and bot_failures_at_most {high} can never both hold"
+            )
+        return self
 
 
 class AfterHours(BaseModel):
@@ -233,3 +279,81 @@ class Policy(BaseModel):
         if duplicates:
             raise ValueError(f"rule names must be unique; repeated: {', '.join(duplicates)}")
         return self
+
+
+@dataclass(frozen=True, slots=True)
+class RuleWarning:
+    """A rule that can never decide: every message it would fire on is taken by an earlier
+    rule (``rule`` and ``by`` are indices into the policy's rules)."""
+
+    rule: int
+    by: int
+    message: str
+
+
+def _subset(inner: tuple[str, ...], outer: tuple[str, ...]) -> bool:
+    """A non-empty ``outer`` list condition holds whenever ``inner`` (non-empty) holds."""
+    return not outer or (bool(inner) and set(inner) <= set(outer))
+
+
+def _at_least(later: float | None, earlier: float | None) -> bool:
+    return earlier is None or (later is not None and later >= earlier)
+
+
+def _at_most(later: float | None, earlier: float | None) -> bool:
+    return earlier is None or (later is not None and later <= earlier)
+
+
+def implies(later: Conditions, earlier: Conditions) -> bool:
+    """Whether ``earlier`` holds for every message ``later`` holds for (a conservative test:
+    True only when it follows from the thresholds alone, whatever the message)."""
+    if earlier.any_signal and not (
+        later.any_signal
+        and set(later.any_signal) <= set(earlier.any_signal)
+        and later.min_signal_score >= earlier.min_signal_score
+    ):
+        return False
+    bounds = (
+        _at_most(later.sentiment_score_at_most, earlier.sentiment_score_at_most),
+        _at_least(later.frustration_at_least, earlier.frustration_at_least),
+        _at_least(later.complexity_at_least, earlier.complexity_at_least),
+        _at_least(later.negative_turns_at_least, earlier.negative_turns_at_least),
+        _at_least(later.bot_failures_at_least, earlier.bot_failures_at_least),
+        _at_most(later.bot_failures_at_most, earlier.bot_failures_at_most),
+        _at_least(later.waiting_minutes_at_least, earlier.waiting_minutes_at_least),
+        _subset(later.channel, earlier.channel),
+        _subset(later.language, earlier.language),
+        earlier.business_hours is None or later.business_hours == earlier.business_hours,
+    )
+    if not all(bounds):
+        return False
+    if earlier.frustration_rising is not None:
+        rising, mine = earlier.frustration_rising, later.frustration_rising
+        if mine is None or mine.turns != rising.turns or mine.by < rising.by:
+            return False
+    if earlier.customer is not None:
+        want, have = earlier.customer, later.customer or CustomerMatch()
+        if not _subset(have.tier, want.tier):
+            return False
+        for key, allowed in want.attributes.items():
+            given = have.attributes.get(key, ())
+            if not given or not set(given) <= set(allowed):
+                return False
+    return True
+
+
+def rule_warnings(policy: Policy) -> list[RuleWarning]:
+    """Rules that can never decide because an earlier rule fires on every message they
+    would: a catch-all placed early, or a broader rule before a narrower one."""
+    out: list[RuleWarning] = []
+    for j, rule in enumerate(policy.rules):
+        for i, earlier in enumerate(policy.rules[:j]):
+            if not implies(rule.when, earlier.when):
+                continue
+            if earlier.when == Conditions():
+                why = f"rule {earlier.name!r} has no conditions, so it fires first on every message"
+            else:
+                why = f"rule {earlier.name!r} fires first on every message this one would"
+            out.append(RuleWarning(j, i, f"rule {rule.name!r} can never fire: {why}"))
+            break
+    return out

@@ -36,7 +36,7 @@ from pydantic import (
     model_validator,
 )
 
-from rapport_contracts.policy import Policy
+from rapport_contracts.policy import Policy, rule_warnings
 from rapport_runtime.policies import default_policy
 from rapport_runtime.settings import RapportSettings
 
@@ -208,7 +208,8 @@ def format_validation_error(
     for err in exc.errors(include_url=False):
         loc = [*prefix, *(p for p in err["loc"] if not _is_union_tag(p))]
         field = ".".join(str(p) for p in loc) or "(top level)"
-        lines.append(f"{locate(loc)}: {field}: {err['msg']}")
+        message = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{locate(loc)}: {field}: {message}")
     return "\n".join(lines)
 
 
@@ -232,13 +233,34 @@ def parse_yaml(
 
 
 def load_policy_file(path: Path) -> Policy:
+    return check_policy_file(path)[0]
+
+
+def policy_warnings(
+    policy: Policy, locate: Callable[[Sequence[str | int]], str], prefix: Sequence[str | int] = ()
+) -> list[str]:
+    """``file:line: warning: ...`` for every rule that can never decide."""
+    out = []
+    for w in rule_warnings(policy):
+        earlier = locate([*prefix, "rules", w.by]).rpartition(":")[2]
+        field = ".".join(str(p) for p in [*prefix, "rules", w.rule])
+        out.append(
+            f"{locate([*prefix, 'rules', w.rule])}: warning: {field}: {w.message} "
+            f"({policy.rules[w.by].name!r} is at line {earlier})"
+        )
+    return out
+
+
+def check_policy_file(path: Path) -> tuple[Policy, list[str]]:
+    """The policy in ``path`` and its warnings (rules that can never fire, with their lines);
+    raises ConfigError naming file, line and field of every error."""
     try:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read policy file {path}: {exc.strerror}") from None
-    policy, _ = parse_yaml(str(path), text, Policy)
+    policy, locate = parse_yaml(str(path), text, Policy)
     assert isinstance(policy, Policy)
-    return policy
+    return policy, policy_warnings(policy, locate)
 
 
 def _resolve_policy(value: str | Policy, base: Path, where: str) -> Policy:
@@ -320,3 +342,110 @@ def load_sites(settings: RapportSettings) -> Sites:
         DEMO_SECRET_DEFAULT,
     )
     return demo_sites()
+
+
+@dataclass
+class SitesCheck:
+    """What ``rapport config check`` reports: every error at once, and warnings."""
+
+    errors: list[str]
+    warnings: list[str]
+    sites: list[str]
+
+
+def _problem_lines(exc: ConfigError) -> list[str]:
+    text = str(exc)
+    text = text.removeprefix("invalid configuration:\n")
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def _check_policy_ref(
+    value: str | Policy,
+    base: Path,
+    locate: Callable[[Sequence[str | int]], str],
+    loc: list[str | int],
+) -> tuple[Policy | None, list[str], list[str]]:
+    """(policy, errors, warnings) of a site's ``policy`` or ``shadow_policy``."""
+    if isinstance(value, Policy):
+        return value, [], policy_warnings(value, locate, loc)
+    if value == "default":
+        return default_policy(), [], []
+    path = Path(value) if Path(value).is_absolute() else base / value
+    field = ".".join(str(p) for p in loc)
+    if not path.exists():
+        return None, [f"{locate(loc)}: {field}: policy file {path} does not exist"], []
+    try:
+        policy, warnings = check_policy_file(path)
+    except ConfigError as exc:
+        return None, [f"{locate(loc)}: {field}: {path} is invalid:", *_problem_lines(exc)], []
+    return policy, [], warnings
+
+
+def check_sites_file(path: str, check_adapter: Callable[[Site], None] | None = None) -> SitesCheck:
+    """Validate a sites file without starting anything: the schema, every referenced
+    environment variable and file, the policies, and (through ``check_adapter``, which the
+    caller supplies because adapters live in the handoff service) each adapter's options.
+    Unlike :func:`load_sites_file`, it goes on after an error and reports all of them."""
+    check = SitesCheck([], [], [])
+    try:
+        text = Path(path).read_text("utf-8")
+    except OSError as exc:
+        check.errors.append(f"{path}: cannot read the sites file: {exc.strerror}")
+        return check
+    try:
+        parse_yaml(path, text, SitesFile)
+    except ConfigError as exc:
+        check.errors += _problem_lines(exc)
+    if check.errors and not isinstance(_safe_load(text), dict):
+        return check
+    locate = _yaml_locator(path, text)
+    raw_sites = (_safe_load(text) or {}).get("sites")
+    if not isinstance(raw_sites, dict):
+        return check
+    base = Path(path).parent
+    for name, raw in raw_sites.items():
+        try:
+            cfg = SiteConfig.model_validate(raw)
+        except ValidationError:
+            continue  # already reported above, with its line
+        name = str(name)
+        check.sites.append(name)
+        secret = ""
+        try:
+            secret = cfg.secret.resolve()
+        except ConfigError as exc:
+            where = locate(["sites", name, "secret"])
+            check.errors.append(f"{where}: sites.{name}.secret: {exc}")
+        policy, errors, warnings = _check_policy_ref(
+            cfg.policy, base, locate, ["sites", name, "policy"]
+        )
+        check.errors += errors
+        check.warnings += warnings
+        if cfg.shadow_policy is not None:
+            _, errors, warnings = _check_policy_ref(
+                cfg.shadow_policy, base, locate, ["sites", name, "shadow_policy"]
+            )
+            check.errors += errors
+            check.warnings += warnings
+        if check_adapter is None:
+            continue
+
+        def site_locate(loc: Sequence[str | int], _name: str = name) -> str:
+            return locate(["sites", _name, *loc])
+
+        site = Site(name, secret, cfg.adapter, policy or default_policy(), site_locate)
+        try:
+            check_adapter(site)
+        except ConfigError as exc:
+            lines = _problem_lines(exc)
+            if lines and not lines[0].startswith(path):
+                lines[0] = f"{site_locate(['adapter'])}: sites.{name}.adapter: {lines[0]}"
+            check.errors += lines
+    return check
+
+
+def _safe_load(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None

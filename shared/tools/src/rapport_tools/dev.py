@@ -3,7 +3,9 @@
 Runs the three services as child processes against ``REDIS_URL`` or, when it is unset, an
 embedded ``redis-server`` on a free port with its data in a temporary folder. Prints one line
 per decision (read from the public ``decisions`` stream, as any other consumer would), restarts
-a child that dies, and stops everything on Ctrl-C.
+a child that dies, restarts the embedded Redis (and the services) when it dies, writes a state
+file through which the other commands find it (:mod:`rapport_tools.devstate`), and stops
+everything on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +64,16 @@ def find_redis_server() -> str | None:
     return str(binary) if binary and Path(binary).exists() else None
 
 
-def wait_for_embedded_redis(port: int, timeout: float = 10.0) -> None:
+def wait_for_embedded_redis(
+    port: int, timeout: float = 10.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(
+                f"redis-server exited with code {process.returncode} while starting on port "
+                f"{port} (is the port taken?)"
+            )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
                 s.sendall(b"PING\r\n")
@@ -75,37 +84,91 @@ def wait_for_embedded_redis(port: int, timeout: float = 10.0) -> None:
     raise RuntimeError(f"redis-server on port {port} did not answer PING within {timeout} s")
 
 
-@contextlib.contextmanager
-def embedded_redis(binary: str, appendonly: bool = False) -> Iterator[str]:
-    """A private redis-server on a free port; yields its URL and removes its data on exit."""
-    port, workdir = free_port(), tempfile.mkdtemp(prefix="rapport-redis-")
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "yes" if appendonly else "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_embedded_redis(port)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
+class EmbeddedRedis:
+    """A private, disposable redis-server: a free (or given) port, data in a temporary folder.
+    ``restart`` brings it back on the same port, empty, after it died."""
+
+    def __init__(self, binary: str, port: int | None = None, appendonly: bool = False) -> None:
+        self.binary, self.appendonly = binary, appendonly
+        self.port = port or free_port()
+        self.workdir = tempfile.mkdtemp(prefix="rapport-redis-")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes" if self.appendonly else "no",
+                "--dir",
+                self.workdir,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for_embedded_redis(self.port, process=self.process)
+        except RuntimeError:
+            self.stop()
+            raise
+
+    def exit_code(self) -> int | None:
+        """None while it runs; its exit code (negative: the signal) once it has died."""
+        return None if self.process is None else self.process.poll()
+
+    def restart(self) -> None:
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        os.makedirs(self.workdir, exist_ok=True)
+        self.start()
+
+    def stop(self) -> None:
+        proc = self.process
+        if proc is None or proc.poll() is not None:
+            return
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        shutil.rmtree(workdir, ignore_errors=True)
+            proc.wait()
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_redis(
+    binary: str, port: int | None = None, appendonly: bool = False
+) -> Iterator[EmbeddedRedis]:
+    redis = EmbeddedRedis(binary, port, appendonly)
+    try:
+        redis.start()
+        yield redis
+    finally:
+        redis.close()
+
+
+@contextlib.contextmanager
+def embedded_redis(binary: str, appendonly: bool = False, port: int | None = None) -> Iterator[str]:
+    """A private redis-server on a free port; yields its URL and removes its data on exit."""
+    with running_redis(binary, port, appendonly) as redis:
+        yield redis.url
 
 
 @dataclass
@@ -162,31 +225,95 @@ async def _wait_ready(children: list[Child], timeout: float = 30.0) -> None:
 
 
 async def _follow_decisions(settings: RapportSettings) -> None:
-    redis = connect(settings.redis_url)
+    """One line per decision, read from the public stream; quiet while Redis is away."""
+    from redis.exceptions import RedisError
+
     last = "$"
+    while True:
+        redis = connect(settings.redis_url)
+        try:
+            while True:
+                replies: Any = await redis.xread(
+                    {settings.streams.decisions: last}, block=1000, count=100
+                )
+                for _, entries in replies:
+                    for entry_id, fields in entries:
+                        last = entry_id
+                        typer.echo(_decision_line(fields[DATA_FIELD.encode()]))
+        except (RedisError, OSError):
+            last = "$"  # Redis went away (and comes back empty): follow from now on
+            await asyncio.sleep(1)
+        finally:
+            await redis.aclose()
+
+
+def _decision_line(raw: bytes) -> str:
     try:
-        while True:
-            replies: Any = await redis.xread(
-                {settings.streams.decisions: last}, block=1000, count=100
-            )
-            for _, entries in replies:
-                for entry_id, fields in entries:
-                    last = entry_id
-                    decision = Decision.read(fields[DATA_FIELD.encode()])
-                    reason = decision.reasons[0]
-                    why = reason.detail or reason.rule
-                    typer.echo(
-                        f"decision {decision.site}/{decision.conversation_id} "
-                        f"{decision.message_id}: {decision.route.upper()} "
-                        f"queue={decision.queue or '-'} priority={decision.priority} "
-                        f"rule={reason.rule} ({why})"
-                    )
-    finally:
-        await redis.aclose()
+        decision = Decision.read(raw)
+    except ValueError as exc:
+        return f"(an unreadable decision entry: {str(exc).splitlines()[0]})"
+    reason = decision.reasons[0]
+    why = reason.detail or reason.rule
+    return (
+        f"decision {decision.site}/{decision.conversation_id} "
+        f"{decision.message_id}: {decision.route.upper()} "
+        f"queue={decision.queue or '-'} priority={decision.priority} "
+        f"rule={reason.rule} ({why})"
+    )
 
 
-async def _supervise(children: list[Child], stop: asyncio.Event) -> None:
+class DevStopped(RuntimeError):
+    """``rapport dev`` had to stop everything; the message says why, in one line."""
+
+
+# The embedded Redis may die this many times within the window before dev gives up on it.
+REDIS_RESTARTS, REDIS_RESTART_WINDOW_S = 3, 60.0
+
+
+async def _restart_redis(
+    redis: EmbeddedRedis, children: list[Child], deaths: list[float], code: int | None
+) -> None:
+    """The embedded Redis died: its data is disposable, so start it again, empty, on the same
+    port, and restart the services (their consumer groups were in it); or give up clearly."""
+    now = time.monotonic()
+    deaths[:] = [t for t in deaths if now - t < REDIS_RESTART_WINDOW_S] + [now]
+    how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited ({code})"
+    if len(deaths) >= REDIS_RESTARTS:
+        raise DevStopped(
+            f"the embedded redis-server {how}, the {len(deaths)}th time in "
+            f"{REDIS_RESTART_WINDOW_S:.0f} s; stopping everything"
+        )
+    typer.echo(
+        f"rapport dev: the embedded redis-server {how}; restarting it on port {redis.port} "
+        "(empty: its data is disposable) and the three services",
+        err=True,
+    )
+    await asyncio.gather(*(c.stop(5.0) for c in children))
+    try:
+        await asyncio.to_thread(redis.restart)
+    except RuntimeError as exc:
+        raise DevStopped(f"could not restart the embedded redis-server: {exc}") from None
+    for child in children:
+        await child.start()
+    try:
+        await _wait_ready(children)
+    except RuntimeError as exc:
+        raise DevStopped(f"after restarting Redis, {exc}") from None
+    typer.echo("rapport dev: Redis and the services are back", err=True)
+
+
+async def _supervise(
+    children: list[Child],
+    stop: asyncio.Event,
+    redis: EmbeddedRedis | None = None,
+    on_redis_restart: Callable[[], object] = lambda: None,
+) -> None:
+    deaths: list[float] = []
     while not stop.is_set():
+        if redis is not None and (code := redis.exit_code()) is not None:
+            await _restart_redis(redis, children, deaths, code)
+            on_redis_restart()
+            continue
         for child in children:
             proc = child.process
             if proc is not None and proc.returncode is not None and not stop.is_set():
@@ -202,7 +329,7 @@ async def _supervise(children: list[Child], stop: asyncio.Event) -> None:
                     await asyncio.sleep(min(10.0, 0.5 * child.restarts))
                 await child.start()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 0.5)
+            await asyncio.wait_for(stop.wait(), 0.2)
 
 
 @contextlib.asynccontextmanager
@@ -215,39 +342,104 @@ async def _running(children: list[Child], graceful: float) -> AsyncIterator[None
         await asyncio.gather(*(c.stop(graceful) for c in children))
 
 
+@dataclass(frozen=True)
+class DevPorts:
+    edge: int
+    sentiment: int
+    router: int
+
+
+def choose_ports(edge: int, sentiment: int | None = None, router: int | None = None) -> DevPorts:
+    """The services' ports: the ones given (which must be free and distinct), else free ones."""
+    given = {"--port": edge, "--sentiment-port": sentiment, "--router-port": router}
+    pinned = [(flag, port) for flag, port in given.items() if port is not None]
+    seen: dict[int, str] = {}
+    for flag, port in pinned:
+        if port in seen:
+            raise ValueError(f"{flag} and {seen[port]} are both {port}; give different ports")
+        seen[port] = flag
+        if not port_is_free(port):
+            raise ValueError(f"port {port} is already in use; choose another with {flag}")
+    return DevPorts(edge, sentiment or free_port(), router or free_port())
+
+
+def banner(
+    ports: DevPorts, redis_url: str, site: str, token: str, secret_hint: str, state: str
+) -> str:
+    edge = f"http://127.0.0.1:{ports.edge}"
+    return (
+        "\nRapport is running.\n"
+        f"  webhook:       POST {edge}/v1/sites/{site}/messages\n"
+        f"  conversation:  GET  {edge}/v1/sites/{site}/conversations/<id>"
+        f"   (Authorization: Bearer {token})\n"
+        f"  health:        {edge}/readyz   metrics: /metrics\n"
+        f"  services:      edge {ports.edge}, sentiment {ports.sentiment}, router {ports.router}\n"
+        f"  redis:         {redis_url}\n"
+        f"  state file:    {state} (the other rapport commands find this Redis through it)\n\n"
+        "For redis-cli or another shell that should use this Redis:\n"
+        f"  export REDIS_URL={redis_url}\n\n"
+        "Try, in another terminal:\n"
+        f"  uv run rapport send --site {site}{secret_hint} --conversation c1 --customer u42 "
+        '--tier gold "This is the third time I\'m writing, I want to talk to a real person"\n'
+        f"  uv run rapport resolve --site {site} --conversation c1\n"
+        "\nOne line per decision follows. Ctrl-C stops everything.\n"
+    )
+
+
 async def run_dev(
-    redis_url: str, port: int, settings: RapportSettings, site: str = "demo", secret_hint: str = ""
+    redis_url: str,
+    ports: DevPorts | int,
+    settings: RapportSettings,
+    site: str = "demo",
+    secret_hint: str = "",
+    redis: EmbeddedRedis | None = None,
 ) -> None:
+    """Run the services until Ctrl-C (or SIGTERM). Raises :class:`DevStopped` when it had to
+    stop everything (its embedded Redis keeps dying)."""
+    from rapport_tools.devstate import DevState, remove_state, write_state
+
+    if isinstance(ports, int):
+        ports = choose_ports(ports)
     base_env = dict(os.environ)
-    ports = {"handoff": port, "sentiment": free_port(), "router": free_port()}
-    children = [Child(s, ports[s], _child_env(base_env, redis_url, ports[s])) for s in SERVICES]
+    by_service = {"handoff": ports.edge, "sentiment": ports.sentiment, "router": ports.router}
+    children = [
+        Child(s, by_service[s], _child_env(base_env, redis_url, by_service[s])) for s in SERVICES
+    ]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with _running(children, settings.graceful_timeout_s + 2):
-        await _wait_ready(children)
-        token = settings.admin_token_value()
-        typer.echo(
-            "\nRapport is running.\n"
-            f"  webhook:       POST http://127.0.0.1:{port}/v1/sites/{site}/messages\n"
-            f"  conversation:  GET  http://127.0.0.1:{port}/v1/sites/{site}/conversations/<id>"
-            f"   (Authorization: Bearer {token})\n"
-            f"  health:        http://127.0.0.1:{port}/readyz   metrics: /metrics\n"
-            f"  redis:         {redis_url}\n\n"
-            "Try, in another terminal:\n"
-            f"  uv run rapport send --url http://127.0.0.1:{port} --site {site}{secret_hint} "
-            "--conversation c1 \"This is the third time I'm writing, "
-            'I want to talk to a real person"\n'
-            "\nOne line per decision follows. Ctrl-C stops everything.\n"
-        )
-        follower = asyncio.create_task(
-            _follow_decisions(settings.model_copy(update={"redis_url": redis_url}))
-        )
-        try:
-            await _supervise(children, stop)
-        finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await follower
+    pid = os.getpid()
+    try:
+        async with _running(children, settings.graceful_timeout_s + 2):
+            await _wait_ready(children)
+            state = DevState(
+                pid=pid,
+                redis_url=redis_url,
+                prefix=settings.prefix,
+                edge_port=ports.edge,
+                sentiment_port=ports.sentiment,
+                router_port=ports.router,
+                redis_embedded=redis is not None,
+                redis_pid=redis.pid if redis is not None else None,
+            )
+            path = write_state(state)
+            token = settings.admin_token_value()
+            typer.echo(banner(ports, redis_url, site, token, secret_hint, str(path)))
+            follower = asyncio.create_task(
+                _follow_decisions(settings.model_copy(update={"redis_url": redis_url}))
+            )
+            try:
+                await _supervise(
+                    children,
+                    stop,
+                    redis,
+                    lambda: write_state(replace(state, redis_pid=redis.pid if redis else None)),
+                )
+            finally:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await follower
+    finally:
+        remove_state(pid)
     typer.echo("rapport dev: stopped")

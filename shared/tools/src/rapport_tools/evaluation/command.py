@@ -16,18 +16,16 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from rapport_tools.evaluation.readers import EvalError, read_jsonl
-from rapport_tools.evaluation.scoring import (
-    Classifier,
-    format_report,
-    predict_files,
-    score_predictions,
-)
+if TYPE_CHECKING:
+    from rapport_tools.evaluation.scoring import Classifier
+
+# The readers and the scoring (which loads the classifier and the router) are imported inside
+# the commands: `rapport --help` mounts this module and must not pay for them.
 
 
 class _DefaultToRun(TyperGroup):
@@ -48,6 +46,7 @@ eval_app = typer.Typer(
     ),
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
 )
 
 FilesArg = Annotated[list[Path], typer.Argument(help="JSONL files.", show_default=False)]
@@ -84,6 +83,7 @@ def _chat_backend(url: str | None, model: str, timeout: float) -> Iterator[Class
     import os
 
     from rapport_sentiment.backends import OpenAIChatBackend
+    from rapport_tools.evaluation.readers import EvalError
 
     if not model:
         raise EvalError("--chat-url needs --chat-model")
@@ -93,12 +93,14 @@ def _chat_backend(url: str | None, model: str, timeout: float) -> Iterator[Class
         yield lambda text, context: backend(text, context)
 
 
-def _fail(exc: EvalError) -> typer.Exit:
+def _fail(exc: Exception) -> typer.Exit:
     typer.echo(f"error: {exc}", err=True)
     return typer.Exit(code=2)
 
 
 def _emit_report(report: dict[str, dict[str, Any]], as_json: bool) -> None:
+    from rapport_tools.evaluation.scoring import format_report
+
     if as_json:
         typer.echo(json.dumps(report, indent=2, sort_keys=True))
     else:
@@ -113,6 +115,9 @@ def predict_command(
     chat_timeout: ChatTimeoutOpt = 5.0,
 ) -> None:
     """Write one prediction per input line (JSONL) to standard output."""
+    from rapport_tools.evaluation.readers import EvalError
+    from rapport_tools.evaluation.scoring import predict_files
+
     try:
         out = sys.stdout
         with _chat_backend(chat_url, chat_model, chat_timeout) as classifier:
@@ -123,6 +128,8 @@ def predict_command(
 
 
 def _pairs(paths: Sequence[Path]) -> Iterator[tuple[str, dict[str, Any]]]:
+    from rapport_tools.evaluation.readers import read_jsonl
+
     for path in paths:
         for number, obj in read_jsonl(path):
             yield f"{path}:{number}", obj
@@ -136,6 +143,9 @@ def score_command(
     boot: BootOpt = 0,
 ) -> None:
     """Compare predictions with gold labels: per-source metrics."""
+    from rapport_tools.evaluation.readers import EvalError
+    from rapport_tools.evaluation.scoring import score_predictions
+
     try:
         report = score_predictions(list(_pairs([predictions])), _pairs(gold), boot)
     except EvalError as exc:
@@ -153,6 +163,9 @@ def run_command(
     chat_timeout: ChatTimeoutOpt = 5.0,
 ) -> None:
     """Predict and score the given labelled files (same as bare `rapport eval FILE...`)."""
+    from rapport_tools.evaluation.readers import EvalError
+    from rapport_tools.evaluation.scoring import predict_files, score_predictions
+
     try:
         with _chat_backend(chat_url, chat_model, chat_timeout) as classifier:
             rows = list(predict_files(files, classifier))
