@@ -435,9 +435,12 @@ def test_redis_killed_and_restarted_the_pipeline_carries_on(
         after_items = [(f"x{c}", f"x{m}", t) for c, m, t in conversations(300)]
         after = asyncio.run(post_all(cluster.edge, after_items))
         expected = set(after) | (set(before) if appendonly else set())
-        decided = lambda: {  # noqa: E731
-            d["message_id"] for d in events(client, f"{prefix}:decisions") if not d["shadow"]
-        }
+
+        def decided() -> set[str]:
+            return {
+                d["message_id"] for d in events(client, f"{prefix}:decisions") if not d["shadow"]
+            }
+
         wait_until(lambda: expected <= decided(), timeout=60)
         wait_quiescent(client, prefix)
         per_message = Counter(
