@@ -5,11 +5,13 @@ service processes, a real Redis, a real HTTP helpdesk."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from rapport_tools.dev import free_port
 from tests.e2e.conftest import SERVICES, Pipeline
 from tests.helpers import http_server, message, signed, wait_until
 
@@ -30,16 +33,25 @@ HONEST = "We could not reach a person right now; our on-call team will call you 
 
 
 class Helpdesk:
-    """A webhook receiver that refuses (404) until told otherwise, counting Idempotency-Keys."""
+    """A webhook receiver that refuses (404) until told otherwise, or first answers the scripted
+    transient statuses; counts accepted POSTs per Idempotency-Key."""
 
-    def __init__(self) -> None:
-        self.refusing = True
+    def __init__(self, refusing: bool = True, unavailable: int = 0) -> None:
+        self.refusing = refusing
+        self.unavailable = unavailable  # answer this many 503s (Retry-After: 1) first
+        self.posts = 0
         self.keys: Counter[str] = Counter()
 
     async def receive(self, request: Request) -> JSONResponse:
         await request.body()
+        self.posts += 1
         if self.refusing:
             return JSONResponse({"error": "no such group"}, status_code=404)
+        if self.unavailable:
+            self.unavailable -= 1
+            return JSONResponse(
+                {"error": "maintenance"}, status_code=503, headers={"Retry-After": "1"}
+            )
         self.keys[request.headers["idempotency-key"]] += 1
         return JSONResponse({"id": "T-1"}, status_code=201)
 
@@ -51,10 +63,10 @@ def stream(r: redis_sync.Redis, name: str) -> list[dict[str, Any]]:
     return [json.loads(f[b"__data__"]) for _, f in r.xrange(name)]
 
 
-def test_a_refusing_helpdesk_ends_with_the_customer_told_and_replay_redelivers(
-    redis_url: str, prefix: str, redis_client: redis_sync.Redis, tmp_path: Path
-) -> None:
-    desk = Helpdesk()
+@contextlib.contextmanager
+def rapport_against(
+    desk: Helpdesk, redis_url: str, prefix: str, tmp_path: Path, **settings: str
+) -> Iterator[tuple[Pipeline, dict[str, str]]]:
     with http_server(desk.app()) as base:
         policy = {
             "id": "e2e",
@@ -100,49 +112,102 @@ def test_a_refusing_helpdesk_ends_with_the_customer_told_and_replay_redelivers(
             "RAPPORT_POLL_MS": "20",
             "RAPPORT_LOG_LEVEL": "WARNING",
             "RAPPORT_ADMIN_TOKEN": "e2e-admin-token-0123",
+            **settings,
         }
-        from rapport_tools.dev import free_port
-
         p = Pipeline(redis_url, prefix, env, ports={s: free_port() for s in SERVICES})
         try:
             for service in SERVICES:
                 p.start(service)
             for service in SERVICES:
                 p.wait_ready(service)
-            raw, headers = signed(message("c-refused", "m1", "I want to talk to a real person"))
-            reply = httpx.post(
-                f"{p.edge}/v1/sites/demo/messages", content=raw, headers=headers, timeout=5
-            )
-            assert reply.status_code == 202
-
-            automation = f"{prefix}:automation"
-
-            def released() -> list[dict[str, Any]] | None:
-                got = [i for i in stream(redis_client, automation) if i["action"] == "resume"]
-                return got or None
-
-            [resume] = wait_until(released, timeout=20)
-            assert resume["conversation_id"] == "c-refused"
-            assert resume["customer_message"] == HONEST
-            [note] = stream(redis_client, f"{prefix}:notifications")
-            assert note["targets"] == ["pager"] and note["priority"] == "urgent"
-            [hold] = [i for i in stream(redis_client, automation) if i["action"] == "hold"]
-            assert hold["conversation_id"] == "c-refused"
-
-            # The helpdesk is fixed; the operator replays the dead-lettered handoff.
-            desk.refusing = False
-            [(dlq_id, _)] = cast("list[tuple[bytes, Any]]", redis_client.xrange(f"{prefix}:dlq"))
-            replay = subprocess.run(
-                [sys.executable, "-m", "rapport_tools.cli", "dlq", "replay", dlq_id.decode()],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            assert replay.returncode == 0, replay.stderr
-            wait_until(lambda: sum(desk.keys.values()) >= 1, timeout=20)
-            results = stream(redis_client, f"{prefix}:handoffs")
-            assert [r["status"] for r in results] == ["failed", "delivered"]
-            assert set(desk.keys.values()) == {1}  # delivered once per Idempotency-Key
+            yield p, env
         finally:
             p.stop_all()
+
+
+def ask_for_a_person(p: Pipeline, conversation: str) -> None:
+    raw, headers = signed(message(conversation, "m1", "I want to talk to a real person"))
+    reply = httpx.post(f"{p.edge}/v1/sites/demo/messages", content=raw, headers=headers, timeout=5)
+    assert reply.status_code == 202
+
+
+def test_a_helpdesk_in_maintenance_is_retried_on_schedule_not_on_deliveries(
+    redis_url: str, prefix: str, redis_client: redis_sync.Redis, tmp_path: Path
+) -> None:
+    desk = Helpdesk(refusing=False, unavailable=3)
+    with rapport_against(desk, redis_url, prefix, tmp_path, RAPPORT_HANDOFF_RETRY_BASE_S="0.2") as (
+        p,
+        _,
+    ):
+        ask_for_a_person(p, "c-busy")
+        wait_until(lambda: sum(desk.keys.values()) == 1, timeout=30)
+        results = wait_until(lambda: stream(redis_client, f"{prefix}:handoffs") or None)
+        assert [r["status"] for r in results] == ["delivered"]
+        assert desk.posts == 4  # three 503s, each honoured (Retry-After: 1), then the ticket
+        # The entry was acked at the first 503: no delivery attempts burnt, nothing pending.
+        assert redis_client.xpending(f"{prefix}:escalations", "handoff")["pending"] == 0
+        assert redis_client.xlen(f"{prefix}:dlq") == 0
+        assert [i["action"] for i in stream(redis_client, f"{prefix}:automation")] == ["hold"]
+
+
+def test_a_helpdesk_down_longer_than_the_retry_budget_fails_and_is_acted_on(
+    redis_url: str, prefix: str, redis_client: redis_sync.Redis, tmp_path: Path
+) -> None:
+    desk = Helpdesk(refusing=False, unavailable=1000)
+    with rapport_against(
+        desk,
+        redis_url,
+        prefix,
+        tmp_path,
+        RAPPORT_HANDOFF_RETRY_BASE_S="0.1",
+        RAPPORT_HANDOFF_RETRY_MAX_S="0.2",
+        RAPPORT_HANDOFF_RETRIES="2",
+    ) as (p, _):
+        ask_for_a_person(p, "c-down")
+        [result] = wait_until(lambda: stream(redis_client, f"{prefix}:handoffs") or None, 30)
+        assert result["status"] == "failed" and "gave up after 3 attempts" in result["detail"]
+        resumes = wait_until(
+            lambda: (
+                [i for i in stream(redis_client, f"{prefix}:automation") if i["action"] == "resume"]
+                or None
+            )
+        )
+        assert resumes[0]["customer_message"] == HONEST
+        assert desk.posts == 3
+
+
+def test_a_refusing_helpdesk_ends_with_the_customer_told_and_replay_redelivers(
+    redis_url: str, prefix: str, redis_client: redis_sync.Redis, tmp_path: Path
+) -> None:
+    desk = Helpdesk()
+    with rapport_against(desk, redis_url, prefix, tmp_path) as (p, env):
+        ask_for_a_person(p, "c-refused")
+        automation = f"{prefix}:automation"
+
+        def released() -> list[dict[str, Any]] | None:
+            got = [i for i in stream(redis_client, automation) if i["action"] == "resume"]
+            return got or None
+
+        [resume] = wait_until(released, timeout=20)
+        assert resume["conversation_id"] == "c-refused"
+        assert resume["customer_message"] == HONEST
+        [note] = stream(redis_client, f"{prefix}:notifications")
+        assert note["targets"] == ["pager"] and note["priority"] == "urgent"
+        [hold] = [i for i in stream(redis_client, automation) if i["action"] == "hold"]
+        assert hold["conversation_id"] == "c-refused"
+
+        # The helpdesk is fixed; the operator replays the dead-lettered handoff.
+        desk.refusing = False
+        [(dlq_id, _)] = cast("list[tuple[bytes, Any]]", redis_client.xrange(f"{prefix}:dlq"))
+        replay = subprocess.run(
+            [sys.executable, "-m", "rapport_tools.cli", "dlq", "replay", dlq_id.decode()],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert replay.returncode == 0, replay.stderr
+        wait_until(lambda: sum(desk.keys.values()) >= 1, timeout=20)
+        results = stream(redis_client, f"{prefix}:handoffs")
+        assert [r["status"] for r in results] == ["failed", "delivered"]
+        assert set(desk.keys.values()) == {1}  # delivered once per Idempotency-Key

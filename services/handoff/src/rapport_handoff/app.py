@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +19,7 @@ from starlette.applications import Starlette
 
 from rapport_contracts import DeadLetter, HandoffPacket, HandoffResult
 from rapport_contracts.streams import HANDOFF_GROUP
+from rapport_handoff import retries
 from rapport_handoff.adapters import adapter_class, load_adapter
 from rapport_handoff.adapters.base import (
     AdapterContext,
@@ -34,6 +37,11 @@ from rapport_runtime.settings import RapportSettings
 
 log = logging.getLogger("rapport.handoff")
 
+RETRIES = Counter(
+    "rapport_handoff_retries_total",
+    "Handoff attempts the helpdesk failed transiently, scheduled again",
+    ["site", "adapter"],
+)
 HANDOFFS = Counter("rapport_handoffs_total", "Handoffs by outcome", ["site", "adapter", "status"])
 # The helpdesk call alone (deadline and breaker included), whatever its outcome.
 DELIVERY_SECONDS = Histogram(
@@ -77,6 +85,8 @@ class HandoffStage(Stage[HandoffPacket]):
         self.limit = asyncio.Semaphore(CONCURRENT_DELIVERIES)
         # One per site: a broken helpdesk fails fast, alone.
         self.breakers = Breakers(settings.breaker_failures, settings.breaker_cooldown_s)
+        self.retry_keys = retries.RetryKeys.for_prefix(settings.prefix)
+        self.rng = random.Random()
 
     async def process(self, entries: Sequence[Entry[HandoffPacket]]) -> None:
         results = await asyncio.gather(
@@ -87,11 +97,17 @@ class HandoffStage(Stage[HandoffPacket]):
             raise errors[0]
 
     async def _deliver_one(self, entry: Entry[HandoffPacket]) -> None:
-        packet = entry.event
+        await self.deliver(entry.event, entry.id)
+
+    async def deliver(self, packet: HandoffPacket, entry_id: str | None) -> None:
+        """One attempt at a handoff, from its stream entry (``entry_id``) or from the retry
+        schedule (None). Ends delivered, failed, or scheduled for another attempt."""
         keys = ConversationKeys(self.settings.prefix, packet.site, packet.conversation_id)
         if await self._already_delivered(keys, packet.handoff_id):
             async with self.redis.pipeline(transaction=True) as tx:
-                self.ack(tx, [entry.id])
+                if entry_id is not None:
+                    self.ack(tx, [entry_id])
+                retries.forget(tx, self.retry_keys, packet.handoff_id)
                 await tx.execute()
             return
         adapter = self.adapters.get(packet.site)
@@ -117,18 +133,90 @@ class HandoffStage(Stage[HandoffPacket]):
                                 lambda: adapter.deliver(packet)
                             )
                 except TimeoutError:
-                    raise TransientError(
-                        f"no answer within the {deadline:.0f} s deadline"
-                    ) from None
+                    error = TransientError(f"no answer within the {deadline:.0f} s deadline")
+                    await self._retry_later(packet, entry_id, keys, adapter, error)
+                    return
+                except TransientError as exc:
+                    await self._retry_later(packet, entry_id, keys, adapter, exc)
+                    return
                 except PermanentError as exc:
-                    await self._finish(entry, keys, adapter, "failed", str(exc), None)
+                    await self._finish(packet, entry_id, keys, adapter, "failed", str(exc), None)
                     return
                 # Recorded before anything else can fail: the helpdesk has it.
                 await self._finish(
-                    entry, keys, adapter, "delivered", delivered.detail, delivered.external_id
+                    packet,
+                    entry_id,
+                    keys,
+                    adapter,
+                    "delivered",
+                    delivered.detail,
+                    delivered.external_id,
                 )
             finally:
                 await self.redis.eval(_RELEASE, 1, lock, token)
+
+    async def _retry_later(
+        self,
+        packet: HandoffPacket,
+        entry_id: str | None,
+        keys: ConversationKeys,
+        adapter: HelpdeskAdapter,
+        error: TransientError,
+    ) -> None:
+        attempts = int(await self.redis.hincrby(self.retry_keys.attempts, packet.handoff_id, 1))
+        if attempts > self.settings.handoff_retries:
+            detail = f"gave up after {attempts} attempts: {error}"
+            await self._finish(packet, entry_id, keys, adapter, "failed", detail, None)
+            return
+        delay = retries.backoff_s(
+            attempts,
+            self.settings.handoff_retry_base_s,
+            self.settings.handoff_retry_max_s,
+            error.retry_after,
+            self.rng,
+        )
+        async with self.redis.pipeline(transaction=True) as tx:
+            retries.schedule(
+                tx,
+                self.retry_keys,
+                packet.handoff_id,
+                packet.model_dump_json(),
+                time.time() + delay,
+            )
+            tx.expire(self.retry_keys.attempts, self.settings.conversation_ttl_s)
+            if entry_id is not None:
+                self.ack(tx, [entry_id])
+            await tx.execute()
+        RETRIES.labels(packet.site, adapter.name).inc()
+        log.warning(
+            "handoff %s via %s: attempt %d failed (%s); next in %.1f s",
+            packet.handoff_id,
+            adapter.name,
+            attempts,
+            error,
+            delay,
+        )
+
+    async def run_retries(self, poll_s: float = 0.5) -> None:
+        """Attempt scheduled handoffs when due, until cancelled."""
+        while True:
+            try:
+                due = await retries.claim_due(self.redis, self.retry_keys, time.time())
+                packets = await self.redis.hmget(self.retry_keys.packets, due) if due else []
+                attempts = []
+                for handoff_id, raw in zip(due, packets, strict=True):
+                    if raw is None:  # finished meanwhile
+                        await self.redis.zrem(self.retry_keys.due, handoff_id)
+                        continue
+                    attempts.append(self.deliver(HandoffPacket.read(raw), None))
+                for outcome in await asyncio.gather(*attempts, return_exceptions=True):
+                    if isinstance(outcome, Exception):
+                        log.error("a scheduled handoff attempt failed: %s", outcome)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not read the handoff retry schedule; trying again")
+            await asyncio.sleep(poll_s)
 
     async def _already_delivered(self, keys: ConversationKeys, handoff_id: str) -> bool:
         """Only a delivery finishes a handoff: a recorded failure is retried when its entry
@@ -167,14 +255,14 @@ class HandoffStage(Stage[HandoffPacket]):
 
     async def _finish(
         self,
-        entry: Entry[HandoffPacket],
+        packet: HandoffPacket,
+        entry_id: str | None,
         keys: ConversationKeys,
         adapter: HelpdeskAdapter,
         status: Any,
         detail: str,
         external_id: str | None,
     ) -> None:
-        packet = entry.event
         result = HandoffResult(
             handoff_id=packet.handoff_id,
             site=packet.site,
@@ -195,13 +283,15 @@ class HandoffStage(Stage[HandoffPacket]):
                 letter = DeadLetter(
                     stream=self.stream,
                     group=self.group,
-                    entry_id=entry.id,
+                    entry_id=entry_id or f"retry:{packet.handoff_id}",
                     deliveries=1,
                     reason=f"{adapter.name} refused the handoff: {detail}"[:2000],
                     payload=packet.model_dump_json(),
                 )
                 xadd_event(tx, self.streams.dlq, letter, maxlen)
-            self.ack(tx, [entry.id])
+            if entry_id is not None:
+                self.ack(tx, [entry_id])
+            retries.forget(tx, self.retry_keys, packet.handoff_id)
             await tx.execute()
         HANDOFFS.labels(packet.site, adapter.name, status).inc()
         log.log(
@@ -235,6 +325,19 @@ def create_app(settings: RapportSettings | None = None) -> Starlette:
     async def stages(runtime: Runtime) -> list[Stage[Any]]:
         context = AdapterContext(settings, runtime.redis, runtime.extras["http"])
         adapters = {name: load_adapter(site, context) for name, site in sites.sites.items()}
-        return [HandoffStage(settings, runtime, adapters)]
+        stage = HandoffStage(settings, runtime, adapters)
+        runtime.extras["handoff"] = stage
+        return [stage]
 
-    return build_app("handoff", settings, stages, routes=ROUTES, on_start=on_start, on_stop=on_stop)
+    async def background(runtime: Runtime) -> None:
+        await runtime.extras["handoff"].run_retries()
+
+    return build_app(
+        "handoff",
+        settings,
+        stages,
+        routes=ROUTES,
+        on_start=on_start,
+        on_stop=on_stop,
+        background=background,
+    )

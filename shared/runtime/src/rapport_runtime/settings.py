@@ -69,6 +69,18 @@ class RapportSettings(BaseSettings):
         default=30.0, gt=0, description="How long an open circuit fails handoffs fast."
     )
     transcript_turns: int = Field(default=50, ge=1, description="Turns kept for handoff packets.")
+    handoff_retries: int = Field(
+        default=6,
+        ge=0,
+        description="Attempts of a handoff the helpdesk answered with 429/5xx or a timeout, on "
+        "a durable back-off schedule, before it counts as failed.",
+    )
+    handoff_retry_base_s: float = Field(
+        default=2.0, gt=0, description="First back-off between handoff attempts; doubles."
+    )
+    handoff_retry_max_s: float = Field(
+        default=120.0, gt=0, description="Longest back-off between handoff attempts."
+    )
     handoff_confirm_s: float = Field(
         default=300.0,
         gt=0,
