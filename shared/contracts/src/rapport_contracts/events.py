@@ -16,6 +16,7 @@ rule is in ``docs/architecture.md``.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
 
@@ -32,11 +33,49 @@ Route = Literal["automation", "human"]
 Priority = Literal["low", "normal", "high", "urgent"]
 HandoffStatus = Literal["delivered", "failed"]
 
-# Identifiers travel in Redis keys and stream headers, so they stay short and printable.
+# The one rule for every id (conversation, message, decision, handoff, ...). Ids travel in Redis
+# keys, stream entries and URL path segments (``/conversations/{id}``), so they stay short,
+# printable and path-safe: no ``/``, no ``%``, no spaces, and never ``.`` or ``..`` (nothing
+# starts with a dot). Everything that checks or explains an id uses these three constants.
+IDENTIFIER_MAX_LENGTH = 200
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9_:@+=-][A-Za-z0-9._:@+=-]*$"
+IDENTIFIER_RULE = (
+    f"1 to {IDENTIFIER_MAX_LENGTH} characters among A-Z, a-z, 0-9 and . _ : @ + = -, "
+    "not starting with a dot"
+)
 Identifier = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@/+=-]+$")
+    str,
+    StringConstraints(min_length=1, max_length=IDENTIFIER_MAX_LENGTH, pattern=IDENTIFIER_PATTERN),
 ]
-SiteName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
+SITE_NAME_MAX_LENGTH = 64
+SITE_NAME_PATTERN = r"^[a-z0-9-]+$"
+SITE_NAME_RULE = f"1 to {SITE_NAME_MAX_LENGTH} characters among a-z, 0-9 and -"
+SiteName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=SITE_NAME_MAX_LENGTH, pattern=SITE_NAME_PATTERN),
+]
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+_SITE_NAME = re.compile(SITE_NAME_PATTERN)
+
+
+def is_identifier(value: object) -> bool:
+    """Whether ``value`` is an id by :data:`IDENTIFIER_RULE`."""
+    return (
+        isinstance(value, str)
+        and len(value) <= IDENTIFIER_MAX_LENGTH
+        and _IDENTIFIER.fullmatch(value) is not None
+    )
+
+
+def is_site_name(value: object) -> bool:
+    """Whether ``value`` is a site name by :data:`SITE_NAME_RULE`."""
+    return (
+        isinstance(value, str)
+        and len(value) <= SITE_NAME_MAX_LENGTH
+        and _SITE_NAME.fullmatch(value) is not None
+    )
+
+
 AttributeValue = str | int | float | bool | None
 
 
