@@ -1,0 +1,76 @@
+"""Erasure of one person's data: after a real conversation went through the router (escalated,
+so there are decisions, a packet, timers), `forget` leaves nothing of it in Redis, keeps the
+other conversations, and says what it removed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis as redis_sync
+from redis.asyncio import Redis
+
+from rapport_contracts import DATA_FIELD, Customer, Message
+from rapport_runtime.erasure import conversations_of_customer, forget
+from rapport_runtime.settings import RapportSettings
+from tests.integration.test_handoff_loop import make_loop
+from tests.integration.test_router import ASK
+
+pytestmark = pytest.mark.integration
+
+
+async def test_forget_removes_a_conversation_everywhere_and_keeps_the_others(
+    make_settings: Callable[..., RapportSettings],
+    redis_url: str,
+    prefix: str,
+    redis_client: redis_sync.Redis,
+) -> None:
+    loop = await make_loop(make_settings(), redis_url, prefix, None)
+    try:
+        await loop.send("customer", "jo@example.com here, I want a real person", signals=(ASK,))
+        redis_client.xadd(
+            f"{prefix}:messages",
+            {
+                DATA_FIELD: Message(
+                    site="demo",
+                    conversation_id="c1",
+                    message_id="m1",
+                    author="customer",
+                    text="jo@example.com here",
+                    sent_at=loop_time(),
+                    customer=Customer(id="u42"),
+                ).model_dump_json()
+            },
+        )
+        other = f"{prefix}:conv:{{demo:c2}}:state"
+        redis_client.set(other, "{}")
+        client = Redis.from_url(redis_url)
+        found = await conversations_of_customer(client, loop.stage.streams, "demo", "u42")
+        assert found == {("demo", "c1")}
+
+        preview = await forget(client, prefix, found, dry_run=True)
+        assert preview.keys >= 2 and redis_client.exists(f"{prefix}:conv:{{demo:c1}}:state")
+        erased = await forget(client, prefix, found)
+        await client.aclose()
+        assert erased.entries[f"{prefix}:decisions"] >= 1
+        assert erased.entries[f"{prefix}:escalations"] == 1
+        assert erased.timers >= 1
+        assert "1 conversation(s)" in erased.summary()
+        for stream in loop.stage.streams.all():
+            for _, fields in redis_client.xrange(stream):  # type: ignore[union-attr]
+                assert b'"conversation_id":"c1"' not in fields[b"__data__"], stream
+        leftover: list[Any] = [
+            k for k in redis_client.scan_iter(match=f"{prefix}:conv:{{demo:c1}}*")
+        ]
+        assert leftover == []
+        assert redis_client.exists(other)
+        assert all(b"c1" not in m for m in redis_client.zrange(f"{prefix}:timers", 0, -1))
+    finally:
+        await loop.redis.aclose()
+
+
+def loop_time() -> Any:
+    from tests.integration.test_router import T0
+
+    return T0
