@@ -58,7 +58,7 @@ async def test_forget_removes_a_conversation_everywhere_and_keeps_the_others(
         assert erased.timers >= 1
         assert "1 conversation(s)" in erased.summary()
         for stream in loop.stage.streams.all():
-            for _, fields in redis_client.xrange(stream):  # type: ignore[union-attr]
+            for _, fields in redis_client.xrange(stream):
                 assert b'"conversation_id":"c1"' not in fields[b"__data__"], stream
         leftover: list[Any] = [
             k for k in redis_client.scan_iter(match=f"{prefix}:conv:{{demo:c1}}*")
