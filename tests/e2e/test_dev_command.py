@@ -1,13 +1,19 @@
-"""The README's first command, as a new user runs it: `rapport dev`, then `rapport send`."""
+"""The README's first command, as a new user runs it: `rapport dev`, then the other commands
+in another terminal, finding it through its state file; and dev surviving its Redis's death."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shlex
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,12 +22,68 @@ from rapport_tools.dev import free_port
 
 pytestmark = pytest.mark.e2e
 
+ROOT = Path(__file__).resolve().parents[2]
 RAPPORT = [sys.executable, "-m", "rapport_tools.cli"]
+# The entry point `uv run rapport` runs (without uv's sync step, which must not touch the venv
+# while tests run).
+RAPPORT_BIN = str(Path(sys.executable).parent / "rapport")
+
+
+def _env(tmp_path: Path, port: int) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"REDIS_URL", "RAPPORT_REDIS_URL", "RAPPORT_CONFIG", "RAPPORT_PREFIX"}
+    }
+    env["RAPPORT_DEV_STATE"] = str(tmp_path / "dev.json")  # never the user's own
+    return env
+
+
+class Dev:
+    def __init__(self, tmp_path: Path, argv: list[str], env: dict[str, str]) -> None:
+        self.log_path = tmp_path / "dev.log"
+        self.log = self.log_path.open("w+")
+        self.process = subprocess.Popen(
+            [*RAPPORT, "dev", *argv], env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+
+    def output(self) -> str:
+        return self.log_path.read_text()
+
+    def wait_for(self, text: str, timeout: float = 60, after: int = 0) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output()[after:]:
+            assert self.process.poll() is None, self.output()
+            assert time.monotonic() < deadline, f"no {text!r} in:\n{self.output()}"
+            time.sleep(0.2)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        code = self.process.wait(timeout=60)
+        self.log.close()
+        return code
+
+
+@pytest.fixture
+def dev_factory(tmp_path: Path) -> Iterator[Any]:
+    started: list[Dev] = []
+
+    def start(argv: list[str], env: dict[str, str]) -> Dev:
+        dev = Dev(tmp_path, argv, env)
+        started.append(dev)
+        dev.wait_for("Rapport is running")
+        return dev
+
+    yield start
+    for dev in started:
+        if dev.process.poll() is None:
+            dev.stop()
 
 
 def test_rapport_dev_runs_the_pipeline_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "RAPPORT_CONFIG"}}
+    env = _env(tmp_path, port)
     env["RAPPORT_PREFIX"] = f"devtest{port}"  # the embedded Redis is private anyway
     log = (tmp_path / "dev.log").open("w+")
     dev = subprocess.Popen(
@@ -99,7 +161,7 @@ def test_rapport_dev_runs_the_pipeline_and_stops_cleanly_on_ctrl_c(tmp_path: Pat
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
 
 
-def test_rapport_dev_refuses_a_busy_port_clearly() -> None:
+def test_rapport_dev_refuses_a_busy_port_clearly(tmp_path: Path) -> None:
     import socket
 
     with socket.socket() as busy:
@@ -107,12 +169,161 @@ def test_rapport_dev_refuses_a_busy_port_clearly() -> None:
         busy.listen()
         port = busy.getsockname()[1]
         result = subprocess.run(
-            [*RAPPORT, "dev", "--port", str(port)],
+            [*RAPPORT, "dev", "--port", str(free_port()), "--router-port", str(port)],
+            env=_env(tmp_path, port),
             capture_output=True,
             text=True,
             timeout=60,
             check=False,
         )
     assert result.returncode == 1
-    assert f"port {port} is already in use" in result.stderr
+    assert f"port {port} is already in use; choose another with --router-port" in result.stderr
     assert "Traceback" not in result.stderr
+    assert not (tmp_path / "dev.json").exists()
+
+
+def _readme_walk_through() -> list[tuple[str, list[str]]]:
+    """The commands of the README's "Try it" block, each with the output it shows."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Try it", 1)[1].split("```console\n", 1)[1].split("```", 1)[0]
+    steps: list[tuple[str, list[str]]] = []
+    for line in section.splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        elif line.strip():
+            steps[-1][1].append(line)
+    return steps
+
+
+def _normalise(line: str) -> str:
+    line = re.sub(r"\bm-[0-9a-f]{12}\b", "m-ID", line)
+    line = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", line)
+    return re.sub(r"pid \d+", "pid N", line)
+
+
+def _shape_holds(shown: Any, real: Any, where: str = "answer") -> None:
+    """Every key the README shows is in the real answer, recursively (values may differ)."""
+    if isinstance(shown, dict):
+        assert isinstance(real, dict), f"{where} is not an object"
+        for key, value in shown.items():
+            assert key in real, f"{where}.{key} is shown in the README but not in the answer"
+            _shape_holds(value, real[key], f"{where}.{key}")
+    elif isinstance(shown, list) and shown:
+        assert isinstance(real, list) and real, f"{where} is empty"
+        for item in shown:
+            problems = []
+            for candidate in real:
+                try:
+                    _shape_holds(item, candidate, f"{where}[]")
+                    break
+                except AssertionError as exc:
+                    problems.append(str(exc))
+            else:
+                raise AssertionError(problems[0])
+
+
+def test_the_readme_walk_through_as_typed(tmp_path: Path, dev_factory: Any) -> None:
+    """Send with a customer, an agent answers, read the conversation, resolve it, see the bot
+    resume: the README's commands, run one after the other, printing what it shows."""
+    env = _env(tmp_path, 0)
+    dev = dev_factory(["--port", "8080"] if _free(8080) else ["--port", str(free_port())], env)
+    state = json.loads((tmp_path / "dev.json").read_text())
+    assert f"export REDIS_URL={state['redis_url']}" in dev.output()
+    steps = _readme_walk_through()
+    assert [cmd.split()[3] for cmd, _ in steps[:3]] == ["send", "send", "resolve"]
+    for command, shown in steps:
+        argv = shlex.split(command)
+        assert argv[:3] == ["uv", "run", "rapport"], command
+        done = subprocess.run(
+            [RAPPORT_BIN, *argv[3:]],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+        out = [_normalise(line) for line in done.stdout.splitlines() if line.strip()]
+        expected_out = [_normalise(line) for line in shown if not line.startswith("redis: ")]
+        assert out == expected_out, f"{command}\n--- README:\n{shown}\n--- got:\n{out}"
+        for line in shown:
+            if line.startswith("redis: "):
+                assert _normalise(line) in map(_normalise, done.stderr.splitlines()), done.stderr
+    # The conversation, as the README's curl shows it.
+    example = (ROOT / "README.md").read_text().split("answers (abridged", 1)[1]
+    shown_json = json.loads(example.split("```json\n", 1)[1].split("```", 1)[0])
+    reply = httpx.get(
+        f"http://127.0.0.1:{state['edge_port']}/v1/sites/demo/conversations/c1",
+        headers={"Authorization": "Bearer dev-admin-token"},
+        timeout=5,
+    )
+    assert reply.status_code == 200
+    view = reply.json()
+    _shape_holds(shown_json, view)
+    assert view["state"]["owner"] == shown_json["state"]["owner"]
+    [handoff] = view["handoffs"]
+    assert handoff["packet"]["customer"] == {
+        "id": "u42",
+        "email": None,
+        "name": None,
+        "tier": "gold",
+        "attributes": {},
+    }
+    assert [d["policy_version"] for d in view["decisions"]] == ["5"]
+    # Other commands find dev's Redis through its state file, and say so.
+    listed = subprocess.run(
+        [RAPPORT_BIN, "dlq", "list"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert f"redis: {state['redis_url']} (the running `rapport dev`, pid {state['pid']})" in (
+        listed.stderr
+    )
+    assert dev.stop() == 0
+    assert not (tmp_path / "dev.json").exists(), "the state file outlived rapport dev"
+
+
+def _free(port: int) -> bool:
+    from rapport_tools.dev import port_is_free
+
+    return port_is_free(port)
+
+
+def test_rapport_dev_restarts_its_redis_after_kill_9(tmp_path: Path, dev_factory: Any) -> None:
+    ports = {name: free_port() for name in ("edge", "redis", "sentiment", "router")}
+    env = _env(tmp_path, ports["edge"])
+    dev = dev_factory(
+        [
+            "--port",
+            str(ports["edge"]),
+            "--redis-port",
+            str(ports["redis"]),
+            "--sentiment-port",
+            str(ports["sentiment"]),
+            "--router-port",
+            str(ports["router"]),
+        ],
+        env,
+    )
+    state = json.loads((tmp_path / "dev.json").read_text())
+    assert state["redis_url"] == f"redis://127.0.0.1:{ports['redis']}/0"
+    for service in ("sentiment", "router"):
+        assert httpx.get(f"http://127.0.0.1:{ports[service]}/readyz", timeout=5).status_code == 200
+    mark = len(dev.output())
+    os.kill(state["redis_pid"], signal.SIGKILL)
+    dev.wait_for("Redis and the services are back", timeout=90, after=mark)
+    after = dev.output()[mark:]
+    assert "the embedded redis-server was killed by signal 9; restarting it" in after
+    assert "Traceback" not in after, after
+    assert len(after.splitlines()) < 20, after  # a few lines, not a flood
+    sent = subprocess.run(
+        [RAPPORT_BIN, "send", "--conversation", "after", "I want to talk to a real person"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "rule=explicit-human-request" in sent.stdout, sent.stdout + sent.stderr
+    restarted = json.loads((tmp_path / "dev.json").read_text())
+    assert restarted["redis_pid"] != state["redis_pid"]
+    assert dev.stop() == 0

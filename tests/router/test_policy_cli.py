@@ -204,3 +204,149 @@ def test_every_default_rule_is_documented() -> None:
     assert f"version {policy.version}" in section
     for rule in policy.rules:
         assert f"`{rule.name}`" in section, f"docs/policy.md does not list rule {rule.name}"
+
+
+def test_check_refuses_a_misspelled_signal_with_the_closest_name(tmp_path: Path) -> None:
+    path = tmp_path / "typo.yaml"
+    path.write_text(
+        STRICT.replace("{sentiment_score_at_most: -0.2}", "{any_signal: [human_requets]}")
+    )
+    result = runner.invoke(app, ["policy", "check", str(path)])
+    assert result.exit_code == 1
+    assert (
+        f"{path}:5: rules.0.when.any_signal.0: unknown signal 'human_requets'; "
+        "did you mean 'human_request'?" in result.output
+    )
+
+
+def test_check_refuses_an_unknown_condition_and_a_contradiction(tmp_path: Path) -> None:
+    unknown, contradiction = tmp_path / "unknown.yaml", tmp_path / "contradiction.yaml"
+    unknown.write_text(STRICT.replace("sentiment_score_at_most", "sentiment_below"))
+    contradiction.write_text(
+        STRICT.replace(
+            "{sentiment_score_at_most: -0.2}", "{bot_failures_at_least: 3, bot_failures_at_most: 1}"
+        )
+    )
+    result = runner.invoke(app, ["policy", "check", str(unknown), str(contradiction)])
+    assert result.exit_code == 1
+    assert (
+        f"{unknown}:5: rules.0.when: unknown condition 'sentiment_below'; "
+        "did you mean 'sentiment_score_at_most'?" in result.output
+    )
+    assert f"{contradiction}:5: rules.0.when: bot_failures_at_least 3" in result.output
+
+
+SHADOWED = """\
+id: shadowed
+version: "1"
+rules:
+  - name: explicit
+    when: {any_signal: [human_request, safety]}
+    route: human
+    queue: support
+  - name: vip-request
+    when: {any_signal: [human_request], min_signal_score: 0.9, customer: {tier: [gold]}}
+    route: human
+    queue: vip
+  - name: catch-all
+    route: automation
+  - name: negative
+    when: {sentiment_score_at_most: -0.5}
+    route: human
+    queue: support
+"""
+
+
+def test_check_warns_about_rules_that_can_never_fire_with_their_lines(tmp_path: Path) -> None:
+    path = tmp_path / "shadowed.yaml"
+    path.write_text(SHADOWED)
+    result = runner.invoke(app, ["policy", "check", str(path)])
+    assert result.exit_code == 0, result.output  # warnings do not fail the check
+    assert "ok: policy shadowed version 1, 4 rules" in result.stdout
+    assert "2 warning(s)" in result.stdout
+    assert (
+        f"{path}:8: warning: rules.1: rule 'vip-request' can never fire: rule 'explicit' fires "
+        "first on every message this one would ('explicit' is at line 4)" in result.stderr
+    )
+    assert (
+        f"{path}:14: warning: rules.3: rule 'negative' can never fire: rule 'catch-all' has no "
+        "conditions" in result.stderr
+    )
+    strict = runner.invoke(app, ["policy", "check", "--strict", str(path)])
+    assert strict.exit_code == 1
+
+
+def test_a_narrow_rule_before_a_broad_one_is_not_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "ordered.yaml"
+    lines = SHADOWED.splitlines(keepends=True)
+    # vip-request first, then explicit: both can fire; drop the catch-all and what follows it.
+    path.write_text("".join(lines[:3] + lines[7:11] + lines[3:7]))
+    result = runner.invoke(app, ["policy", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+
+
+def test_shipped_policies_have_no_warnings() -> None:
+    paths = [
+        ROOT / "shared/runtime/src/rapport_runtime/default_policy.yaml",
+        *sorted((ROOT / "deploy/examples/policies").glob("*.yaml")),
+    ]
+    result = runner.invoke(app, ["policy", "check", "--strict", *map(str, paths)])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+
+
+def test_signals_lists_the_closed_set() -> None:
+    from rapport_contracts.signals import SIGNALS
+
+    result = runner.invoke(app, ["policy", "signals"])
+    assert result.exit_code == 0
+    assert [line.split()[0] for line in result.stdout.splitlines()] == list(SIGNALS)
+
+
+@pytest.mark.integration
+def test_replay_from_stream_skips_and_counts_unreadable_entries(
+    make_settings: Callable[..., RapportSettings],
+    redis_client: redis_sync.Redis,
+    prefix: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = make_settings()
+    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+    monkeypatch.setenv("RAPPORT_PREFIX", prefix)
+    message = Message(
+        site="demo",
+        conversation_id="c1",
+        message_id="m1",
+        author="customer",
+        text="hi",
+        sent_at=datetime.now(UTC),
+    )
+    good = ClassifiedMessage(message=message, classification=classification(-0.9))
+    redis_client.xadd(f"{prefix}:classified", {"__data__": "{not json"})
+    redis_client.xadd(f"{prefix}:classified", {"__data__": good.model_dump_json()})
+    redis_client.xadd(f"{prefix}:classified", {"other": "no data field"})
+    policy = tmp_path / "strict.yaml"
+    policy.write_text(STRICT)
+    result = runner.invoke(app, ["policy", "replay", str(policy), "--from-stream"])
+    assert result.exit_code == 0, result.output
+    assert "skipped 2 unreadable" in result.stderr
+    assert f"redis: {settings.redis_url} (from REDIS_URL, prefix {prefix})" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_the_default_policy_table_is_the_policy_in_order() -> None:
+    import re
+
+    from rapport_runtime.policies import default_policy
+
+    text = (ROOT / "docs" / "policy.md").read_text()
+    section = text.split("## The default policy", 1)[1].split("## A complete example", 1)[0]
+    rows = re.findall(r"^\| (\d+) \| `([a-z-]+)` \| (.*?) \| (.*?) \|$", section, re.M)
+    policy = default_policy()
+    assert [(int(n), name) for n, name, _, _ in rows] == [
+        (i, rule.name) for i, rule in enumerate(policy.rules, 1)
+    ]
+    for (_, _, why, _), rule in zip(rows, policy.rules, strict=True):
+        assert why == rule.description, f"docs/policy.md describes {rule.name} differently"

@@ -449,3 +449,100 @@ def test_default_policy_escalates_rising_frustration_and_a_failing_bot_on_comple
         p, classification(signals=(Signal(name="safety", score=1.0),)), ConversationState()
     )
     assert (danger.priority, danger.notify) == ("urgent", ("supervisor",))
+
+
+def test_bot_failures_at_most_bounds_the_fallbacks_in_a_row() -> None:
+    p = policy({"any_signal": ["bot_failure"], "bot_failures_at_most": 0})
+    said = classification(signals=(Signal(name="bot_failure", score=0.7, evidence="useless"),))
+    assert decide(p, said, ConversationState()).route == "human"
+    assert decide(p, said, ConversationState(bot_failures_in_row=1)).route == "automation"
+
+
+FALLBACK = "Sorry, I didn't understand that. Could you rephrase?"
+
+
+def _conversation_through_the_router(turns: list[tuple[str, str]]) -> list[str]:
+    """Each customer turn's deciding rule, with the real classifier and the router's own
+    decision step (state kept between turns as the stage keeps it)."""
+    from rapport_contracts import ClassifiedMessage, Message, Turn
+    from rapport_router.decision import Tuning, route_message
+    from rapport_router.state import RouterState
+    from rapport_runtime.config import demo_sites
+    from rapport_sentiment.classifier import classify, is_bot_fallback
+
+    site = demo_sites().sites["demo"]
+    state, context, rules = RouterState(), list[Turn](), []
+    at = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    for n, (author, text) in enumerate(turns):
+        message = Message(
+            site="demo",
+            conversation_id="c",
+            message_id=f"m{n}",
+            author=author,  # type: ignore[arg-type]
+            text=text,
+            sent_at=at + timedelta(minutes=n),
+        )
+        event = ClassifiedMessage(
+            message=message,
+            classification=classify(text, context) if author == "customer" else None,
+            bot_fallback=author == "bot" and is_bot_fallback(text),
+        )
+        plan = route_message(event, state, site, Tuning(), now=float(n))
+        if author == "customer":
+            rules.append(plan.decisions[0].reasons[0].rule)
+        context.append(Turn(author=author, text=text))  # type: ignore[arg-type]
+    return rules
+
+
+def test_default_policy_complex_and_bot_failing_is_reachable_in_a_real_conversation() -> None:
+    """Issue 13: `bot-failing` fired after one fallback (the classifier's bot_failure signal
+    scores 0.7 for one), so a conversation was escalated before `complex-and-bot-failing`
+    could ever see two. Now one fallback stays with the bot and the second decides."""
+    rules = _conversation_through_the_router(
+        [
+            (
+                "customer",
+                "How do I change the email on my account to finance@acme.example, move us to "
+                "the annual plan, and does the v4.2.1 export support CSV?",
+            ),
+            ("bot", FALLBACK),
+            (
+                "customer",
+                "Two things: change the account email to finance@acme.example and move to the "
+                "annual plan. Also: CSV export in v4.2.1?",
+            ),
+            ("bot", FALLBACK),
+            (
+                "customer",
+                "Please change the email on the account, switch us to annual billing, and tell "
+                "me whether v4.2.1 exports CSV.",
+            ),
+        ]
+    )
+    assert rules[0] == "default", rules
+    assert rules[1] not in ("bot-failing", "bot-not-helping"), rules
+    assert rules[2] == "complex-and-bot-failing", rules
+
+
+def test_default_policy_a_simple_matter_goes_to_a_person_after_two_fallbacks() -> None:
+    rules = _conversation_through_the_router(
+        [
+            ("customer", "Where do I find my invoices"),
+            ("bot", FALLBACK),
+            ("customer", "invoices, where are they"),
+            ("bot", FALLBACK),
+            ("customer", "my invoices please"),
+        ]
+    )
+    assert rules[1] != "bot-failing" and rules[2] == "bot-failing", rules
+
+
+def test_default_policy_the_customer_saying_the_bot_is_no_help_goes_to_a_person() -> None:
+    rules = _conversation_through_the_router(
+        [
+            ("customer", "Where do I find my invoices"),
+            ("bot", "You can find help articles in our help centre."),
+            ("customer", "You are not helping at all"),
+        ]
+    )
+    assert rules[1] in ("bot-not-helping", "explicit-human-request", "complaint"), rules

@@ -124,6 +124,7 @@ def _scores(when: Conditions, f: _Facts, rule: str) -> list[Reason] | None:
         ("complexity", f.c.complexity, when.complexity_at_least, True),
         ("negative_turns", f.negative_turns, when.negative_turns_at_least, True),
         ("bot_failures_in_row", f.state.bot_failures_in_row, when.bot_failures_at_least, True),
+        ("bot_failures_in_row", f.state.bot_failures_in_row, when.bot_failures_at_most, False),
     ):
         reasons = _bound(name, value, threshold, at_least, rule)
         if reasons is None:

@@ -97,7 +97,9 @@ class Conditions(BaseModel):
             known = list(cls.model_fields)
             for key in data:
                 if key not in cls.model_fields:
-                    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+                    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.5)
+                    head = str(key).split("_", 1)[0]
+                    close = close or [k for k in known if k.split("_", 1)[0] == head][:1]
                     hint = f"did you mean {close[0]!r}? " if close else ""
                     raise ValueError(
                         f"unknown condition {key!r}; {hint}conditions: {', '.join(known)}"

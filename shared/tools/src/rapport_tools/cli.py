@@ -286,9 +286,7 @@ def _show_decision(
             decision = next((d for d in view["decisions"] if d["message_id"] == message_id), None)
             mine = [m for m in view["messages"] if m["message_id"] == message_id]
             if decision is None and mine and mine[0]["author"] != "customer":
-                owner = (view.get("state") or {}).get("owner")
-                note = f"; the conversation is with: {owner}" if owner else ""
-                typer.echo(f"recorded ({mine[0]['author']} messages get no decision{note})")
+                typer.echo(f"recorded ({mine[0]['author']} messages get no decision)")
                 return
         if decision is None:
             if time.monotonic() > deadline:
@@ -441,13 +439,13 @@ def resolve(
     episode ends and the bot is told to resume."""
     if status not in RESOLVED:
         raise _usage(f"--status {status!r}: use one of {', '.join(RESOLVED)}")
+    from pydantic import ValidationError
+
     from rapport_contracts import Message, utc_now
     from rapport_contracts.events import AutomationInstruction
     from rapport_contracts.streams import DATA_FIELD
     from rapport_runtime.redis import ConversationKeys, accept_once, dedupe_key
 
-    settings = _redis_settings()
-    streams = settings.streams
     message_id = f"resolve-{uuid.uuid4().hex[:12]}"
     try:
         message = Message(
@@ -460,8 +458,14 @@ def resolve(
             provider="rapport-cli",
             provider_ids={"status": status},
         )
-    except ValueError as exc:
-        raise _usage(f"not a valid site or conversation id: {str(exc).splitlines()[-1]}") from None
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = {"site": "--site", "conversation_id": "--conversation"}.get(
+            str(first["loc"][0]), str(first["loc"][0])
+        )
+        raise _usage(f"{field} {first['input']!r}: {first['msg']}") from None
+    settings = _redis_settings()
+    streams = settings.streams
 
     async def work(redis: Any) -> str:
         raw = await redis.get(ConversationKeys(settings.prefix, site, conversation).state)
@@ -480,7 +484,7 @@ def resolve(
             ttl_s=settings.dedupe_ttl_s,
             maxlen=settings.stream_maxlen,
         )
-        typer.echo(f"posted `ticket {status}` for conversation {conversation} (was: {owner})")
+        typer.echo(f"posted `ticket {status}` for conversation {conversation}")
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             replies: Any = await redis.xread({streams.automation: start}, block=200, count=100)
