@@ -201,7 +201,7 @@ def test_dead_letters_can_be_listed_and_replayed(
     runner = CliRunner()
     listed = runner.invoke(app, ["dlq", "list", "--json"])
     assert listed.exit_code == 0, listed.output
-    [letter] = json.loads(listed.output)
+    [letter] = json.loads(listed.output)["entries"]
     assert letter["stream"] == f"{prefix}:messages" and "invalid event" in letter["reason"]
     before = redis_client.xlen(f"{prefix}:messages")
     replayed = runner.invoke(app, ["dlq", "replay", letter["id"], "0-1"])
@@ -241,3 +241,30 @@ def test_healthz_fails_when_a_stage_loop_dies_so_the_orchestrator_restarts_it(
         assert any("has stopped" in p for p in answer.json()["problems"])
         assert client.get("/readyz").status_code == 503
         redis_client.delete(stream)
+
+
+async def test_a_burst_larger_than_the_connection_pool_waits_instead_of_failing(
+    make_settings: Callable[..., RapportSettings], redis_client: redis_sync.Redis, prefix: str
+) -> None:
+    """Today's burst failure: redis-py's default pool raised MaxConnectionsError at its cap and
+    the edge answered 503 "Redis is unreachable" with Redis healthy. With a pool of 2 and 200
+    concurrent signed requests, every one must be accepted."""
+    import httpx
+
+    from rapport_handoff.app import create_app as create_handoff
+    from tests.helpers import message, signed
+
+    settings = make_settings(redis_pool_size=2)
+    app = create_handoff(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://edge") as http:
+
+            async def one(i: int) -> int:
+                raw, headers = signed(message(f"b{i % 20}", f"b-m{i}", "where is my order?"))
+                reply = await http.post("/v1/sites/demo/messages", content=raw, headers=headers)
+                return reply.status_code
+
+            codes = await asyncio.gather(*(one(i) for i in range(200)))
+    assert sorted(set(codes)) == [202]
+    assert redis_client.xlen(f"{prefix}:messages") == 200

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any, cast
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -32,8 +32,23 @@ def _retry() -> Retry:
     return Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=5)
 
 
-def connect(url: str) -> Redis:
-    return Redis.from_url(url, retry=_retry(), retry_on_error=_RETRY_ON, health_check_interval=30)
+# Connections one process may hold, and how long a command waits for a free one. A burst must
+# queue for a connection, never fail: redis-py's default pool raises MaxConnectionsError at its
+# cap, which the edge used to report as "Redis is unreachable" (503) with Redis healthy.
+POOL_SIZE = 64
+POOL_WAIT_S = 5.0
+
+
+def connect(url: str, pool_size: int = POOL_SIZE, wait_s: float = POOL_WAIT_S) -> Redis:
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=pool_size,
+        timeout=wait_s,
+        retry=_retry(),
+        retry_on_error=_RETRY_ON,
+        health_check_interval=30,
+    )
+    return Redis.from_pool(pool)  # owns the pool: aclose() closes its connections
 
 
 async def ensure_group(redis: Redis, stream: str, group: str) -> None:
@@ -79,7 +94,11 @@ class ConversationKeys:
 
 
 def dedupe_key(prefix: str, scope: str, *parts: str) -> str:
-    return ":".join((prefix, "seen", scope, *parts))
+    """The key marking ``parts`` as seen in ``scope``. Each part is prefixed with its length,
+    so no two lists of parts share a key whatever characters they hold (conversation ``order``
+    with message ``42:1`` and conversation ``order:42`` with message ``1`` used to collide), and
+    the key still reads plainly: ``rapport:seen:edge:4:demo:5:order:4:42:1``."""
+    return ":".join((prefix, "seen", scope, *(f"{len(part)}:{part}" for part in parts)))
 
 
 # Accept a message at the edge exactly once: mark the id as seen and append the entry in one

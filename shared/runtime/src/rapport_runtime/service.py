@@ -123,7 +123,7 @@ def build_app(
 ) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        redis = connect(settings.redis_url)
+        redis = connect(settings.redis_url, settings.redis_pool_size)
         runtime = Runtime(settings, redis)
         try:
             await ensure_groups(redis, settings.streams)

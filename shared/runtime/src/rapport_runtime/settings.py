@@ -54,6 +54,35 @@ class RapportSettings(BaseSettings):
     )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     signature_tolerance_s: int = Field(default=300, ge=1)
+    body_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="A webhook body must arrive within this long; slower senders get a 408.",
+    )
+    max_body_reads: int = Field(
+        default=256,
+        ge=1,
+        description="Webhook bodies read at once per edge process; beyond it a 503 with "
+        "Retry-After, so slow senders cannot hold every connection.",
+    )
+    http_max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="uvicorn's limit_concurrency: open connections plus in-flight requests "
+        "beyond which uvicorn answers 503 at once.",
+    )
+    http_keepalive_s: int = Field(
+        default=5, ge=1, description="Idle keep-alive connections are closed after this long."
+    )
+    rate_limit_per_site: float = Field(
+        default=0.0,
+        ge=0,
+        description="Signed webhook requests per second per site and edge process (a token "
+        "bucket); beyond it a 429 with Retry-After. 0 turns the limit off.",
+    )
+    rate_limit_burst: int = Field(
+        default=100, ge=1, description="Requests a site may send at once above its rate."
+    )
     graceful_timeout_s: float = Field(default=15.0, ge=0)
     startup_timeout_s: float = Field(default=60.0, ge=0, description="How long to wait for Redis.")
     cooldown_s: float = Field(
@@ -69,6 +98,12 @@ class RapportSettings(BaseSettings):
         default=30.0, gt=0, description="How long an open circuit fails handoffs fast."
     )
     transcript_turns: int = Field(default=50, ge=1, description="Turns kept for handoff packets.")
+    redis_pool_size: int = Field(
+        default=64,
+        ge=2,
+        description="Redis connections per process; a burst beyond it waits for one (up to "
+        "5 s) instead of failing.",
+    )
     handoff_retries: int = Field(
         default=6,
         ge=0,
