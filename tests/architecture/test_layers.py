@@ -18,6 +18,7 @@ LAYERS: dict[str, int] = {
     "rapport_sentiment": 2,
     "rapport_router": 2,
     "rapport_handoff": 2,
+    "rapport_console": 2,
     "rapport_tools": 3,
 }
 SOURCES = {
@@ -26,6 +27,7 @@ SOURCES = {
     "rapport_sentiment": ROOT / "services/sentiment/src/rapport_sentiment",
     "rapport_router": ROOT / "services/router/src/rapport_router",
     "rapport_handoff": ROOT / "services/handoff/src/rapport_handoff",
+    "rapport_console": ROOT / "services/console/src/rapport_console",
     "rapport_tools": ROOT / "shared/tools/src/rapport_tools",
 }
 # What the contracts package may import besides the standard library: a third party installs

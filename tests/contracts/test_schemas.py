@@ -119,6 +119,7 @@ PREVIOUS_EVENTS = [
     (d.name, name, json.loads((d / f"{name}.json").read_text()))
     for d in PREVIOUS
     for name in EVENTS
+    if (d / f"{name}.json").exists()  # an event new since that version had no older writer
 ]
 
 

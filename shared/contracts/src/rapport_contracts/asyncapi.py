@@ -41,6 +41,11 @@ CHANNELS: dict[str, tuple[type[contracts.Event], str, str]] = {
         "any stage",
         "Entries that could not be processed, with the reason.",
     ),
+    "feedback": (
+        contracts.Feedback,
+        "console",
+        "People's verdicts on decisions: unneeded or missed escalations.",
+    ),
 }
 
 

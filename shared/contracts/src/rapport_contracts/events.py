@@ -332,3 +332,29 @@ EVENTS: dict[str, type[Event]] = {
 def json_schemas() -> dict[str, dict[str, Any]]:
     """The JSON Schema of every event, keyed by event name (the contract snapshot)."""
     return {name: model.model_json_schema() for name, model in sorted(EVENTS.items())}
+
+
+FeedbackVerdict = Literal["unneeded-escalation", "missed-escalation", "correct"]
+
+
+class Feedback(Event):
+    """A person's verdict on one decision (stream ``rapport:feedback``): the escalation was not
+    needed, an escalation was missed, or the decision was right. The latest verdict per
+    ``decision_id`` counts; the decision's route, rule and language travel with it so a reader
+    needs no join."""
+
+    feedback_id: Identifier
+    site: SiteName
+    conversation_id: Identifier
+    decision_id: Identifier
+    verdict: FeedbackVerdict
+    route: Route | None = Field(default=None, description="The judged decision's route.")
+    rule: str | None = Field(default=None, description="The rule that decided (first reason).")
+    language: str | None = Field(default=None, max_length=16)
+    source: Literal["console", "helpdesk"] = "console"
+    author: str = Field(default="", max_length=200)
+    note: str = Field(default="", max_length=2000)
+    at: datetime = Field(default_factory=utc_now)
+
+
+EVENTS["Feedback"] = Feedback

@@ -84,3 +84,8 @@ class Streams:
             self.notifications,
             self.dlq,
         )
+
+    @property
+    def feedback(self) -> str:
+        """People's verdicts on decisions: unneeded or missed escalations (``Feedback``)."""
+        return f"{self.prefix}:feedback"

@@ -1,0 +1,1 @@
+"""The support lead's console: server-rendered pages over what Rapport keeps in Redis."""

@@ -1,0 +1,355 @@
+"""The console service: server-rendered pages for support leads, hosted in Rapport's service
+frame (``/healthz``, ``/readyz``, ``/metrics``) with no stream stage of its own.
+
+Pages: ``/`` (Now: who waits for a person, the live decision feed, the DLQ and helpdesk
+failure banner), ``/sites/{site}/conversations/{id}`` (the timeline, the sentiment chart,
+reasons, handoffs, feedback forms), ``/feedback`` (unneeded and missed escalation rates).
+JSON for the live parts: ``/api/now``, ``/api/decisions?after=<entry id>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast, get_args
+from urllib.parse import parse_qs, quote
+
+import jinja2
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from rapport_console import data, views
+from rapport_console.auth import (
+    SESSION_COOKIE,
+    Gate,
+    csrf_ok,
+    csrf_token,
+    safe_next,
+    session_secret,
+    signed_in,
+    token_matches,
+)
+from rapport_contracts import Decision
+from rapport_contracts.events import FeedbackVerdict
+from rapport_runtime.consumer import Stage
+from rapport_runtime.service import Runtime, build_app
+from rapport_runtime.settings import RapportSettings
+
+PACKAGE = Path(__file__).parent
+MAX_FORM_BYTES = 16 * 1024
+VERDICTS: tuple[str, ...] = get_args(FeedbackVerdict)
+VERDICT_LABELS = {
+    "unneeded-escalation": "unneeded escalation",
+    "missed-escalation": "missed escalation",
+    "correct": "right decision",
+}
+
+
+class ConsoleSettings(BaseSettings):
+    """The console's own settings (``RAPPORT_CONSOLE_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="RAPPORT_CONSOLE_", extra="ignore", frozen=True)
+
+    secure_cookie: bool | None = None  # None: Secure in production, not in development
+    session_hours: float = 8.0
+    rates_window_days: float = 30.0
+
+
+def templates() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(PACKAGE / "templates"),
+        autoescape=True,  # every value, customer text above all, is escaped
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["duration"] = views.duration
+    env.filters["pct"] = lambda v: "-" if v is None else f"{100 * v:.0f}%"
+    env.globals["conversation_url"] = conversation_url
+    env.globals["verdict_labels"] = VERDICT_LABELS
+    return env
+
+
+def conversation_url(site: str, conversation_id: str) -> str:
+    return f"/sites/{quote(site, safe='')}/conversations/{quote(conversation_id, safe='')}"
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime | None = request.app.state.runtime
+    if runtime is None:
+        raise RuntimeError("the console is starting")
+    return runtime
+
+
+def _redis(request: Request) -> Redis:
+    return _runtime(request).redis
+
+
+def _settings(request: Request) -> RapportSettings:
+    return _runtime(request).settings
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    env: jinja2.Environment = request.app.state.templates
+    context.setdefault("signed_in", signed_in(request))
+    context["csrf"] = csrf_token(request)
+    context["path"] = request.url.path
+    return HTMLResponse(env.get_template(name).render(**context), status_code=status_code)
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """An urlencoded form body, bounded; the first value of each field."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return {}
+    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {name: values[0] for name, values in fields.items()}
+
+
+def refused(request: Request, message: str) -> HTMLResponse:
+    return render(request, "error.html", status_code=403, title="Refused", message=message)
+
+
+async def login_page(request: Request) -> Response:
+    if signed_in(request):
+        return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    return render(request, "login.html", next=safe_next(request.query_params.get("next")), error="")
+
+
+async def login(request: Request) -> Response:
+    form = await read_form(request)
+    target = safe_next(form.get("next"))
+    if not csrf_ok(request, form.get("csrf")):
+        return render(
+            request,
+            "login.html",
+            status_code=403,
+            next=target,
+            error="The form expired; please sign in again.",
+        )
+    if not token_matches(form.get("token", ""), _settings(request).admin_token_value()):
+        await asyncio.sleep(0.3)  # slows guessing a little; the token is long anyway
+        return render(
+            request, "login.html", status_code=401, next=target, error="That token is not right."
+        )
+    request.session.clear()  # a fresh session (and CSRF token) after signing in
+    request.session["user"] = "admin"
+    request.session["since"] = datetime.now(UTC).isoformat()
+    return RedirectResponse(target, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    form = await read_form(request)
+    if not csrf_ok(request, form.get("csrf")):
+        return refused(request, "The form expired; reload the page and try again.")
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+def _waiting_json(items: list[data.Waiting]) -> list[dict[str, Any]]:
+    return [
+        {
+            "site": w.site,
+            "conversation_id": w.conversation_id,
+            "url": conversation_url(w.site, w.conversation_id),
+            "queue": w.queue,
+            "priority": w.priority,
+            "escalated_at": w.escalated_at.isoformat() if w.escalated_at else None,
+            "waiting_s": round(w.waiting_s, 1),
+            "waiting": views.duration(w.waiting_s),
+            "ladder_step": w.ladder_step,
+            "handoff_confirmed": w.handoff_confirmed,
+        }
+        for w in items
+    ]
+
+
+async def now_page(request: Request) -> Response:
+    redis, streams = _redis(request), _settings(request).streams
+    items = await data.waiting(redis, _settings(request).prefix)
+    decisions = await data.recent_decisions(redis, streams, count=30)
+    return render(
+        request,
+        "now.html",
+        waiting=items,
+        groups=data.waiting_groups(items),
+        banner=await data.banner(redis, streams),
+        decisions=decisions,
+        last_id=decisions[0]["id"] if decisions else "0-0",
+    )
+
+
+async def api_now(request: Request) -> Response:
+    redis, settings = _redis(request), _settings(request)
+    items = await data.waiting(redis, settings.prefix)
+    banner = await data.banner(redis, settings.streams)
+    return JSONResponse(
+        {
+            "waiting": _waiting_json(items),
+            "groups": data.waiting_groups(items),
+            "banner": {
+                "dlq_depth": banner.dlq_depth,
+                "helpdesk_failures": banner.helpdesk_failures,
+                "window_h": banner.window_h,
+            },
+        }
+    )
+
+
+async def api_decisions(request: Request) -> Response:
+    after = request.query_params.get("after") or None
+    if after is not None and not _is_entry_id(after):
+        return JSONResponse(
+            {"error": "invalid_after", "message": "`after` is a stream entry id like 1-0."},
+            status_code=422,
+        )
+    rows = await data.recent_decisions(_redis(request), _settings(request).streams, after=after)
+    for row in rows:
+        row["url"] = conversation_url(row["site"], row["conversation_id"])
+    return JSONResponse({"decisions": rows})
+
+
+def _is_entry_id(value: str) -> bool:
+    ms, sep, seq = value.partition("-")
+    return ms.isdigit() and (not sep or seq.isdigit())
+
+
+async def open_conversation(request: Request) -> Response:
+    site = request.query_params.get("site", "").strip()
+    conversation_id = request.query_params.get("conversation_id", "").strip()
+    if not csrf_ok(request, request.query_params.get("csrf")):
+        return refused(request, "The form expired; reload the page and try again.")
+    if not site or not conversation_id:
+        return RedirectResponse("/", status_code=303)
+    return RedirectResponse(conversation_url(site, conversation_id), status_code=303)
+
+
+async def conversation_page(request: Request) -> Response:
+    site = request.path_params["site"]
+    conversation_id = request.path_params["conversation_id"]
+    record = await data.conversation(
+        _redis(request), _settings(request).prefix, site, conversation_id
+    )
+    if record is None:
+        return render(
+            request,
+            "error.html",
+            status_code=404,
+            title="No such conversation",
+            message=f"Rapport has no record of conversation {conversation_id!r} on site "
+            f"{site!r} (never seen, not processed yet, or expired).",
+        )
+    escalated = views.escalating_messages(record)
+    waiting_s = None
+    if record.state and record.state.owner == "escalated" and record.state.escalated_at:
+        waiting_s = (datetime.now(UTC) - record.state.escalated_at).total_seconds()
+    return render(
+        request,
+        "conversation.html",
+        record=record,
+        items=views.timeline(record),
+        chart=views.chart(record.messages, escalated),
+        waiting_s=waiting_s,
+        ticket_url=views.ticket_url,
+        rule_of=data.rule_of,
+        packets=sorted(record.packets.values(), key=lambda p: p.decision.decided_at),
+        results={h.handoff_id: h for h in record.handoffs},
+    )
+
+
+async def post_feedback(request: Request) -> Response:
+    form = await read_form(request)
+    if not csrf_ok(request, form.get("csrf")):
+        return refused(request, "The form expired; reload the page and try again.")
+    site, conversation_id = form.get("site", ""), form.get("conversation_id", "")
+    decision_id, verdict = form.get("decision_id", ""), form.get("verdict", "")
+    if verdict not in VERDICTS:
+        return render(
+            request, "error.html", status_code=422, title="Unknown verdict", message=verdict
+        )
+    settings = _settings(request)
+    record = await data.conversation(_redis(request), settings.prefix, site, conversation_id)
+    decision: Decision | None = None
+    if record is not None:
+        decision = next((d for d in record.decisions if d.decision_id == decision_id), None)
+    if record is None or decision is None:
+        return render(
+            request,
+            "error.html",
+            status_code=404,
+            title="No such decision",
+            message=f"Conversation {conversation_id!r} on site {site!r} has no decision "
+            f"{decision_id!r}.",
+        )
+    await data.record_feedback(
+        _redis(request),
+        settings.streams,
+        decision=decision,
+        verdict=cast("FeedbackVerdict", verdict),
+        language=views.language_of(record, decision.message_id),
+        author="console:admin",
+        note=form.get("note", "")[:2000],
+        maxlen=settings.stream_maxlen,
+    )
+    return RedirectResponse(
+        conversation_url(site, conversation_id) + f"#decision-{quote(decision_id, safe='')}",
+        status_code=303,
+    )
+
+
+async def feedback_page(request: Request) -> Response:
+    window = request.app.state.console.rates_window_days
+    result = await data.rates(_redis(request), _settings(request).streams, window_days=window)
+    return render(request, "feedback.html", rates=result)
+
+
+def create_app(
+    settings: RapportSettings | None = None, console: ConsoleSettings | None = None
+) -> Starlette:
+    settings = settings or RapportSettings()
+    console = console or ConsoleSettings()
+
+    async def no_stages(runtime: Runtime) -> list[Stage[Any]]:
+        return []  # the console reads; it consumes no stream
+
+    routes = [
+        Route("/", now_page, methods=["GET"]),
+        Route("/login", login_page, methods=["GET"]),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/open", open_conversation, methods=["GET"]),
+        Route("/feedback", feedback_page, methods=["GET"]),
+        Route("/feedback", post_feedback, methods=["POST"]),
+        Route(
+            "/sites/{site}/conversations/{conversation_id:path}",
+            conversation_page,
+            methods=["GET"],
+        ),
+        Route("/api/now", api_now, methods=["GET"]),
+        Route("/api/decisions", api_decisions, methods=["GET"]),
+        Mount("/static", app=StaticFiles(directory=PACKAGE / "static"), name="static"),
+    ]
+    app = build_app("console", settings, no_stages, routes=routes)
+    app.state.templates = templates()
+    app.state.console = console
+    secure = console.secure_cookie
+    if secure is None:
+        secure = settings.env == "production"
+    # Added last = outermost: the session is decoded before the gate looks at it.
+    app.add_middleware(Gate)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(settings.admin_token_value()),
+        session_cookie=SESSION_COOKIE,
+        max_age=int(console.session_hours * 3600),
+        same_site="strict",
+        https_only=secure,
+    )
+    return app

@@ -1,0 +1,412 @@
+"""What the console reads from Redis. Nothing here writes except :func:`record_feedback`.
+
+The console keeps no state of its own: who waits for a person is the router's conversation
+state (found with ``SCAN`` over the state keys, which is fine at a support team's scale), the
+feed is ``rapport:decisions``, a conversation is its record (the keys of
+:class:`~rapport_runtime.redis.ConversationKeys`), and feedback is ``rapport:feedback``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from redis.asyncio import Redis
+
+from rapport_contracts import (
+    DATA_FIELD,
+    ClassifiedMessage,
+    Decision,
+    HandoffPacket,
+    HandoffResult,
+    Priority,
+    Streams,
+)
+from rapport_contracts.events import Feedback, FeedbackVerdict
+from rapport_runtime.redis import ConversationKeys, xadd_event
+
+PRIORITY_RANK: dict[str, int] = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+SCAN_COUNT = 1000
+FAILURES_WINDOW_S = 24 * 3600
+STREAM_CHUNK = 1000
+
+
+class OwnerState(BaseModel):
+    """The part of the router's stored conversation state the console shows. Read tolerantly
+    (the router owns the document; unknown fields are ignored, missing ones defaulted)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    owner: Literal["bot", "escalated", "human", "resolved"] = "bot"
+    episode: int = 0
+    queue: str | None = None
+    priority: Priority | None = None
+    escalated_at: datetime | None = None
+    human_since: datetime | None = None
+    resolved_at: datetime | None = None
+    ladder_step: int = 0
+    origin_queue: str | None = None
+    handoff_confirmed: bool = False
+
+
+@dataclass(frozen=True)
+class Waiting:
+    site: str
+    conversation_id: str
+    queue: str
+    priority: str
+    escalated_at: datetime | None
+    waiting_s: float
+    ladder_step: int
+    origin_queue: str | None
+    handoff_confirmed: bool
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def split_state_key(prefix: str, key: str) -> tuple[str, str] | None:
+    """``<prefix>:conv:{<site>:<conversation>}:state`` -> (site, conversation)."""
+    head, tail = f"{prefix}:conv:{{", "}:state"
+    if not (key.startswith(head) and key.endswith(tail)):
+        return None
+    site, sep, conversation = key[len(head) : -len(tail)].partition(":")
+    return (site, conversation) if sep and site and conversation else None
+
+
+async def waiting(redis: Redis, prefix: str, now: datetime | None = None) -> list[Waiting]:
+    """Conversations escalated and not yet picked up by a person, most urgent and longest
+    waiting first."""
+    now = now or datetime.now(UTC)
+    keys = [
+        _text(k) async for k in redis.scan_iter(match=f"{prefix}:conv:*:state", count=SCAN_COUNT)
+    ]
+    found: list[Waiting] = []
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        for key, raw in zip(chunk, await redis.mget(chunk), strict=True):
+            where = split_state_key(prefix, key)
+            if raw is None or where is None:
+                continue
+            try:
+                state = OwnerState.model_validate_json(raw)
+            except ValidationError:
+                continue
+            if state.owner != "escalated":
+                continue
+            since = state.escalated_at
+            found.append(
+                Waiting(
+                    site=where[0],
+                    conversation_id=where[1],
+                    queue=state.queue or "-",
+                    priority=state.priority or "normal",
+                    escalated_at=since,
+                    waiting_s=max(0.0, (now - since).total_seconds()) if since else 0.0,
+                    ladder_step=state.ladder_step,
+                    origin_queue=state.origin_queue,
+                    handoff_confirmed=state.handoff_confirmed,
+                )
+            )
+    found.sort(key=lambda w: (PRIORITY_RANK.get(w.priority, 9), -w.waiting_s, w.site))
+    return found
+
+
+def waiting_groups(items: list[Waiting]) -> list[dict[str, Any]]:
+    """How many wait per site, queue and priority, with the longest wait of each group."""
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for w in items:
+        group = groups.setdefault(
+            (w.site, w.queue, w.priority),
+            {"site": w.site, "queue": w.queue, "priority": w.priority, "count": 0, "oldest_s": 0.0},
+        )
+        group["count"] += 1
+        group["oldest_s"] = max(group["oldest_s"], w.waiting_s)
+    return sorted(
+        groups.values(), key=lambda g: (g["site"], g["queue"], PRIORITY_RANK.get(g["priority"], 9))
+    )
+
+
+def decision_row(entry_id: str, decision: Decision) -> dict[str, Any]:
+    return {
+        "id": entry_id,
+        "decision_id": decision.decision_id,
+        "decided_at": decision.decided_at.isoformat(),
+        "site": decision.site,
+        "conversation_id": decision.conversation_id,
+        "route": decision.route,
+        "queue": decision.queue,
+        "priority": decision.priority,
+        "rule": rule_of(decision),
+        "shadow": decision.shadow,
+    }
+
+
+def rule_of(decision: Decision) -> str:
+    return decision.reasons[0].rule if decision.reasons else "default"
+
+
+def _read_entries(entries: Any) -> list[tuple[str, bytes | str]]:
+    """(entry id, ``__data__``) of a redis-py stream reply."""
+    out = []
+    for entry_id, fields in entries or []:
+        raw = fields.get(DATA_FIELD.encode()) or fields.get(DATA_FIELD)
+        if raw is not None:
+            out.append((_text(entry_id), raw))
+    return out
+
+
+async def recent_decisions(
+    redis: Redis, streams: Streams, after: str | None = None, count: int = 50
+) -> list[dict[str, Any]]:
+    """The newest decisions, newest first; with ``after`` (a stream entry id), only the ones
+    written after it (what the live feed polls for)."""
+    raw: Any
+    if after:
+        newer = await redis.xrange(streams.decisions, min=f"({after}", max="+", count=count)
+        raw = list(reversed(newer or []))
+    else:
+        raw = await redis.xrevrange(streams.decisions, max="+", min="-", count=count)
+    rows = []
+    for entry_id, data in _read_entries(raw):
+        try:
+            rows.append(decision_row(entry_id, Decision.read(data)))
+        except ValidationError:
+            continue
+    return rows
+
+
+@dataclass(frozen=True)
+class Banner:
+    dlq_depth: int
+    helpdesk_failures: int
+    window_h: int = FAILURES_WINDOW_S // 3600
+
+    @property
+    def any(self) -> bool:
+        return bool(self.dlq_depth or self.helpdesk_failures)
+
+
+async def _window(
+    redis: Redis, stream: str, since_s: float, limit: int
+) -> list[tuple[str, bytes | str]]:
+    """Entries of ``stream`` written in the last ``since_s`` seconds, oldest first, at most
+    ``limit`` of them (the newest ones when there are more)."""
+    start = f"{int((time.time() - since_s) * 1000)}-0"
+    out: list[tuple[str, bytes | str]] = []
+    while True:
+        chunk = _read_entries(await redis.xrange(stream, min=start, max="+", count=STREAM_CHUNK))
+        out += chunk
+        if len(chunk) < STREAM_CHUNK:
+            break
+        start = f"({chunk[-1][0]}"
+        if len(out) > limit:
+            out = out[-limit:]
+    return out
+
+
+async def banner(redis: Redis, streams: Streams) -> Banner:
+    failures = 0
+    for _, raw in await _window(redis, streams.handoffs, FAILURES_WINDOW_S, 100_000):
+        try:
+            if HandoffResult.read(raw).status == "failed":
+                failures += 1
+        except ValidationError:
+            continue
+    return Banner(dlq_depth=int(await redis.xlen(streams.dlq)), helpdesk_failures=failures)
+
+
+@dataclass
+class ConversationRecord:
+    site: str
+    conversation_id: str
+    state: OwnerState | None
+    messages: list[ClassifiedMessage]
+    decisions: list[Decision]
+    handoffs: list[HandoffResult]
+    packets: dict[str, HandoffPacket]
+    feedback: dict[str, Feedback] = field(default_factory=dict)
+
+
+def inbox_key(prefix: str, site: str, conversation_id: str) -> str:
+    """Where the ``inbox`` adapter keeps a conversation's packets (beside its record)."""
+    return ConversationKeys(prefix, site, conversation_id).messages.replace(":messages", ":inbox")
+
+
+async def conversation(
+    redis: Redis, prefix: str, site: str, conversation_id: str, packets_scan: int = 2000
+) -> ConversationRecord | None:
+    keys = ConversationKeys(prefix, site, conversation_id)
+    async with redis.pipeline(transaction=False) as read:
+        read.hvals(keys.messages)
+        read.hvals(keys.decisions)
+        read.hvals(keys.handoffs)
+        read.hgetall(inbox_key(prefix, site, conversation_id))
+        read.get(keys.state)
+        messages_raw, decisions_raw, handoffs_raw, inbox_raw, state_raw = await read.execute()
+    if not (messages_raw or decisions_raw or handoffs_raw):
+        return None
+    messages = sorted(
+        (ClassifiedMessage.read(v) for v in messages_raw),
+        key=lambda c: (c.message.sent_at, c.message.received_at),
+    )
+    decisions = sorted((Decision.read(v) for v in decisions_raw), key=lambda d: d.decided_at)
+    handoffs = sorted((HandoffResult.read(v) for v in handoffs_raw), key=lambda h: h.at)
+    packets = {_text(k): HandoffPacket.read(v) for k, v in inbox_raw.items()}
+    missing = {h.handoff_id for h in handoffs} - set(packets)
+    if missing or (not packets and any(d.route == "human" for d in decisions)):
+        # Other adapters keep no copy: the packet is on the escalations stream (while kept).
+        streams = Streams(prefix)
+        raw = await redis.xrevrange(streams.escalations, count=packets_scan)
+        for _, data in _read_entries(raw):
+            try:
+                packet = HandoffPacket.read(data)
+            except ValidationError:
+                continue
+            if packet.site == site and packet.conversation_id == conversation_id:
+                packets.setdefault(packet.handoff_id, packet)
+    state = None
+    if state_raw:
+        try:
+            state = OwnerState.model_validate_json(state_raw)
+        except ValidationError:
+            state = None
+    record = ConversationRecord(
+        site, conversation_id, state, messages, decisions, handoffs, packets
+    )
+    wanted = {d.decision_id for d in decisions}
+    record.feedback = {
+        decision_id: item
+        for decision_id, item in (await latest_feedback(redis, Streams(prefix))).items()
+        if decision_id in wanted
+    }
+    return record
+
+
+async def all_feedback(redis: Redis, streams: Streams, limit: int = 200_000) -> list[Feedback]:
+    """Every feedback event on the stream, oldest first."""
+    out: list[Feedback] = []
+    start = "-"
+    while True:
+        chunk = _read_entries(
+            await redis.xrange(streams.feedback, min=start, max="+", count=STREAM_CHUNK)
+        )
+        for _, raw in chunk:
+            try:
+                out.append(Feedback.read(raw))
+            except ValidationError:
+                continue
+        if len(chunk) < STREAM_CHUNK or len(out) >= limit:
+            return out
+        start = f"({chunk[-1][0]}"
+
+
+async def latest_feedback(redis: Redis, streams: Streams) -> dict[str, Feedback]:
+    """The latest verdict per decision (a lead may change their mind)."""
+    return {f.decision_id: f for f in await all_feedback(redis, streams)}
+
+
+async def record_feedback(
+    redis: Redis,
+    streams: Streams,
+    *,
+    decision: Decision,
+    verdict: FeedbackVerdict,
+    language: str | None,
+    author: str,
+    note: str,
+    maxlen: int,
+) -> Feedback:
+    event = Feedback(
+        feedback_id=f"f-{uuid.uuid4().hex[:16]}",
+        site=decision.site,
+        conversation_id=decision.conversation_id,
+        decision_id=decision.decision_id,
+        verdict=verdict,
+        route=decision.route,
+        rule=rule_of(decision),
+        language=language,
+        source="console",
+        author=author,
+        note=note,
+    )
+    await xadd_event(redis, streams.feedback, event, maxlen)
+    return event
+
+
+@dataclass
+class RateRow:
+    site: str
+    rule: str
+    escalations: int = 0
+    unneeded: int = 0
+    automated: int = 0
+    missed: int = 0
+    correct: int = 0
+
+    @property
+    def unneeded_rate(self) -> float | None:
+        return self.unneeded / self.escalations if self.escalations else None
+
+    @property
+    def missed_rate(self) -> float | None:
+        return self.missed / self.automated if self.automated else None
+
+
+@dataclass
+class Rates:
+    rows: list[RateRow]
+    window_days: float
+    decisions_read: int
+    by_language: list[tuple[str, str, int]]  # (language, verdict, count)
+
+
+async def rates(
+    redis: Redis, streams: Streams, window_days: float = 30.0, limit: int = 500_000
+) -> Rates:
+    """Unneeded-escalation rate (escalations marked unneeded / escalations) and
+    missed-escalation rate (automation decisions marked missed / automation decisions), per
+    site and deciding rule, over the live (not shadow) decisions still on the stream in the
+    window. The latest verdict per decision counts."""
+    table: dict[tuple[str, str], RateRow] = {}
+    decided: dict[str, tuple[str, str]] = {}
+    entries = await _window(redis, streams.decisions, window_days * 86400, limit)
+    for _, raw in entries:
+        try:
+            decision = Decision.read(raw)
+        except ValidationError:
+            continue
+        if decision.shadow:
+            continue
+        key = (decision.site, rule_of(decision))
+        row = table.setdefault(key, RateRow(*key))
+        if decision.route == "human":
+            row.escalations += 1
+        else:
+            row.automated += 1
+        decided[decision.decision_id] = key
+    languages: Counter[tuple[str, str]] = Counter()
+    for decision_id, item in (await latest_feedback(redis, streams)).items():
+        key = decided.get(decision_id) or (item.site, item.rule or "default")
+        if key not in table:
+            continue  # the decision left the window (or the stream): no denominator for it
+        row = table[key]
+        if item.verdict == "unneeded-escalation":
+            row.unneeded += 1
+        elif item.verdict == "missed-escalation":
+            row.missed += 1
+        else:
+            row.correct += 1
+        languages[(item.language or "?", item.verdict)] += 1
+    return Rates(
+        rows=sorted(table.values(), key=lambda r: (r.site, r.rule)),
+        window_days=window_days,
+        decisions_read=len(entries),
+        by_language=sorted((lang, verdict, n) for (lang, verdict), n in languages.items()),
+    )
