@@ -169,6 +169,28 @@ def build_app(
     return app
 
 
+class DurabilityError(ValueError):
+    """Redis cannot keep the promise ``RAPPORT_DURABILITY`` asks for."""
+
+
+async def check_durability(redis: Redis, settings: RapportSettings) -> None:
+    """With ``durability=always``, refuse a Redis that could lose an acknowledged write."""
+    if settings.durability != "always":
+        return
+    config: Any = await redis.config_get("append*")
+    values = {
+        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+        for k, v in config.items()
+    }
+    if values.get("appendonly") != "yes" or values.get("appendfsync") != "always":
+        raise DurabilityError(
+            "RAPPORT_DURABILITY=always needs Redis with `appendonly yes` and `appendfsync "
+            f"always`; this one has appendonly={values.get('appendonly')} "
+            f"appendfsync={values.get('appendfsync')}. Set them in redis.conf (or CONFIG SET), "
+            "or use RAPPORT_DURABILITY=everysec and accept losing up to a second on a host crash."
+        )
+
+
 async def wait_for_redis(settings: RapportSettings, timeout_s: float) -> str | None:
     """Ping Redis until it answers and create the consumer groups; the last error, or None."""
     deadline = time.monotonic() + timeout_s
@@ -177,8 +199,11 @@ async def wait_for_redis(settings: RapportSettings, timeout_s: float) -> str | N
         redis = connect(settings.redis_url)
         try:
             await redis.ping()
+            await check_durability(redis, settings)
             await ensure_groups(redis, settings.streams)
             return None
+        except DurabilityError:
+            raise
         except RedisError as exc:
             problem = f"{type(exc).__name__}: {exc}"
         finally:
@@ -202,7 +227,11 @@ def serve(service: str, factory: Callable[[RapportSettings], Starlette], default
     except ValueError as exc:  # settings and configuration errors say what to fix
         log.error("cannot start %s: %s", service, exc)
         raise SystemExit(2) from None
-    problem = asyncio.run(wait_for_redis(settings, timeout_s=settings.startup_timeout_s))
+    try:
+        problem = asyncio.run(wait_for_redis(settings, timeout_s=settings.startup_timeout_s))
+    except DurabilityError as exc:
+        log.error("cannot start %s: %s", service, exc)
+        raise SystemExit(2) from None
     if problem is not None:
         log.error(
             "cannot start %s: Redis at %s did not answer within %.0f s (%s). Check REDIS_URL.",

@@ -98,6 +98,13 @@ class RapportSettings(BaseSettings):
         default=30.0, gt=0, description="How long an open circuit fails handoffs fast."
     )
     transcript_turns: int = Field(default=50, ge=1, description="Turns kept for handoff packets.")
+    durability: Literal["everysec", "always"] = Field(
+        default="everysec",
+        description="What a 202 promises. everysec: Redis's AOF fsyncs every second, so a host "
+        "crash can lose the last second of accepted messages. always: the services refuse to "
+        "start unless Redis runs with appendonly yes and appendfsync always, so nothing "
+        "answered 202 is lost.",
+    )
     redis_pool_size: int = Field(
         default=64,
         ge=2,
