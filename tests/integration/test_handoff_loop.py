@@ -207,3 +207,17 @@ def _neutral() -> Any:
         complexity_level="low",
         classifier_version="t",
     )
+
+
+async def test_decision_latency_is_measured_from_acceptance(loop: Loop) -> None:
+    from prometheus_client import REGISTRY
+
+    def count() -> float:
+        value = REGISTRY.get_sample_value(
+            "rapport_decision_latency_seconds_count", {"site": "demo"}
+        )
+        return value or 0.0
+
+    before = count()
+    await loop.send("customer", "where is my parcel?")
+    assert count() == before + 1

@@ -3,9 +3,10 @@ every customer message; escalations become handoff packets, and the bot is told 
 hold and resume.
 
 Where things live: ``state`` (the stored conversation), ``decision`` (the pure step: state +
-message + policy -> plan), ``followup`` (timers and handoff results, pure), ``engine`` (policy evaluation), ``ownership`` (who owns the
-conversation), ``timers`` (ladder and resolution timers), ``packet`` (the handoff packet),
-``stage`` (the Redis I/O around it all). This module only wires them into a service.
+message + policy -> plan), ``followup`` (timers and handoff results, pure), ``engine``
+(policy evaluation), ``ownership`` (who owns the conversation), ``timers`` (ladder,
+resolution and handoff-deadline timers), ``packet`` (the handoff packet), ``stage`` (the Redis
+I/O around it all). This module only wires them into a service.
 """
 
 from __future__ import annotations

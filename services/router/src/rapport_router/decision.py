@@ -116,7 +116,7 @@ def _customer_message(
     tuning: Tuning,
     now: float,
 ) -> Plan:
-    plan = Plan()
+    plan = Plan(accepted_at=message.received_at)
     # A message older than one already applied (its entry was reclaimed after a newer one
     # went through): recorded and decided, but the bot is never told to answer it.
     superseded = state.latest_received_at is not None and (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from rapport_contracts import (
@@ -37,6 +38,7 @@ class Plan:
     instructions: list[AutomationInstruction] = field(default_factory=list)
     timers: list[tuple[Timer, float]] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
+    accepted_at: datetime | None = None  # when the edge accepted the message decided here
 
 
 def stable_id(kind: str, *parts: str) -> str:

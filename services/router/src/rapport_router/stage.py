@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Sequence
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 from redis.asyncio.client import Pipeline
 from redis.exceptions import WatchError
 
@@ -36,6 +36,12 @@ log = logging.getLogger("rapport.router")
 
 DECISIONS = Counter("rapport_decisions_total", "Routing decisions", ["site", "route", "rule"])
 ESCALATIONS = Counter("rapport_escalations_total", "Escalations handed off", ["site", "queue"])
+DECISION_LATENCY = Histogram(
+    "rapport_decision_latency_seconds",
+    "From the edge accepting a customer message to the router's decision on it",
+    ["site"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
 WATCH_RETRIES = 10
 
@@ -170,6 +176,9 @@ class RouterStage(Stage[ClassifiedMessage]):
             if decision.shadow:
                 continue
             DECISIONS.labels(decision.site, decision.route, decision.reasons[0].rule).inc()
+            if plan.accepted_at is not None:
+                waited = (decision.decided_at - plan.accepted_at).total_seconds()
+                DECISION_LATENCY.labels(decision.site).observe(max(waited, 0.0))
             log.info(
                 "decision %s/%s %s: route=%s queue=%s priority=%s %s%s",
                 decision.site,
