@@ -59,6 +59,15 @@ DELAY_WAIT_CAP = 0.55  # a wait that is a late trip is not, alone, a service fai
 # A calm first report of a technical fault stays above the policy's strongly-negative cut
 # (-0.6) with a margin (fixed by reasoning, lexicon-3.0).
 CALM_REPORT_FLOOR = -0.45
+# Bot failure across turns: the bot's last BOT_WINDOW replies are looked at for fallbacks, and
+# two bot replies this alike (token Jaccard) are a loop (fixed by reasoning: a bot that says
+# the same thing twice to a customer who wrote something else has not understood).
+BOT_WINDOW = 4
+BOT_LOOP = 0.8
+# A customer message this alike (token Jaccard) to one of their last four is a repeat: 0.75
+# rather than 0.7 (lexicon-3.0) so that two short questions differing in one word ("shipping
+# to France" / "... to Germany", 5 of 7 tokens shared) are not (fixed by reasoning).
+REPEAT_AT = 0.75
 
 
 # Signals that escalate on their own at >= 0.75 (default policy): with one of them, the message
@@ -341,8 +350,12 @@ def classify(
 def _context_bot_failure(
     text: str, context: Sequence[Turn], add: Callable[[str, float, int, int], None]
 ) -> list[str]:
-    """Bot failure from the conversation: fallbacks in the bot's last turns, the customer
-    repeating an earlier message. Returns the customer's earlier turns."""
+    """Bot failure from the conversation (issue 11, item 5): fallbacks in the bot's last turns
+    (in a row; or, when the bot answered between them, one fewer than the fallbacks among its
+    last BOT_WINDOW replies), the bot looping (its last two replies alike), the customer
+    repeating an earlier message (two earlier messages: stronger).
+    Returns the customer's earlier turns. Scores fixed by reasoning, checked on the
+    conversations of tests/sentiment/data/bot_failure_conversations.jsonl (docs)."""
     fallbacks = 0
     for turn in reversed(context):
         if turn.author == "bot":
@@ -350,11 +363,18 @@ def _context_bot_failure(
                 fallbacks += 1
             else:
                 break
+    bot = [t.text for t in context if t.author == "bot"][-BOT_WINDOW:]
+    if fallbacks < 2 and len(bot) >= 3:
+        fallbacks = max(fallbacks, sum(map(is_bot_fallback, bot)) - 1)
     if fallbacks:
         add("bot_failure", min(1.0, 0.45 + 0.25 * fallbacks), 0, 0)
+    if len(bot) >= 2 and len(bot[-1]) > 15 and _similar(bot[-1], bot[-2]) >= BOT_LOOP:
+        add("bot_failure", 0.8, 0, 0)
     earlier = [t.text for t in context if t.author == "customer"]
-    if earlier and len(text) > 10 and max(_similar(text, e) for e in earlier[-3:]) >= 0.7:
-        add("bot_failure", 0.7, 0, len(text))
+    if earlier and len(text) > 10:
+        repeats = sum(_similar(text, e) >= REPEAT_AT for e in earlier[-4:])
+        if repeats:
+            add("bot_failure", 0.7 if repeats == 1 else 0.9, 0, len(text))
     return earlier
 
 

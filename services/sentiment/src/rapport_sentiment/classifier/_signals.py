@@ -475,12 +475,17 @@ BOT_FALLBACK = re.compile(
     _I,
 )
 BOT_COMPLAINT = _g(
-    "help|useless|stupid|pointless|not what i|understand|get it|listen|dumb|question|already",
+    "help|useless|stupid|pointless|not what i|understand|get it|listen|dumb|question|already|"
+    "circles|same|keep|just|repeating|answer",
     r"\b(?:(?:you'?re|you\s+are|this\s+(?:bot\s+)?is|that'?s|that\s+is|bot\s+is)\s+(?:\w+\s+)?"
     r"(?:not\s+helpful|no\s+help|useless|unhelpful|not\s+helping|stupid|pointless)|not\s+what\s+i\s+"
     r"(?:asked|said|meant)|you\s+(?:don'?t|do\s+not|didn'?t)\s+(?:understand|get\s+it|listen)|"
     r"(?:stupid|useless|dumb)\s+(?:bot|robot|machine|chatbot|ai)|(?:answer|read)\s+my\s+question|"
-    r"already\s+(?:told|said)\s+(?:you|that))\b",
+    r"already\s+(?:told|said)\s+(?:you|that)|going\s+(?:round\s+|around\s+)?in\s+circles|"
+    r"(?:the\s+)?same\s+(?:answer|reply|response|message)\s+(?:again|over\s+and\s+over)|"
+    r"you\s+keep\s+(?:saying|asking|sending|repeating|giving\s+me)\s+(?:me\s+)?(?:the\s+same|that)|"
+    r"(?:i\s+)?just\s+(?:said|told\s+you)\s+(?:that|this)|stop\s+repeating\s+(?:yourself|that)|"
+    r"(?:that|this|it)\s+(?:doesn'?t|does\s+not|didn'?t|did\s+not)\s+answer\s+my\s+question)\b",
 )
 
 # A complaint in the customer's own words (not a request to file one): a product or a service
