@@ -27,7 +27,7 @@ from rapport_handoff.adapters.base import (
     PermanentError,
     TransientError,
 )
-from rapport_handoff.breaker import Breakers
+from rapport_handoff.breaker import SharedBreakers
 from rapport_handoff.edge import ROUTES
 from rapport_runtime.config import load_sites
 from rapport_runtime.consumer import Entry, Stage
@@ -83,8 +83,11 @@ class HandoffStage(Stage[HandoffPacket]):
         self.stream = self.streams.escalations
         self.adapters = adapters
         self.limit = asyncio.Semaphore(CONCURRENT_DELIVERIES)
-        # One per site: a broken helpdesk fails fast, alone.
-        self.breakers = Breakers(settings.breaker_failures, settings.breaker_cooldown_s)
+        # One per site, shared by every replica through Redis: a broken helpdesk fails fast,
+        # alone, on every replica at once.
+        self.breakers = SharedBreakers(
+            runtime.redis, settings.prefix, settings.breaker_failures, settings.breaker_cooldown_s
+        )
         self.retry_keys = retries.RetryKeys.for_prefix(settings.prefix)
         self.rng = random.Random()
 

@@ -2,7 +2,7 @@
 
 After ``threshold`` consecutive transient failures (timeouts, 429/5xx after the adapter's own
 retries) the circuit opens: for ``cooldown_s`` every handoff of that site fails at once with
-a TransientError (its entry stays pending and is retried later) instead of tying up a
+a TransientError (the handoff waits on the retry schedule) instead of tying up a
 delivery slot for the whole retry schedule. After the cool-down one trial delivery goes
 through (half-open): success closes the circuit, failure opens it again. A PermanentError is
 an answer from a working helpdesk, so it closes the circuit like a success.
@@ -13,6 +13,8 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+
+from redis.asyncio import Redis
 
 from rapport_handoff.adapters.base import PermanentError, TransientError
 
@@ -92,3 +94,81 @@ class Breakers:
         if site not in self._by_site:
             self._by_site[site] = CircuitBreaker(site, self.threshold, self.cooldown_s)
         return self._by_site[site]
+
+
+class SharedBreaker:
+    """The same circuit, kept in Redis so that every handoff replica shares it: one replica's
+    failures open it for all, and a single trial delivery (one replica, by an NX key) probes a
+    half-open circuit. Only the helpdesk's own transient answers count: a Redis error inside a
+    delivery is not the helpdesk's failure and leaves the circuit alone."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        key: str,
+        name: str,
+        threshold: int = DEFAULT_THRESHOLD,
+        cooldown_s: float = DEFAULT_COOLDOWN_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.redis, self.key, self.trial_key = redis, key, f"{key}:trial"
+        self.name, self.threshold, self.cooldown_s, self.clock = name, threshold, cooldown_s, clock
+
+    async def call(self, action: Callable[[], Awaitable[T]]) -> T:
+        failures_raw, open_raw, last_raw = await self.redis.hmget(
+            self.key, ["failures", "open_until", "last_error"]
+        )
+        now, open_until = self.clock(), float(open_raw or 0)
+        last = last_raw.decode() if isinstance(last_raw, bytes) else str(last_raw or "")
+        trial = False
+        if open_until:
+            wait = open_until - now
+            if wait > 0 or not await self.redis.set(
+                self.trial_key, "1", nx=True, px=int(self.cooldown_s * 1000)
+            ):
+                raise TransientError(
+                    f"circuit open for site {self.name}: {int(failures_raw or 0)} consecutive "
+                    f"failures, last: {last}; next try in {max(wait, 0):.0f} s",
+                    retry_after=max(wait, 0.0),
+                )
+            trial = True
+        try:
+            result = await action()
+        except PermanentError:
+            await self.redis.delete(self.key, self.trial_key)  # a working helpdesk answered
+            raise
+        except TransientError as exc:
+            await self._fail(exc, trial, now)
+            raise
+        if failures_raw or open_raw:
+            await self.redis.delete(self.key, self.trial_key)
+        return result
+
+    async def _fail(self, exc: BaseException, trial: bool, now: float) -> None:
+        async with self.redis.pipeline(transaction=True) as tx:
+            tx.hincrby(self.key, "failures", 1)
+            tx.hset(self.key, "last_error", str(exc)[:300])
+            tx.expire(self.key, int(self.cooldown_s * 10) + 60)
+            failures = (await tx.execute())[0]
+        if trial or failures >= self.threshold:
+            await self.redis.hset(self.key, "open_until", str(now + self.cooldown_s))
+            await self.redis.delete(self.trial_key)
+
+
+class SharedBreakers:
+    """One shared breaker per site."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str,
+        threshold: int = DEFAULT_THRESHOLD,
+        cooldown_s: float = DEFAULT_COOLDOWN_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.redis, self.prefix, self.clock = redis, prefix, clock
+        self.threshold, self.cooldown_s = threshold, cooldown_s
+
+    def get(self, site: str) -> SharedBreaker:
+        key = f"{self.prefix}:breaker:{site}"
+        return SharedBreaker(self.redis, key, site, self.threshold, self.cooldown_s, self.clock)
