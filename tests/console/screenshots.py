@@ -1,0 +1,91 @@
+"""Regenerates the console's screenshots (docs/console.md shows them) from the seeded test
+conversation, in Debian's chromium at laptop and phone width:
+
+    uv run python -m tests.console.screenshots [services/console/screenshots]
+
+Uses ``REDIS_URL`` when set, else a private redis-server (as ``rapport dev`` does)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import redis as redis_sync
+import uvicorn
+from playwright.sync_api import sync_playwright
+
+from rapport_console.app import ConsoleSettings, create_app
+from rapport_runtime.settings import RapportSettings
+from rapport_tools.dev import embedded_redis, find_redis_server, free_port
+from tests.console.seed import ESCALATED, seed
+from tests.console.test_browser import ARGS, CHROMIUM
+
+TOKEN = "screenshot-token-0123456789"
+PAGES = {
+    "now": "/",
+    "conversation": f"/sites/demo/conversations/{ESCALATED}",
+    "feedback": "/feedback",
+}
+
+
+def shoot(redis_url: str, out: Path) -> None:
+    prefix = f"shots{uuid.uuid4().hex[:6]}"
+    client = redis_sync.Redis.from_url(redis_url)
+    seed(client, prefix)
+    settings = RapportSettings(redis_url=redis_url, prefix=prefix, admin_token=TOKEN, config=None)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, ConsoleSettings()), port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            try:
+                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        out.mkdir(parents=True, exist_ok=True)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            for tag, viewport in (("", (1280, 900)), ("-phone", (390, 844))):
+                page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+                page.goto(url + "/login")
+                page.fill("#token", TOKEN)
+                page.click("#login button[type=submit]")
+                page.wait_for_url(url + "/")
+                for name, path in PAGES.items():
+                    page.goto(url + path)
+                    page.screenshot(path=str(out / f"{name}{tag}.png"), full_page=True)
+                    print(out / f"{name}{tag}.png")
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+def main() -> None:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "services/console/screenshots")
+    if url := os.environ.get("REDIS_URL"):
+        shoot(url, out)
+        return
+    binary = find_redis_server()
+    if binary is None:
+        raise SystemExit("no Redis: set REDIS_URL or install redis-server")
+    with embedded_redis(binary) as url:
+        shoot(url, out)
+
+
+if __name__ == "__main__":
+    main()
