@@ -268,3 +268,27 @@ async def test_a_burst_larger_than_the_connection_pool_waits_instead_of_failing(
             codes = await asyncio.gather(*(one(i) for i in range(200)))
     assert sorted(set(codes)) == [202]
     assert redis_client.xlen(f"{prefix}:messages") == 200
+
+
+async def test_dead_consumer_names_are_removed_but_not_those_with_pending_entries(
+    make_settings: Callable[..., RapportSettings], redis_client: redis_sync.Redis, prefix: str
+) -> None:
+    from rapport_runtime.consumer import StageRunner
+    from rapport_sentiment.app import SentimentStage
+
+    settings = make_settings()
+    stream = settings.streams.messages
+    redis_client.xgroup_create(stream, "sentiment", id="0", mkstream=True)
+    xadd(redis_client, stream, msg(1).model_dump_json())
+    redis_client.xreadgroup("sentiment", "gone-with-pending", {stream: ">"}, count=1)
+    redis_client.xgroup_createconsumer(stream, "sentiment", "gone-idle")
+    client = Redis.from_url(settings.redis_url)
+    try:
+        runner = StageRunner(SentimentStage(settings, Runtime(settings, client)), settings)
+        await asyncio.sleep(0.05)
+        removed = await runner.remove_dead_consumers(idle_ms=10)
+        assert removed == ["gone-idle"]
+        names = {c["name"].decode() for c in redis_client.xinfo_consumers(stream, "sentiment")}
+        assert names == {"gone-with-pending"}
+    finally:
+        await client.aclose()

@@ -56,6 +56,11 @@ GROUPS_RECREATED = Counter(
     "Consumer groups found missing (Redis lost its data) and recreated",
     ["stream", "group"],
 )
+# A consumer name idle this long with nothing pending is a process that is gone (pod names
+# change on every restart): the reclaimer removes it so XINFO CONSUMERS stays readable.
+DEAD_CONSUMER_IDLE_MS = 6 * 3600 * 1000
+JANITOR_EVERY_S = 300.0
+
 # Back-off after Redis errors in a loop: short, so a restart is followed quickly, but bounded so
 # an outage does not become a busy loop.
 ERROR_BACKOFF_S = (0.1, 0.5, 1.0, 2.0)
@@ -252,9 +257,28 @@ class StageRunner:
                     # Left pending: the reclaimer retries them and counts the deliveries.
                     log.exception("%s: a batch of %d failed; retried later", self, len(rows))
 
+    async def remove_dead_consumers(self, idle_ms: int = DEAD_CONSUMER_IDLE_MS) -> list[str]:
+        """Delete consumers of this group idle longer than ``idle_ms`` with nothing pending;
+        returns their names. One with pending entries stays: the reclaimer takes those first."""
+        removed = []
+        consumers: Any = await self.redis.xinfo_consumers(self.stage.stream, self.stage.group)
+        for info in consumers:
+            name = info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
+            if info.get("pending", 0) == 0 and int(info.get("idle", 0)) > idle_ms:
+                await self.redis.xgroup_delconsumer(self.stage.stream, self.stage.group, name)
+                removed.append(name)
+        if removed:
+            log.info("%s: removed %d dead consumer name(s): %s", self, len(removed), removed)
+        return removed
+
     async def _reclaim_loop(self) -> None:
         stage, cursor, errors = self.stage, "0-0", 0
+        next_janitor = 0.0
         while not self._stopping.is_set():
+            if asyncio.get_running_loop().time() >= next_janitor:
+                next_janitor = asyncio.get_running_loop().time() + JANITOR_EVERY_S
+                with contextlib.suppress(RedisConnectionError, RedisTimeoutError, ResponseError):
+                    await self.remove_dead_consumers()
             try:
                 reply: Any = await self.redis.xautoclaim(
                     stage.stream,
