@@ -74,3 +74,25 @@ def loop_time() -> Any:
     from tests.integration.test_router import T0
 
     return T0
+
+
+def test_the_forget_command_says_what_it_removed(
+    redis_url: str, prefix: str, redis_client: redis_sync.Redis
+) -> None:
+    from typer.testing import CliRunner
+
+    from rapport_tools.cli import app
+
+    redis_client.set(f"{prefix}:conv:{{demo:c9}}:state", "{}")
+    env = {"REDIS_URL": redis_url, "RAPPORT_PREFIX": prefix}
+    runner = CliRunner()
+    dry = runner.invoke(
+        app, ["forget", "--site", "demo", "--conversation", "c9", "--dry-run"], env=env
+    )
+    assert dry.exit_code == 0 and "would remove 1 conversation(s): 1 key(s)" in dry.output
+    assert redis_client.exists(f"{prefix}:conv:{{demo:c9}}:state")
+    done = runner.invoke(app, ["forget", "--site", "demo", "--conversation", "c9"], env=env)
+    assert done.exit_code == 0 and "removed 1 conversation(s): 1 key(s)" in done.output
+    assert not redis_client.exists(f"{prefix}:conv:{{demo:c9}}:state")
+    both = runner.invoke(app, ["forget", "--site", "demo"], env=env)
+    assert both.exit_code == 2 and "exactly one of" in both.output
