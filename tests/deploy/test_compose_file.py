@@ -1,5 +1,7 @@
 """The compose file, checked without a Docker engine: valid against the Compose Specification
-and wired the way the deployment promises (AOF, health gates, restart on any exit)."""
+and wired the way the deployment promises (AOF, health gates, restart on any exit). The
+observability profile is checked in test_dashboard.py, Kubernetes in test_kubernetes.py and the
+alert rules in test_prometheus_rules.py."""
 
 from __future__ import annotations
 
@@ -57,44 +59,3 @@ def test_dockerfile_runs_as_non_root_and_copies_only_the_venv() -> None:
     assert "USER rapport" in runtime
     copies = [line for line in runtime.splitlines() if line.startswith("COPY")]
     assert copies == ["COPY --from=builder --chown=rapport:rapport /app/.venv /app/.venv"]
-
-
-def test_kubernetes_manifests_run_each_service_with_probes() -> None:
-    documents = list(
-        yaml.safe_load_all((ROOT / "deploy" / "kubernetes" / "rapport.yaml").read_text())
-    )
-    deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
-    assert set(deployments) == {"rapport-handoff", "rapport-sentiment", "rapport-router"}
-    for name, deployment in deployments.items():
-        [container] = deployment["spec"]["template"]["spec"]["containers"]
-        assert container["command"] == [name]
-        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-        env = {e["name"]: e for e in container["env"]}
-        assert env["RAPPORT_ENV"]["value"] == "production"
-        assert "fieldRef" in env["RAPPORT_CONSUMER_NAME"]["valueFrom"]
-
-
-def test_alert_rules_use_metrics_the_services_export() -> None:
-    import re
-
-    from prometheus_client import REGISTRY
-
-    import rapport_handoff.app  # noqa: F401
-    import rapport_router.app  # noqa: F401
-
-    # Importing the modules registers their metrics.
-    import rapport_runtime.consumer
-    import rapport_runtime.service  # noqa: F401
-
-    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "alerts.yaml").read_text())
-    used = {
-        name
-        for group in rules["groups"]
-        for rule in group["rules"]
-        for name in re.findall(r"\b(rapport_[a-z_]+)", rule["expr"])
-    }
-    exported = {m.name for m in REGISTRY.collect()} | {
-        f"{m.name}_total" for m in REGISTRY.collect()
-    }
-    assert used, "no rapport metric found in the rules"
-    assert used <= exported, used - exported

@@ -109,6 +109,13 @@ REQUIRED: dict[str, Any] = {
         'route="human"' in e and re.search(r"by \([^)]*\brule\b", e) for e in qs
     ),
     "containment rate": lambda qs: any('route="automation"' in e and "/" in e for e in qs),
+    "decision latency p50 and p99": lambda qs: all(
+        any(
+            f"histogram_quantile({q}" in e and "rapport_decision_latency_seconds_bucket" in e
+            for e in qs
+        )
+        for q in ("0.5", "0.99")
+    ),
     "stream lag": lambda qs: any("rapport_group_lag" in e for e in qs),
     "pending": lambda qs: any("rapport_group_pending" in e for e in qs),
     "DLQ depth": lambda qs: any(

@@ -34,6 +34,8 @@ PANELS_WITH_DATA = {
     "Escalations per minute by queue",
     "Containment rate",
     "Containment rate over time",
+    "Decision latency (p50, p99)",
+    "Decision latency p99 by site",
     "Consumer lag by group",
     "Pending (read, not acked) by group",
     "Dead-letter queue depth",
