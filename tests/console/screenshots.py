@@ -18,6 +18,7 @@ import httpx
 import redis as redis_sync
 import uvicorn
 from playwright.sync_api import sync_playwright
+from pydantic import SecretStr
 
 from rapport_console.app import ConsoleSettings, create_app
 from rapport_runtime.settings import RapportSettings
@@ -37,7 +38,9 @@ def shoot(redis_url: str, out: Path) -> None:
     prefix = f"shots{uuid.uuid4().hex[:6]}"
     client = redis_sync.Redis.from_url(redis_url)
     seed(client, prefix)
-    settings = RapportSettings(redis_url=redis_url, prefix=prefix, admin_token=TOKEN, config=None)
+    settings = RapportSettings(
+        redis_url=redis_url, prefix=prefix, admin_token=SecretStr(TOKEN), config=None
+    )
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings, ConsoleSettings()), port=port, log_level="warning")

@@ -13,7 +13,7 @@ import redis as redis_sync
 from rapport_contracts import DATA_FIELD, Streams
 from rapport_contracts.events import Feedback
 from tests.console.conftest import TOKEN, Console
-from tests.console.seed import CALM, ESCALATED, HUMAN_REQUEST
+from tests.console.seed import CALM, ESCALATED, HUMAN_REQUEST, add_decision
 
 pytestmark = pytest.mark.integration
 
@@ -117,8 +117,6 @@ def test_now_lists_who_waits_and_the_banner(console: Console) -> None:
 def test_the_feed_returns_only_newer_decisions(
     console: Console, redis_client: redis_sync.Redis
 ) -> None:
-    from tests.console.seed import add_decision
-
     with signed_in_client(console) as client:
         first = client.get("/api/decisions").json()["decisions"]
         assert first[0]["decision_id"] == console.seeded.calm_id  # newest first

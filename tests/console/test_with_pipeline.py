@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from rapport_tools.dev import free_port
 from tests.console.test_browser import ARGS, CHROMIUM
@@ -60,8 +61,6 @@ def test_the_readme_walkthrough_in_the_console(
     pipeline: Pipeline,  # noqa: F811 - the imported fixture
     console_url: str,
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
-
     post(pipeline, message("c1", "m1", ESCALATE))
     post(pipeline, message("c2", "m1", ROUTINE))
 

@@ -34,6 +34,7 @@ PRIORITY_RANK: dict[str, int] = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 SCAN_COUNT = 1000
 FAILURES_WINDOW_S = 24 * 3600
 STREAM_CHUNK = 1000
+BANNER_SCAN = 5000  # handoff results the banner looks at, newest first
 
 
 class OwnerState(BaseModel):
@@ -213,7 +214,10 @@ async def _window(
 
 async def banner(redis: Redis, streams: Streams) -> Banner:
     failures = 0
-    for _, raw in await _window(redis, streams.handoffs, FAILURES_WINDOW_S, 100_000):
+    since = f"{int((time.time() - FAILURES_WINDOW_S) * 1000)}-0"
+    # The newest results of the window, bounded: the page polls this every few seconds.
+    newest = await redis.xrevrange(streams.handoffs, max="+", min=since, count=BANNER_SCAN)
+    for _, raw in _read_entries(newest):
         try:
             if HandoffResult.read(raw).status == "failed":
                 failures += 1
