@@ -34,6 +34,7 @@ from rapport_runtime.consumer import Entry, Stage
 from rapport_runtime.redis import ConversationKeys, xadd_event
 from rapport_runtime.service import Runtime, build_app
 from rapport_runtime.settings import RapportSettings
+from rapport_runtime.tracing import stage_span
 
 log = logging.getLogger("rapport.handoff")
 
@@ -100,7 +101,9 @@ class HandoffStage(Stage[HandoffPacket]):
             raise errors[0]
 
     async def _deliver_one(self, entry: Entry[HandoffPacket]) -> None:
-        await self.deliver(entry.event, entry.id)
+        packet = entry.event
+        with stage_span("handoff deliver", packet.traceparent, site=packet.site):
+            await self.deliver(packet, entry.id)
 
     async def deliver(self, packet: HandoffPacket, entry_id: str | None) -> None:
         """One attempt at a handoff, from its stream entry (``entry_id``) or from the retry

@@ -31,6 +31,7 @@ from rapport_runtime.consumer import Entry, Stage
 from rapport_runtime.redis import ConversationKeys, Writes, dedupe_key
 from rapport_runtime.service import Runtime
 from rapport_runtime.settings import RapportSettings
+from rapport_runtime.tracing import current_traceparent, stage_span
 
 log = logging.getLogger("rapport.router")
 
@@ -96,8 +97,9 @@ class RouterStage(Stage[ClassifiedMessage]):
                     continue
                 message = entry.event.message
                 site = self.sites.get(message.site)
-                plan = route_message(entry.event, states[k.state], site, self.tuning, now)
-                await self.build_packet_for(plan, k, pipe)
+                with stage_span("router decide", message.traceparent, site=message.site):
+                    plan = route_message(entry.event, states[k.state], site, self.tuning, now)
+                    await self.build_packet_for(plan, k, pipe)
                 plans.append((seen_key, plan))
 
             writes = Writes()
@@ -150,7 +152,9 @@ class RouterStage(Stage[ClassifiedMessage]):
         transcript = await read_transcript(pipe, keys, self.settings.transcript_turns)
         current = request.current or (transcript[-1] if transcript else None)
         if current is not None:
-            plan.packet = build_packet(request.handoff_id, request.decision, current, transcript)
+            packet = build_packet(request.handoff_id, request.decision, current, transcript)
+            # The handoff (and its helpdesk call) hangs below this decision in the trace.
+            plan.packet = packet.model_copy(update={"traceparent": current_traceparent()})
 
     def write_state(self, writes: Writes, keys: ConversationKeys, state: RouterState) -> None:
         writes.set(keys.state, state.model_dump_json(), ex=self.settings.conversation_ttl_s)

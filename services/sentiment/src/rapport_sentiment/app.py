@@ -16,6 +16,7 @@ from rapport_runtime.consumer import Entry, Stage
 from rapport_runtime.redis import ConversationKeys, Writes
 from rapport_runtime.service import Runtime, build_app
 from rapport_runtime.settings import RapportSettings
+from rapport_runtime.tracing import stage_span
 from rapport_sentiment.classifier import classify, is_bot_fallback
 
 log = logging.getLogger("rapport.sentiment")
@@ -60,9 +61,10 @@ class SentimentStage(Stage[Message]):
             turns = turns_by_conversation.setdefault(k.turns, [Turn.read(t) for t in recent])
             classification = None
             if message.author == "customer":
-                classification = classify(
-                    message.text, turns[-CONTEXT_TURNS:], message.language or None
-                )
+                with stage_span("sentiment classify", message.traceparent, site=message.site):
+                    classification = classify(
+                        message.text, turns[-CONTEXT_TURNS:], message.language or None
+                    )
                 CLASSIFIED.labels(classification.sentiment).inc()
             classified = ClassifiedMessage(
                 message=message,

@@ -23,8 +23,11 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
 
 # 2: Classification gained language_confidence, language_source and language_supported.
-SCHEMA_VERSION = 2
-READABLE_SCHEMA_VERSIONS = frozenset({1, 2})
+# 3: Message and HandoffPacket gained traceparent (W3C trace context across the stream hops).
+SCHEMA_VERSION = 3
+READABLE_SCHEMA_VERSIONS = frozenset({1, 2, 3})
+# W3C trace context (https://www.w3.org/TR/trace-context/#traceparent-header), version 00.
+TRACEPARENT_PATTERN = r"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
 
 Author = Literal["customer", "bot", "agent", "system"]
 SentimentLabel = Literal["negative", "neutral", "positive"]
@@ -140,6 +143,12 @@ class Message(Event):
     customer: Customer | None = None
     provider: str = Field(default="rapport", max_length=64)
     provider_ids: dict[str, str] = Field(default_factory=dict)
+    traceparent: str | None = Field(
+        default=None,
+        pattern=TRACEPARENT_PATTERN,
+        description="W3C traceparent of the request that brought this in: stream entries have "
+        "no headers, so the trace context travels in the event.",
+    )
 
 
 class Turn(Contract):
@@ -288,6 +297,12 @@ class HandoffPacket(Event):
     channel: str = "chat"
     provider: str = "rapport"
     provider_ids: dict[str, str] = Field(default_factory=dict)
+    traceparent: str | None = Field(
+        default=None,
+        pattern=TRACEPARENT_PATTERN,
+        description="W3C traceparent of the request that brought this in: stream entries have "
+        "no headers, so the trace context travels in the event.",
+    )
 
 
 class HandoffResult(Event):

@@ -19,8 +19,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from rapport_contracts import Event
+from rapport_contracts import Event, Message
 from rapport_contracts.streams import DATA_FIELD, Streams
+from rapport_runtime.tracing import current_traceparent
 
 log = logging.getLogger("rapport_runtime.redis")
 
@@ -116,7 +117,11 @@ async def accept_once(
     redis: Redis, seen_key: str, stream: str, event: Event, *, ttl_s: int, maxlen: int
 ) -> str | None:
     """Append ``event`` unless ``seen_key`` was already used; returns the entry id, or None for
-    a duplicate."""
+    a duplicate. A message accepted inside a traced request carries that trace onward."""
+    if isinstance(event, Message) and event.traceparent is None:
+        traceparent = current_traceparent()
+        if traceparent is not None:
+            event = event.model_copy(update={"traceparent": traceparent})
     result = await cast(
         "Any",
         redis.eval(

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from rapport_runtime import tracing
 from rapport_runtime.consumer import Stage, StageRunner
 from rapport_runtime.logs import configure_logging
 from rapport_runtime.redis import connect, ensure_groups
@@ -166,6 +167,7 @@ def build_app(
         lifespan=lifespan,
     )
     app.state.runtime = None
+    tracing.instrument_app(app)
     return app
 
 
@@ -221,6 +223,7 @@ def redact_url(url: str) -> str:
 def serve(service: str, factory: Callable[[RapportSettings], Starlette], default_port: int) -> None:
     """Entry point of a service process."""
     configure_logging(service)
+    tracing.configure(service)
     try:
         settings = RapportSettings()
         app = factory(settings)
