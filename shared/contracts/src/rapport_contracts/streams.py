@@ -83,6 +83,7 @@ class Streams:
             self.handoffs,
             self.notifications,
             self.dlq,
+            self.feedback,
         )
 
     @property

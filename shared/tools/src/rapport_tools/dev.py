@@ -33,7 +33,8 @@ from rapport_contracts.streams import DATA_FIELD
 from rapport_runtime.redis import connect
 from rapport_runtime.settings import RapportSettings
 
-SERVICES = ("sentiment", "router", "handoff")
+SERVICES = ("sentiment", "router", "handoff", "console")
+CONSOLE_PORT = 8083  # the console's usual port, used when free
 
 
 def free_port() -> int:
@@ -347,6 +348,7 @@ class DevPorts:
     edge: int
     sentiment: int
     router: int
+    console: int = 0
 
 
 def choose_ports(edge: int, sentiment: int | None = None, router: int | None = None) -> DevPorts:
@@ -360,7 +362,9 @@ def choose_ports(edge: int, sentiment: int | None = None, router: int | None = N
         seen[port] = flag
         if not port_is_free(port):
             raise ValueError(f"port {port} is already in use; choose another with {flag}")
-    return DevPorts(edge, sentiment or free_port(), router or free_port())
+    used = {edge, sentiment, router}
+    console = CONSOLE_PORT if CONSOLE_PORT not in used and port_is_free(CONSOLE_PORT) else 0
+    return DevPorts(edge, sentiment or free_port(), router or free_port(), console or free_port())
 
 
 def banner(
@@ -372,6 +376,8 @@ def banner(
         f"  webhook:       POST {edge}/v1/sites/{site}/messages\n"
         f"  conversation:  GET  {edge}/v1/sites/{site}/conversations/<id>"
         f"   (Authorization: Bearer {token})\n"
+        f"  console:       http://127.0.0.1:{ports.console}/   (sign in with the "
+        "admin token)\n"
         f"  health:        {edge}/readyz   metrics: /metrics\n"
         f"  services:      edge {ports.edge}, sentiment {ports.sentiment}, router {ports.router}\n"
         f"  redis:         {redis_url}\n"
@@ -401,7 +407,14 @@ async def run_dev(
     if isinstance(ports, int):
         ports = choose_ports(ports)
     base_env = dict(os.environ)
-    by_service = {"handoff": ports.edge, "sentiment": ports.sentiment, "router": ports.router}
+    if not ports.console:
+        ports = DevPorts(ports.edge, ports.sentiment, ports.router, free_port())
+    by_service = {
+        "handoff": ports.edge,
+        "sentiment": ports.sentiment,
+        "router": ports.router,
+        "console": ports.console,
+    }
     children = [
         Child(s, by_service[s], _child_env(base_env, redis_url, by_service[s])) for s in SERVICES
     ]
