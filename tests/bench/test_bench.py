@@ -1,0 +1,60 @@
+"""`rapport bench` runs end to end and reports every figure (a smoke test, not a timed one)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rapport_tools.dev import find_redis_server
+
+KEYS = {
+    "stream_ingest_msgs_per_s",
+    "http_ingest_msgs_per_s",
+    "cpu_ms_per_msg",
+    "latency_ms",
+    "floor_relay_msgs_per_s",
+    "ratio_to_floor",
+    "cpu_ratio_to_floor",
+    "rss_mb",
+    "redis_bytes_per_msg",
+    "refused",
+}
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("REDIS_URL") or find_redis_server()), reason="needs redis-server"
+)
+def test_bench_json_has_every_figure() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
+    env.pop("REDIS_URL", None)  # its own private Redis: the memory figure needs one
+    proc = subprocess.run(
+        [sys.executable, "-m", "rapport_tools.cli", "bench", "--duration", "3", "--rounds", "1",
+         "--concurrency", "8", "--json"],
+        capture_output=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr.decode()[-3000:]
+    result = json.loads(proc.stdout)
+    assert set(result) == KEYS
+    for key in ("stream_ingest_msgs_per_s", "http_ingest_msgs_per_s", "floor_relay_msgs_per_s"):
+        assert result[key] > 0, key
+    for mode in ("stream", "http"):
+        cpu = result["cpu_ms_per_msg"][mode]
+        assert set(cpu) == {"sentiment", "router", "handoff", "redis", "total"}
+        assert cpu["total"] > 0
+        assert result["ratio_to_floor"][mode] > 0
+        assert result["cpu_ratio_to_floor"][mode] > 0
+    assert result["cpu_ms_per_msg"]["floor"]["total"] > 0
+    latency = result["latency_ms"]
+    assert set(latency) == {"p50", "p95", "p99", "rate"}
+    assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"]
+    assert latency["rate"] > 0
+    assert all(result["rss_mb"][s] > 0 for s in ("sentiment", "router", "handoff"))
+    assert result["redis_bytes_per_msg"] > 0
+    assert set(result["refused"]) == {"http_ingest", "latency"}
