@@ -37,8 +37,9 @@ def test_the_sites_yaml_example_is_valid(
 ) -> None:
     text = (DOCS / f"{name}.md").read_text("utf-8")
     [example] = re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+    assert "webhook_secret:" in example, "every example keeps the webhook key apart"
     for env in re.findall(r"\{env: ([A-Z0-9_]+)\}", example):
-        monkeypatch.setenv(env, "value-from-the-environment")
+        monkeypatch.setenv(env, f"value-of-{env}")  # distinct: a shared token is refused
     secret = tmp_path / "secret"
     secret.write_text("value-from-a-file")
     example = re.sub(r"\{file: [^}]+\}", f"{{file: {secret}}}", example)

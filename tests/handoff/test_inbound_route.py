@@ -41,9 +41,10 @@ sites:
       attempts: 3
       max_wait_s: 0.05
   beta:
-    secret: {{env: BETA_FD_TOKEN}}
+    secret: {{env: BETA_SITE_SECRET}}
     adapter:
       type: freshdesk
+      webhook_secret: {{env: BETA_FD_TOKEN}}
       base_url: https://beta.freshdesk.example
       api_key: {{env: BETA_FD_KEY}}
   gamma:
@@ -71,6 +72,7 @@ def client(
     monkeypatch.setenv("ACME_ZD_SIGNING", ZD_SECRET)
     monkeypatch.setenv("ACME_ZD_TOKEN", "t0k")
     monkeypatch.setenv("BETA_FD_TOKEN", FD_TOKEN)
+    monkeypatch.setenv("BETA_SITE_SECRET", "beta-site-secret-0123456789")
     monkeypatch.setenv("BETA_FD_KEY", "fd-key")
     config = tmp_path / "sites.yaml"
     config.write_text(sites_yaml(zendesk[1]))

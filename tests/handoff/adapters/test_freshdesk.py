@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import pytest
+
 from rapport_contracts import HandoffPacket
 from rapport_handoff.adapters.freshdesk import FreshdeskAdapter
+from rapport_runtime.config import ConfigError
 from tests.handoff.adapters._sign import basic
-from tests.handoff.adapters.contract import AdapterContract, make_packet
-from tests.handoff.adapters.fake import FakeVendor
+from tests.handoff.adapters.contract import (
+    SITE_SECRET,
+    DedupeContract,
+    DeliverContract,
+    LoopPreventionContract,
+    ParseContract,
+    PrivacyContract,
+    RetriesContract,
+    SignatureContract,
+    make_packet,
+)
+from tests.handoff.adapters.fake import FakeVendor, Recorded
 
 
 def reply(
@@ -34,6 +47,12 @@ class FreshdeskConfig:
     env: ClassVar[dict[str, str]] = {"FD_KEY": "fd-api-key"}
     expected_ids: ClassVar[tuple[str, ...]] = ("ticket_id",)
     signs_body: ClassVar[bool] = False
+    customer_text: ClassVar[str] = "Still no refund. I want a human."
+    customer_identity: ClassVar[dict[str, str]] = {
+        "id": "80001",
+        "email": "jo@example.com",
+        "name": "Jo",
+    }
 
     def options(self) -> dict[str, Any]:
         return {"api_key": {"env": "FD_KEY"}, "queues": {"billing": "5001"}, "bot_ids": ["31"]}
@@ -62,6 +81,19 @@ class FreshdeskConfig:
             "tags": ["vip", "rapport-handoff", "rapport-queue-billing"],
         }
 
+    def customer_visible(self, request: Recorded) -> list[str]:
+        body = request.json() or {}
+        if request.path == "/api/v2/tickets" and request.method == "POST":
+            return [str(body.get("subject", "")), str(body.get("description", ""))]
+        if request.path.endswith("/notes") and body.get("private") is not True:
+            return [str(body.get("body", ""))]
+        if request.path.endswith("/reply"):
+            return [str(body.get("body", ""))]
+        return []
+
+    def create_answers(self) -> dict[tuple[str, str], Any]:
+        return {("POST", "/api/v2/tickets"): {"id": 99}}
+
     def sign(self, body: bytes, secret: str) -> dict[str, str]:
         return {"X-Rapport-Token": secret}
 
@@ -86,7 +118,16 @@ class FreshdeskConfig:
         return {"event": "status", "ticket_id": "4242", "status": "Pending"}
 
 
-class TestFreshdesk(FreshdeskConfig, AdapterContract):
+class TestFreshdesk(
+    FreshdeskConfig,
+    SignatureContract,
+    ParseContract,
+    LoopPreventionContract,
+    DedupeContract,
+    DeliverContract,
+    RetriesContract,
+    PrivacyContract,
+):
     async def test_the_same_text_later_is_a_new_message(self, make: Any) -> None:
         adapter = make()
         first = adapter.parse(*self._body(reply("requester", "yes"))).events[0].message
@@ -98,7 +139,7 @@ class TestFreshdesk(FreshdeskConfig, AdapterContract):
         )
         assert first.message_id == again.message_id != later.message_id
 
-    async def test_without_a_ticket_one_post_creates_it(
+    async def test_without_a_ticket_it_is_created_then_noted_privately(
         self, fake: tuple[FakeVendor, str], make: Any
     ) -> None:
         vendor, _ = fake
@@ -107,9 +148,28 @@ class TestFreshdesk(FreshdeskConfig, AdapterContract):
         message = adapter.parse(*self._body(reply("requester"))).events[0].message
         packet = make_packet(message.model_copy(update={"provider_ids": {}}))
         assert (await adapter.deliver(packet)).external_id == "99"
-        [post] = vendor.requests
-        assert post.json()["email"] == "jo@example.com"
-        assert post.json()["priority"] == 3
+        post, note = vendor.requests
+        assert (post.method, post.path) == ("POST", "/api/v2/tickets")
+        created = post.json()
+        assert created["email"] == "jo@example.com"
+        assert created["priority"] == 3 and created["group_id"] == 5001
+        # The requester reads the description: their own words, escaped; nothing of ours.
+        assert created["description"] == (
+            "<p>My invoice is wrong &lt;b&gt;again&lt;/b&gt; &amp; I want a person</p>"
+        )
+        assert (note.method, note.path) == ("POST", "/api/v2/tickets/99/notes")
+        assert note.json()["private"] is True and "Sentiment over time" in note.json()["body"]
+        await adapter.deliver(packet)  # redelivered: neither a second ticket nor a second note
+        assert len(vendor.requests) == 2
+
+    async def test_a_header_token_equal_to_the_site_secret_is_refused(
+        self, make: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        with pytest.raises(ConfigError, match="X-Rapport-Token"):
+            make(webhook_secret=None)
+        monkeypatch.setenv("SAME_AS_SITE", SITE_SECRET)
+        with pytest.raises(ConfigError, match="webhook_secret of its own"):
+            make(webhook_secret={"env": "SAME_AS_SITE"})
 
     @staticmethod
     def _body(data: dict[str, Any]) -> tuple[bytes, dict[str, str]]:

@@ -9,8 +9,16 @@ from urllib.parse import parse_qs
 from rapport_contracts import HandoffPacket
 from rapport_handoff.adapters.helpscout import HelpscoutAdapter
 from tests.handoff.adapters._sign import b64, hmac_raw
-from tests.handoff.adapters.contract import AdapterContract
-from tests.handoff.adapters.fake import FakeVendor
+from tests.handoff.adapters.contract import (
+    DedupeContract,
+    DeliverContract,
+    LoopPreventionContract,
+    ParseContract,
+    PrivacyContract,
+    RetriesContract,
+    SignatureContract,
+)
+from tests.handoff.adapters.fake import FakeVendor, Recorded
 
 BASE = "/v2/conversations/1001"
 
@@ -46,7 +54,7 @@ EVENTS = {
     "agent": "convo.agent.reply.created",
     "bot": "convo.agent.reply.created",
     "status": "convo.status",
-    "ignored": "convo.assigned",
+    "ignored": "convo.note.created",
 }
 
 
@@ -54,6 +62,12 @@ class HelpscoutConfig:
     adapter_cls = HelpscoutAdapter
     env: ClassVar[dict[str, str]] = {"HS_SECRET": "hs-app-secret"}
     expected_ids: ClassVar[tuple[str, ...]] = ("conversation_id",)
+    customer_text: ClassVar[str] = "My invoice is wrong"
+    customer_identity: ClassVar[dict[str, str]] = {
+        "id": "501",
+        "email": "jo@example.com",
+        "name": "Jo Doe",
+    }
 
     def options(self) -> dict[str, Any]:
         return {
@@ -100,6 +114,13 @@ class HelpscoutConfig:
             "tags": ["vip", "rapport-handoff", "rapport-queue-billing", "priority-high"]
         }
 
+    def customer_visible(self, request: Recorded) -> list[str]:
+        # Notes are internal; a reply thread is what the customer gets by e-mail.
+        body = request.json() if request.body and request.path != "/v2/oauth2/token" else None
+        if isinstance(body, dict) and request.path.endswith("/reply"):
+            return [str(body.get("text", ""))]
+        return []
+
     def sign(self, body: bytes, secret: str) -> dict[str, str]:
         return {"X-HelpScout-Signature": b64(hmac_raw(secret, body, "sha1"))}
 
@@ -130,10 +151,20 @@ class HelpscoutConfig:
         return convo([], status="closed")
 
     def ignored_sample(self) -> dict[str, Any]:
-        return convo([])
+        # convo.note.created for Rapport's own note.
+        return convo([thread(6, "note", {"id": 7, "type": "user"}, "2026-11-26T10:42:00Z")])
 
 
-class TestHelpscout(HelpscoutConfig, AdapterContract):
+class TestHelpscout(
+    HelpscoutConfig,
+    SignatureContract,
+    ParseContract,
+    LoopPreventionContract,
+    DedupeContract,
+    DeliverContract,
+    RetriesContract,
+    PrivacyContract,
+):
     async def test_the_newest_customer_thread_is_the_message(self, make: Any) -> None:
         adapter = make()
         body, headers = self.signed("customer")

@@ -8,8 +8,16 @@ from typing import Any, ClassVar
 from rapport_contracts import HandoffPacket
 from rapport_handoff.adapters.intercom import IntercomAdapter
 from tests.handoff.adapters._sign import hmac_raw
-from tests.handoff.adapters.contract import AdapterContract
-from tests.handoff.adapters.fake import FakeVendor
+from tests.handoff.adapters.contract import (
+    DedupeContract,
+    DeliverContract,
+    LoopPreventionContract,
+    ParseContract,
+    PrivacyContract,
+    RetriesContract,
+    SignatureContract,
+)
+from tests.handoff.adapters.fake import FakeVendor, Recorded
 
 
 def notification(
@@ -80,6 +88,12 @@ class IntercomConfig:
     env: ClassVar[dict[str, str]] = {"IC_TOKEN": "ic-access-token"}
     spec_file: ClassVar[str | None] = "intercom-2.16.yaml"
     expected_ids: ClassVar[tuple[str, ...]] = ("conversation_id",)
+    customer_text: ClassVar[str] = "My invoice is wrong"
+    customer_identity: ClassVar[dict[str, str]] = {
+        "id": "6762f0dd1bb69f9f2193bb7c",
+        "email": "jo@example.com",
+        "name": "Jo",
+    }
 
     def options(self) -> dict[str, Any]:
         return {
@@ -117,6 +131,14 @@ class IntercomConfig:
             "assignee_id": "5017691",
         }
         assert [tag1["id"], tag2["id"]] == ["7522907", "7522908"]
+
+    def customer_visible(self, request: Recorded) -> list[str]:
+        body = request.json() or {}
+        if request.path.endswith("/reply") and body.get("message_type") != "note":
+            return [str(body.get("body", ""))]
+        if request.path.endswith("/parts"):  # an assignment's body is shown to the customer
+            return [str(body.get("body", ""))]
+        return []
 
     def sign(self, body: bytes, secret: str) -> dict[str, str]:
         return {"X-Hub-Signature": "sha1=" + hmac_raw(secret, body, "sha1").hex()}
@@ -156,10 +178,60 @@ class IntercomConfig:
         return notification("conversation.admin.closed", conversation(), "notif_4")
 
     def ignored_sample(self) -> dict[str, Any]:
-        return notification("conversation.admin.noted", conversation(), "notif_5")
+        # Rapport's own note coming back.
+        note = part(
+            "104", {"type": "admin", "id": "991267"}, "<h3>Rapport handoff</h3>", 1795687170
+        )
+        note["part_type"] = "note"
+        return notification("conversation.admin.noted", conversation([note]), "notif_5")
 
 
-class TestIntercom(IntercomConfig, AdapterContract):
+def conversation_v1() -> dict[str, Any]:
+    """A conversation as API 1.x apps receive it: the first message is
+    ``conversation_message`` (``body`` HTML, ``author.type: user``), there is no ``source``."""
+    return {
+        "type": "conversation",
+        "id": "215469963463",
+        "created_at": 1795687000,
+        "updated_at": 1795687200,
+        "user": {"type": "user", "id": "5a1b2c3d4e5f"},
+        "assignee": {"type": "nobody_admin", "id": None},
+        "conversation_message": {
+            "type": "conversation_message",
+            "id": "3004617043",
+            "subject": "",
+            "body": "<p>Hello, my parcel never arrived</p>",
+            "author": {"type": "user", "id": "5a1b2c3d4e5f"},
+            "attachments": [],
+            "url": None,
+        },
+        "conversation_parts": {"type": "conversation_part.list", "conversation_parts": []},
+        "open": True,
+        "read": False,
+    }
+
+
+class TestIntercom(
+    IntercomConfig,
+    SignatureContract,
+    ParseContract,
+    LoopPreventionContract,
+    DedupeContract,
+    DeliverContract,
+    RetriesContract,
+    PrivacyContract,
+):
+    async def test_the_first_message_of_an_api_1_app_is_read(self, make: Any) -> None:
+        import json
+
+        adapter = make()
+        body = json.dumps(notification("conversation.user.created", conversation_v1())).encode()
+        [event] = adapter.parse(body, self.sign(body, "x")).events
+        message = event.message
+        assert (message.message_id, message.author) == ("3004617043", "customer")
+        assert message.text == "Hello, my parcel never arrived"
+        assert message.customer is not None and message.customer.id == "5a1b2c3d4e5f"
+
     async def test_the_newest_customer_part_is_the_message(self, make: Any) -> None:
         import json
 

@@ -7,8 +7,16 @@ from typing import Any, ClassVar
 from rapport_contracts import HandoffPacket
 from rapport_handoff.adapters.jira import JiraAdapter
 from tests.handoff.adapters._sign import basic, hmac_raw
-from tests.handoff.adapters.contract import AdapterContract
-from tests.handoff.adapters.fake import FakeVendor
+from tests.handoff.adapters.contract import (
+    DedupeContract,
+    DeliverContract,
+    LoopPreventionContract,
+    ParseContract,
+    PrivacyContract,
+    RetriesContract,
+    SignatureContract,
+)
+from tests.handoff.adapters.fake import FakeVendor, Recorded
 
 
 def issue() -> dict[str, Any]:
@@ -50,6 +58,12 @@ class JiraConfig:
     adapter_cls = JiraAdapter
     env: ClassVar[dict[str, str]] = {"JIRA_TOKEN": "jira-token"}
     expected_ids: ClassVar[tuple[str, ...]] = ("issue_key",)
+    customer_text: ClassVar[str] = "My invoice is wrong"
+    customer_identity: ClassVar[dict[str, str]] = {
+        "id": "qm:1",
+        "email": "jo@example.com",
+        "name": "Jo",
+    }
 
     def options(self) -> dict[str, Any]:
         return {
@@ -78,6 +92,12 @@ class JiraConfig:
                 "components": [{"add": {"name": "Billing"}}],
             },
         }
+
+    def customer_visible(self, request: Recorded) -> list[str]:
+        body = request.json() or {}
+        if request.path.endswith("/comment") and body.get("public") is not False:
+            return [str(body.get("body", ""))]
+        return []
 
     def sign(self, body: bytes, secret: str) -> dict[str, str]:
         return {
@@ -119,5 +139,14 @@ class JiraConfig:
         )
 
 
-class TestJira(JiraConfig, AdapterContract):
+class TestJira(
+    JiraConfig,
+    SignatureContract,
+    ParseContract,
+    LoopPreventionContract,
+    DedupeContract,
+    DeliverContract,
+    RetriesContract,
+    PrivacyContract,
+):
     pass

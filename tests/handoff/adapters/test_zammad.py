@@ -7,8 +7,16 @@ from typing import Any, ClassVar
 from rapport_contracts import HandoffPacket
 from rapport_handoff.adapters.zammad import ZammadAdapter
 from tests.handoff.adapters._sign import hmac_raw
-from tests.handoff.adapters.contract import AdapterContract
-from tests.handoff.adapters.fake import FakeVendor
+from tests.handoff.adapters.contract import (
+    DedupeContract,
+    DeliverContract,
+    LoopPreventionContract,
+    ParseContract,
+    PrivacyContract,
+    RetriesContract,
+    SignatureContract,
+)
+from tests.handoff.adapters.fake import FakeVendor, Recorded
 
 
 def payload(article: dict[str, Any], state: str = "open") -> dict[str, Any]:
@@ -47,6 +55,12 @@ class ZammadConfig:
     adapter_cls = ZammadAdapter
     env: ClassVar[dict[str, str]] = {"ZAMMAD_TOKEN": "zm-token"}
     expected_ids: ClassVar[tuple[str, ...]] = ("ticket_id",)
+    customer_text: ClassVar[str] = "My invoice is wrong, please get me a person"
+    customer_identity: ClassVar[dict[str, str]] = {
+        "id": "12",
+        "email": "jo@example.com",
+        "name": "Jo Doe",
+    }
 
     def options(self) -> dict[str, Any]:
         return {
@@ -74,6 +88,12 @@ class ZammadConfig:
             {"item": "rapport-queue-billing", "object": "Ticket", "o_id": 5},
         ]
 
+    def customer_visible(self, request: Recorded) -> list[str]:
+        article = (request.json() or {}).get("article") or {}
+        if article and article.get("internal") is not True:
+            return [str(article.get("subject", "")), str(article.get("body", ""))]
+        return []
+
     def sign(self, body: bytes, secret: str) -> dict[str, str]:
         return {"X-Hub-Signature": "sha1=" + hmac_raw(secret, body, "sha1").hex()}
 
@@ -96,7 +116,16 @@ class ZammadConfig:
         return payload(article(80, "Agent", internal=True, by=4))
 
 
-class TestZammad(ZammadConfig, AdapterContract):
+class TestZammad(
+    ZammadConfig,
+    SignatureContract,
+    ParseContract,
+    LoopPreventionContract,
+    DedupeContract,
+    DeliverContract,
+    RetriesContract,
+    PrivacyContract,
+):
     async def test_html_bodies_become_text(self, make: Any) -> None:
         adapter = make()
         body, headers = self.signed("customer")

@@ -7,8 +7,17 @@ from typing import Any, ClassVar
 from rapport_contracts import HandoffPacket
 from rapport_handoff.adapters.zendesk import ZendeskAdapter
 from tests.handoff.adapters._sign import b64, basic, hmac_raw, now_iso
-from tests.handoff.adapters.contract import AdapterContract, make_packet
-from tests.handoff.adapters.fake import FakeVendor
+from tests.handoff.adapters.contract import (
+    DedupeContract,
+    DeliverContract,
+    LoopPreventionContract,
+    ParseContract,
+    PrivacyContract,
+    RetriesContract,
+    SignatureContract,
+    make_packet,
+)
+from tests.handoff.adapters.fake import FakeVendor, Recorded
 
 
 def comment_added(
@@ -47,6 +56,8 @@ class ZendeskConfig:
     env: ClassVar[dict[str, str]] = {"ZD_TOKEN": "zd-api-token"}
     timestamped: ClassVar[bool] = True
     expected_ids: ClassVar[tuple[str, ...]] = ("ticket_id", "requester_id")
+    customer_text: ClassVar[str] = "My invoice is wrong, I want to talk to a person"
+    customer_identity: ClassVar[dict[str, str]] = {"id": "8447388090494"}
 
     def options(self) -> dict[str, Any]:
         return {
@@ -72,6 +83,17 @@ class ZendeskConfig:
         assert ticket["group_id"] == 360001
         assert ticket["additional_tags"] == ["rapport-handoff", "rapport-queue-billing"]
         assert "tags" not in ticket  # `tags` would replace the agent's tags
+
+    def customer_visible(self, request: Recorded) -> list[str]:
+        ticket = (request.json() or {}).get("ticket") or {}
+        visible = [str(ticket.get("subject", ""))]
+        comment = ticket.get("comment") or {}
+        if comment.get("public", True) is not False:  # Zendesk's default is public
+            visible += [str(comment.get("body", "")), str(comment.get("html_body", ""))]
+        return visible
+
+    def create_answers(self) -> dict[tuple[str, str], Any]:
+        return {("POST", "/api/v2/tickets.json"): {"ticket": {"id": 6001}}}
 
     def sign(self, body: bytes, secret: str) -> dict[str, str]:
         timestamp = now_iso()
@@ -111,7 +133,34 @@ class ZendeskConfig:
         return comment_added({"id": "900", "is_staff": True}, public=False, comment_id="9876543213")
 
 
-class TestZendesk(ZendeskConfig, AdapterContract):
+# The static secret Zendesk documents for its "Test webhook" requests
+# (developer.zendesk.com/documentation/webhooks/verifying/).
+ZENDESK_TEST_SECRET = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="
+
+
+class TestZendesk(
+    ZendeskConfig,
+    SignatureContract,
+    ParseContract,
+    LoopPreventionContract,
+    DedupeContract,
+    DeliverContract,
+    RetriesContract,
+    PrivacyContract,
+):
+    async def test_the_test_webhook_button_is_answered_and_makes_nothing(self, make: Any) -> None:
+        import json
+
+        adapter = make()
+        body = json.dumps(comment_added({"id": "1", "is_staff": False})).encode()
+        headers = self.sign(body, ZENDESK_TEST_SECRET)
+        adapter.verify(headers, body)  # no 401 for the admin's first click
+        batch = adapter.parse(body, headers)
+        assert (batch.events, batch.ignored) == ([], "test-webhook")
+        # A real delivery with the webhook's secret is a message as always.
+        real, real_headers = self.signed("customer")
+        assert adapter.parse(real, real_headers).events
+
     async def test_a_policy_rules_tags_are_added_not_replacing(
         self, fake: tuple[FakeVendor, str], make: Any
     ) -> None:

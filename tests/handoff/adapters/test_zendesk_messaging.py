@@ -6,11 +6,24 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+import pytest
+
 from rapport_contracts import HandoffPacket
 from rapport_handoff.adapters.zendesk_messaging import ZendeskMessagingAdapter
+from rapport_runtime.config import ConfigError
 from tests.handoff.adapters._sign import basic
-from tests.handoff.adapters.contract import AdapterContract, make_packet
-from tests.handoff.adapters.fake import FakeVendor
+from tests.handoff.adapters.contract import (
+    SITE_SECRET,
+    DedupeContract,
+    DeliverContract,
+    LoopPreventionContract,
+    ParseContract,
+    PrivacyContract,
+    RetriesContract,
+    SignatureContract,
+    make_packet,
+)
+from tests.handoff.adapters.fake import FakeVendor, Recorded
 
 APP = "5ebee0975ac5304b664a12fa"
 
@@ -50,6 +63,58 @@ def message_event(event_id: str, message_id: str, author: dict[str, Any]) -> dic
     }
 
 
+TRUNCATED_CONVERSATION = {"id": "f52b01137aa6c250bc7251fa", "type": "personal"}
+
+
+def switchboard(event_id: str, kind: str, active: dict[str, Any] | None) -> dict[str, Any]:
+    # Shaped like the spec's switchboard:passControl / releaseControl examples.
+    conversation: dict[str, Any] = dict(TRUNCATED_CONVERSATION)
+    if active is not None:
+        conversation["activeSwitchboardIntegration"] = active
+    return {
+        "id": event_id,
+        "createdAt": "2026-11-26T11:00:00.000Z",
+        "type": kind,
+        "payload": {"conversation": conversation},
+    }
+
+
+BOT_INTEGRATION = {
+    "id": "5eecde2dcdbffb08f5c3ed37",
+    "name": "bot",
+    "integrationId": "5f11a650e4e987667c2051d1",
+    "integrationType": "custom",
+}
+AGENT_WORKSPACE = {
+    "id": "5eecde2dcdbffb08f5c3ed38",
+    "name": "zd-agentWorkspace",
+    "integrationId": "5f11a650e4e987667c2051d2",
+    "integrationType": "zd:agentWorkspace",
+}
+
+
+def postback(event_id: str, payload: str) -> dict[str, Any]:
+    # Shaped like the spec's conversation:postback example.
+    return {
+        "id": event_id,
+        "createdAt": "2026-11-26T10:01:00.000Z",
+        "type": "conversation:postback",
+        "payload": {
+            "conversation": {
+                **TRUNCATED_CONVERSATION,
+                "activeSwitchboardIntegration": BOT_INTEGRATION,
+            },
+            "postback": {"payload": payload},
+            "user": {
+                "id": "26508c10541a4b0ff472e5e2",
+                "externalId": "912382197",
+                "authenticated": True,
+            },
+            "source": {"type": "telegram", "integrationId": "5ec69c6e12dda33be985cb1a"},
+        },
+    }
+
+
 USER = {
     "userId": "26508c10541a4b0ff472e5e2",
     "displayName": "Steve Rogers",
@@ -63,8 +128,9 @@ class ZendeskMessagingConfig:
     env: ClassVar[dict[str, str]] = {"SMOOCH_SECRET": "smooch-secret"}
     spec_file: ClassVar[str | None] = "sunshine-conversations.yaml"
     signs_body: ClassVar[bool] = False
-    has_status_events: ClassVar[bool] = False
     expected_ids: ClassVar[tuple[str, ...]] = ("conversation_id", "app_id")
+    customer_text: ClassVar[str] = "I need a human, my order never came"
+    customer_identity: ClassVar[dict[str, str]] = {"id": "912382197", "name": "Steve Rogers"}
 
     def options(self) -> dict[str, Any]:
         return {
@@ -93,6 +159,14 @@ class ZendeskMessagingConfig:
         assert all(isinstance(v, str | int | float | bool) for v in metadata.values())
         assert len(json.dumps(metadata).encode()) <= 4096
 
+    def customer_visible(self, request: Recorded) -> list[str]:
+        # Only a message sent into the conversation reaches the customer; passControl
+        # metadata goes to the ticket (the summary field must be agent-only: see the docs).
+        if request.path.endswith("/messages"):
+            content = (request.json() or {}).get("content") or {}
+            return [str(content.get("text", ""))]
+        return []
+
     def sign(self, body: bytes, secret: str) -> dict[str, str]:
         return {"X-API-Key": secret}
 
@@ -110,17 +184,52 @@ class ZendeskMessagingConfig:
         # The bot's own message echoed back: it must never count as the customer's.
         return envelope(message_event("ev3", "msg3", {"type": "business", "displayName": "Bot"}))
 
+    def status_sample(self) -> dict[str, Any]:
+        # The agent hands the conversation back to the bot: the human no longer owns it.
+        return envelope(switchboard("ev5", "switchboard:passControl", BOT_INTEGRATION))
+
     def ignored_sample(self) -> dict[str, Any]:
-        return envelope(
-            {
-                "id": "ev4",
-                "type": "switchboard:passControl",
-                "payload": {"conversation": {"id": "f52b01137aa6c250bc7251fa"}},
-            }
-        )
+        # Our own passControl to the agent workspace, echoed back.
+        return envelope(switchboard("ev4", "switchboard:passControl", AGENT_WORKSPACE))
 
 
-class TestZendeskMessaging(ZendeskMessagingConfig, AdapterContract):
+class TestZendeskMessaging(
+    ZendeskMessagingConfig,
+    SignatureContract,
+    ParseContract,
+    LoopPreventionContract,
+    DedupeContract,
+    DeliverContract,
+    RetriesContract,
+    PrivacyContract,
+):
+    async def test_a_talk_to_an_agent_button_reaches_the_policy_as_the_customers_words(
+        self, make: Any
+    ) -> None:
+        adapter = make()
+        body = json.dumps(envelope(postback("ev6", "TALK_TO_AGENT"))).encode()
+        [event] = adapter.parse(body, self.sign(body, "smooch")).events
+        message = event.message
+        assert (message.author, message.text) == ("customer", "talk to agent")
+        assert message.message_id == "postback-ev6"
+        assert message.customer is not None and message.customer.id == "912382197"
+        assert make_packet(message).provider_ids["conversation_id"] == "f52b01137aa6c250bc7251fa"
+
+    async def test_releasing_control_resolves_too(self, make: Any) -> None:
+        adapter = make()
+        body = json.dumps(envelope(switchboard("ev7", "switchboard:releaseControl", None))).encode()
+        [event] = adapter.parse(body, {}).events
+        assert (event.kind, event.message.provider_ids["status"]) == ("status", "resolved")
+
+    async def test_a_header_token_equal_to_the_site_secret_is_refused(
+        self, make: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        with pytest.raises(ConfigError, match="webhook_secret of its own"):
+            make(webhook_secret=None)  # defaults to the site's secret
+        monkeypatch.setenv("SAME_AS_SITE", SITE_SECRET)
+        with pytest.raises(ConfigError, match="webhook_secret of its own"):
+            make(webhook_secret={"env": "SAME_AS_SITE"})
+
     async def test_a_long_note_is_cut_to_the_4kb_metadata_limit(
         self, fake: tuple[FakeVendor, str], make: Any
     ) -> None:

@@ -11,6 +11,13 @@ text ``ticket solved`` and ``provider_ids.status``.
 
 Every refusal is ``{"error", "message"}`` with a 4xx status; only an unreachable Redis gives a
 503 (so the vendor retries).
+
+Every delivery is counted once in ``rapport_inbound_deliveries_total{site, provider, outcome}``
+with outcome ``accepted``, ``duplicate``, ``ignored:<reason>`` (the adapter's reason: an
+internal note, an event that is not a message, Zendesk's test button...) or
+``refused:<error>`` (the error code of the answer). Ignored deliveries are also logged at INFO
+with the vendor's event type, so a webhook wired to the wrong events is visible. A site or
+provider that is not configured is counted as ``(unknown)``: the URL cannot grow the label set.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from rapport_handoff.adapters.base import (
 )
 from rapport_handoff.responses import problem_response, read_body
 from rapport_runtime.config import ConfigError, Site, Sites
+from rapport_runtime.logs import Id
 from rapport_runtime.redis import accept_once, dedupe_key
 from rapport_runtime.service import Runtime
 
@@ -42,11 +50,32 @@ log = logging.getLogger("rapport.inbound")
 REQUESTS = Counter(
     "rapport_inbound_requests_total", "Vendor webhook requests by outcome", ["outcome"]
 )
+DELIVERIES = Counter(
+    "rapport_inbound_deliveries_total",
+    "Vendor webhook deliveries by site, provider and outcome (accepted, duplicate, "
+    "ignored:<reason>, refused:<error>)",
+    ["site", "provider", "outcome"],
+)
+UNKNOWN = "(unknown)"
 
 
-def problem(status: int, error: str, message: str, **extra: Any) -> JSONResponse:
-    REQUESTS.labels(error).inc()
-    return problem_response(status, error, message, **extra)
+class _Outcome:
+    """Counts one delivery's outcome (once) under the labels known so far."""
+
+    def __init__(self) -> None:
+        self.site = UNKNOWN
+        self.provider = UNKNOWN
+        self.counted = False
+
+    def count(self, outcome: str) -> None:
+        if not self.counted:
+            self.counted = True
+            DELIVERIES.labels(self.site, self.provider, outcome).inc()
+
+    def problem(self, status: int, error: str, message: str, **extra: Any) -> JSONResponse:
+        REQUESTS.labels(error).inc()
+        self.count(f"refused:{error}")
+        return problem_response(status, error, message, **extra)
 
 
 _CACHE = "inbound_adapters"
@@ -64,16 +93,21 @@ def _adapter(runtime: Runtime, site: Site) -> InboundAdapter | None:
 
 
 async def post_vendor_webhook(request: Request) -> Response:
+    outcome = _Outcome()
+    problem = outcome.problem
     runtime: Runtime | None = request.app.state.runtime
     if runtime is None:
         return problem(503, "starting", "Rapport is starting; retry in a moment.")
     sites: Sites = runtime.extras["sites"]
     site_name, provider = request.path_params["site"], request.path_params["provider"]
     site = sites.get(site_name)
+    if provider in ADAPTERS:
+        outcome.provider = provider
     if site is None:
         return problem(
             404, "unknown_site", f"No site named {site_name!r} is configured on this Rapport."
         )
+    outcome.site = site.name
     if provider not in ADAPTERS:
         return problem(
             404,
@@ -90,7 +124,7 @@ async def post_vendor_webhook(request: Request) -> Response:
     try:
         adapter = _adapter(runtime, site)
     except ConfigError as exc:
-        log.error("site %s: cannot build the %s adapter: %s", site_name, provider, exc)
+        log.error("site %s: cannot build the %s adapter: %s", Id(site_name), Id(provider), exc)
         return problem(
             503, "misconfigured", f"The {provider} adapter of this site is misconfigured."
         )
@@ -114,36 +148,53 @@ async def post_vendor_webhook(request: Request) -> Response:
     except InboundPayloadError as exc:
         return problem(422, "invalid_payload", f"{provider}: {exc}")
     except Exception as exc:  # a signed but oddly shaped payload is still the sender's problem
-        log.warning("site %s: %s payload not understood: %r", site_name, provider, exc)
+        log.warning("site %s: %s payload not understood: %r", Id(site_name), Id(provider), exc)
         return problem(422, "invalid_payload", f"{provider}: the payload was not understood.")
     if batch.reply is not None:
         REQUESTS.labels("handshake").inc()
+        outcome.count("ignored:handshake")
+        log.info("site %s: %s subscription handshake answered", Id(site_name), Id(provider))
         return JSONResponse(batch.reply, status_code=200)
     if not batch.events:
+        reason = batch.ignored or "no-event"
         REQUESTS.labels("ignored").inc()
+        outcome.count(f"ignored:{reason}")
+        log.info(
+            "site %s: %s delivery %s ignored (%s): event type %s",
+            Id(site_name),
+            Id(provider),
+            Id(batch.delivery_id or "-"),
+            Id(reason),
+            Id(batch.event_type or "-"),
+        )
         return Response(status_code=204)
     try:
-        return await _accept(runtime, site, provider, body, batch)
+        response, result = await _accept(runtime, site, provider, body, batch)
     except RedisError as exc:
-        log.error("could not accept a %s webhook for %s: %r", provider, site_name, exc)
+        log.error("could not accept a %s webhook for %s: %r", Id(provider), Id(site_name), exc)
         REQUESTS.labels("unavailable").inc()
+        outcome.count("refused:unavailable")
         return JSONResponse(
             {"error": "unavailable", "message": "Rapport cannot store messages right now; retry."},
             status_code=503,
             headers={"Retry-After": "5"},
         )
+    outcome.count(result)
+    return response
 
 
 async def _accept(
     runtime: Runtime, site: Site, provider: str, body: bytes, batch: InboundBatch
-) -> Response:
+) -> tuple[Response, str]:
     settings, redis = runtime.settings, runtime.redis
     # Vendors without a delivery id (Freshdesk, Help Scout) are deduped on the body itself.
     delivery = batch.delivery_id or "sha256-" + hashlib.sha256(body).hexdigest()
     delivery_key = dedupe_key(settings.prefix, "delivery", site.name, provider, delivery[:200])
     if await redis.exists(delivery_key):
         REQUESTS.labels("duplicate").inc()
-        return JSONResponse({"status": "duplicate", "accepted": 0, "duplicates": 0}, 200)
+        return JSONResponse(
+            {"status": "duplicate", "accepted": 0, "duplicates": 0}, 200
+        ), "duplicate"
     accepted, duplicates, ids = 0, 0, []
     for event in batch.events:
         message = event.message
@@ -163,8 +214,9 @@ async def _accept(
     # Marked only after every event is on the stream: a crash before this line means the
     # vendor's retry comes in again, and the per-message keys above drop the repeats.
     await redis.set(delivery_key, "1", ex=settings.dedupe_ttl_s)
-    REQUESTS.labels("accepted" if accepted else "duplicate").inc()
+    result = "accepted" if accepted else "duplicate"
+    REQUESTS.labels(result).inc()
     return JSONResponse(
         {"status": "accepted", "accepted": accepted, "duplicates": duplicates, "message_ids": ids},
         status_code=202,
-    )
+    ), result

@@ -107,14 +107,17 @@ class ApiClient:
             content = urlencode(form).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         where = f"{self.vendor} {method} {path}"
+        ids = {"vendor": self.vendor, "method": method, "path": path}
         try:
             response = await self.context.http.request(
                 method, url, content=content, headers=headers, timeout=self.timeout_s
             )
         except httpx.TimeoutException as exc:
-            raise TransientError(f"{where}: timed out after {self.timeout_s} s") from exc
+            raise TransientError(f"{where}: timed out after {self.timeout_s} s", ids=ids) from exc
         except httpx.TransportError as exc:
-            raise TransientError(f"{where}: could not reach {self.base_url}: {exc!r}") from exc
+            raise TransientError(
+                f"{where}: could not reach {self.base_url}: {exc!r}", ids=ids
+            ) from exc
         if response.is_success:
             if not response.content:
                 return None
@@ -123,14 +126,15 @@ class ApiClient:
             except ValueError:
                 return response.text
         text = response.text[:1000]
+        ids["status"] = str(response.status_code)
         if response.status_code in TRANSIENT_STATUS:
             wait = retry_after_seconds(
                 response.headers.get("Retry-After")
                 # Help Scout names its header differently.
                 or response.headers.get("X-RateLimit-Retry-After")
             )
-            raise TransientError(f"{where}: HTTP {response.status_code}: {text}", wait)
-        raise PermanentError(f"{where}: HTTP {response.status_code}: {text}")
+            raise TransientError(f"{where}: HTTP {response.status_code}: {text}", wait, ids=ids)
+        raise PermanentError(f"{where}: HTTP {response.status_code}: {text}", ids=ids)
 
 
 class Steps:

@@ -1,37 +1,36 @@
-"""What the helpdesk adapters share: common options, secrets, signature helpers and the
-turning of vendor payloads into Rapport messages."""
+"""The base of the helpdesk adapters: the options every one takes, its secrets, the API client
+and the helpers that turn a vendor's event into Rapport messages (or into a reasoned "nothing").
+
+The free helpers live by purpose beside it: ``_signatures`` (headers, HMAC, freshness),
+``_time`` (vendor timestamps), ``_html`` (HTML bodies to text) and ``_payload`` (lookups, ids,
+the customer).
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
-import re
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
-from html.parser import HTMLParser
 from typing import Any, ClassVar
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError
 
-from rapport_contracts import AttributeValue, Author, Customer, HandoffPacket, Message
+from rapport_contracts import Author, Customer, HandoffPacket, Message
 from rapport_handoff.adapters._http import ApiClient, Steps
+from rapport_handoff.adapters._payload import ident, slug
 from rapport_handoff.adapters.base import (
     AdapterContext,
     Delivered,
+    InboundBatch,
     InboundEvent,
     InboundPayloadError,
-    InboundSignatureError,
     PermanentError,
     adapter_options,
 )
 from rapport_runtime.config import ConfigError, SecretRef, Site
 
 DEFAULT_TAGS = ("rapport-handoff",)
-_ID_BAD = re.compile(r"[^A-Za-z0-9._:@/+=-]")
 
 
 class VendorOptions(BaseModel):
@@ -56,7 +55,8 @@ class VendorOptions(BaseModel):
     )
     webhook_secret: SecretRef | None = Field(
         default=None,
-        description="Verifies the vendor's webhooks; defaults to the site's `secret`.",
+        description="Verifies the vendor's webhooks; defaults to the site's `secret` (except "
+        "for vendors that send it in clear in a header, which need their own).",
     )
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     attempts: int = Field(default=5, ge=1, le=20)
@@ -80,17 +80,33 @@ def resolve_secret(site: Site, ref: SecretRef | None, field: str) -> str:
         raise ConfigError(f"{site.locate(['adapter', field])}: adapter.{field}: {exc}") from None
 
 
+def refuse_shared_token(site: Site, adapter: str, header: str, webhook_secret: str) -> None:
+    """A vendor that sends its webhook secret in clear in a header (no HMAC) must not share it
+    with the site's ``secret``: that one signs ``POST /v1/sites/{site}/messages``, so anyone who
+    sees the header (a proxy log, the vendor's UI) could post messages as any author."""
+    if webhook_secret == site.secret:
+        raise ConfigError(
+            f"{site.locate(['adapter', 'webhook_secret'])}: site {site.name!r}: the {adapter} "
+            f"adapter sends its webhook secret in clear in {header}, so it needs an "
+            "adapter.webhook_secret of its own, different from the site's `secret` (which "
+            "signs /messages). Set adapter.webhook_secret: {env: ...} to the token the "
+            f"{adapter} webhook sends."
+        )
+
+
 class VendorAdapter:
     """Base of the helpdesk adapters: options, secrets, the API client and inbound helpers.
     Subclasses set ``name``, ``description``, ``supports``, ``Options`` and ``secrets`` (the
-    option fields holding SecretRefs that must resolve), and implement ``deliver``,
-    ``verify`` and ``parse``."""
+    option fields holding SecretRefs that must resolve), ``token_header`` when the vendor sends
+    the webhook secret itself in a header, and implement ``deliver``, ``verify`` and
+    ``parse``."""
 
     name: ClassVar[str]
     description: ClassVar[str]
     supports: ClassVar[tuple[str, ...]] = ()
     Options: ClassVar[type[VendorOptions]] = VendorOptions
     secrets: ClassVar[tuple[str, ...]] = ()
+    token_header: ClassVar[str | None] = None
 
     @classmethod
     def check(cls, site: Site) -> None:
@@ -103,6 +119,8 @@ class VendorAdapter:
             field: resolve_secret(site, getattr(options, field), field) for field in cls.secrets
         }
         resolved["webhook_secret"] = resolve_secret(site, options.webhook_secret, "webhook_secret")
+        if cls.token_header is not None:
+            refuse_shared_token(site, cls.name, cls.token_header, resolved["webhook_secret"])
         return options, resolved
 
     def __init__(self, site: Site, context: AdapterContext) -> None:
@@ -123,6 +141,10 @@ class VendorAdapter:
 
     def auth_headers(self) -> dict[str, str]:
         return {}
+
+    def now(self) -> float:
+        """Unix seconds, from the context's clock (tests inject one instead of sleeping)."""
+        return self.context.clock()
 
     def steps(self, packet: HandoffPacket) -> Steps:
         return Steps(self.context.redis, self.context.settings.prefix, packet.handoff_id)
@@ -169,6 +191,13 @@ class VendorAdapter:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InboundPayloadError(f"the body is not valid JSON: {exc}") from None
 
+    @staticmethod
+    def ignore(delivery: str | None, reason: str, event_type: Any = None) -> InboundBatch:
+        """A delivery that carries nothing for Rapport, with why (counted and logged as
+        ``ignored:<reason>``) and the vendor's own event type."""
+        kind = str(event_type)[:100] if event_type not in (None, "") else None
+        return InboundBatch(delivery, [], ignored=reason, event_type=kind)
+
     def message(
         self,
         *,
@@ -188,7 +217,7 @@ class VendorAdapter:
                 message_id=ident(message_id),
                 author=author,
                 text=text[:100_000],
-                sent_at=sent_at or datetime.now(UTC),
+                sent_at=sent_at or datetime.fromtimestamp(self.now(), UTC),
                 channel=(channel or "chat")[:64],
                 customer=customer,
                 provider=self.name,
@@ -220,137 +249,3 @@ class VendorAdapter:
 
     def is_bot(self, author_id: Any) -> bool:
         return author_id is not None and str(author_id) in self.options.bot_ids
-
-
-# -- free helpers ---------------------------------------------------------------------------
-
-
-def ident(value: Any) -> str:
-    """A vendor id as a Rapport identifier (printable, at most 200 characters)."""
-    if value is None or value == "":
-        raise InboundPayloadError("an id the message needs is missing from the payload")
-    return _ID_BAD.sub("-", str(value))[:200]
-
-
-def slug(value: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "queue"
-
-
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header, whatever the case of the mapping's keys."""
-    value = headers.get(name)
-    if value is None:
-        lower = name.lower()
-        value = next((v for k, v in headers.items() if k.lower() == lower), None)
-    return value
-
-
-def hmac_digest(secret: str, message: bytes, algorithm: str) -> bytes:
-    return hmac.new(secret.encode(), message, getattr(hashlib, algorithm)).digest()
-
-
-def b64(digest: bytes) -> str:
-    return base64.b64encode(digest).decode()
-
-
-def require_equal(expected: str, given: str | None, what: str) -> None:
-    """Constant-time comparison; InboundSignatureError naming the header otherwise."""
-    if not given:
-        raise InboundSignatureError(f"missing {what} header")
-    if not hmac.compare_digest(expected.encode(), given.strip().encode()):
-        raise InboundSignatureError(f"{what} does not match the body; check the webhook secret")
-
-
-def require_fresh(
-    timestamp: str | None, what: str, tolerance_s: int, *, millis: bool = False
-) -> str:
-    """A signed timestamp (unix seconds, milliseconds or ISO-8601) within the window."""
-    if not timestamp:
-        raise InboundSignatureError(f"missing {what} header")
-    value = timestamp.strip()
-    try:
-        if value.isdigit():
-            when = int(value) / (1000 if millis else 1)
-        else:
-            when = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise InboundSignatureError(f"{what} is not a timestamp: {value!r}") from None
-    skew = abs(time.time() - when)
-    if skew > tolerance_s:
-        raise InboundSignatureError(
-            f"{what} is {int(skew)} s away from now (limit {tolerance_s} s); a replay, or a "
-            "clock problem"
-        )
-    return timestamp
-
-
-def parse_time(value: Any) -> datetime | None:
-    """ISO-8601 strings and unix seconds (or milliseconds) as aware datetimes."""
-    if value is None or value == "":
-        return None
-    try:
-        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
-            number = float(value)
-            return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, UTC)
-        if isinstance(value, str):
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except (ValueError, OverflowError, OSError):
-        return None
-    return None
-
-
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag in {"br", "p", "div", "li"}:
-            self.parts.append("\n")
-
-
-def html_text(value: Any) -> str:
-    """Plain text of an HTML fragment (message bodies of Intercom, Zammad, Front...)."""
-    if not isinstance(value, str):
-        return ""
-    if "<" not in value:
-        return value.strip()
-    parser = _Text()
-    parser.feed(value)
-    parser.close()
-    text = "".join(parser.parts)
-    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
-
-
-def dig(data: Any, *path: str | int) -> Any:
-    """``data[path[0]][path[1]]...``, or None when any step is missing."""
-    for key in path:
-        if isinstance(data, dict) and isinstance(key, str):
-            data = data.get(key)
-        elif isinstance(data, list) and isinstance(key, int) and -len(data) <= key < len(data):
-            data = data[key]
-        else:
-            return None
-    return data
-
-
-def customer_of(
-    id_: Any = None, email: Any = None, name: Any = None, **attributes: Any
-) -> Customer | None:
-    values = {
-        "id": str(id_)[:200] if id_ not in (None, "") else None,
-        "email": str(email)[:320] if email else None,
-        "name": str(name)[:200] if name else None,
-    }
-    attrs: dict[str, AttributeValue] = {
-        k: v
-        for k, v in attributes.items()
-        if v is not None and isinstance(v, str | int | float | bool)
-    }
-    if not any(values.values()) and not attrs:
-        return None
-    return Customer(**values, attributes=attrs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
@@ -16,14 +17,26 @@ from rapport_runtime.settings import RapportSettings
 
 
 class AdapterError(Exception):
-    """A handoff did not happen."""
+    """A handoff did not happen. ``ids`` names the vendor call (``vendor``, ``method``,
+    ``path``, ``status``) as separate fields, so a log line can print them as ids instead of
+    leaving them inside redacted text."""
+
+    def __init__(self, message: str, *, ids: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.ids: dict[str, str] = dict(ids or {})
 
 
 class TransientError(AdapterError):
     """Worth retrying: timeouts, connection failures, 429 and 5xx answers."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        retry_after: float | None = None,
+        *,
+        ids: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, ids=ids)
         self.retry_after = retry_after
 
 
@@ -45,6 +58,8 @@ class AdapterContext:
     settings: RapportSettings
     redis: Redis
     http: httpx.AsyncClient
+    # Unix seconds now: signature freshness and default message times (tests inject one).
+    clock: Callable[[], float] = time.time
 
 
 class InboundSignatureError(ValueError):
@@ -73,11 +88,15 @@ class InboundEvent:
 class InboundBatch:
     """What one webhook request carried: its delivery id (for dedupe), its events (possibly
     none: a ping, or an event that is not a new message), and an optional JSON reply the
-    vendor expects (a subscription handshake)."""
+    vendor expects (a subscription handshake). A batch without events says why in
+    ``ignored`` (a short slug: ``internal-note``, ``not-a-message``...) and carries the
+    vendor's own ``event_type``, both counted and logged by the inbound route."""
 
     delivery_id: str | None = None
     events: list[InboundEvent] = field(default_factory=list)
     reply: dict[str, Any] | None = None
+    ignored: str | None = None
+    event_type: str | None = None
 
 
 @runtime_checkable

@@ -6,7 +6,10 @@ Inbound: account webhooks signed with ``X-Chatwoot-Signature: sha256=<hex HMAC-S
 ``message_created``: ``incoming`` and not private -> customer; ``outgoing`` and not private
 -> agent when the sender is a ``user``, bot otherwise (agent bots, automation, API);
 private notes and activity messages are ignored. ``conversation_status_changed`` to
-``resolved`` is a resolution.
+``resolved`` is a resolution. The customer is the message's ``sender`` when it is a contact,
+else its ``contact`` (``Message#webhook_data`` of older releases puts only the agent in
+``sender``), else ``conversation.meta.sender``. ``created_at`` comes as ISO-8601 or as Rails'
+``2020-03-03 13:05:57 UTC``; the conversation's own times are unix seconds.
 
 Outbound, under ``/api/v1/accounts/{account}/conversations/{id}``: ``POST messages``
 (``private: true``: the note), ``POST toggle_status`` ``open`` (from the bot's ``pending``
@@ -23,17 +26,15 @@ from pydantic import Field
 
 from rapport_contracts import Author, HandoffPacket
 from rapport_handoff.adapters._note import render_note
-from rapport_handoff.adapters._vendor import (
-    VendorAdapter,
-    VendorOptions,
-    customer_of,
-    dig,
+from rapport_handoff.adapters._payload import customer_of, dig, first_dict
+from rapport_handoff.adapters._signatures import (
     header,
     hmac_digest,
-    parse_time,
     require_equal,
     require_fresh,
 )
+from rapport_handoff.adapters._time import parse_time
+from rapport_handoff.adapters._vendor import VendorAdapter, VendorOptions
 from rapport_handoff.adapters.base import Delivered, InboundBatch
 from rapport_runtime.config import SecretRef
 
@@ -104,7 +105,7 @@ class ChatwootAdapter(VendorAdapter):
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         timestamp = require_fresh(
-            header(headers, TIMESTAMP), TIMESTAMP, self.options.signature_tolerance_s
+            header(headers, TIMESTAMP), TIMESTAMP, self.options.signature_tolerance_s, self.now()
         )
         digest = hmac_digest(self.webhook_secret, timestamp.encode() + b"." + body, "sha256")
         require_equal("sha256=" + digest.hex(), header(headers, SIGNATURE), SIGNATURE)
@@ -113,31 +114,39 @@ class ChatwootAdapter(VendorAdapter):
         data = self.load_json(body)
         delivery = header(headers, DELIVERY)
         if not isinstance(data, dict):
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "not-an-object")
         event = data.get("event")
         conversation = data.get("conversation") if event == "message_created" else data
         if not isinstance(conversation, dict):
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "no-conversation", event)
         conversation_id = conversation.get("display_id") or conversation.get("id")
+        contact = first_dict(
+            data.get("contact"),
+            dig(conversation, "meta", "sender"),
+            dig(conversation, "contact"),
+        )
         ids = {
             "account_id": dig(data, "account", "id"),
             "conversation_id": conversation_id,
             "inbox_id": conversation.get("inbox_id") or dig(data, "inbox", "id"),
-            "contact_id": dig(conversation, "meta", "sender", "id"),
+            "contact_id": contact.get("id") or dig(conversation, "contact_inbox", "contact_id"),
         }
         if event == "conversation_status_changed":
             if conversation.get("status") != "resolved" or not conversation_id:
-                return InboundBatch(delivery)
+                return self.ignore(delivery, "status-not-resolved", event)
             status = self.status(
                 conversation_id=conversation_id,
                 event_id=delivery or f"{conversation_id}-{conversation.get('updated_at')}",
                 status="solved",
                 noun="conversation",
+                sent_at=parse_time(conversation.get("updated_at")),
                 provider_ids=ids,
             )
             return InboundBatch(delivery, [status])
-        if event != "message_created" or data.get("private") or not conversation_id:
-            return InboundBatch(delivery)
+        if event != "message_created" or not conversation_id:
+            return self.ignore(delivery, "not-a-message", event)
+        if data.get("private"):
+            return self.ignore(delivery, "internal-note", event)
         sender: dict[str, Any] = data["sender"] if isinstance(data.get("sender"), dict) else {}
         kind = data.get("message_type")
         role: Author
@@ -147,13 +156,18 @@ class ChatwootAdapter(VendorAdapter):
             is_person = sender.get("type") == "user" and not self.is_bot(sender.get("id"))
             role = "agent" if is_person else "bot"
         else:
-            return InboundBatch(delivery)
+            return self.ignore(delivery, f"message-type-{kind or 'missing'}", event)
         text = str(data.get("content") or "").strip()
         if not text or not data.get("id"):
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "no-text", event)
         customer = None
         if role == "customer":
-            customer = customer_of(sender.get("id"), sender.get("email"), sender.get("name"))
+            person = sender if sender.get("type") in (None, "contact") and sender else contact
+            customer = customer_of(
+                person.get("id") or ids["contact_id"],
+                person.get("email") or contact.get("email"),
+                person.get("name") or contact.get("name"),
+            )
         return InboundBatch(
             delivery,
             [

@@ -2,20 +2,25 @@
 
 Inbound: Freshdesk signs nothing. An automation rule's "Trigger webhook" action sends a
 templated JSON body (documented in docs/helpdesks/freshdesk.md) with a custom header
-``X-Rapport-Token: <the site's secret>``, compared in constant time. With no delivery or
-message id from Freshdesk, messages are deduped on a hash of ticket id, text and the
-template's ``updated_at``.
+``X-Rapport-Token: <adapter.webhook_secret>``, compared in constant time. That token travels in
+clear, so it must differ from the site's ``secret`` (refused at start-up otherwise). With no
+delivery or message id from Freshdesk, messages are deduped on a hash of ticket id, text and
+the template's ``updated_at``.
 
 Outbound: ``POST /api/v2/tickets/{id}/notes`` (``private: true``), then ``GET`` and
 ``PUT /api/v2/tickets/{id}`` with ``priority``, ``group_id`` and the ticket's tags plus ours
-(``tags`` on PUT replaces the list, so it is read and merged first). Without a ticket id, one
-``POST /api/v2/tickets`` creates the ticket with everything in it.
+(``tags`` on PUT replaces the list, so it is read and merged first). Without a ticket id,
+``POST /api/v2/tickets`` creates the ticket for the customer's e-mail with priority, group and
+tags and a customer-safe description (the customer's own last words, else a neutral line: the
+requester can read the description), then ``POST /api/v2/tickets/{id}/notes`` adds the handoff
+note as a private note.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import html
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -23,14 +28,10 @@ from pydantic import Field
 
 from rapport_contracts import Author, HandoffPacket
 from rapport_handoff.adapters._note import render_note
-from rapport_handoff.adapters._vendor import (
-    VendorAdapter,
-    VendorOptions,
-    customer_of,
-    header,
-    parse_time,
-    require_equal,
-)
+from rapport_handoff.adapters._payload import customer_of
+from rapport_handoff.adapters._signatures import header, require_equal
+from rapport_handoff.adapters._time import parse_time
+from rapport_handoff.adapters._vendor import VendorAdapter, VendorOptions
 from rapport_handoff.adapters.base import Delivered, InboundBatch, PermanentError
 from rapport_runtime.config import SecretRef
 
@@ -39,6 +40,9 @@ PRIORITIES = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
 TOKEN_HEADER = "X-Rapport-Token"  # noqa: S105 - a header name, not a secret
 AUTHORS: dict[str, Author] = {"requester": "customer", "customer": "customer", "agent": "agent"}
 RESOLVED = {"4": "solved", "5": "closed", "resolved": "solved", "closed": "closed"}
+# What the requester reads when a ticket is opened for them; never the handoff note.
+NEUTRAL_SUBJECT = "Your conversation with our support team"
+NEUTRAL_DESCRIPTION = "<p>A member of our support team will follow up on your conversation.</p>"
 
 
 class FreshdeskOptions(VendorOptions):
@@ -53,6 +57,7 @@ class FreshdeskAdapter(VendorAdapter):
     supports: ClassVar[tuple[str, ...]] = ("note", "priority", "team", "tags", "create")
     Options = FreshdeskOptions
     secrets = ("api_key",)
+    token_header = TOKEN_HEADER
 
     def auth_headers(self) -> dict[str, str]:
         raw = f"{self.secret_values['api_key']}:X".encode()
@@ -101,19 +106,30 @@ class FreshdeskAdapter(VendorAdapter):
             )
         body: dict[str, Any] = {
             "email": email,
-            "subject": f"Conversation {packet.conversation_id} needs a person",
-            "description": note,
+            "subject": NEUTRAL_SUBJECT,
+            "description": customer_words(packet),
             "status": 2,
             "priority": PRIORITIES[packet.decision.priority],
             "tags": self.tags_for(packet),
         }
         if (group := self._group(packet)) is not None:
             body["group_id"] = group
-        created = await self.steps(packet).once(
+        steps = self.steps(packet)
+        created = await steps.once(
             "create",
             lambda: self._created_id(self.api.call("POST", "/api/v2/tickets", json_body=body)),
         )
-        return Delivered(external_id=created or None, detail=f"created ticket {created}")
+        if not created:
+            raise PermanentError("freshdesk POST /api/v2/tickets: the answer has no ticket id")
+        await steps.once(
+            "note",
+            lambda: self.api.call(
+                "POST",
+                f"/api/v2/tickets/{created}/notes",
+                json_body={"body": note, "private": True},
+            ),
+        )
+        return Delivered(external_id=created, detail=f"created ticket {created} with a note")
 
     @staticmethod
     async def _created_id(call: Any) -> str:
@@ -128,7 +144,7 @@ class FreshdeskAdapter(VendorAdapter):
     def parse(self, body: bytes, headers: Mapping[str, str]) -> InboundBatch:
         data = self.load_json(body)
         if not isinstance(data, dict) or not data.get("ticket_id"):
-            return InboundBatch()
+            return self.ignore(None, "no-ticket")
         ticket_id = str(data["ticket_id"])
         ids = {"ticket_id": ticket_id, "requester_id": data.get("requester_id")}
         event = str(data.get("event", "reply"))
@@ -139,7 +155,7 @@ class FreshdeskAdapter(VendorAdapter):
         if event == "status":
             status = RESOLVED.get(str(data.get("status", "")).strip().lower())
             if status is None:
-                return InboundBatch()
+                return self.ignore(None, "status-not-resolved", event)
             return InboundBatch(
                 None,
                 [
@@ -155,7 +171,7 @@ class FreshdeskAdapter(VendorAdapter):
         text = str(data.get("text") or "").strip()
         role = AUTHORS.get(str(data.get("author", "requester")).lower())
         if not text or role is None:
-            return InboundBatch()
+            return self.ignore(None, "no-text" if not text else "unknown-author", event)
         if self.is_bot(data.get("author_id")):
             role = "bot"
         message_id = data.get("message_id") or f"fd-{fingerprint}"
@@ -177,3 +193,12 @@ class FreshdeskAdapter(VendorAdapter):
                 )
             ],
         )
+
+
+def customer_words(packet: HandoffPacket) -> str:
+    """The customer's own recent words as a ticket description (HTML-escaped), or a neutral
+    line: never the bot's turns, Rapport's scores, signals or reasons."""
+    said = [t.text for t in packet.transcript if t.author == "customer" and t.text.strip()]
+    if not said:
+        return NEUTRAL_DESCRIPTION
+    return "".join(f"<p>{html.escape(' '.join(t.split()))}</p>" for t in said[-3:])

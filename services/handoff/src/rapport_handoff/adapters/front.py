@@ -4,9 +4,11 @@ Inbound: application webhooks signed with ``X-Front-Signature`` =
 base64(HMAC-SHA256(app signing secret, "{X-Front-Request-Timestamp}:" + raw body)); the
 timestamp is in milliseconds and must be within the window. The ``sync`` validation request
 (with ``X-Front-Challenge``) is answered ``{"challenge": ...}`` once its signature holds.
-Deduped on the event ``id`` (``evt_...``) and the message id. ``inbound`` -> customer;
-``outbound``/``out_reply`` -> agent (teammates in ``bot_ids``, and messages without a
-teammate author, are the bot); ``archive`` -> resolution.
+Application webhooks wrap every event in an envelope ``{"type", "authorization": {"id":
+"cmp_..."}, "payload": <the event>}``; the bare event (what rule webhooks and the Events API
+return) is read too. Deduped on the event ``id`` (``evt_...``) and the message id.
+``inbound`` -> customer; ``outbound``/``out_reply`` -> agent (teammates in ``bot_ids``, and
+messages without a teammate author, are the bot); ``archive`` -> resolution.
 
 Outbound: ``POST /conversations/{id}/comments`` (the internal comment, markdown),
 ``PATCH /conversations/{id}`` with ``inbox_id`` (the queue's team inbox), and
@@ -22,20 +24,18 @@ from typing import Any, ClassVar
 from pydantic import AnyHttpUrl, Field
 
 from rapport_contracts import Author, HandoffPacket
+from rapport_handoff.adapters._html import html_text
 from rapport_handoff.adapters._note import render_note
-from rapport_handoff.adapters._vendor import (
-    VendorAdapter,
-    VendorOptions,
+from rapport_handoff.adapters._payload import customer_of, dig
+from rapport_handoff.adapters._signatures import (
     b64,
-    customer_of,
-    dig,
     header,
     hmac_digest,
-    html_text,
-    parse_time,
     require_equal,
     require_fresh,
 )
+from rapport_handoff.adapters._time import parse_time
+from rapport_handoff.adapters._vendor import VendorAdapter, VendorOptions
 from rapport_handoff.adapters.base import Delivered, InboundBatch
 from rapport_runtime.config import SecretRef
 
@@ -92,22 +92,30 @@ class FrontAdapter(VendorAdapter):
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         timestamp = require_fresh(
-            header(headers, TIMESTAMP), TIMESTAMP, self.options.signature_tolerance_s, millis=True
+            header(headers, TIMESTAMP),
+            TIMESTAMP,
+            self.options.signature_tolerance_s,
+            self.now(),
+            millis=True,
         )
         digest = hmac_digest(self.webhook_secret, timestamp.encode() + b":" + body, "sha256")
         require_equal(b64(digest), header(headers, SIGNATURE), SIGNATURE)
 
     def parse(self, body: bytes, headers: Mapping[str, str]) -> InboundBatch:
-        data = self.load_json(body)
-        if not isinstance(data, dict):
-            return InboundBatch()
-        if data.get("type") == "sync":
+        envelope = self.load_json(body)
+        if not isinstance(envelope, dict):
+            return self.ignore(None, "not-an-object")
+        if envelope.get("type") == "sync":
             return InboundBatch(reply={"challenge": header(headers, CHALLENGE) or ""})
+        # Application webhooks: {"type", "authorization", "payload": <event>}; rule
+        # webhooks and the Events API: the event itself.
+        payload = envelope.get("payload")
+        data: dict[str, Any] = payload if isinstance(payload, dict) else envelope
         delivery = str(data["id"]) if data.get("id") else None
-        kind = data.get("type")
+        kind = data.get("type") or envelope.get("type")
         conversation = dig(data, "conversation", "id")
         if not conversation:
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "no-conversation", kind)
         message = dig(data, "target", "data") or {}
         recipients = message.get("recipients") if isinstance(message, dict) else None
         sender = next(
@@ -125,7 +133,7 @@ class FrontAdapter(VendorAdapter):
             )
             return InboundBatch(delivery, [status])
         if dig(data, "target", "_meta", "type") != "message" or not isinstance(message, dict):
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "not-a-message", kind)
         role: Author
         if kind == "inbound":
             role = "customer"
@@ -133,10 +141,10 @@ class FrontAdapter(VendorAdapter):
             author_id = dig(message, "author", "id")
             role = "bot" if author_id is None or self.is_bot(author_id) else "agent"
         else:
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "not-a-message", kind)
         text = str(message.get("text") or "").strip() or html_text(message.get("body"))
         if not text or not message.get("id"):
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "no-text", kind)
         customer = None
         if role == "customer":
             contact = dig(sender, "_links", "related", "contact")

@@ -23,19 +23,12 @@ from typing import Any, ClassVar
 from pydantic import AnyHttpUrl, Field
 
 from rapport_contracts import Author, HandoffPacket
+from rapport_handoff.adapters._html import html_text
 from rapport_handoff.adapters._note import render_note
-from rapport_handoff.adapters._vendor import (
-    VendorAdapter,
-    VendorOptions,
-    b64,
-    customer_of,
-    dig,
-    header,
-    hmac_digest,
-    html_text,
-    parse_time,
-    require_equal,
-)
+from rapport_handoff.adapters._payload import customer_of, dig
+from rapport_handoff.adapters._signatures import b64, header, hmac_digest, require_equal
+from rapport_handoff.adapters._time import parse_time
+from rapport_handoff.adapters._vendor import VendorAdapter, VendorOptions
 from rapport_handoff.adapters.base import AdapterContext, Delivered, InboundBatch
 from rapport_runtime.config import SecretRef, Site
 
@@ -120,7 +113,7 @@ class HelpscoutAdapter(VendorAdapter):
         data = self.load_json(body)
         event = header(headers, EVENT) or ""
         if not isinstance(data, dict) or not data.get("id"):
-            return InboundBatch()
+            return self.ignore(None, "no-conversation", event)
         conversation = data["id"]
         ids = {
             "conversation_id": conversation,
@@ -130,7 +123,7 @@ class HelpscoutAdapter(VendorAdapter):
         if event == "convo.status":
             closed_at = data.get("closedAt") or data.get("userUpdatedAt")
             if str(data.get("status")) != "closed":
-                return InboundBatch()
+                return self.ignore(None, "status-not-resolved", event)
             status = self.status(
                 conversation_id=conversation,
                 event_id=f"{conversation}-closed-{closed_at}",
@@ -146,21 +139,21 @@ class HelpscoutAdapter(VendorAdapter):
         elif event in AGENT_EVENTS:
             wanted, author = "message", "agent"
         else:
-            return InboundBatch()
+            return self.ignore(None, "not-a-message", event)
         threads = [
             t
             for t in dig(data, "_embedded", "threads") or []
             if isinstance(t, dict) and t.get("type") == wanted and t.get("id")
         ]
         if not threads:
-            return InboundBatch()
+            return self.ignore(None, "no-thread", event)
         thread = max(threads, key=lambda t: str(t.get("createdAt") or ""))
         created_by = thread.get("createdBy") or {}
         if author == "agent" and self.is_bot(created_by.get("id")):
             author = "bot"
         text = html_text(thread.get("body"))
         if not text:
-            return InboundBatch()
+            return self.ignore(None, "no-text", event)
         customer = None
         if author == "customer":
             primary = data.get("primaryCustomer") or {}

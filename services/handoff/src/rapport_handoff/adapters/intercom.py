@@ -5,6 +5,9 @@ client_secret, raw body)>``; deduped on the notification ``id`` (``notif_...``) 
 conversation part id. Topics: ``conversation.user.created`` / ``conversation.user.replied``
 (customer), ``conversation.admin.replied`` (agent, or bot for bot/Fin authors and
 ``bot_ids``), ``conversation.admin.closed`` (resolution). Notes and everything else: 204.
+The first message of ``conversation.user.created`` is ``item.source`` in API 2.x and
+``item.conversation_message`` (``body`` HTML, ``author.type: user``) in apps still on 1.x:
+both are read.
 
 Outbound: ``POST /conversations/{id}/reply`` (``message_type: note``), then
 ``POST /conversations/{id}/parts`` (``message_type: assignment``, ``type: team``) moving
@@ -21,18 +24,12 @@ from typing import Any, ClassVar
 from pydantic import AnyHttpUrl, Field
 
 from rapport_contracts import Author, HandoffPacket
+from rapport_handoff.adapters._html import html_text
 from rapport_handoff.adapters._note import render_note
-from rapport_handoff.adapters._vendor import (
-    VendorAdapter,
-    VendorOptions,
-    customer_of,
-    dig,
-    header,
-    hmac_digest,
-    html_text,
-    parse_time,
-    require_equal,
-)
+from rapport_handoff.adapters._payload import customer_of, dig, first_dict
+from rapport_handoff.adapters._signatures import header, hmac_digest, require_equal
+from rapport_handoff.adapters._time import parse_time
+from rapport_handoff.adapters._vendor import VendorAdapter, VendorOptions
 from rapport_handoff.adapters.base import Delivered, InboundBatch, InboundEvent
 from rapport_runtime.config import SecretRef
 
@@ -131,13 +128,13 @@ class IntercomAdapter(VendorAdapter):
     def parse(self, body: bytes, headers: Mapping[str, str]) -> InboundBatch:
         data = self.load_json(body)
         if not isinstance(data, dict):
-            return InboundBatch()
+            return self.ignore(None, "not-an-object")
         delivery = str(data["id"]) if data.get("id") else None
         topic = str(data.get("topic", ""))
         item = dig(data, "data", "item") or {}
         conversation = item.get("id") if isinstance(item, dict) else None
         if not conversation or item.get("type") not in (None, "conversation"):
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "not-a-conversation", topic)
         contact = dig(item, "contacts", "contacts", 0, "id")
         ids = {"conversation_id": conversation, "contact_id": contact}
         channel = dig(item, "source", "type") or "chat"
@@ -155,20 +152,25 @@ class IntercomAdapter(VendorAdapter):
             )
             return InboundBatch(delivery, events)
         if topic == "conversation.user.created":
-            part = item.get("source") or {}
+            # API 2.x: the first message is `source`; 1.x: `conversation_message`.
+            source = item.get("source")
+            has_body = isinstance(source, dict) and source.get("body")
+            part = first_dict(source if has_body else None, item.get("conversation_message"))
         elif topic in {"conversation.user.replied", "conversation.admin.replied"}:
             parts = dig(item, "conversation_parts", "conversation_parts") or []
             comments = [p for p in parts if isinstance(p, dict) and p.get("part_type") == "comment"]
             if not comments:
-                return InboundBatch(delivery)
+                return self.ignore(delivery, "no-comment", topic)
             part = max(comments, key=lambda p: p.get("created_at") or 0)
         else:
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "not-a-message", topic)
         author = part.get("author") or {}
         role = self._role(author, part)
         text = html_text(part.get("body"))
-        if role is None or not text or not part.get("id"):
-            return InboundBatch(delivery)
+        if role is None:
+            return self.ignore(delivery, "unknown-author", topic)
+        if not text or not part.get("id"):
+            return self.ignore(delivery, "no-text", topic)
         customer = None
         if role == "customer":
             customer = customer_of(
@@ -180,7 +182,7 @@ class IntercomAdapter(VendorAdapter):
                 message_id=part["id"],
                 author=role,
                 text=text,
-                sent_at=parse_time(part.get("created_at")),
+                sent_at=parse_time(part.get("created_at") or item.get("created_at")),
                 channel=str(channel),
                 customer=customer,
                 provider_ids={**ids, "part_id": part["id"]},

@@ -24,17 +24,10 @@ from pydantic import Field
 
 from rapport_contracts import Author, HandoffPacket
 from rapport_handoff.adapters._note import render_note
-from rapport_handoff.adapters._vendor import (
-    VendorAdapter,
-    VendorOptions,
-    customer_of,
-    dig,
-    header,
-    hmac_digest,
-    parse_time,
-    require_equal,
-    slug,
-)
+from rapport_handoff.adapters._payload import customer_of, dig, slug
+from rapport_handoff.adapters._signatures import header, hmac_digest, require_equal
+from rapport_handoff.adapters._time import parse_time
+from rapport_handoff.adapters._vendor import VendorAdapter, VendorOptions
 from rapport_handoff.adapters.base import Delivered, InboundBatch
 from rapport_runtime.config import SecretRef
 
@@ -115,11 +108,11 @@ class JiraAdapter(VendorAdapter):
         data = self.load_json(body)
         delivery = header(headers, DELIVERY)
         if not isinstance(data, dict):
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "not-an-object")
         issue = data.get("issue") or {}
         key = issue.get("key") if isinstance(issue, dict) else None
         if not key:
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "no-issue", data.get("webhookEvent"))
         reporter = dig(issue, "fields", "reporter") or {}
         ids = {"issue_key": key, "issue_id": issue.get("id")}
         event = data.get("webhookEvent")
@@ -136,12 +129,12 @@ class JiraAdapter(VendorAdapter):
                             provider_ids=ids,
                         )
                         return InboundBatch(delivery, [ev])
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "status-not-resolved", event)
         if event != "comment_created":
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "not-a-message", event)
         comment = data.get("comment") or {}
         if not isinstance(comment, dict) or not comment.get("jsdPublic", True):
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "internal-note", event)
         author = comment.get("author") or {}
         kind = author.get("accountType")
         role: Author
@@ -152,10 +145,10 @@ class JiraAdapter(VendorAdapter):
         elif kind == "atlassian":
             role = "agent"
         else:
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "unknown-author", event)
         text = adf_text(comment.get("body")).strip()
         if not text or not comment.get("id"):
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "no-text", event)
         customer = None
         if role == "customer":
             customer = customer_of(

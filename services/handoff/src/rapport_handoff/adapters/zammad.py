@@ -21,22 +21,18 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from rapport_contracts import Author, HandoffPacket
+from rapport_handoff.adapters._html import html_text
 from rapport_handoff.adapters._note import render_note
-from rapport_handoff.adapters._vendor import (
-    VendorAdapter,
-    VendorOptions,
-    customer_of,
-    header,
-    hmac_digest,
-    html_text,
-    parse_time,
-    require_equal,
-)
+from rapport_handoff.adapters._payload import customer_of
+from rapport_handoff.adapters._signatures import header, hmac_digest, require_equal
+from rapport_handoff.adapters._time import parse_time
+from rapport_handoff.adapters._vendor import VendorAdapter, VendorOptions
 from rapport_handoff.adapters.base import Delivered, InboundBatch
 from rapport_runtime.config import SecretRef
 
 SIGNATURE = "X-Hub-Signature"
 DELIVERY = "X-Zammad-Delivery"
+TRIGGER = "X-Zammad-Trigger"
 # Zammad ships three priorities; "urgent" maps to the highest unless configured otherwise.
 PRIORITIES = {"low": "1 low", "normal": "2 normal", "high": "3 high", "urgent": "3 high"}
 RESOLVED = {"closed": "closed", "solved": "solved"}
@@ -110,13 +106,14 @@ class ZammadAdapter(VendorAdapter):
     def parse(self, body: bytes, headers: Mapping[str, str]) -> InboundBatch:
         data = self.load_json(body)
         delivery = header(headers, DELIVERY)
+        trigger = header(headers, TRIGGER)
         if not isinstance(data, dict):
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "not-an-object", trigger)
         ticket = data.get("ticket") or {}
         article = data.get("article") or {}
         ticket_id = ticket.get("id") if isinstance(ticket, dict) else None
         if not ticket_id:
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "no-ticket", trigger)
         customer_data: dict[str, Any] = (
             ticket["customer"] if isinstance(ticket.get("customer"), dict) else {}
         )
@@ -137,9 +134,9 @@ class ZammadAdapter(VendorAdapter):
                     provider_ids=ids,
                 )
                 return InboundBatch(delivery, [event])
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "no-article", trigger)
         if article.get("internal"):
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "internal-note", trigger)
         sender = article.get("sender")
         sender_name = str(sender.get("name") if isinstance(sender, dict) else sender or "")
         role = SENDERS.get(sender_name.lower())
@@ -147,7 +144,9 @@ class ZammadAdapter(VendorAdapter):
             role = "bot"
         text = html_text(article.get("body"))
         if role is None or not text:
-            return InboundBatch(delivery)
+            return self.ignore(
+                delivery, "no-text" if role else f"sender-{sender_name or 'none'}", trigger
+            )
         customer = None
         if role == "customer":
             customer = customer_of(

@@ -5,11 +5,16 @@ Inbound: event-subscription webhooks (``zen:event-type:ticket.comment_added``,
 base64(HMAC-SHA256(signing secret, timestamp + raw body)) and
 ``X-Zendesk-Webhook-Signature-Timestamp``; deliveries deduped on
 ``X-Zendesk-Webhook-Invocation-Id`` (else the event ``id``), messages on the comment id.
+Admin Center's "Test webhook" signs with Zendesk's published static test secret
+(``TEST_SIGNING_SECRET``), not the webhook's own: such a delivery (fresh timestamp, body signed
+with that secret only) is answered 204 and produces no event, so the button works and nothing
+signed with a public secret ever becomes a message.
 
 Outbound: ONE ``PUT /api/v2/tickets/{id}.json`` carrying the private note
 (``comment.public: false``), ``priority``, ``group_id`` and ``additional_tags`` (which appends;
 ``tags`` would replace). Without a ticket id, one ``POST /api/v2/tickets.json`` with
-``Idempotency-Key: <handoff_id>`` creates the ticket instead.
+``Idempotency-Key: <handoff_id>`` creates the ticket instead, with a neutral subject and the
+note as its first, private comment (``public: false``).
 """
 
 from __future__ import annotations
@@ -22,18 +27,17 @@ from pydantic import Field
 
 from rapport_contracts import Author, HandoffPacket
 from rapport_handoff.adapters._note import render_note
-from rapport_handoff.adapters._vendor import (
-    VendorAdapter,
-    VendorOptions,
+from rapport_handoff.adapters._payload import customer_of, dig
+from rapport_handoff.adapters._signatures import (
     b64,
-    customer_of,
-    dig,
     header,
     hmac_digest,
-    parse_time,
+    matches,
     require_equal,
     require_fresh,
 )
+from rapport_handoff.adapters._time import parse_time
+from rapport_handoff.adapters._vendor import VendorAdapter, VendorOptions
 from rapport_handoff.adapters.base import Delivered, InboundBatch, InboundEvent
 from rapport_runtime.config import SecretRef
 
@@ -42,6 +46,10 @@ SIGNATURE = "X-Zendesk-Webhook-Signature"
 TIMESTAMP = "X-Zendesk-Webhook-Signature-Timestamp"
 INVOCATION = "X-Zendesk-Webhook-Invocation-Id"
 RESOLVED = {"solved", "closed"}
+# The static secret Zendesk signs "Test webhook" requests with (developer.zendesk.com,
+# "Verifying webhook authenticity"): public, so it only ever earns a 204.
+TEST_SIGNING_SECRET = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="  # noqa: S105
+NEUTRAL_SUBJECT = "Your conversation with our support team"
 
 
 class ZendeskOptions(VendorOptions):
@@ -86,7 +94,7 @@ class ZendeskAdapter(VendorAdapter):
             )
             return Delivered(external_id=ticket_id, detail=f"updated ticket {ticket_id}")
         customer = packet.customer
-        ticket["subject"] = f"Conversation {packet.conversation_id} needs a person"
+        ticket["subject"] = NEUTRAL_SUBJECT  # the requester reads the subject
         ticket["tags"] = ticket.pop("additional_tags")  # a new ticket has no tags to keep
         if customer is not None and customer.email:
             ticket["requester"] = {"email": customer.email, "name": customer.name or customer.email}
@@ -101,20 +109,37 @@ class ZendeskAdapter(VendorAdapter):
 
     # -- inbound -------------------------------------------------------------------------
 
+    def _signature(self, secret: str, timestamp: str, body: bytes) -> str:
+        return b64(hmac_digest(secret, timestamp.encode() + body, "sha256"))
+
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         timestamp = require_fresh(
-            header(headers, TIMESTAMP), TIMESTAMP, self.options.signature_tolerance_s
+            header(headers, TIMESTAMP), TIMESTAMP, self.options.signature_tolerance_s, self.now()
         )
-        expected = b64(hmac_digest(self.webhook_secret, timestamp.encode() + body, "sha256"))
-        require_equal(expected, header(headers, SIGNATURE), SIGNATURE)
+        if self.is_test_delivery(headers, body):
+            return
+        require_equal(
+            self._signature(self.webhook_secret, timestamp, body),
+            header(headers, SIGNATURE),
+            SIGNATURE,
+        )
+
+    def is_test_delivery(self, headers: Mapping[str, str], body: bytes) -> bool:
+        """Signed with Zendesk's static test secret and not with the webhook's own."""
+        timestamp, given = header(headers, TIMESTAMP) or "", header(headers, SIGNATURE)
+        if matches(self._signature(self.webhook_secret, timestamp, body), given):
+            return False
+        return matches(self._signature(TEST_SIGNING_SECRET, timestamp, body), given)
 
     def parse(self, body: bytes, headers: Mapping[str, str]) -> InboundBatch:
+        if self.is_test_delivery(headers, body):
+            return self.ignore(header(headers, INVOCATION), "test-webhook", "test")
         data = self.load_json(body)
         delivery = header(headers, INVOCATION) or (
             str(data.get("id")) if isinstance(data, dict) and data.get("id") else None
         )
         if not isinstance(data, dict):
-            return InboundBatch(delivery)
+            return self.ignore(delivery, "not-an-object")
         kind = str(data.get("type", ""))
         ticket_id = dig(data, "detail", "id")
         ids = {"ticket_id": ticket_id, "requester_id": dig(data, "detail", "requester_id")}
@@ -123,7 +148,8 @@ class ZendeskAdapter(VendorAdapter):
         if kind == "zen:event-type:ticket.comment_added":
             comment = dig(data, "event", "comment") or {}
             if not comment.get("is_public", False):
-                return InboundBatch(delivery)  # internal notes, including Rapport's own
+                # internal notes, including Rapport's own
+                return self.ignore(delivery, "internal-note", kind)
             author = comment.get("author") or {}
             author_id = author.get("id")
             role: Author
@@ -159,4 +185,6 @@ class ZendeskAdapter(VendorAdapter):
                         provider_ids=ids,
                     )
                 )
+        if not events:
+            return self.ignore(delivery, "not-a-message", kind)
         return InboundBatch(delivery, events)
