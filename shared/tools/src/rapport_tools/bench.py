@@ -820,12 +820,18 @@ def _xrange(r: redis.Redis, stream: str, start: str) -> Iterator[tuple[bytes, di
 
 
 def _child_pid(wrapper: int, timeout: float = 10) -> int:
+    """The service under a wrapper (``uvx`` -> ``py-spy`` -> python): the first descendant
+    whose command line runs ``-m rapport_<service>``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            children = Path(f"/proc/{wrapper}/task/{wrapper}/children").read_text().split()
-            if children:
-                return int(children[0])
+        todo = [wrapper]
+        while todo:
+            pid = todo.pop()
+            with contextlib.suppress(OSError):
+                if b"-m\0rapport_" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    return pid
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    todo += [int(c) for c in (task / "children").read_text().split()]
         time.sleep(0.02)
     return wrapper
 
@@ -989,6 +995,9 @@ def _run(
     )
     if undecided:
         b.say(f"WARNING: {undecided} accepted messages had no decision within the drain timeout")
+    escalations = entries_added(b.r, f"{b.prefix}:escalations")
+    decisions = entries_added(b.r, b.streams["decisions"])
+    b.say(f"escalations: {escalations} of {decisions} decisions")
     b.say(f"backlog at the end: {b.backlog()}")
     b.say(f"load average {os.getloadavg()[0]:.2f} at the end")
     return result, b.log
