@@ -211,3 +211,27 @@ def test_a_calm_first_technical_report_is_not_strongly_negative(text: str) -> No
 def test_an_angry_technical_report_is_still_strongly_negative() -> None:
     c = classify("the app crashes AGAIN, third time this week, this is ridiculous!!!")
     assert c.sentiment_score <= -0.6
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("franchement c'est relou, ça me gonfle", "negative"),
+        ("beurk, c'est dégueulasse", "negative"),
+        ("quelle galère, je suis vénère", "negative"),
+        ("j'ai kiffé, c'était ouf", "positive"),
+        ("c'est sublime, merci beaucoup", "positive"),
+        ("vivement demain, trop hâte", "positive"),
+    ],
+)
+def test_the_broader_french_lexicon(text: str, label: str) -> None:
+    """lexicon-3.1: colloquial French praise and anger (own phrases)."""
+    assert classify(text, language="fr").sentiment == label
+
+
+def test_the_xed_weights_are_not_used() -> None:
+    """lexicon-3.1: measured on dev, they did not transfer (docs/classifier.md)."""
+    from rapport_sentiment.classifier import _multi
+
+    assert not _multi.USE_XED
+    assert all(not weights for weights in _multi.WEIGHTS.values())
