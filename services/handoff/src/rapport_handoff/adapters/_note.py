@@ -18,6 +18,8 @@ Format = Literal["text", "markdown", "html"]
 TRANSCRIPT_TURNS = 20
 TURN_CHARS = 600
 _BARS = "▁▂▃▄▅▆▇█"
+STEADY = 0.1  # a sentiment change smaller than this, first to last, is "steady"
+NO_EVIDENCE = "(no single phrase: seen across the conversation)"
 
 
 def sparkline(scores: tuple[float, ...]) -> str:
@@ -32,7 +34,8 @@ def trend_words(scores: tuple[float, ...]) -> str:
     if len(scores) < 2:
         return values
     delta = scores[-1] - scores[0]
-    direction = "worsening" if delta < -0.2 else "improving" if delta > 0.2 else "steady"
+    # The packet's summary uses the same words and threshold (rapport_router.packet).
+    direction = "steady" if abs(delta) < STEADY else "falling" if delta < 0 else "rising"
     return f"{values} ({direction}) {sparkline(scores)}"
 
 
@@ -72,8 +75,8 @@ def sections(packet: HandoffPacket) -> list[tuple[str, list[str]]]:
             (
                 "Signals",
                 [
-                    f"{s.name} {s.score:.2f}"
-                    + (f' "{_clip(s.evidence, 120)}"' if s.evidence else "")
+                    f"{s.name} {s.score:.2f} "
+                    + (f'"{_clip(s.evidence, 120)}"' if s.evidence.strip() else NO_EVIDENCE)
                     for s in packet.signals
                 ],
             )
