@@ -9,17 +9,23 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 from datetime import datetime
 from typing import Any, Literal
 
+from annotated_types import MaxLen
 from prometheus_client import Counter
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from rapport_contracts import (
+    IDENTIFIER_PATTERN,
+    IDENTIFIER_RULE,
+    SITE_NAME_RULE,
     AttributeValue,
     ClassifiedMessage,
     Customer,
@@ -28,12 +34,16 @@ from rapport_contracts import (
     HandoffResult,
     Identifier,
     Message,
+    is_identifier,
+    is_site_name,
     utc_now,
 )
 from rapport_handoff.adapters.inbox import inbox_key
 from rapport_handoff.inbound import post_vendor_webhook
-from rapport_handoff.responses import problem_response, read_body
+from rapport_handoff.responses import ANY_METHOD, no_route, problem_response, read_body
 from rapport_runtime.config import Sites
+from rapport_runtime.limits import JSONLimitError, RateLimiter, loads_bounded
+from rapport_runtime.logs import Id
 from rapport_runtime.redis import ConversationKeys, accept_once, dedupe_key
 from rapport_runtime.service import Runtime
 from rapport_runtime.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
@@ -41,6 +51,12 @@ from rapport_runtime.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, Signatur
 log = logging.getLogger("rapport.edge")
 
 REQUESTS = Counter("rapport_edge_requests_total", "Webhook requests by outcome", ["outcome"])
+
+# The contract's own limit on a message's text (Message.text), so the edge never drifts from it.
+MAX_TEXT_CHARS = next(
+    m.max_length for m in Message.model_fields["text"].metadata if isinstance(m, MaxLen)
+)
+_MAX_FIELD_ERRORS = 20
 
 
 class InboundCustomer(BaseModel):
@@ -61,11 +77,31 @@ class InboundMessage(BaseModel):
     conversation_id: Identifier
     message_id: Identifier
     author: Literal["customer", "bot", "agent"]
-    text: str = Field(min_length=1, max_length=100_000)
+    text: str
     sent_at: datetime | None = None
     channel: str = Field(default="chat", max_length=64)
     language: str | None = Field(default=None, max_length=16)
     customer: InboundCustomer | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _text_has_words(cls, text: str) -> str:
+        if len(text) > MAX_TEXT_CHARS:
+            raise PydanticCustomError(
+                "text_too_long",
+                "at most {limit} characters (got {length}); split longer text into several "
+                "messages",
+                {"limit": MAX_TEXT_CHARS, "length": len(text)},
+            )
+        if not text.strip():
+            raise PydanticCustomError(
+                "text_blank",
+                "must contain something besides whitespace (got {length} whitespace characters)"
+                if text
+                else "must not be empty",
+                {"length": len(text)},
+            )
+        return text
 
 
 def problem(status: int, error: str, message: str, **extra: Any) -> JSONResponse:
@@ -83,12 +119,90 @@ def _runtime(request: Request) -> Runtime | None:
     return runtime
 
 
+def _json_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "null"
+
+
+def _field_problem(error: Any) -> str:
+    """Pydantic's message, without internal class names, and with the id rule spelled out."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind in {"model_type", "model_attributes_type", "dict_type"}:
+        return f"must be a JSON object (got {_json_kind(error.get('input'))})"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == IDENTIFIER_PATTERN:
+        return f"must be an id: {IDENTIFIER_RULE}"
+    loc = error["loc"]
+    if kind in {"string_too_long", "string_too_short"} and loc and loc[-1] in _ID_FIELDS:
+        return f"must be an id: {IDENTIFIER_RULE}"
+    return str(error["msg"])
+
+
+_ID_FIELDS = {"conversation_id", "message_id"}
+
+
+def invalid_fields(errors: list[Any]) -> JSONResponse:
+    fields = [
+        {
+            "field": (".".join(str(p) for p in e["loc"]) or "(body)")[:200],
+            "problem": _field_problem(e),
+        }
+        for e in errors[:_MAX_FIELD_ERRORS]
+    ]
+    return problem(
+        422, "invalid_fields", "Some fields are missing or invalid; see `fields`.", fields=fields
+    )
+
+
+def invalid_id(what: str, rule: str) -> JSONResponse:
+    return problem(
+        422,
+        "invalid_fields",
+        f"The {what} in the path is not valid; see `fields`.",
+        fields=[{"field": what, "problem": f"must be {rule}"}],
+    )
+
+
+def _rate_limiter(runtime: Runtime) -> RateLimiter:
+    limiter = runtime.extras.get("rate_limiter")
+    if not isinstance(limiter, RateLimiter):
+        settings = runtime.settings
+        limiter = RateLimiter(settings.rate_limit_per_site, settings.rate_limit_burst)
+        runtime.extras["rate_limiter"] = limiter
+    return limiter
+
+
+def rate_limited(runtime: Runtime, site: str) -> JSONResponse | None:
+    """The 429 to answer when ``site`` is over ``RAPPORT_RATE_LIMIT_PER_SITE``, else None."""
+    wait = _rate_limiter(runtime).retry_after(site)
+    if wait is None:
+        return None
+    seconds = max(1, math.ceil(wait))
+    return problem(
+        429,
+        "rate_limited",
+        f"Site {site!r} sends more than {runtime.settings.rate_limit_per_site:g} requests per "
+        f"second; retry after {seconds} s.",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
 async def post_message(request: Request) -> Response:
     runtime = _runtime(request)
     if runtime is None:
         return problem(503, "starting", "Rapport is starting; retry in a moment.")
     sites: Sites = runtime.extras["sites"]
     site_name = request.path_params["site"]
+    if not is_site_name(site_name):
+        return invalid_id("site", SITE_NAME_RULE)
     site = sites.get(site_name)
     if site is None:
         return problem(
@@ -107,6 +221,10 @@ async def post_message(request: Request) -> Response:
         )
     except SignatureError as exc:
         return problem(401, "bad_signature", str(exc))
+    # Counted only once the request is the site's own: unsigned floods cannot use up its budget.
+    refusal = rate_limited(runtime, site.name)
+    if refusal is not None:
+        return refusal
     if not _is_json(request.headers.get("content-type", "")):
         return problem(
             415,
@@ -114,22 +232,22 @@ async def post_message(request: Request) -> Response:
             "Send the message as JSON (Content-Type: application/json).",
         )
     try:
-        data = json.loads(body)
+        data = loads_bounded(body)
+    except JSONLimitError as exc:
+        return problem(422, "invalid_json", f"The body breaks a limit: {exc}.")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         return problem(422, "invalid_json", f"The body is not valid JSON: {exc}")
+    if not isinstance(data, dict):
+        return problem(
+            422,
+            "invalid_json",
+            f"The body must be a JSON object with the message's fields (got {_json_kind(data)}); "
+            "send one message per request.",
+        )
     try:
         inbound = InboundMessage.model_validate(data)
     except ValidationError as exc:
-        fields = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "problem": e["msg"]}
-            for e in exc.errors(include_url=False)
-        ]
-        return problem(
-            422,
-            "invalid_fields",
-            "Some fields are missing or invalid; see `fields`.",
-            fields=fields,
-        )
+        return invalid_fields(exc.errors(include_url=False))
 
     customer = Customer(**inbound.customer.model_dump()) if inbound.customer else None
     message = Message(
@@ -156,7 +274,7 @@ async def post_message(request: Request) -> Response:
             maxlen=settings.stream_maxlen,
         )
     except RedisError as exc:
-        log.error("could not accept a message for %s: %r", site.name, exc)
+        log.error("could not accept a message for %s: %r", Id(site.name), exc)
         REQUESTS.labels("unavailable").inc()
         return JSONResponse(
             {"error": "unavailable", "message": "Rapport cannot store messages right now; retry."},
@@ -189,6 +307,10 @@ async def get_conversation(request: Request) -> Response:
     if not _authorised(request, runtime.settings.admin_token_value()):
         return problem(401, "unauthorised", "Send `Authorization: Bearer <RAPPORT_ADMIN_TOKEN>`.")
     site, conversation_id = request.path_params["site"], request.path_params["conversation_id"]
+    if not is_site_name(site):
+        return invalid_id("site", SITE_NAME_RULE)
+    if not is_identifier(conversation_id):
+        return invalid_id("conversation_id", f"an id: {IDENTIFIER_RULE}")
     if runtime.extras["sites"].get(site) is None:
         return problem(404, "unknown_site", f"No site named {site!r} is configured.")
     view = await conversation_view(runtime, site, conversation_id)
@@ -253,4 +375,6 @@ ROUTES = [
     Route("/v1/sites/{site}/messages", post_message, methods=["POST"]),
     Route("/v1/sites/{site}/conversations/{conversation_id}", get_conversation, methods=["GET"]),
     Route("/v1/sites/{site}/webhooks/{provider}", post_vendor_webhook, methods=["POST"]),
+    # Last: anything else gets the documented JSON refusal (404, or 405 with Allow).
+    Route("/{path:path}", no_route, methods=ANY_METHOD),
 ]

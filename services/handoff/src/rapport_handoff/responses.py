@@ -1,25 +1,39 @@
-"""What both webhook routes answer with, and how they read a body without trusting its size."""
+"""What both webhook routes answer with, and how they read a body without trusting its size or
+its sender's speed."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
+
+from rapport_runtime.limits import Slots
+from rapport_runtime.signing import parse_digits
 
 Problem = Callable[[int, str, str], JSONResponse]
+
+_SLOTS = "body_read_slots"
+# The catch-all route's methods (Starlette gives a route without ``methods`` only GET/HEAD).
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
+_MAX_LENGTH_DIGITS = 19
 
 
 def problem_response(status: int, error: str, message: str, **extra: Any) -> JSONResponse:
     """A refusal: ``{"error": <code>, "message": <what is wrong and what to do>}``."""
-    return JSONResponse({"error": error, "message": message, **extra}, status_code=status)
+    headers = extra.pop("headers", None)
+    return JSONResponse(
+        {"error": error, "message": message, **extra}, status_code=status, headers=headers
+    )
 
 
 async def read_limited(request: Request, limit: int) -> bytes | None:
     """The body, or None when it is larger than ``limit`` bytes (stops reading at once)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    declared = parse_digits(request.headers.get("content-length"), max_digits=_MAX_LENGTH_DIGITS)
+    if declared is not None and declared > limit:
         return None
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -30,12 +44,70 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+def _slots(request: Request) -> Slots | None:
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        return None
+    slots = runtime.extras.get(_SLOTS)
+    if not isinstance(slots, Slots):
+        slots = runtime.extras[_SLOTS] = Slots(runtime.settings.max_body_reads)
+    return slots
+
+
 async def read_body(request: Request, limit: int, problem: Problem) -> bytes | JSONResponse:
-    """The raw body, or the refusal to send: 413 over ``limit``, 400 when cut short."""
+    """The raw body, or the refusal to send: 413 over ``limit``, 400 when cut short, 408 when
+    it does not arrive within ``RAPPORT_BODY_TIMEOUT_S``, 503 (with ``Retry-After``) when this
+    process is already reading ``RAPPORT_MAX_BODY_READS`` bodies (slow senders cannot hold
+    every connection; health checks never read a body and keep answering)."""
+    runtime = getattr(request.app.state, "runtime", None)
+    timeout = runtime.settings.body_timeout_s if runtime is not None else None
+    slots = _slots(request)
+    if slots is not None and not slots.take():
+        response = problem(
+            503, "overloaded", "Too many requests are sending their body right now; retry."
+        )
+        response.headers["Retry-After"] = "1"
+        return response
     try:
-        body = await read_limited(request, limit)
+        async with asyncio.timeout(timeout):
+            body = await read_limited(request, limit)
     except ClientDisconnect:
         return problem(400, "incomplete_body", "The client disconnected before the body ended.")
+    except TimeoutError:
+        return problem(
+            408,
+            "body_timeout",
+            f"The body did not arrive within {timeout:g} s; send it in one go.",
+        )
+    finally:
+        if slots is not None:
+            slots.give_back()
     if body is None:
         return problem(413, "body_too_large", f"The body is over the {limit}-byte limit.")
     return body
+
+
+async def no_route(request: Request) -> Response:
+    """Every path no route serves: the documented JSON refusal, 405 (with ``Allow``) when the
+    path exists for other methods, 404 otherwise. Registered last, for any method."""
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        if getattr(route, "endpoint", None) is no_route:
+            continue
+        match, _ = route.matches(request.scope)
+        if match is Match.PARTIAL:
+            allowed |= set(getattr(route, "methods", None) or ())
+    if allowed:
+        methods = ", ".join(sorted(allowed))
+        return problem_response(
+            405,
+            "method_not_allowed",
+            f"{request.method} is not allowed on {request.url.path[:200]}; use {methods}.",
+            headers={"Allow": methods},
+        )
+    return problem_response(
+        404,
+        "not_found",
+        f"Nothing is served at {request.url.path[:200]}. Messages go to "
+        "POST /v1/sites/{site}/messages; see the README's 'Sending from your own code'.",
+    )
