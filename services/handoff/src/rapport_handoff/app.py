@@ -32,7 +32,7 @@ from rapport_handoff.edge import ROUTES
 from rapport_runtime.config import load_sites
 from rapport_runtime.consumer import Entry, Stage
 from rapport_runtime.redis import ConversationKeys, xadd_event
-from rapport_runtime.service import Runtime, build_app
+from rapport_runtime.service import Runtime, build_app, stop_if_cancelled
 from rapport_runtime.settings import RapportSettings
 from rapport_runtime.tracing import stage_span
 
@@ -206,6 +206,7 @@ class HandoffStage(Stage[HandoffPacket]):
     async def run_retries(self, poll_s: float = 0.5) -> None:
         """Attempt scheduled handoffs when due, until cancelled."""
         while True:
+            stop_if_cancelled()
             try:
                 due = await retries.claim_due(self.redis, self.retry_keys, time.time())
                 packets = await self.redis.hmget(self.retry_keys.packets, due) if due else []

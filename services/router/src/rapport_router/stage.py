@@ -29,7 +29,7 @@ from rapport_router.timers import TIMER_LEASE_S, Timer, TimerKeys, claim_due, fi
 from rapport_runtime.config import Sites
 from rapport_runtime.consumer import Entry, Stage
 from rapport_runtime.redis import ConversationKeys, Writes, dedupe_key
-from rapport_runtime.service import Runtime
+from rapport_runtime.service import Runtime, stop_if_cancelled
 from rapport_runtime.settings import RapportSettings
 from rapport_runtime.tracing import current_traceparent, stage_span
 
@@ -257,6 +257,7 @@ async def run_timers(stage: RouterStage, poll_s: float) -> None:
     """Fire due timers until cancelled. A timer that fails stays leased and comes back when
     its lease expires."""
     while True:
+        stop_if_cancelled()
         try:
             for timer in await claim_due(stage.redis, stage.timer_keys, time.time(), TIMER_LEASE_S):
                 try:

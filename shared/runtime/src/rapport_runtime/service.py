@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from rapport_runtime import tracing
 from rapport_runtime.consumer import Stage, StageRunner
+from rapport_runtime.limits import uvicorn_options
 from rapport_runtime.logs import configure_logging
 from rapport_runtime.redis import connect, ensure_groups
 from rapport_runtime.settings import RapportSettings
@@ -50,6 +51,15 @@ class Runtime:
 
 
 StageBuilder = Callable[[Runtime], Awaitable[Sequence[Stage[Any]]]]
+
+
+def stop_if_cancelled() -> None:
+    """For a background loop: leave once a cancel was requested, even if a library swallowed
+    the CancelledError on the way (redis-py shields its commands from cancellation, and a
+    cancel that lands in one can be lost), so a shutdown is never left waiting."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def stopped_parts(runtime: Runtime) -> list[str]:
@@ -146,8 +156,10 @@ def build_app(
             running = runtime.extras.get("background")
             if isinstance(running, asyncio.Task):
                 running.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await running
+                # Bounded: a stop must never hang on a background loop.
+                done, _ = await asyncio.wait({running}, timeout=settings.graceful_timeout_s + 1)
+                if not done:
+                    log.warning("%s: the background task did not stop; leaving it", service)
             # Stops reading, waits for in-flight batches (graceful_timeout), then disconnects.
             await asyncio.gather(
                 *(runner.stop(settings.graceful_timeout_s) for runner in runtime.runners)
@@ -250,4 +262,5 @@ def serve(service: str, factory: Callable[[RapportSettings], Starlette], default
         port=settings.port or default_port,
         log_config=None,
         timeout_graceful_shutdown=int(settings.graceful_timeout_s) + 1,
+        **uvicorn_options(settings),  # a connection cap and a keep-alive bound
     )

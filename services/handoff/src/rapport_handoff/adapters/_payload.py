@@ -9,14 +9,15 @@ from typing import Any
 from rapport_contracts import AttributeValue, Customer
 from rapport_handoff.adapters.base import InboundPayloadError
 
-_ID_BAD = re.compile(r"[^A-Za-z0-9._:@/+=-]")
+# Rapport's one id rule (rapport_contracts IDENTIFIER_RULE): no "/", nothing starting with a dot.
+_ID_BAD = re.compile(r"[^A-Za-z0-9._:@+=-]")
 
 
 def ident(value: Any) -> str:
     """A vendor id as a Rapport identifier (printable, at most 200 characters)."""
     if value is None or value == "":
         raise InboundPayloadError("an id the message needs is missing from the payload")
-    return _ID_BAD.sub("-", str(value))[:200]
+    return _ID_BAD.sub("-", str(value)).lstrip(".")[:200] or "-"
 
 
 def slug(value: str) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from rapport_handoff.adapters.base import InboundSignatureError
+from rapport_runtime.signing import parse_unix_timestamp
 
 Clock = Callable[[], float]  # unix seconds now; injected so tests need not sleep
 
@@ -51,11 +52,15 @@ def require_equal(expected: str, given: str | None, what: str) -> None:
 def signed_at(timestamp: str, what: str, *, millis: bool = False) -> float:
     """A signed timestamp (unix seconds, milliseconds or ISO-8601) as unix seconds."""
     value = timestamp.strip()
+    if value.isdigit():
+        # Strict: ASCII digits of a sane length only ("²" and 309 digits pass isdigit()).
+        seconds = parse_unix_timestamp(value, millis=millis)
+        if seconds is None:
+            raise InboundSignatureError(f"{what} is not a timestamp: {value[:40]!r}")
+        return seconds
     try:
-        if value.isdigit():
-            return int(value) / (1000 if millis else 1)
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError):
         raise InboundSignatureError(f"{what} is not a timestamp: {value!r}") from None
 
 

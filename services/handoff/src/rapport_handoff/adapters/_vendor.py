@@ -8,7 +8,6 @@ the customer).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
@@ -29,6 +28,7 @@ from rapport_handoff.adapters.base import (
     adapter_options,
 )
 from rapport_runtime.config import ConfigError, SecretRef, Site
+from rapport_runtime.limits import loads_bounded
 
 DEFAULT_TAGS = ("rapport-handoff",)
 
@@ -187,8 +187,9 @@ class VendorAdapter:
 
     def load_json(self, body: bytes) -> Any:
         try:
-            return json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            # Bounded: deep nesting and huge numbers are refused before they cost anything.
+            return loads_bounded(body)
+        except (ValueError, UnicodeDecodeError) as exc:
             raise InboundPayloadError(f"the body is not valid JSON: {exc}") from None
 
     @staticmethod
