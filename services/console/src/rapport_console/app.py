@@ -5,6 +5,8 @@ Pages: ``/`` (Now: who waits for a person, the live decision feed, the DLQ and h
 failure banner), ``/sites/{site}/conversations/{id}`` (the timeline, the sentiment chart,
 reasons, handoffs, feedback forms), ``/feedback`` (unneeded and missed escalation rates).
 JSON for the live parts: ``/api/now``, ``/api/decisions?after=<entry id>``.
+
+Slightly over the usual length: the routes and the sign-in gate, read together.
 """
 
 from __future__ import annotations

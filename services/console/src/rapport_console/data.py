@@ -4,6 +4,9 @@ The console keeps no state of its own: who waits for a person is the router's co
 state (found with ``SCAN`` over the state keys, which is fine at a support team's scale), the
 feed is ``rapport:decisions``, a conversation is its record (the keys of
 :class:`~rapport_runtime.redis.ConversationKeys`), and feedback is ``rapport:feedback``.
+
+Longer than most modules: every read the pages make, in one place, so the Redis layout the
+console depends on is visible at once.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Every refusal is a JSON object ``{"error": <code>, "message": <what is wrong and what to do>}``
 with a 4xx status; nothing is written until a request has passed every check.
+
+Longer than most modules because every refusal the edge can give is spelled out here,
+next to the route that gives it.
 """
 
 from __future__ import annotations

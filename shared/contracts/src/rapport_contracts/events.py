@@ -12,6 +12,9 @@ Changing a contract: add optional fields only (with a default), bump ``SCHEMA_VE
 the previous version readable, and check in the new schema snapshot (``uv run rapport schemas
 --write``); a test replays the previous version's snapshots through today's readers. The full
 rule is in ``docs/architecture.md``.
+
+Longer than most modules on purpose: every event a third party reads, in one module, so
+the contract can be read (and reviewed) in one sitting.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ The models live in the contracts package because a site's configuration embeds i
 is validated at start-up by every service, and a third party may want to write or check one;
 the router's decision step (``rapport_router.decision``) applies them. Reading YAML is the
 runtime's job (``rapport_runtime.policies``): this package depends on Pydantic only.
+
+Longer than most modules on purpose: the whole policy schema in one place, the way a
+site's engineer reads it, with the validators beside the fields they check.
 """
 
 from __future__ import annotations

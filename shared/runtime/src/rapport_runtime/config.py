@@ -13,6 +13,9 @@
 
 Secrets are references (an environment variable or a file), never values. Errors name the file,
 the line and the field. Without a file, a built-in ``demo`` site serves local use only.
+
+Longer than most modules because the sites file's schema, secret references and its
+file:line error messages belong together.
 """
 
 from __future__ import annotations

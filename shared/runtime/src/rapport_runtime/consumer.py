@@ -17,6 +17,9 @@ Acks are manual: a stage acknowledges an entry in the same MULTI/EXEC as the eff
 (see :meth:`Stage.ack`). An entry that fails to parse is parked at once (retrying cannot fix
 it); a batch that fails is retried entry by entry so one poison entry never holds back the
 others. Why an owned loop rather than FastStream's subscribers: ``docs/architecture.md``.
+
+Longer than most modules on purpose: the stage contract and the loop that keeps it are one
+design (delivery counting, reclaiming, dead-lettering), best read together.
 """
 
 from __future__ import annotations

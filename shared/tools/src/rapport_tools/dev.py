@@ -6,6 +6,9 @@ per decision (read from the public ``decisions`` stream, as any other consumer w
 a child that dies, restarts the embedded Redis (and the services) when it dies, writes a state
 file through which the other commands find it (:mod:`rapport_tools.devstate`), and stops
 everything on Ctrl-C.
+
+Longer than most modules: process supervision (start, watch, restart the embedded Redis,
+stop) is one piece; splitting it would scatter one state machine.
 """
 
 from __future__ import annotations

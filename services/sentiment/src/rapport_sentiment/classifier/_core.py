@@ -2,6 +2,9 @@
 
 Pure: no I/O at call time. The learned weights are read once, at import, from ``weights.tsv``
 beside this module (see ``services/sentiment/scripts/train_weights.py``).
+
+Long because the English classifier's scoring steps are one pipeline; the word tables and
+the signal patterns already live in their own modules.
 """
 
 from __future__ import annotations

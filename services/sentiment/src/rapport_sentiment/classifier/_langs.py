@@ -6,7 +6,10 @@ message the same way (``_multi.fold``: "vergüenza" -> "verguenza", "não" -> "n
 length kept, so that spans index the message the agent sees.
 
 Lexicon entries are whole words or stems ending in ``*`` ("frustr*" covers frustrado,
-frustrada, frustrante...). Valences are -3..+3 as in the English lexicon."""
+frustrada, frustrante...). Valences are -3..+3 as in the English lexicon.
+
+Long because it is data: five languages' word tables and patterns.
+"""
 
 from __future__ import annotations
 

@@ -5,7 +5,11 @@ with its length kept (see ``_core._fold``), so that spans index the message the 
 
 Speed: every gated pattern names trigger words of which each of its matches holds at least one
 (as a substring of a token). ``gate_mask`` turns the message's tokens into a bit mask of the
-patterns that can match, through a memo of token -> mask, and only those regexes run."""
+patterns that can match, through a memo of token -> mask, and only those regexes run.
+
+Long because it is mostly data: one compiled pattern list per signal, each with its
+prefilter.
+"""
 
 from __future__ import annotations
 
