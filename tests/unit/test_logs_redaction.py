@@ -147,3 +147,37 @@ def test_a_record_through_two_handlers_is_redacted_once() -> None:
     flt = RedactingFilter()
     assert flt.filter(record) and flt.filter(record)
     assert record.getMessage() == "[email] c"
+
+
+def test_the_routers_decision_line_keeps_numeric_vendor_ids(output: io.StringIO) -> None:
+    """The issue's `decision intercom/[card]`: the real log line of a real decision."""
+    from redis.asyncio import Redis
+
+    from rapport_contracts import Decision, Reason
+    from rapport_router.plan import Plan
+    from rapport_router.stage import RouterStage
+    from rapport_runtime.config import Sites
+    from rapport_runtime.service import Runtime
+    from rapport_runtime.settings import RapportSettings
+
+    settings = RapportSettings(config=None)
+    stage = RouterStage(
+        settings, Runtime(settings, Redis.from_url("redis://unused")), Sites({}, "-")
+    )
+    decision = Decision(
+        decision_id="d1",
+        site="intercom",
+        conversation_id="4111111111111111",
+        message_id="2025550176",
+        route="human",
+        queue="support",
+        priority="high",
+        reasons=(Reason(rule="explicit-human-request", detail="call me at 202.555.0176"),),
+        policy_id="p",
+        policy_version="1",
+        classifier_version="t",
+    )
+    stage.report(Plan(decisions=[decision]))
+    line = output.getvalue()
+    assert "decision intercom/4111111111111111 2025550176:" in line
+    assert "202.555.0176" not in line and "[phone]" in line

@@ -31,6 +31,7 @@ from rapport_handoff.breaker import SharedBreakers
 from rapport_handoff.edge import ROUTES
 from rapport_runtime.config import load_sites
 from rapport_runtime.consumer import Entry, Stage
+from rapport_runtime.logs import Id
 from rapport_runtime.redis import ConversationKeys, xadd_event
 from rapport_runtime.service import Runtime, build_app, stop_if_cancelled
 from rapport_runtime.settings import RapportSettings
@@ -129,7 +130,7 @@ class HandoffStage(Stage[HandoffPacket]):
             # while another is still at it. That is not a failure of this entry: it stays
             # pending, and the live owner acks it when its call ends.
             if not await self.redis.set(lock, token, nx=True, px=lock_ms):
-                log.info("handoff %s is being delivered by another consumer", packet.handoff_id)
+                log.info("handoff %s is being delivered by another consumer", Id(packet.handoff_id))
                 return
             try:
                 try:
@@ -196,7 +197,7 @@ class HandoffStage(Stage[HandoffPacket]):
         RETRIES.labels(packet.site, adapter.name).inc()
         log.warning(
             "handoff %s via %s: attempt %d failed (%s); next in %.1f s",
-            packet.handoff_id,
+            Id(packet.handoff_id),
             adapter.name,
             attempts,
             error,
@@ -304,9 +305,9 @@ class HandoffStage(Stage[HandoffPacket]):
         log.log(
             logging.INFO if status == "delivered" else logging.ERROR,
             "handoff %s %s/%s via %s: %s %s",
-            packet.handoff_id,
-            packet.site,
-            packet.conversation_id,
+            Id(packet.handoff_id),
+            Id(packet.site),
+            Id(packet.conversation_id),
             adapter.name,
             status,
             detail,

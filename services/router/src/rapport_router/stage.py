@@ -28,6 +28,7 @@ from rapport_router.state import RouterState, parse_state, read_transcript, stat
 from rapport_router.timers import TIMER_LEASE_S, Timer, TimerKeys, claim_due, finish
 from rapport_runtime.config import Sites
 from rapport_runtime.consumer import Entry, Stage
+from rapport_runtime.logs import Id
 from rapport_runtime.redis import ConversationKeys, Writes, dedupe_key
 from rapport_runtime.service import Runtime, stop_if_cancelled
 from rapport_runtime.settings import RapportSettings
@@ -185,14 +186,14 @@ class RouterStage(Stage[ClassifiedMessage]):
                 DECISION_LATENCY.labels(decision.site).observe(max(waited, 0.0))
             log.info(
                 "decision %s/%s %s: route=%s queue=%s priority=%s %s%s",
-                decision.site,
-                decision.conversation_id,
-                decision.message_id,
+                Id(decision.site),
+                Id(decision.conversation_id),
+                Id(decision.message_id),
                 decision.route,
                 decision.queue,
                 decision.priority,
                 decision.reasons[0].detail or decision.reasons[0].rule,
-                f" -> handoff {plan.packet.handoff_id}" if plan.packet else "",
+                Id(f" -> handoff {plan.packet.handoff_id}" if plan.packet else ""),
             )
         if plan.packet is not None:
             ESCALATIONS.labels(plan.packet.site, plan.packet.decision.queue or "").inc()
@@ -246,9 +247,9 @@ class HandoffOutcomeStage(Stage[HandoffResult]):
         if result.status == "failed":
             log.warning(
                 "handoff %s of %s/%s failed: %s",
-                result.handoff_id,
-                result.site,
-                result.conversation_id,
+                Id(result.handoff_id),
+                Id(result.site),
+                Id(result.conversation_id),
                 "acted on" if plan.decisions else "nothing open to act on",
             )
 

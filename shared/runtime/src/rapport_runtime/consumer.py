@@ -41,6 +41,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rapport_contracts import DeadLetter, Event
 from rapport_contracts.streams import DATA_FIELD
+from rapport_runtime.logs import Id
 from rapport_runtime.redis import ensure_group, xadd_event
 from rapport_runtime.settings import RapportSettings
 
@@ -121,8 +122,8 @@ class Stage(Generic[E]):
         DEAD_LETTERS.labels(self.stream, self.group).inc()
         log.error(
             "dead-lettered %s entry %s after %d deliveries: %s",
-            self.stream,
-            entry_id,
+            Id(self.stream),
+            Id(entry_id),
             deliveries,
             reason,
         )
