@@ -265,3 +265,40 @@ def test_an_escalation_is_handed_to_zendesk_once_and_refusals_are_dead_lettered(
     letter = DeadLetter.read(fields[b"__data__"])
     assert "zendesk refused the handoff" in letter.reason
     assert "Group is closed" in letter.reason
+
+
+def test_vendor_webhooks_share_the_sites_rate_limit(
+    make_settings: Callable[..., RapportSettings],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    zendesk: tuple[FakeVendor, str],
+    redis_client: redis_sync.Redis,
+    prefix: str,
+) -> None:
+    monkeypatch.setenv("ACME_ZD_SIGNING", ZD_SECRET)
+    monkeypatch.setenv("ACME_ZD_TOKEN", "t0k")
+    monkeypatch.setenv("BETA_FD_TOKEN", FD_TOKEN)
+    monkeypatch.setenv("BETA_SITE_SECRET", "beta-site-secret-0123456789")
+    monkeypatch.setenv("BETA_FD_KEY", "fd-key")
+    config = tmp_path / "sites.yaml"
+    config.write_text(sites_yaml(zendesk[1]))
+    settings = make_settings(config=str(config), rate_limit_per_site=0.5, rate_limit_burst=2)
+    with TestClient(create_app(settings)) as client:
+        # Forged deliveries are refused before they can use up the site's budget.
+        for _ in range(4):
+            forged, headers = zendesk_signed(comment_added({"id": "1"}), secret="wrong")
+            assert client.post(URL, content=forged, headers=headers).status_code == 401
+        for n in range(2):
+            body, headers = zendesk_signed(
+                comment_added({"id": "55", "is_staff": False}, comment_id=f"c{n}"),
+                invocation=f"inv-{n}",
+            )
+            assert client.post(URL, content=body, headers=headers).status_code == 202
+        body, headers = zendesk_signed(
+            comment_added({"id": "55", "is_staff": False}, comment_id="c9"), invocation="inv-9"
+        )
+        reply = client.post(URL, content=body, headers=headers)
+        assert reply.status_code == 429, reply.text
+        assert reply.json()["error"] == "rate_limited"
+        assert 1 <= int(reply.headers["retry-after"]) <= 2
+    assert len(messages(redis_client, prefix)) == 2

@@ -31,7 +31,7 @@ from rapport_handoff.breaker import SharedBreakers
 from rapport_handoff.edge import ROUTES
 from rapport_runtime.config import load_sites
 from rapport_runtime.consumer import Entry, Stage
-from rapport_runtime.logs import Id
+from rapport_runtime.logs import Id, redact
 from rapport_runtime.redis import ConversationKeys, xadd_event
 from rapport_runtime.service import Runtime, build_app, stop_if_cancelled
 from rapport_runtime.settings import RapportSettings
@@ -279,7 +279,7 @@ class HandoffStage(Stage[HandoffPacket]):
             adapter=adapter.name,
             status=status,
             attempts=1,
-            detail=detail[:2000],
+            detail=redact(detail)[:2000],
             external_id=external_id,
         )
         maxlen = self.settings.stream_maxlen
@@ -293,7 +293,8 @@ class HandoffStage(Stage[HandoffPacket]):
                     group=self.group,
                     entry_id=entry_id or f"retry:{packet.handoff_id}",
                     deliveries=1,
-                    reason=f"{adapter.name} refused the handoff: {detail}"[:2000],
+                    # A helpdesk's error text can quote the ticket: stored redacted.
+                    reason=redact(f"{adapter.name} refused the handoff: {detail}")[:2000],
                     payload=packet.model_dump_json(),
                 )
                 xadd_event(tx, self.streams.dlq, letter, maxlen)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import math
 from datetime import datetime
 from typing import Any, Literal
 
@@ -43,9 +42,15 @@ from rapport_contracts import (
 )
 from rapport_handoff.adapters.inbox import inbox_key
 from rapport_handoff.inbound import post_vendor_webhook
-from rapport_handoff.responses import ANY_METHOD, no_route, problem_response, read_body
+from rapport_handoff.responses import (
+    ANY_METHOD,
+    no_route,
+    problem_response,
+    rate_limited,
+    read_body,
+)
 from rapport_runtime.config import Sites
-from rapport_runtime.limits import JSONLimitError, RateLimiter, loads_bounded
+from rapport_runtime.limits import JSONLimitError, loads_bounded
 from rapport_runtime.logs import Id
 from rapport_runtime.redis import ConversationKeys, accept_once, dedupe_key
 from rapport_runtime.service import Runtime
@@ -171,30 +176,6 @@ def invalid_id(what: str, rule: str) -> JSONResponse:
         "invalid_fields",
         f"The {what} in the path is not valid; see `fields`.",
         fields=[{"field": what, "problem": f"must be {rule}"}],
-    )
-
-
-def _rate_limiter(runtime: Runtime) -> RateLimiter:
-    limiter = runtime.extras.get("rate_limiter")
-    if not isinstance(limiter, RateLimiter):
-        settings = runtime.settings
-        limiter = RateLimiter(settings.rate_limit_per_site, settings.rate_limit_burst)
-        runtime.extras["rate_limiter"] = limiter
-    return limiter
-
-
-def rate_limited(runtime: Runtime, site: str) -> JSONResponse | None:
-    """The 429 to answer when ``site`` is over ``RAPPORT_RATE_LIMIT_PER_SITE``, else None."""
-    wait = _rate_limiter(runtime).retry_after(site)
-    if wait is None:
-        return None
-    seconds = max(1, math.ceil(wait))
-    return problem(
-        429,
-        "rate_limited",
-        f"Site {site!r} sends more than {runtime.settings.rate_limit_per_site:g} requests per "
-        f"second; retry after {seconds} s.",
-        headers={"Retry-After": str(seconds)},
     )
 
 

@@ -39,7 +39,7 @@ from rapport_handoff.adapters.base import (
     InboundPayloadError,
     InboundSignatureError,
 )
-from rapport_handoff.responses import problem_response, read_body
+from rapport_handoff.responses import problem_response, rate_limited, read_body
 from rapport_runtime.config import ConfigError, Site, Sites
 from rapport_runtime.logs import Id
 from rapport_runtime.redis import accept_once, dedupe_key
@@ -143,6 +143,13 @@ async def post_vendor_webhook(request: Request) -> Response:
         adapter.verify(headers, body)
     except InboundSignatureError as exc:
         return problem(401, "bad_signature", f"{provider}: {exc}")
+    # The same per-site budget as the message endpoint, counted only for verified deliveries so
+    # unsigned floods cannot use it up.
+    refusal = rate_limited(runtime, site.name)
+    if refusal is not None:
+        REQUESTS.labels("rate_limited").inc()
+        outcome.count("refused:rate_limited")
+        return refusal
     try:
         batch = adapter.parse(body, headers)
     except InboundPayloadError as exc:

@@ -4,14 +4,18 @@ its sender's speed."""
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 
-from rapport_runtime.limits import Slots
+if TYPE_CHECKING:
+    from rapport_runtime.service import Runtime
+
+from rapport_runtime.limits import RateLimiter, Slots
 from rapport_runtime.signing import parse_digits
 
 Problem = Callable[[int, str, str], JSONResponse]
@@ -110,4 +114,28 @@ async def no_route(request: Request) -> Response:
         "not_found",
         f"Nothing is served at {request.url.path[:200]}. Messages go to "
         "POST /v1/sites/{site}/messages; see the README's 'Sending from your own code'.",
+    )
+
+
+def _rate_limiter(runtime: Runtime) -> RateLimiter:
+    limiter = runtime.extras.get("rate_limiter")
+    if not isinstance(limiter, RateLimiter):
+        settings = runtime.settings
+        limiter = RateLimiter(settings.rate_limit_per_site, settings.rate_limit_burst)
+        runtime.extras["rate_limiter"] = limiter
+    return limiter
+
+
+def rate_limited(runtime: Runtime, site: str) -> JSONResponse | None:
+    """The 429 to answer when ``site`` is over ``RAPPORT_RATE_LIMIT_PER_SITE``, else None."""
+    wait = _rate_limiter(runtime).retry_after(site)
+    if wait is None:
+        return None
+    seconds = max(1, math.ceil(wait))
+    return problem_response(
+        429,
+        "rate_limited",
+        f"Site {site!r} sends more than {runtime.settings.rate_limit_per_site:g} requests per "
+        f"second; retry after {seconds} s.",
+        headers={"Retry-After": str(seconds)},
     )

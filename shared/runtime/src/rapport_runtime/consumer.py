@@ -41,7 +41,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rapport_contracts import DeadLetter, Event
 from rapport_contracts.streams import DATA_FIELD
-from rapport_runtime.logs import Id
+from rapport_runtime.logs import Id, redact
 from rapport_runtime.redis import ensure_group, xadd_event
 from rapport_runtime.settings import RapportSettings
 
@@ -103,6 +103,9 @@ class Stage(Generic[E]):
     async def dead_letter(
         self, entry_id: str, payload: bytes, deliveries: int, reason: str
     ) -> None:
+        # The reason is often a helpdesk's error text or an exception's, which can quote the
+        # customer: it is stored redacted, like every log line, since the DLQ outlives logs.
+        reason = redact(reason)
         letter = DeadLetter(
             stream=self.stream,
             group=self.group,
@@ -165,7 +168,9 @@ class Stage(Generic[E]):
     async def _remember_failure(self, entry_id: str, exc: Exception) -> None:
         STAGE_FAILURES.labels(self.stream, self.group).inc()
         try:
-            await self.redis.hset(self._errors_key, entry_id, f"{type(exc).__name__}: {exc}"[:2000])
+            await self.redis.hset(
+                self._errors_key, entry_id, redact(f"{type(exc).__name__}: {exc}")[:2000]
+            )
         except Exception:  # the original error matters more than this bookkeeping
             log.exception("could not record the failure of entry %s", entry_id)
 
