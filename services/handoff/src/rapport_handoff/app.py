@@ -29,6 +29,7 @@ from rapport_handoff.adapters.base import (
 )
 from rapport_handoff.breaker import SharedBreakers
 from rapport_handoff.edge import ROUTES
+from rapport_runtime.acceptance import AcceptanceWatch
 from rapport_runtime.config import load_sites
 from rapport_runtime.consumer import Entry, Stage
 from rapport_runtime.logs import Id, redact
@@ -56,14 +57,21 @@ DELIVERY_SECONDS = Histogram(
 # Deliveries in flight at once per batch: helpdesk APIs are slow, but also rate limited.
 CONCURRENT_DELIVERIES = 8
 DEFAULT_DEADLINE_S = 60.0
-# The create-once lock outlives the delivery's own deadline by this margin, so it can never
-# expire under a live delivery (the call is cut at its deadline), and a dead process's lock
-# frees itself soon after instead of blocking every reclaim for minutes.
-LOCK_MARGIN_S = 5.0
+# The create-once lock is a lease its owner renews while its helpdesk call runs (the call is cut
+# at the adapter's deadline, so renewal ends with it). A process that dies mid-call, even right
+# after the helpdesk's 200, frees the lock within one lease, so the handoff is re-posted (same
+# Idempotency-Key) seconds later instead of after the whole deadline, and no reclaim has to
+# burn a delivery waiting for it.
+LOCK_LEASE_S = 15.0
 
 # Delete the lock only if it is still ours: an expired lock may already be someone else's.
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
 
@@ -125,13 +133,13 @@ class HandoffStage(Stage[HandoffPacket]):
         async with self.limit:
             lock = f"{self.settings.prefix}:lock:handoff:{packet.handoff_id}"
             token = f"{self.settings.consumer_name}:{uuid.uuid4().hex}"
-            lock_ms = int((deadline + LOCK_MARGIN_S) * 1000)
+            lease_ms = int(LOCK_LEASE_S * 1000)
             # Create-once: a consumer that reclaimed this entry must not call the helpdesk
-            # while another is still at it. That is not a failure of this entry: it stays
-            # pending, and the live owner acks it when its call ends.
-            if not await self.redis.set(lock, token, nx=True, px=lock_ms):
-                log.info("handoff %s is being delivered by another consumer", Id(packet.handoff_id))
+            # while another is still at it.
+            if not await self.redis.set(lock, token, nx=True, px=lease_ms):
+                await self._after_the_owner(packet, entry_id, lock)
                 return
+            renewing = asyncio.create_task(self._renew(lock, token, lease_ms))
             try:
                 try:
                     with DELIVERY_SECONDS.labels(adapter.name).time():
@@ -160,7 +168,36 @@ class HandoffStage(Stage[HandoffPacket]):
                     delivered.external_id,
                 )
             finally:
+                renewing.cancel()
                 await self.redis.eval(_RELEASE, 1, lock, token)
+
+    async def _renew(self, lock: str, token: str, lease_ms: int) -> None:
+        while True:
+            await asyncio.sleep(lease_ms / 3000)
+            await self.redis.eval(_RENEW, 1, lock, token, lease_ms)
+
+    async def _after_the_owner(
+        self, packet: HandoffPacket, entry_id: str | None, lock: str
+    ) -> None:
+        """Another consumer holds the handoff's lock (alive, or dead with its lease running).
+        Not a failure, and not worth a delivery attempt: look again when the lease can have
+        ended. A live owner finishing first forgets this schedule; a dead one's handoff is
+        then attempted here, with the same Idempotency-Key."""
+        remaining_ms = max(int(await self.redis.pttl(lock)), 0)
+        at = time.time() + remaining_ms / 1000 + self.rng.uniform(0.2, 1.0)
+        async with self.redis.pipeline(transaction=True) as tx:
+            # From the stream: never move a schedule the owner set. From the schedule: this
+            # attempt holds the claim, so it sets the next look itself.
+            tx.zadd(self.retry_keys.due, {packet.handoff_id: at}, nx=entry_id is not None)
+            tx.hset(self.retry_keys.packets, packet.handoff_id, packet.model_dump_json())
+            if entry_id is not None:
+                self.ack(tx, [entry_id])
+            await tx.execute()
+        log.info(
+            "handoff %s is being delivered by another consumer; looking again in %.1f s",
+            Id(packet.handoff_id),
+            at - time.time(),
+        )
 
     async def _retry_later(
         self,
@@ -325,6 +362,7 @@ def create_app(settings: RapportSettings | None = None) -> Starlette:
     async def on_start(runtime: Runtime) -> None:
         runtime.extras["sites"] = sites
         runtime.extras["http"] = httpx.AsyncClient(follow_redirects=False)
+        runtime.extras["acceptances"] = AcceptanceWatch(settings.accept_window_s)
 
     async def on_stop(runtime: Runtime) -> None:
         http = runtime.extras.get("http")
@@ -339,7 +377,12 @@ def create_app(settings: RapportSettings | None = None) -> Starlette:
         return [stage]
 
     async def background(runtime: Runtime) -> None:
-        await runtime.extras["handoff"].run_retries()
+        watch: AcceptanceWatch = runtime.extras["acceptances"]
+        async with asyncio.TaskGroup() as group:
+            group.create_task(runtime.extras["handoff"].run_retries(), name="handoff-retries")
+            group.create_task(
+                watch.run(runtime.redis, settings.accept_check_s), name="acceptance-watch"
+            )
 
     return build_app(
         "handoff",

@@ -256,6 +256,7 @@ async def post_message(request: Request) -> Response:
             message,
             ttl_s=settings.dedupe_ttl_s,
             maxlen=settings.stream_maxlen,
+            watch=runtime.extras.get("acceptances"),
         )
     except RedisError as exc:
         log.error("could not accept a message for %s: %r", Id(site.name), exc)

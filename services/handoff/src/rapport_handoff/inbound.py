@@ -214,6 +214,7 @@ async def _accept(
             message,
             ttl_s=settings.dedupe_ttl_s,
             maxlen=settings.stream_maxlen,
+            watch=runtime.extras.get("acceptances"),
         )
         accepted += entry is not None
         duplicates += entry is None

@@ -9,7 +9,7 @@ so a process that dies mid-way leaves either all of it or none of it.
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
+from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import Pipeline
@@ -19,9 +19,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from rapport_contracts import Event, Message
+from rapport_contracts import Event
 from rapport_contracts.streams import DATA_FIELD, Streams
-from rapport_runtime.tracing import current_traceparent
+
+# Lives with the watch that remembers what it accepted; still importable from here.
+from rapport_runtime.acceptance import accept_once as accept_once
 
 log = logging.getLogger("rapport_runtime.redis")
 
@@ -100,44 +102,6 @@ def dedupe_key(prefix: str, scope: str, *parts: str) -> str:
     with message ``42:1`` and conversation ``order:42`` with message ``1`` used to collide), and
     the key still reads plainly: ``rapport:seen:edge:4:demo:5:order:4:42:1``."""
     return ":".join((prefix, "seen", scope, *(f"{len(part)}:{part}" for part in parts)))
-
-
-# Accept a message at the edge exactly once: mark the id as seen and append the entry in one
-# atomic step, so a retried webhook never produces a second event and a failed append never
-# marks the id as seen.
-_ACCEPT_ONCE = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', ARGV[3], ARGV[4])
-end
-return false
-"""
-
-
-async def accept_once(
-    redis: Redis, seen_key: str, stream: str, event: Event, *, ttl_s: int, maxlen: int
-) -> str | None:
-    """Append ``event`` unless ``seen_key`` was already used; returns the entry id, or None for
-    a duplicate. A message accepted inside a traced request carries that trace onward."""
-    if isinstance(event, Message) and event.traceparent is None:
-        traceparent = current_traceparent()
-        if traceparent is not None:
-            event = event.model_copy(update={"traceparent": traceparent})
-    result = await cast(
-        "Any",
-        redis.eval(
-            _ACCEPT_ONCE,
-            2,
-            seen_key,
-            stream,
-            str(ttl_s),
-            str(maxlen),
-            DATA_FIELD,
-            event.model_dump_json(),
-        ),
-    )
-    if result is None:
-        return None
-    return result.decode() if isinstance(result, bytes) else str(result)
 
 
 # Many small writes as one command. redis-py spends ~50 µs of Python per command (packing,

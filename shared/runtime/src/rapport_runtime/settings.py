@@ -11,7 +11,14 @@ import os
 import socket
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rapport_contracts.streams import Streams
@@ -105,6 +112,18 @@ class RapportSettings(BaseSettings):
         "start unless Redis runs with appendonly yes and appendfsync always, so nothing "
         "answered 202 is lost.",
     )
+    accept_window_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="How long the edge remembers each message it answered 202 for, so that "
+        "after a Redis restart it can put back what Redis lost (a host crash with everysec "
+        "loses up to its last second or two). 0 turns the memory off.",
+    )
+    accept_check_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="How often the edge asks Redis whether it restarted (INFO run_id).",
+    )
     redis_pool_size: int = Field(
         default=64,
         ge=2,
@@ -130,6 +149,38 @@ class RapportSettings(BaseSettings):
         "it opened counts as failed: the router acts on it as on a refusal.",
     )
 
+    # Logs and metrics (docs/operations.md).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="RAPPORT_LOG_LEVEL: DEBUG, INFO, WARNING, ERROR, CRITICAL."
+    )
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        description="RAPPORT_LOG_FORMAT: json (one object per line) or text; unset, text in "
+        "development and json otherwise.",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="RAPPORT_METRICS_PORT: the internal port serving /metrics, never the public "
+        "one; unset, the service's HTTP port + 1000 (9080 handoff, 9081 sentiment, 9082 "
+        "router, 9083 console).",
+    )
+    metrics_host: str | None = Field(
+        default=None, description="RAPPORT_METRICS_HOST: where /metrics listens; unset, HOST."
+    )
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _any_case(cls, value: object, info: ValidationInfo) -> object:
+        """``info``, `` JSON `` and the empty string (the default) are accepted."""
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if info.field_name == "log_level":
+            return value.upper() or "INFO"
+        return value.lower() or None
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults_in_production(self) -> RapportSettings:
         if self.env != "production":
@@ -149,6 +200,19 @@ class RapportSettings(BaseSettings):
     @property
     def streams(self) -> Streams:
         return Streams(self.prefix)
+
+    @property
+    def resolved_log_format(self) -> Literal["json", "text"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "text" if self.env == "development" else "json"
+
+    def resolved_metrics_port(self, default_http_port: int) -> int | None:
+        """The /metrics port: the setting, or the HTTP port + 1000 (None beyond 65535)."""
+        if self.metrics_port is not None:
+            return self.metrics_port
+        port = (self.port or default_http_port) + 1000
+        return port if port <= 65535 else None
 
     def admin_token_value(self) -> str:
         return self.admin_token.get_secret_value() if self.admin_token else DEV_ADMIN_TOKEN

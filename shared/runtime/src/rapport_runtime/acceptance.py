@@ -1,0 +1,198 @@
+"""The edge's short memory of what it answered 202 for, so that a Redis which comes back
+without some of it is noticed, said out loud, and repaired.
+
+Why: with ``appendfsync everysec`` (the default durability), a crash of Redis's *host* loses up
+to the last second or two of writes that Redis had already acknowledged. The edge answered 202
+for those messages, so their senders will not retry: without this, they vanish and nothing
+says so. The edge keeps every message it accepted in the last ``RAPPORT_ACCEPT_WINDOW_S``
+seconds (bounded in count too), watches Redis's ``run_id`` (it changes on every restart), and
+after a restart checks each remembered entry with ``XRANGE``: what is missing is appended again
+(with its dedupe key), logged as an ERROR with the count, and counted in
+``rapport_accepted_messages_restored_total``.
+
+What it cannot do: if the edge's process dies in the same crash (the edge on the same host as
+Redis), its memory dies with it; only ``RAPPORT_DURABILITY=always`` (``appendfsync always``)
+covers that. A restored message is processed again downstream if its effects were lost too
+(they were written after it, so they are, unless the crash fell between): the bot can see one
+instruction twice for that window, and a handoff is re-posted with the same Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, cast
+
+from prometheus_client import Counter
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from rapport_contracts import Event, Message
+from rapport_contracts.streams import DATA_FIELD
+from rapport_runtime.logs import Id
+from rapport_runtime.tracing import current_traceparent
+
+log = logging.getLogger("rapport_runtime.acceptance")
+
+RESTARTS = Counter(
+    "rapport_redis_restarts_detected_total",
+    "Redis restarts noticed by the edge (its run_id changed)",
+)
+RESTORED = Counter(
+    "rapport_accepted_messages_restored_total",
+    "Messages answered 202 that a restarted Redis had lost, appended again by the edge",
+)
+
+# Accept a message at the edge exactly once: mark the id as seen and append the entry in one
+# atomic step, so a retried webhook never produces a second event and a failed append never
+# marks the id as seen.
+_ACCEPT_ONCE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', ARGV[3], ARGV[4])
+end
+return false
+"""
+
+# Put back an entry Redis lost. The seen-key is set unconditionally: it was lost with the
+# entry (both were one atomic write), and a sender retrying now must get "duplicate".
+_RESTORE = """
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', ARGV[3], ARGV[4])
+"""
+
+
+@dataclass(slots=True)
+class Accepted:
+    at: float  # time.monotonic() when answered
+    stream: str
+    entry_id: str
+    seen_key: str
+    ttl_s: int
+    maxlen: int
+    payload: str
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class AcceptanceWatch:
+    """What this process accepted recently, and the Redis run it was accepted on."""
+
+    def __init__(self, window_s: float, max_entries: int = 50_000) -> None:
+        self.window_s = window_s
+        self.recent: deque[Accepted] = deque(maxlen=max_entries)
+        self.run_id: str | None = None
+        self.restored = 0  # for tests and `rapport status`: restored since start
+
+    def remember(self, accepted: Accepted) -> None:
+        if self.window_s <= 0:
+            return
+        self.recent.append(accepted)
+        self._prune(accepted.at)
+
+    def _prune(self, now: float) -> None:
+        horizon = now - self.window_s
+        while self.recent and self.recent[0].at < horizon:
+            self.recent.popleft()
+
+    async def check(self, redis: Redis) -> int:
+        """Compare Redis's run with the last one seen; after a restart, put back what it lost.
+        Returns how many entries were restored."""
+        info: Any = await redis.info("server")
+        run_id = _text(info.get("run_id", ""))
+        self._prune(time.monotonic())
+        if self.run_id is None or run_id == self.run_id:
+            self.run_id = run_id
+            return 0
+        self.run_id = run_id
+        RESTARTS.inc()
+        candidates = list(self.recent)
+        async with redis.pipeline(transaction=False) as read:
+            for item in candidates:
+                read.xrange(item.stream, item.entry_id, item.entry_id, count=1)
+            found = await read.execute()
+        missing = [item for item, rows in zip(candidates, found, strict=True) if not rows]
+        for item in missing:
+            new_id = await cast(
+                "Any",
+                redis.eval(
+                    _RESTORE,
+                    2,
+                    item.seen_key,
+                    item.stream,
+                    str(item.ttl_s),
+                    str(item.maxlen),
+                    DATA_FIELD,
+                    item.payload,
+                ),
+            )
+            item.entry_id = _text(new_id)
+        if missing:
+            RESTORED.inc(len(missing))
+            self.restored += len(missing)
+            log.error(
+                "Redis restarted without %d of the %d messages this edge accepted in the last "
+                "%g s (a crash of Redis's host with appendfsync everysec loses its last second): "
+                "appended them again, first lost entry %s. Set RAPPORT_DURABILITY=always to "
+                "lose nothing even when the edge dies too.",
+                len(missing),
+                len(candidates),
+                self.window_s,
+                Id(missing[0].entry_id),
+            )
+        else:
+            log.warning(
+                "Redis restarted; all %d messages accepted in the last %g s are still there",
+                len(candidates),
+                self.window_s,
+            )
+        return len(missing)
+
+    async def run(self, redis: Redis, interval_s: float) -> None:
+        """Check every ``interval_s`` for as long as the service runs."""
+        while True:
+            try:
+                await self.check(redis)
+            except RedisError as exc:  # Redis away: the stages say so; look again shortly
+                log.debug("acceptance watch: Redis not answering: %r", exc)
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # redis-py shields its commands, so a cancel landing in one can be swallowed.
+                raise asyncio.CancelledError
+            await asyncio.sleep(interval_s)
+
+
+async def accept_once(
+    redis: Redis,
+    seen_key: str,
+    stream: str,
+    event: Event,
+    *,
+    ttl_s: int,
+    maxlen: int,
+    watch: AcceptanceWatch | None = None,
+) -> str | None:
+    """Append ``event`` unless ``seen_key`` was already used; returns the entry id, or None for
+    a duplicate. A message accepted inside a traced request carries that trace onward; with a
+    ``watch``, the accepted entry is remembered for the restart check above."""
+    if isinstance(event, Message) and event.traceparent is None:
+        traceparent = current_traceparent()
+        if traceparent is not None:
+            event = event.model_copy(update={"traceparent": traceparent})
+    payload = event.model_dump_json()
+    result = await cast(
+        "Any",
+        redis.eval(_ACCEPT_ONCE, 2, seen_key, stream, str(ttl_s), str(maxlen), DATA_FIELD, payload),
+    )
+    if result is None:
+        return None
+    entry_id = _text(result)
+    if watch is not None:
+        watch.remember(
+            Accepted(time.monotonic(), stream, entry_id, seen_key, ttl_s, maxlen, payload)
+        )
+    return entry_id
