@@ -4,6 +4,12 @@ One renderer, three variants: ``text`` (Zammad, Help Scout, Jira, metadata field
 ``markdown`` (Front, Chatwoot) and ``html`` (Zendesk, Freshdesk, Intercom). The note carries
 why Rapport escalated (queue, priority, the reasons), the summary, the sentiment over time,
 the signals, the customer and the transcript, newest turns last.
+
+What a person reads first must not contradict itself: a change of a tenth or more (as
+printed) is never "steady"; a signal without evidence says so instead of showing nothing; and
+the frustration figures appear once: when the "Why" lines show them (a ``frustration_rise``
+or ``frustration`` reason, from the router's record), the ``frustration_trend`` signal points
+there instead of repeating its own series, which may be the classifier's re-estimate.
 """
 
 from __future__ import annotations
@@ -11,15 +17,17 @@ from __future__ import annotations
 import html
 from typing import Literal
 
-from rapport_contracts import HandoffPacket, Reason
+from rapport_contracts import HandoffPacket, Reason, Signal
 
 Format = Literal["text", "markdown", "html"]
 
 TRANSCRIPT_TURNS = 20
 TURN_CHARS = 600
 _BARS = "▁▂▃▄▅▆▇█"
-STEADY = 0.1  # a sentiment change smaller than this, first to last, is "steady"
+STEADY = 0.1  # a sentiment change smaller than this, first to last as printed, is "steady"
 NO_EVIDENCE = "(no single phrase: seen across the conversation)"
+FRUSTRATION_SIGNALS = frozenset({"frustration", "frustration_rise"})  # reasons with the figures
+SERIES_UNDER_WHY = "(the frustration figures are under Why)"
 
 
 def sparkline(scores: tuple[float, ...]) -> str:
@@ -33,19 +41,26 @@ def trend_words(scores: tuple[float, ...]) -> str:
     values = " → ".join(f"{s:+.2f}" for s in scores)
     if len(scores) < 2:
         return values
-    delta = scores[-1] - scores[0]
-    # The packet's summary uses the same words and threshold (rapport_router.packet).
-    direction = "steady" if abs(delta) < STEADY else "falling" if delta < 0 else "rising"
+    # Judged on the values as printed; the packet's summary uses the same words and rule
+    # (rapport_router.packet.trend_word).
+    delta = round(scores[-1], 2) - round(scores[0], 2)
+    direction = "steady" if abs(delta) < STEADY - 1e-9 else "falling" if delta < 0 else "rising"
     return f"{values} ({direction}) {sparkline(scores)}"
+
+
+def number(value: object) -> str:
+    """Whole numbers plain, others with two decimals (as rapport_router.packet.number)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
 
 
 def reason_line(reason: Reason) -> str:
     parts = [f"rule {reason.rule}"]
     if reason.signal:
-        value = f"{reason.value:.2f}" if isinstance(reason.value, float) else reason.value
-        parts.append(f"{reason.signal}={value}")
+        parts.append(f"{reason.signal}={number(reason.value)}")
         if reason.threshold is not None:
-            parts.append(f"(threshold {reason.threshold})")
+            parts.append(f"(threshold {number(reason.threshold)})")
     elif reason.value is not None:
         parts.append(f"value {reason.value}")
     if reason.detail:
@@ -58,6 +73,16 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def signal_line(signal: Signal, figures_under_why: bool) -> str:
+    if signal.name == "frustration_trend" and figures_under_why:
+        shown = SERIES_UNDER_WHY
+    elif signal.evidence.strip():
+        shown = f'"{_clip(signal.evidence, 120)}"'
+    else:
+        shown = NO_EVIDENCE
+    return f"{signal.name} {signal.score:.2f} {shown}"
+
+
 def sections(packet: HandoffPacket) -> list[tuple[str, list[str]]]:
     """The note's content, format-free: (heading, lines)."""
     decision = packet.decision
@@ -67,20 +92,13 @@ def sections(packet: HandoffPacket) -> list[tuple[str, list[str]]]:
     ]
     out: list[tuple[str, list[str]]] = [("Rapport handoff: a person is needed", head)]
     out.append(("Why", [reason_line(r) for r in decision.reasons] or ["(no reason recorded)"]))
-    if packet.summary:
-        out.append(("Summary", [packet.summary]))
+    summary = [line for line in packet.summary.splitlines() if line.strip()]
+    if summary:
+        out.append(("Summary", summary))
     out.append(("Sentiment over time", [trend_words(packet.sentiment_trend)]))
     if packet.signals:
-        out.append(
-            (
-                "Signals",
-                [
-                    f"{s.name} {s.score:.2f} "
-                    + (f'"{_clip(s.evidence, 120)}"' if s.evidence.strip() else NO_EVIDENCE)
-                    for s in packet.signals
-                ],
-            )
-        )
+        under_why = any(r.signal in FRUSTRATION_SIGNALS for r in decision.reasons)
+        out.append(("Signals", [signal_line(s, under_why) for s in packet.signals]))
     customer = packet.customer
     if customer is not None:
         lines = [
