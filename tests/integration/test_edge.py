@@ -125,15 +125,12 @@ def test_conversation_endpoint_needs_the_admin_token(client: TestClient) -> None
     assert reply.json()["error"] == "unknown_conversation"
 
 
-def test_health_readiness_and_metrics(client: TestClient) -> None:
+def test_health_readiness_and_no_public_metrics(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = wait_until(lambda: client.get("/readyz").status_code == 200, timeout=5)
     assert ready
-    body, headers = signed(message(message_id="m-metrics"))
-    client.post(URL, content=body, headers=headers)
-    metrics = client.get("/metrics").text
-    assert 'rapport_edge_requests_total{outcome="accepted"}' in metrics
-    assert "rapport_stream_length" in metrics
+    # /metrics is served on the internal metrics port only (tests/integration/test_metrics_port.py)
+    assert client.get("/metrics").status_code == 404
 
 
 def test_readiness_fails_when_redis_is_unreachable(

@@ -32,7 +32,7 @@ from rapport_handoff.edge import ROUTES
 from rapport_runtime.acceptance import AcceptanceWatch
 from rapport_runtime.config import load_sites
 from rapport_runtime.consumer import Entry, Stage
-from rapport_runtime.logs import Id, redact
+from rapport_runtime.logs import Id, bind_event, redact
 from rapport_runtime.redis import ConversationKeys, xadd_event
 from rapport_runtime.service import Runtime, build_app, stop_if_cancelled
 from rapport_runtime.settings import RapportSettings
@@ -111,7 +111,10 @@ class HandoffStage(Stage[HandoffPacket]):
 
     async def _deliver_one(self, entry: Entry[HandoffPacket]) -> None:
         packet = entry.event
-        with stage_span("handoff deliver", packet.traceparent, site=packet.site):
+        with (
+            bind_event(packet, entry.id),
+            stage_span("handoff deliver", packet.traceparent, site=packet.site),
+        ):
             await self.deliver(packet, entry.id)
 
     async def deliver(self, packet: HandoffPacket, entry_id: str | None) -> None:

@@ -28,7 +28,7 @@ from rapport_router.state import RouterState, parse_state, read_transcript, stat
 from rapport_router.timers import TIMER_LEASE_S, Timer, TimerKeys, claim_due, finish
 from rapport_runtime.config import Sites
 from rapport_runtime.consumer import Entry, Stage
-from rapport_runtime.logs import Id
+from rapport_runtime.logs import Id, bind, bind_event
 from rapport_runtime.redis import ConversationKeys, Writes, dedupe_key
 from rapport_runtime.service import Runtime, stop_if_cancelled
 from rapport_runtime.settings import RapportSettings
@@ -36,8 +36,19 @@ from rapport_runtime.tracing import current_traceparent, stage_span
 
 log = logging.getLogger("rapport.router")
 
-DECISIONS = Counter("rapport_decisions_total", "Routing decisions", ["site", "route", "rule"])
-ESCALATIONS = Counter("rapport_escalations_total", "Escalations handed off", ["site", "queue"])
+# Languages get a label of their own when the classifier reads them (the sentiment service's
+# lexicons, tests/router/test_decision_log.py keeps the two lists equal); every other language,
+# and decisions no customer message made (a timer, a helpdesk's answer), count as "other", so
+# the label's values stay bounded whatever language tags the helpdesks send.
+METRIC_LANGUAGES = frozenset(("en", "es", "de", "fr", "pt", "it"))
+OTHER_LANGUAGE = "other"
+
+DECISIONS = Counter(
+    "rapport_decisions_total", "Routing decisions", ["site", "route", "rule", "language"]
+)
+ESCALATIONS = Counter(
+    "rapport_escalations_total", "Escalations handed off", ["site", "queue", "language"]
+)
 DECISION_LATENCY = Histogram(
     "rapport_decision_latency_seconds",
     "From the edge accepting a customer message to the router's decision on it",
@@ -91,6 +102,7 @@ class RouterStage(Stage[ClassifiedMessage]):
 
             now = time.time()
             plans: list[tuple[str, Plan]] = []
+            languages: dict[int, str] = {}
             for entry, k, seen, seen_key in zip(
                 entries, keys, already_seen, seen_keys, strict=True
             ):
@@ -98,10 +110,14 @@ class RouterStage(Stage[ClassifiedMessage]):
                     continue
                 message = entry.event.message
                 site = self.sites.get(message.site)
-                with stage_span("router decide", message.traceparent, site=message.site):
+                with (
+                    bind_event(entry.event, entry.id),
+                    stage_span("router decide", message.traceparent, site=message.site),
+                ):
                     plan = route_message(entry.event, states[k.state], site, self.tuning, now)
                     await self.build_packet_for(plan, k, pipe)
                 plans.append((seen_key, plan))
+                languages[id(plan)] = metric_language(entry.event)
 
             writes = Writes()
             for key, state in states.items():
@@ -116,7 +132,7 @@ class RouterStage(Stage[ClassifiedMessage]):
             await pipe.execute()
 
         for _, plan in plans:
-            self.report(plan)
+            self.report(plan, languages[id(plan)])
 
     async def fire(self, timer: Timer, now: float) -> None:
         """Apply a due timer to its conversation (in one transaction with the lease's release)."""
@@ -176,27 +192,58 @@ class RouterStage(Stage[ClassifiedMessage]):
         for notification in plan.notifications:
             writes.xadd(self.streams.notifications, notification, maxlen)
 
-    def report(self, plan: Plan) -> None:
+    def report(self, plan: Plan, language: str = OTHER_LANGUAGE) -> None:
+        """Counts the plan's decisions and logs one line per decision, with its site,
+        conversation, rule, route, queue, priority and latency as JSON fields."""
+        handoff_id = plan.packet.handoff_id if plan.packet is not None else None
         for decision in plan.decisions:
             if decision.shadow:
                 continue
-            DECISIONS.labels(decision.site, decision.route, decision.reasons[0].rule).inc()
+            rule = decision.reasons[0].rule
+            DECISIONS.labels(decision.site, decision.route, rule, language).inc()
+            latency: float | None = None
             if plan.accepted_at is not None:
-                waited = (decision.decided_at - plan.accepted_at).total_seconds()
-                DECISION_LATENCY.labels(decision.site).observe(max(waited, 0.0))
-            log.info(
-                "decision %s/%s %s: route=%s queue=%s priority=%s %s%s",
-                Id(decision.site),
-                Id(decision.conversation_id),
-                Id(decision.message_id),
-                decision.route,
-                decision.queue,
-                decision.priority,
-                decision.reasons[0].detail or decision.reasons[0].rule,
-                Id(f" -> handoff {plan.packet.handoff_id}" if plan.packet else ""),
-            )
+                latency = max((decision.decided_at - plan.accepted_at).total_seconds(), 0.0)
+                DECISION_LATENCY.labels(decision.site).observe(latency)
+            with bind(
+                site=decision.site,
+                conversation_id=decision.conversation_id,
+                message_id=decision.message_id,
+                handoff_id=handoff_id,
+            ):
+                log.info(
+                    "decision %s/%s %s: route=%s queue=%s priority=%s %s%s",
+                    Id(decision.site),
+                    Id(decision.conversation_id),
+                    Id(decision.message_id),
+                    decision.route,
+                    decision.queue,
+                    decision.priority,
+                    decision.reasons[0].detail or rule,
+                    Id(f" -> handoff {handoff_id}" if handoff_id else ""),
+                    extra={
+                        "event": "decision",
+                        "decision_id": Id(decision.decision_id),
+                        "rule": Id(rule),
+                        "route": decision.route,
+                        "queue": Id(decision.queue) if decision.queue else None,
+                        "priority": decision.priority,
+                        "language": language,
+                        "latency_s": None if latency is None else round(latency, 6),
+                    },
+                )
         if plan.packet is not None:
-            ESCALATIONS.labels(plan.packet.site, plan.packet.decision.queue or "").inc()
+            queue = plan.packet.decision.queue or ""
+            ESCALATIONS.labels(plan.packet.site, queue, language).inc()
+
+
+def metric_language(event: ClassifiedMessage) -> str:
+    """The language label of a decision on ``event``: a language the classifier reads, or
+    ``other``."""
+    classification = event.classification
+    language = event.message.language or (classification.language if classification else None)
+    code = (language or "").split("-")[0].lower()
+    return code if code in METRIC_LANGUAGES else OTHER_LANGUAGE
 
 
 class HandoffOutcomeStage(Stage[HandoffResult]):
@@ -215,14 +262,17 @@ class HandoffOutcomeStage(Stage[HandoffResult]):
     async def process(self, entries: Sequence[Entry[HandoffResult]]) -> None:
         # Results are rare next to messages: one conversation at a time keeps it simple.
         for entry in entries:
-            for _ in range(WATCH_RETRIES):
-                try:
-                    await self._apply(entry)
-                    break
-                except WatchError:
-                    continue
-            else:
-                raise RuntimeError(f"conversation state kept changing for {entry.id}")
+            with bind_event(entry.event, entry.id):
+                await self._apply_watched(entry)
+
+    async def _apply_watched(self, entry: Entry[HandoffResult]) -> None:
+        for _ in range(WATCH_RETRIES):
+            try:
+                await self._apply(entry)
+                return
+            except WatchError:
+                continue
+        raise RuntimeError(f"conversation state kept changing for {entry.id}")
 
     async def _apply(self, entry: Entry[HandoffResult]) -> None:
         result = entry.event
@@ -262,7 +312,8 @@ async def run_timers(stage: RouterStage, poll_s: float) -> None:
         try:
             for timer in await claim_due(stage.redis, stage.timer_keys, time.time(), TIMER_LEASE_S):
                 try:
-                    await stage.fire(timer, time.time())
+                    with bind(site=timer.site, conversation_id=timer.conversation_id):
+                        await stage.fire(timer, time.time())
                 except Exception:
                     log.exception("timer %s failed; retried after its lease", timer.member())
         except asyncio.CancelledError:

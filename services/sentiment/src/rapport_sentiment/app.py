@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from rapport_contracts import ClassifiedMessage, Message, Turn
 from rapport_contracts.streams import SENTIMENT_GROUP
 from rapport_runtime.consumer import Entry, Stage
+from rapport_runtime.logs import Id, bind_event
 from rapport_runtime.redis import ConversationKeys, Writes
 from rapport_runtime.service import Runtime, build_app
 from rapport_runtime.settings import RapportSettings
@@ -61,9 +62,24 @@ class SentimentStage(Stage[Message]):
             turns = turns_by_conversation.setdefault(k.turns, [Turn.read(t) for t in recent])
             classification = None
             if message.author == "customer":
-                with stage_span("sentiment classify", message.traceparent, site=message.site):
+                with (
+                    bind_event(message, entry.id),
+                    stage_span("sentiment classify", message.traceparent, site=message.site),
+                ):
                     classification = classify(
                         message.text, turns[-CONTEXT_TURNS:], message.language or None
+                    )
+                    log.debug(
+                        "classified %s/%s: %s",
+                        Id(message.site),
+                        Id(message.message_id),
+                        classification.sentiment,
+                        extra={
+                            "sentiment": classification.sentiment,
+                            "frustration": classification.frustration,
+                            "language": classification.language,
+                            "signals": [Id(s.name) for s in classification.signals],
+                        },
                     )
                 CLASSIFIED.labels(classification.sentiment).inc()
             classified = ClassifiedMessage(

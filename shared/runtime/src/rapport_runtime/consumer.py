@@ -41,7 +41,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rapport_contracts import DeadLetter, Event
 from rapport_contracts.streams import DATA_FIELD
-from rapport_runtime.logs import Id, redact
+from rapport_runtime.logs import Id, bind, bind_event, bind_here, redact
 from rapport_runtime.redis import ensure_group, xadd_event
 from rapport_runtime.settings import RapportSettings
 
@@ -141,13 +141,16 @@ class Stage(Generic[E]):
             try:
                 event = self.event_type.read(payload)
             except ValidationError as exc:
-                await self.dead_letter(entry_id, payload, deliveries, f"invalid event: {exc}")
+                with bind(entry_id=entry_id):
+                    await self.dead_letter(entry_id, payload, deliveries, f"invalid event: {exc}")
                 continue
             entries.append(Entry(entry_id, event))
         if not entries:
             return
         try:
-            await self.process(entries)
+            # One entry: its ids are this record's context (a batch's stages bind each).
+            with bind_event(entries[0].event, entries[0].id) if len(entries) == 1 else bind():
+                await self.process(entries)
             return
         except Exception as exc:
             if len(entries) == 1:
@@ -157,7 +160,8 @@ class Stage(Generic[E]):
         failed: Exception | None = None
         for entry in entries:
             try:
-                await self.process([entry])
+                with bind_event(entry.event, entry.id):
+                    await self.process([entry])
             except Exception as exc:
                 await self._remember_failure(entry.id, exc)
                 failed = exc
@@ -238,6 +242,7 @@ class StageRunner:
 
     async def _read_loop(self) -> None:
         stage, errors = self.stage, 0
+        bind_here(stage=stage.group, stream=stage.stream)  # this loop's task only
         while not self._stopping.is_set():
             try:
                 reply: Any = await self.redis.xreadgroup(
@@ -283,6 +288,7 @@ class StageRunner:
     async def _reclaim_loop(self) -> None:
         stage, cursor, errors = self.stage, "0-0", 0
         next_janitor = 0.0
+        bind_here(stage=stage.group, stream=stage.stream)
         while not self._stopping.is_set():
             if asyncio.get_running_loop().time() >= next_janitor:
                 next_janitor = asyncio.get_running_loop().time() + JANITOR_EVERY_S
@@ -334,10 +340,11 @@ class StageRunner:
             for p in pending
         }
         for entry_id, payload in claimed:
-            try:
-                await stage.reclaim(entry_id, payload, deliveries.get(entry_id, 1))
-            except Exception:
-                log.exception("%s: reclaimed entry %s failed again; retried later", self, entry_id)
+            with bind(entry_id=entry_id):
+                try:
+                    await stage.reclaim(entry_id, payload, deliveries.get(entry_id, 1))
+                except Exception:
+                    log.exception("%s: reclaimed entry %s failed again; retried", self, entry_id)
 
     @contextlib.asynccontextmanager
     async def _kept_claimed(self, entry_ids: list[str]) -> AsyncIterator[None]:

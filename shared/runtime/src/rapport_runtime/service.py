@@ -1,5 +1,7 @@
 """The frame every Rapport service runs in: one ASGI app holding the stream consumers and the
-HTTP endpoints (``/healthz``, ``/readyz``, ``/metrics`` plus the service's own routes).
+HTTP endpoints (``/healthz``, ``/readyz`` plus the service's own routes), and ``/metrics`` on
+an internal port of its own (``RAPPORT_METRICS_PORT``, by default the HTTP port + 1000), so the
+public edge never serves it.
 
 The app is built by a factory (``create_app(settings)``) so tests and ``rapport dev`` can run
 several instances side by side with different settings.
@@ -11,24 +13,29 @@ import asyncio
 import contextlib
 import logging
 import re
+import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from rapport_contracts.events import is_identifier, is_site_name
 from rapport_runtime import tracing
 from rapport_runtime.consumer import Stage, StageRunner
 from rapport_runtime.limits import uvicorn_options
-from rapport_runtime.logs import configure_logging
+from rapport_runtime.logs import bind, configure_logging
 from rapport_runtime.redis import connect, ensure_groups
 from rapport_runtime.settings import RapportSettings
 
@@ -37,6 +44,19 @@ log = logging.getLogger("rapport_runtime.service")
 STREAM_LENGTH = Gauge("rapport_stream_length", "Entries in a stream", ["stream"])
 GROUP_LAG = Gauge("rapport_group_lag", "Entries not yet read by a group", ["stream", "group"])
 GROUP_PENDING = Gauge("rapport_group_pending", "Entries read but not acked", ["stream", "group"])
+GROUP_CONSUMERS = Gauge(
+    "rapport_group_consumers", "Consumer names in a group (XINFO CONSUMERS)", ["stream", "group"]
+)
+CONSUMERS_ALIVE = Gauge(
+    "rapport_group_consumers_alive",
+    "Consumers of a group idle less than CONSUMER_ALIVE_IDLE_MS (readers; reclaimers not counted)",
+    ["stream", "group"],
+)
+# A reader polls every RAPPORT_POLL_MS; one idle longer than this is not reading. Redis 7.2+
+# resets a consumer's idle time on every read attempt; Redis 7.0 only when entries are
+# delivered, so there a live consumer of a quiet stream counts as not alive (docs/operations.md).
+CONSUMER_ALIVE_IDLE_MS = 60_000
+RECLAIMER_SUFFIX = "-reclaimer"
 
 
 @dataclass
@@ -105,22 +125,138 @@ async def _readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
-async def _metrics(request: Request) -> Response:
-    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
-    if runtime is not None:
-        streams = runtime.settings.streams
-        with contextlib.suppress(Exception):  # metrics must render even when Redis is away
-            for stream in streams.all():
-                STREAM_LENGTH.labels(stream).set(await runtime.redis.xlen(stream))
-            for stream, groups in streams.groups().items():
-                for info in await runtime.redis.xinfo_groups(stream):
-                    name = (
-                        info["name"].decode() if isinstance(info["name"], bytes) else info["name"]
-                    )
-                    if name in groups:
-                        GROUP_LAG.labels(stream, name).set(info.get("lag") or 0)
-                        GROUP_PENDING.labels(stream, name).set(info.get("pending") or 0)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+_REQUEST_PATH = re.compile(
+    r"^(?:/v1)?/sites/(?P<site>[^/]+)(?:/(?:conversations/(?P<conversation_id>[^/]+)"
+    r"|webhooks/(?P<provider>[^/]+)))?"
+)
+
+
+def request_fields(path: str) -> dict[str, str]:
+    """The ids a request's path names (site, conversation, webhook provider), to bind; a
+    segment that is not a valid id is left out (it could be anything a sender typed)."""
+    match = _REQUEST_PATH.match(path)
+    if match is None:
+        return {}
+    fields = {k: v for k, v in match.groupdict().items() if v is not None}
+    site = fields.get("site")
+    if site is not None and not is_site_name(site):
+        del fields["site"]
+    return {k: v for k, v in fields.items() if k == "site" or is_identifier(v)}
+
+
+class LogContextMiddleware:
+    """Binds, once per HTTP request, what its path names (see :func:`request_fields`), so
+    every log line of the request carries it; the trace id comes with the request's span."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with bind(**request_fields(scope.get("path", ""))):
+            await self.app(scope, receive, send)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def refresh_stream_gauges(runtime: Runtime) -> None:
+    """Stream length, lag, pending and consumers per group, from XLEN and XINFO."""
+    streams = runtime.settings.streams
+    for stream in streams.all():
+        STREAM_LENGTH.labels(stream).set(await runtime.redis.xlen(stream))
+    for stream, groups in streams.groups().items():
+        infos: Any = await runtime.redis.xinfo_groups(stream)
+        for info in infos:
+            name = _text(info["name"])
+            if name not in groups:
+                continue
+            GROUP_LAG.labels(stream, name).set(info.get("lag") or 0)
+            GROUP_PENDING.labels(stream, name).set(info.get("pending") or 0)
+            consumers: Any = await runtime.redis.xinfo_consumers(stream, name)
+            readers = [c for c in consumers if not _text(c["name"]).endswith(RECLAIMER_SUFFIX)]
+            GROUP_CONSUMERS.labels(stream, name).set(len(consumers))
+            CONSUMERS_ALIVE.labels(stream, name).set(
+                sum(1 for c in readers if int(c.get("idle") or 0) < CONSUMER_ALIVE_IDLE_MS)
+            )
+
+
+def metrics_app(runtime: Callable[[], Runtime | None]) -> Starlette:
+    """The internal listener's app: ``/metrics`` only (the stream gauges read at each scrape)."""
+
+    async def metrics(request: Request) -> Response:
+        current = runtime()
+        if current is not None:
+            try:  # metrics must render even when Redis is away
+                await refresh_stream_gauges(current)
+            except Exception as exc:
+                log.debug("stream gauges not refreshed: %s", type(exc).__name__)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    async def not_found(request: Request) -> Response:
+        return JSONResponse({"error": "not found: this port serves /metrics"}, status_code=404)
+
+    return Starlette(routes=[Route("/metrics", metrics), Route("/{path:path}", not_found)])
+
+
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves the signals to the service's main server."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class MetricsPortError(OSError):
+    """The metrics port cannot be bound."""
+
+
+def bind_metrics_socket(host: str, port: int) -> socket.socket:
+    """The listening socket of the metrics port, or a :class:`MetricsPortError` saying so."""
+    try:
+        sock = socket.create_server((host, port))
+    except OSError as exc:
+        raise MetricsPortError(
+            f"cannot serve /metrics on {host}:{port}: {exc.strerror or exc}; set "
+            "RAPPORT_METRICS_PORT to a free port"
+        ) from None
+    sock.setblocking(False)
+    return sock
+
+
+@dataclass
+class MetricsListener:
+    """``/metrics`` on its own port, in the service's event loop, for as long as it runs."""
+
+    sock: socket.socket
+    server: uvicorn.Server | None = None
+    task: asyncio.Task[None] | None = None
+
+    @property
+    def port(self) -> int:
+        port: int = self.sock.getsockname()[1]
+        return port
+
+    async def start(self, runtime: Callable[[], Runtime | None]) -> None:
+        config = uvicorn.Config(
+            metrics_app(runtime), log_config=None, lifespan="off", access_log=False
+        )
+        self.server = _QuietServer(config)
+        self.task = asyncio.create_task(self.server.serve(sockets=[self.sock]), name="metrics")
+        # The socket listens already: a scrape arriving before uvicorn accepts waits in the
+        # backlog.
+        host, port = self.sock.getsockname()[:2]
+        log.info("metrics on http://%s:%d/metrics", host, port)
+
+    async def stop(self) -> None:
+        if self.server is not None and self.task is not None:
+            self.server.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.task, 5)
+        self.sock.close()
 
 
 def build_app(
@@ -132,11 +268,25 @@ def build_app(
     on_stop: Callable[[Runtime], Awaitable[None]] | None = None,
     background: Callable[[Runtime], Coroutine[Any, Any, None]] | None = None,
 ) -> Starlette:
+    """The service's ASGI app. Its ``/metrics`` listener starts with it on the socket
+    :func:`serve` bound (``app.state.metrics_socket``), or on ``RAPPORT_METRICS_PORT`` when
+    set; an app under a test client without the setting has none."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         redis = connect(settings.redis_url, settings.redis_pool_size)
         runtime = Runtime(settings, redis)
+        metrics: MetricsListener | None = None
+        sock: socket.socket | None = getattr(app.state, "metrics_socket", None)
+        if sock is None and settings.metrics_port is not None:
+            sock = bind_metrics_socket(
+                settings.metrics_host or settings.host, settings.metrics_port
+            )
         try:
+            if sock is not None:
+                metrics = MetricsListener(sock)
+                await metrics.start(lambda: getattr(app.state, "runtime", None))
+                runtime.extras["metrics_port"] = metrics.port
             await ensure_groups(redis, settings.streams)
             if on_start is not None:
                 await on_start(runtime)
@@ -166,19 +316,18 @@ def build_app(
             )
             if on_stop is not None:
                 await on_stop(runtime)
+            if metrics is not None:
+                await metrics.stop()
             await redis.aclose()
             log.info("%s stopped", service)
 
     app = Starlette(
-        routes=[
-            Route("/healthz", _healthz),
-            Route("/readyz", _readyz),
-            Route("/metrics", _metrics),
-            *routes,
-        ],
+        routes=[Route("/healthz", _healthz), Route("/readyz", _readyz), *routes],
+        middleware=[Middleware(LogContextMiddleware)],
         lifespan=lifespan,
     )
     app.state.runtime = None
+    app.state.metrics_socket = None  # serve() binds it before the app starts
     tracing.instrument_app(app)
     return app
 
@@ -232,14 +381,32 @@ def redact_url(url: str) -> str:
     return re.sub(r"//[^@/]*@", "//***@", url)
 
 
+def settings_problems(exc: ValidationError) -> str:
+    """A settings validation error on one line, naming the variables (never their values,
+    which can be secrets)."""
+    problems = []
+    for error in exc.errors():
+        field_name = str(error["loc"][0]) if error["loc"] else ""
+        variable = {"redis_url": "REDIS_URL"}.get(field_name, f"RAPPORT_{field_name.upper()}")
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"{variable}: {message}" if field_name else message)
+    return "; ".join(problems)
+
+
 def serve(service: str, factory: Callable[[RapportSettings], Starlette], default_port: int) -> None:
-    """Entry point of a service process."""
+    """Entry point of a service process: logging, tracing, the settings, Redis, the metrics
+    port (``RAPPORT_METRICS_PORT``, default the HTTP port + 1000), then the HTTP server."""
     configure_logging(service)
     tracing.configure(service)
     try:
         settings = RapportSettings()
+    except ValidationError as exc:
+        log.error("cannot start %s: %s", service, settings_problems(exc))
+        raise SystemExit(2) from None
+    configure_logging(service, settings.log_level, settings.resolved_log_format)
+    try:
         app = factory(settings)
-    except ValueError as exc:  # settings and configuration errors say what to fix
+    except ValueError as exc:  # configuration errors say what to fix
         log.error("cannot start %s: %s", service, exc)
         raise SystemExit(2) from None
     try:
@@ -256,6 +423,19 @@ def serve(service: str, factory: Callable[[RapportSettings], Starlette], default
             problem,
         )
         raise SystemExit(3)
+    metrics_port = settings.resolved_metrics_port(default_port)
+    if metrics_port is not None:
+        try:
+            app.state.metrics_socket = bind_metrics_socket(
+                settings.metrics_host or settings.host, metrics_port
+            )
+        except MetricsPortError as exc:
+            if settings.metrics_port is not None:  # asked for: a configuration error
+                log.error("cannot start %s: %s", service, exc)
+                raise SystemExit(2) from None
+            # The default port is taken (another process on this host): messages matter more
+            # than metrics. Prometheus sees the target down, and RapportNotReady says so.
+            log.warning("%s runs without /metrics: %s", service, exc)
     uvicorn.run(
         app,
         host=settings.host,
