@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,18 +51,34 @@ class Helpdesk:
     Idempotency-Key, it creates one ticket per key however often the same key is posted."""
 
     def __init__(self) -> None:
-        self.mode = "healthy"  # healthy | flaky (30 % 503) | refusing (404)
+        self.mode = "healthy"  # healthy | flaky (30 % 503) | refusing (404) | hanging
         self.tickets: Counter[str] = Counter()  # accepted POSTs per Idempotency-Key
+        self.posted: dict[str, list[float]] = {}  # when each key was posted
         self.rng = random.Random(7)
+        # Called after a ticket is created and before the answer is sent (a test kills the
+        # handoff process there: the helpdesk has the ticket, Rapport never hears the 200).
+        self.after_ticket: Callable[[str], None] | None = None
+        self.hang_s = 5.0
+        self.hang_until: float | None = None
 
     async def receive(self, request: Request) -> Response:
         await request.body()
         key = request.headers.get("idempotency-key", "")
+        self.posted.setdefault(key, []).append(time.monotonic())
         if self.mode == "refusing":
             return JSONResponse({"error": "no such group"}, status_code=404)
         if self.mode == "flaky" and self.rng.random() < 0.3:
             return JSONResponse({"error": "try later"}, status_code=503)
+        if self.mode == "hanging":
+            # Slow for hang_s from the first request: each call hangs that long, then the
+            # ticket is created anyway (the caller has long given up).
+            if self.hang_until is None:
+                self.hang_until = time.monotonic() + self.hang_s
+            if time.monotonic() < self.hang_until:
+                await asyncio.sleep(self.hang_s)
         self.tickets[key] += 1
+        if self.after_ticket is not None:
+            self.after_ticket(key)
         return JSONResponse({"id": f"T-{key[:8]}"}, status_code=201)
 
     def app(self) -> Starlette:
@@ -366,10 +382,11 @@ class OwnRedis:
     """A redis-server of this test's own (so it can be killed), on a fixed free port so that
     the services reconnect to the same address after a restart."""
 
-    def __init__(self, tmp: Path, appendonly: bool) -> None:
+    def __init__(self, tmp: Path, appendonly: bool, appendfsync: str = "everysec") -> None:
         binary = shutil.which("redis-server")
         assert binary, "the Redis chaos test needs a redis-server binary (apt install redis-server)"
         self.binary, self.dir, self.appendonly = binary, tmp, appendonly
+        self.appendfsync = appendfsync
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -386,6 +403,7 @@ class OwnRedis:
                     shutil.rmtree(path)
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         args += ["--dir", str(self.dir), "--appendonly", "yes" if self.appendonly else "no"]
+        args += ["--appendfsync", self.appendfsync]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
         client = redis_sync.Redis.from_url(self.url)
         wait_until(lambda: _pings(client), timeout=10)
@@ -395,6 +413,15 @@ class OwnRedis:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
+
+    @property
+    def aof(self) -> Path:
+        """The AOF file Redis 7 is appending to (multi-part AOF: the newest incr file)."""
+        return sorted((self.dir / "appendonlydir").glob("*.incr.aof"))[-1]
+
+    def cut_aof(self, size: int) -> None:
+        """What a host crash does to writes not yet fsynced: gone. Redis loads the rest."""
+        os.truncate(self.aof, size)
 
 
 def _pings(client: redis_sync.Redis) -> bool:
@@ -453,6 +480,170 @@ def test_redis_killed_and_restarted_the_pipeline_carries_on(
             assert cluster.procs[name].poll() is None, f"{name} died"
             health = httpx.get(f"http://127.0.0.1:{cluster.ports[name]}/healthz", timeout=5)
             assert health.status_code == 200, (name, health.text)
+    finally:
+        cluster.stop()
+        client.close()
+        if own.proc is not None and own.proc.poll() is None:
+            own.kill()
+
+
+def _restart_when_dead(cluster: Cluster, names: list[str], stop: asyncio.Event) -> Any:
+    async def loop() -> None:
+        while not stop.is_set():
+            for name in names:
+                if cluster.procs[name].poll() is not None:
+                    cluster.start(name)
+            await asyncio.sleep(0.1)
+
+    return loop()
+
+
+def _settled(r: redis_sync.Redis, prefix: str) -> bool:
+    """Every escalation has an outcome and nothing waits on the retry schedule."""
+    packets = {p["handoff_id"] for p in events(r, f"{prefix}:escalations")}
+    ended = {x["handoff_id"] for x in events(r, f"{prefix}:handoffs")}
+    return packets <= ended and r.zcard(f"{prefix}:handoff:retry") == 0
+
+
+@pytest.mark.timeout(300)
+def test_a_handoff_killed_right_after_the_helpdesks_200_is_reposted_soon_and_never_parked(
+    redis_url: str,
+    prefix: str,
+    redis_client: redis_sync.Redis,
+    tmp_path: Path,
+    helpdesk: tuple[Helpdesk, str],
+) -> None:
+    """The helpdesk creates the ticket, then the handoff process is SIGKILLed before the 200
+    reaches it, three times. Each such handoff is posted again with the same Idempotency-Key
+    within about one lock lease (not after the delivery deadline), ends delivered, and none is
+    dead-lettered while its lock waits."""
+    desk, base = helpdesk
+    cluster = make_cluster(redis_url, prefix, sites_file(tmp_path, base), replicas=1)
+    killed: list[str] = []
+
+    def kill_the_caller(key: str) -> None:
+        if len(killed) < 3 and key not in killed:
+            killed.append(key)
+            cluster.procs["handoff-0"].send_signal(signal.SIGKILL)
+
+    desk.after_ticket = kill_the_caller
+    items = conversations(600)  # 200 conversations, 40 ask for a person
+    try:
+        for name in cluster.names():
+            cluster.start(name)
+        for name in cluster.names():
+            cluster.wait_ready(name)
+
+        async def run() -> list[str]:
+            stop = asyncio.Event()
+            restarting = asyncio.create_task(_restart_when_dead(cluster, ["handoff-0"], stop))
+            accepted = await post_all(cluster.edge, items)
+            await asyncio.to_thread(
+                wait_until,
+                lambda: len(killed) == 3 and _settled(redis_client, prefix),
+                150,
+            )
+            stop.set()
+            await restarting
+            return accepted
+
+        accepted = asyncio.run(asyncio.wait_for(run(), timeout=200))
+        wait_quiescent(redis_client, prefix, timeout=60)
+        check_outcomes(redis_client, prefix, accepted, desk)
+        results = events(redis_client, f"{prefix}:handoffs")
+        assert {x["status"] for x in results} == {"delivered"}
+        assert redis_client.xlen(f"{prefix}:dlq") == 0
+        assert len(killed) == 3
+        for key in killed:
+            first, again, *_ = desk.posted[key]
+            assert again - first < 30, f"{key} re-posted {again - first:.0f} s after the kill"
+        # Only calls cut by a kill are repeated, each with its own key (the helpdesk dedupes).
+        assert all(len(times) <= 2 for times in desk.posted.values())
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.timeout(300)
+def test_a_helpdesk_hanging_for_5_s_gets_each_handoff_under_one_key_and_all_end_delivered(
+    redis_url: str,
+    prefix: str,
+    redis_client: redis_sync.Redis,
+    tmp_path: Path,
+    helpdesk: tuple[Helpdesk, str],
+) -> None:
+    """For 5 s every call hangs (and the helpdesk still creates the ticket once it wakes). The
+    handoff gives up on each call at the adapter's timeout and posts again later with the same
+    Idempotency-Key: a receiver that dedupes on it has one ticket per escalation, and every
+    escalation ends delivered, none failed, nobody left on hold."""
+    desk, base = helpdesk
+    desk.mode = "hanging"
+    cluster = make_cluster(redis_url, prefix, sites_file(tmp_path, base), replicas=1)
+    items = conversations(300)  # 100 conversations, 20 ask for a person
+    try:
+        for name in cluster.names():
+            cluster.start(name)
+        for name in cluster.names():
+            cluster.wait_ready(name)
+        accepted = asyncio.run(post_all(cluster.edge, items))
+        wait_until(lambda: _settled(redis_client, prefix), timeout=120)
+        wait_quiescent(redis_client, prefix, timeout=60)
+        check_outcomes(redis_client, prefix, accepted, desk)
+        packets = {p["handoff_id"] for p in events(redis_client, f"{prefix}:escalations")}
+        results = events(redis_client, f"{prefix}:handoffs")
+        assert {x["status"] for x in results} == {"delivered"}
+        assert set(desk.tickets) == packets  # one ticket per key at a deduping receiver
+        assert desk.hang_until is not None
+        assert any(len(times) > 1 for times in desk.posted.values()), "the hang was exercised"
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.timeout(300)
+def test_a_host_crash_cutting_the_last_second_of_aof_loses_no_accepted_message(
+    tmp_path: Path, helpdesk: tuple[Helpdesk, str]
+) -> None:
+    """A host crash with ``appendfsync everysec`` emulated: Redis is SIGKILLed and its AOF cut
+    back to what it held before the last burst of messages, all answered 202. The edge (on
+    another host, still alive) notices the restart and appends the lost messages again: every
+    accepted message ends with exactly one decision."""
+    _, base = helpdesk
+    data = tmp_path / "redis"
+    data.mkdir()
+    own = OwnRedis(data, appendonly=True, appendfsync="everysec")
+    own.start()
+    prefix = "chaos"
+    cluster = make_cluster(own.url, prefix, sites_file(tmp_path, base), replicas=1)
+    client = redis_sync.Redis.from_url(own.url)
+    try:
+        for name in cluster.names():
+            cluster.start(name)
+        for name in cluster.names():
+            cluster.wait_ready(name)
+        before = asyncio.run(post_all(cluster.edge, conversations(450)))
+        wait_until(lambda: client.xlen(f"{prefix}:decisions") >= len(before), timeout=60)
+        wait_quiescent(client, prefix)
+        cut_at = own.aof.stat().st_size
+        burst_items = [(f"b{c}", f"b{m}", t) for c, m, t in conversations(150)]
+        burst = asyncio.run(post_all(cluster.edge, burst_items))
+        own.kill()
+        own.cut_aof(cut_at)
+        own.start()
+        expected = set(before) | set(burst)
+
+        def decided() -> Counter[str]:
+            return Counter(
+                d["message_id"]
+                for d in events(client, f"{prefix}:decisions")
+                if not d["shadow"] and not d["message_id"].startswith("h")
+            )
+
+        wait_until(lambda: expected <= set(decided()), timeout=60)
+        wait_quiescent(client, prefix)
+        per_message = decided()
+        assert set(per_message) == expected
+        assert [m for m, n in per_message.items() if n != 1] == []
+        for name in cluster.names():
+            assert cluster.procs[name].poll() is None, f"{name} died"
     finally:
         cluster.stop()
         client.close()
