@@ -105,6 +105,12 @@ REQUIRED: dict[str, Any] = {
     "escalations by site": lambda qs: any(
         "rapport_escalations_total" in e and "by (site)" in e for e in qs
     ),
+    "escalations by language": lambda qs: any(
+        'route="human"' in e and re.search(r"by \([^)]*\blanguage\b", e) for e in qs
+    ),
+    "consumers alive": lambda qs: any(
+        re.search(r"by \(stream, group\) \(rapport_group_consumers_alive\)", e) for e in qs
+    ),
     "escalations by rule": lambda qs: any(
         'route="human"' in e and re.search(r"by \([^)]*\brule\b", e) for e in qs
     ),
@@ -185,8 +191,13 @@ def test_the_observability_profile_adds_prometheus_and_grafana_only(
     services = compose["services"]
     profiled = {name for name, s in services.items() if "observability" in s.get("profiles", [])}
     assert profiled == {"prometheus", "grafana"}
-    for name in ("redis", "sentiment", "router", "handoff"):
+    for name in ("redis", "sentiment", "router", "handoff", "console"):
         assert "profiles" not in services[name], f"{name} must start without a profile"
+        # The internal metrics port is never published: only the edge's and the console's
+        # HTTP ports are.
+        metrics_port = services[name].get("environment", {}).get("RAPPORT_METRICS_PORT")
+        for port in services[name].get("ports", []):
+            assert metrics_port is None or not port.endswith(f":{metrics_port}"), port
     for name in profiled:
         for port in services[name]["ports"]:
             assert port.startswith("${RAPPORT_BIND:-127.0.0.1}:"), f"{name} publishes {port}"
@@ -204,8 +215,11 @@ def test_prometheus_in_compose_scrapes_every_service_and_loads_the_rules(
         job["job_name"]: [t for s in job["static_configs"] for t in s["targets"]]
         for job in config["scrape_configs"]
     }
-    for service in ("sentiment", "router", "handoff"):
-        port = compose["services"][service]["environment"]["RAPPORT_PORT"]
+    for service in ("sentiment", "router", "handoff", "console"):
+        environment = compose["services"][service]["environment"]
+        # The internal metrics port, never the HTTP one.
+        port = environment["RAPPORT_METRICS_PORT"]
+        assert port != environment["RAPPORT_PORT"]
         assert targets[f"rapport-{service}"] == [f"{service}:{port}"]
 
 
@@ -220,7 +234,7 @@ def test_the_prometheus_config_passes_promtool() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 5 rules found" in result.stdout
+    assert "SUCCESS: 6 rules found" in result.stdout
 
 
 def test_grafana_in_compose_provisions_the_datasource_and_the_dashboard(

@@ -1,7 +1,8 @@
 """The Kubernetes manifests as kustomize renders them (`kubectl kustomize deploy/kubernetes`),
 validated against the Kubernetes schemas (kubernetes-validate, strict: unknown fields are
 errors), and reviewed: resources, a locked-down security context, disruption budgets,
-autoscalers, only the edge in a Service, and an image that is a real, configurable name."""
+autoscalers, no metrics port in a Service that can be published (the edge, the console), a
+headless metrics Service, and an image that is a real, configurable name."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from kubernetes_validate import utils as kv_utils
 from tests.deploy.tools import DEPLOY, require_binary
 
 KUSTOMIZE_DIR = DEPLOY / "kubernetes"
-SERVICES = ("handoff", "sentiment", "router")
+SERVICES = ("handoff", "sentiment", "router", "console")
+HTTP_PORTS = {"handoff": 8080, "sentiment": 8081, "router": 8082, "console": 8083}
 # The oldest Kubernetes the schemas cover (1.25: policy/v1 and autoscaling/v2 are GA there)
 # and the newest.
 VERSIONS = (kv_utils.all_versions()[0], kv_utils.latest_version())
@@ -50,7 +52,11 @@ def of_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
 
 def test_kustomize_renders_every_service(rendered: list[dict[str, Any]]) -> None:
     kinds = sorted((d["kind"], d["metadata"]["name"]) for d in rendered)
-    expected = [("Service", "rapport-edge")] + [
+    expected = [
+        ("Service", "rapport-edge"),
+        ("Service", "rapport-console"),
+        ("Service", "rapport-metrics"),
+    ] + [
         (kind, f"rapport-{s}")
         for kind in ("Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget")
         for s in SERVICES
@@ -154,17 +160,44 @@ def test_each_deployment_has_a_disruption_budget_and_an_autoscaler(
         assert "replicas" not in deployment["spec"], name
 
 
-def test_only_the_edge_is_in_a_service_and_no_metrics_port(
-    rendered: list[dict[str, Any]],
-) -> None:
-    [service] = of_kind(rendered, "Service").values()
-    assert service["spec"]["selector"] == {"app": "rapport", "component": "handoff"}
-    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
-    assert service["spec"].get("type", "ClusterIP") == "ClusterIP"
-    handoff = containers(rendered)["rapport-handoff"]
-    http = [p for p in handoff["ports"] if p["name"] == "http"]
-    assert [p["containerPort"] for p in http] == [8080]
-    assert not any("metrics" in str(p.get("name", "")) for p in service["spec"]["ports"])
+def test_no_metrics_port_in_the_public_services(rendered: list[dict[str, Any]]) -> None:
+    services = of_kind(rendered, "Service")
+    edge, console = services["rapport-edge"], services["rapport-console"]
+    assert edge["spec"]["selector"] == {"app": "rapport", "component": "handoff"}
+    assert console["spec"]["selector"] == {"app": "rapport", "component": "console"}
+    for service in (edge, console):
+        assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
+        assert service["spec"].get("type", "ClusterIP") == "ClusterIP"
+        assert not any("metrics" in str(p.get("name", "")) for p in service["spec"]["ports"])
+    for name, container in containers(rendered).items():
+        component = name.removeprefix("rapport-")
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        # The HTTP port (probes, the edge's webhooks) and the internal metrics port apart.
+        assert ports == {"http": HTTP_PORTS[component], "metrics": HTTP_PORTS[component] + 1000}
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["RAPPORT_PORT"] == str(ports["http"])
+        assert env["RAPPORT_METRICS_PORT"] == str(ports["metrics"])
+
+
+def test_prometheus_finds_every_pods_metrics_port(rendered: list[dict[str, Any]]) -> None:
+    """Pod annotations point at the metrics port; the headless Service reaches every pod's."""
+    for name, deployment in of_kind(rendered, "Deployment").items():
+        template = deployment["spec"]["template"]
+        annotations = template["metadata"]["annotations"]
+        [container] = template["spec"]["containers"]
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert annotations["prometheus.io/scrape"] == "true", name
+        assert annotations["prometheus.io/port"] == str(ports["metrics"]), name
+        assert annotations["prometheus.io/path"] == "/metrics", name
+    metrics = of_kind(rendered, "Service")["rapport-metrics"]["spec"]
+    assert metrics["clusterIP"] == "None"
+    assert metrics["selector"] == {"app": "rapport"}
+    assert [p["targetPort"] for p in metrics["ports"]] == ["metrics"]
+    labels = [
+        d["spec"]["template"]["metadata"]["labels"]
+        for d in of_kind(rendered, "Deployment").values()
+    ]
+    assert all(metrics["selector"].items() <= lbl.items() for lbl in labels)
 
 
 def test_the_image_is_a_real_configurable_name(
@@ -179,7 +212,7 @@ def test_the_image_is_a_real_configurable_name(
     assert "." in registry or ":" in registry, f"{reference}: no registry host"
     assert not reference.endswith((":latest", ":local")), reference
 
-    # An overlay of the operator's own sets another image for all three services (it names
+    # An overlay of the operator's own sets another image for every service (it names
     # the image as the base renders it).
     overlay = tmp_path / "overlay"
     overlay.mkdir()

@@ -32,6 +32,7 @@ PANELS_WITH_DATA = {
     "Escalations per minute by site",
     "Escalations per minute by rule",
     "Escalations per minute by queue",
+    "Escalations per minute by language",
     "Containment rate",
     "Containment rate over time",
     "Decision latency (p50, p99)",
@@ -40,6 +41,7 @@ PANELS_WITH_DATA = {
     "Pending (read, not acked) by group",
     "Dead-letter queue depth",
     "Stream length",
+    "Consumers alive by group",
     "Handoff latency by helpdesk adapter (p50, p99)",
     "Handoffs per minute by helpdesk and outcome",
     "Services up",
@@ -65,8 +67,7 @@ class Prometheus:
 @pytest.fixture
 def prometheus(pipeline: Pipeline, tmp_path: Path) -> Iterator[Prometheus]:
     binary = require_binary("prometheus", "prometheus")
-    # The services serve /metrics on their HTTP port (issue 15 moves it to an internal port:
-    # then these targets follow it).
+    # Each service's internal metrics port (RAPPORT_METRICS_PORT), not its HTTP one.
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(DEPLOY / "prometheus" / "alerts.yaml")],
@@ -75,7 +76,7 @@ def prometheus(pipeline: Pipeline, tmp_path: Path) -> Iterator[Prometheus]:
                 "job_name": f"rapport-{service}",
                 "static_configs": [{"targets": [f"127.0.0.1:{port}"]}],
             }
-            for service, port in pipeline.ports.items()
+            for service, port in pipeline.metrics_ports.items()
         ],
     }
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
@@ -154,6 +155,18 @@ def test_a_real_prometheus_scrapes_the_services(pipeline: Pipeline, prometheus: 
     assert increase is not None and increase > 0
     rules = prometheus.query('sum by (rule) (rapport_decisions_total{route="human"})')
     assert {r["metric"]["rule"] for r in rules} == {"explicit-human-request"}
+    languages = prometheus.query('sum by (language) (rapport_escalations_total{site="demo"})')
+    assert {r["metric"]["language"]: float(r["value"][1]) for r in languages} == {"en": 2.0}
+    # The stages that just handled those messages read their groups: alive.
+    alive = prometheus.query("max by (group) (rapport_group_consumers_alive)")
+    assert {r["metric"]["group"] for r in alive if float(r["value"][1]) >= 1} >= {
+        "sentiment",
+        "router",
+        "handoff",
+    }
+    # The public ports serve no /metrics.
+    for port in pipeline.ports.values():
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).status_code == 404
 
     # 2. The alert rules: all loaded, evaluated without error, none firing on this healthy
     # system.

@@ -22,6 +22,7 @@ DASHBOARD = DEPLOY / "grafana" / "dashboards" / "rapport.json"
 REQUIRE_ENV = "RAPPORT_REQUIRE_DEPLOY_TOOLS"
 # Every module that defines a Prometheus metric (grep `Counter(`, `Gauge(`, `Histogram(`).
 METRIC_MODULES = (
+    "rapport_runtime.acceptance",
     "rapport_runtime.consumer",
     "rapport_runtime.service",
     "rapport_sentiment.app",

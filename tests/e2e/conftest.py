@@ -25,6 +25,8 @@ class Pipeline:
     prefix: str
     env: dict[str, str]
     ports: dict[str, int] = field(default_factory=dict)
+    # Each service's internal /metrics port (RAPPORT_METRICS_PORT), never its public one.
+    metrics_ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -33,6 +35,8 @@ class Pipeline:
 
     def start(self, service: str) -> None:
         env = {**self.env, "RAPPORT_PORT": str(self.ports[service])}
+        if service in self.metrics_ports:
+            env["RAPPORT_METRICS_PORT"] = str(self.metrics_ports[service])
         self.processes[service] = subprocess.Popen(
             [sys.executable, "-m", f"rapport_{service}"], env=env
         )
@@ -86,7 +90,13 @@ def pipeline(redis_url: str, prefix: str, redis_client: redis_sync.Redis) -> Ite
         "RAPPORT_ADMIN_TOKEN": "e2e-admin-token",
     }
     env.pop("RAPPORT_CONFIG", None)
-    p = Pipeline(redis_url, prefix, env, ports={s: free_port() for s in SERVICES})
+    p = Pipeline(
+        redis_url,
+        prefix,
+        env,
+        ports={s: free_port() for s in SERVICES},
+        metrics_ports={s: free_port() for s in SERVICES},
+    )
     for service in SERVICES:
         p.start(service)
     try:
