@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -94,3 +97,37 @@ def wait_quiescent(client: Any, prefix: str, timeout: float = 30.0) -> None:
         return True
 
     wait_until(quiet, timeout=timeout, interval=0.05)
+
+
+class RedisProcess:
+    """A redis-server of a test's own on a free port (for what a shared Redis must not see:
+    restarts, memory limits, persistence settings). ``extra`` are redis-server options."""
+
+    def __init__(self, directory: Path, *extra: str) -> None:
+        binary = shutil.which("redis-server")
+        assert binary, "this test needs a redis-server binary (apt install redis-server)"
+        self.binary, self.dir, self.extra, self.port = binary, directory, extra, free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        args += ["--dir", str(self.dir), *self.extra]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)

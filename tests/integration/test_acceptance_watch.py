@@ -6,8 +6,6 @@ and leaves alone what survived. A Redis of this test's own, so it can be restart
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,36 +16,14 @@ from redis.asyncio import Redis
 from rapport_contracts import Message
 from rapport_runtime.acceptance import AcceptanceWatch, accept_once
 from rapport_runtime.redis import dedupe_key
-from rapport_tools.dev import free_port
+from tests.helpers import RedisProcess
 
 pytestmark = pytest.mark.integration
 
 
-class Server:
-    def __init__(self, directory: Path) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "this test needs a redis-server binary (apt install redis-server)"
-        self.binary, self.dir, self.port = binary, directory, free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        args += ["--appendonly", "no", "--dir", str(self.dir)]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    own = Server(tmp_path)
+def server(tmp_path: Path) -> Iterator[RedisProcess]:
+    own = RedisProcess(tmp_path, "--appendonly", "no")
     own.start()
     try:
         yield own
@@ -81,7 +57,7 @@ async def _wait(redis: Redis) -> None:
     raise AssertionError("redis-server did not answer")
 
 
-async def test_what_a_restarted_redis_lost_is_appended_again_once(server: Server) -> None:
+async def test_what_a_restarted_redis_lost_is_appended_again_once(server: RedisProcess) -> None:
     redis = Redis.from_url(server.url)
     watch = AcceptanceWatch(window_s=30)
     try:
@@ -124,7 +100,7 @@ async def test_what_a_restarted_redis_lost_is_appended_again_once(server: Server
         await redis.aclose()
 
 
-async def test_a_watch_with_no_window_remembers_nothing(server: Server) -> None:
+async def test_a_watch_with_no_window_remembers_nothing(server: RedisProcess) -> None:
     redis = Redis.from_url(server.url)
     watch = AcceptanceWatch(window_s=0)
     try:

@@ -145,7 +145,7 @@ def test_a_live_owner_keeps_its_lease_while_the_helpdesk_is_slow(
     redis_client.xadd(f"{prefix}:escalations", {"__data__": raw})
     wait_until(lambda: fake.in_flight == 1)
     time.sleep(1.3)  # over twice the lease: only renewal keeps the lock
-    owner = redis_client.get(lock)
+    owner: Any = redis_client.get(lock)
     assert owner is not None and not owner.startswith(b"dead")
     wait_until(lambda: results(redis_client, prefix), timeout=10)
     assert fake.keys == [handoff_id]

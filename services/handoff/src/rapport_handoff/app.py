@@ -365,7 +365,9 @@ def create_app(settings: RapportSettings | None = None) -> Starlette:
     async def on_start(runtime: Runtime) -> None:
         runtime.extras["sites"] = sites
         runtime.extras["http"] = httpx.AsyncClient(follow_redirects=False)
-        runtime.extras["acceptances"] = AcceptanceWatch(settings.accept_window_s)
+        runtime.extras["acceptances"] = AcceptanceWatch(
+            settings.accept_window_s, require_always=settings.durability == "always"
+        )
 
     async def on_stop(runtime: Runtime) -> None:
         http = runtime.extras.get("http")

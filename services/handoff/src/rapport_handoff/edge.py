@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from annotated_types import MaxLen
 from prometheus_client import Counter
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from redis.exceptions import RedisError
 from starlette.requests import Request
@@ -45,10 +45,13 @@ from rapport_handoff.inbound import post_vendor_webhook
 from rapport_handoff.responses import (
     ANY_METHOD,
     no_route,
+    not_durable,
     problem_response,
     rate_limited,
     read_body,
+    storage_refusal,
 )
+from rapport_runtime.acceptance import AcceptanceWatch
 from rapport_runtime.config import Sites
 from rapport_runtime.limits import JSONLimitError, loads_bounded
 from rapport_runtime.logs import Id
@@ -84,12 +87,34 @@ class InboundMessage(BaseModel):
 
     conversation_id: Identifier
     message_id: Identifier
-    author: Literal["customer", "bot", "agent"]
+    author: Literal["customer", "bot", "agent", "system"]
     text: str
     sent_at: datetime | None = None
     channel: str = Field(default="chat", max_length=64)
     language: str | None = Field(default=None, max_length=16)
     customer: InboundCustomer | None = None
+    # Author "system" only: the helpdesk's ticket status (solved or closed ends the episode).
+    status: Literal["solved", "closed", "resolved"] | None = Field(
+        default=None, validate_default=True
+    )
+
+    @field_validator("status")
+    @classmethod
+    def _status_of_system(cls, status: str | None, info: ValidationInfo) -> str | None:
+        author = info.data.get("author")
+        if author == "system" and status is None:
+            raise PydanticCustomError(
+                "status_missing",
+                "a `system` message reports a ticket's status: give it (solved, closed or "
+                "resolved)",
+            )
+        if status is not None and author not in (None, "system"):
+            raise PydanticCustomError(
+                "status_not_system",
+                "only a `system` message carries a status (author {a})",
+                {"a": author},
+            )
+        return status
 
     @field_validator("text")
     @classmethod
@@ -244,8 +269,13 @@ async def post_message(request: Request) -> Response:
         channel=inbound.channel,
         language=inbound.language,
         customer=customer,
+        provider_ids={"status": inbound.status} if inbound.status else {},
     )
     settings = runtime.settings
+    watch = runtime.extras.get("acceptances")
+    if isinstance(watch, AcceptanceWatch) and watch.refusal is not None:
+        REQUESTS.labels("not_durable").inc()
+        return not_durable(watch.refusal)
     try:
         entry_id = await accept_once(
             runtime.redis,
@@ -256,16 +286,12 @@ async def post_message(request: Request) -> Response:
             message,
             ttl_s=settings.dedupe_ttl_s,
             maxlen=settings.stream_maxlen,
-            watch=runtime.extras.get("acceptances"),
+            watch=watch if isinstance(watch, AcceptanceWatch) else None,
         )
     except RedisError as exc:
         log.error("could not accept a message for %s: %r", Id(site.name), exc)
         REQUESTS.labels("unavailable").inc()
-        return JSONResponse(
-            {"error": "unavailable", "message": "Rapport cannot store messages right now; retry."},
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
+        return storage_refusal(exc)
     REQUESTS.labels("duplicate" if entry_id is None else "accepted").inc()
     return JSONResponse(
         {

@@ -39,7 +39,15 @@ from rapport_handoff.adapters.base import (
     InboundPayloadError,
     InboundSignatureError,
 )
-from rapport_handoff.responses import problem_response, rate_limited, read_body
+from rapport_handoff.responses import (
+    not_durable,
+    problem_response,
+    rate_limited,
+    read_body,
+    storage_problem,
+    storage_refusal,
+)
+from rapport_runtime.acceptance import AcceptanceWatch
 from rapport_runtime.config import ConfigError, Site, Sites
 from rapport_runtime.logs import Id
 from rapport_runtime.redis import accept_once, dedupe_key
@@ -175,17 +183,17 @@ async def post_vendor_webhook(request: Request) -> Response:
             Id(batch.event_type or "-"),
         )
         return Response(status_code=204)
+    watch = runtime.extras.get("acceptances")
+    if isinstance(watch, AcceptanceWatch) and watch.refusal is not None:
+        outcome.count("refused:not_durable")
+        return not_durable(watch.refusal)
     try:
         response, result = await _accept(runtime, site, provider, body, batch)
     except RedisError as exc:
         log.error("could not accept a %s webhook for %s: %r", Id(provider), Id(site_name), exc)
         REQUESTS.labels("unavailable").inc()
-        outcome.count("refused:unavailable")
-        return JSONResponse(
-            {"error": "unavailable", "message": "Rapport cannot store messages right now; retry."},
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
+        outcome.count(f"refused:{storage_problem(exc)[0]}")
+        return storage_refusal(exc)
     outcome.count(result)
     return response
 
@@ -194,6 +202,7 @@ async def _accept(
     runtime: Runtime, site: Site, provider: str, body: bytes, batch: InboundBatch
 ) -> tuple[Response, str]:
     settings, redis = runtime.settings, runtime.redis
+    watch = runtime.extras.get("acceptances")
     # Vendors without a delivery id (Freshdesk, Help Scout) are deduped on the body itself.
     delivery = batch.delivery_id or "sha256-" + hashlib.sha256(body).hexdigest()
     delivery_key = dedupe_key(settings.prefix, "delivery", site.name, provider, delivery[:200])
@@ -214,7 +223,7 @@ async def _accept(
             message,
             ttl_s=settings.dedupe_ttl_s,
             maxlen=settings.stream_maxlen,
-            watch=runtime.extras.get("acceptances"),
+            watch=watch if isinstance(watch, AcceptanceWatch) else None,
         )
         accepted += entry is not None
         duplicates += entry is None

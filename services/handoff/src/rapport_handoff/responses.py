@@ -8,6 +8,9 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from redis.exceptions import BusyLoadingError, OutOfMemoryError, ReadOnlyError, RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
@@ -138,4 +141,39 @@ def rate_limited(runtime: Runtime, site: str) -> JSONResponse | None:
         f"Site {site!r} sends more than {runtime.settings.rate_limit_per_site:g} requests per "
         f"second; retry after {seconds} s.",
         headers={"Retry-After": str(seconds)},
+    )
+
+
+def storage_problem(exc: RedisError) -> tuple[str, str]:
+    """(error code, why) for a message Redis would not store, so whoever reads the sender's
+    logs knows whether to wait (Redis restarting) or to act (disk, memory, a replica)."""
+    if isinstance(exc, BusyLoadingError):
+        return "unavailable", "Redis is loading its data after a restart"
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+        return "unavailable", "Redis is unreachable"
+    if isinstance(exc, OutOfMemoryError):
+        return "storage_full", "Redis is out of memory (maxmemory reached)"
+    if isinstance(exc, ReadOnlyError):
+        return "unavailable", "Redis is a read-only replica (a fail-over in progress?)"
+    if "MISCONF" in str(exc):
+        return "not_durable", "Redis cannot write to its disk (MISCONF), so it refuses writes"
+    return "unavailable", "Redis refused the write"
+
+
+def storage_refusal(exc: RedisError) -> JSONResponse:
+    error, why = storage_problem(exc)
+    return problem_response(
+        503,
+        error,
+        f"Rapport cannot store messages right now: {why}. Nothing was accepted; retry.",
+        headers={"Retry-After": "5"},
+    )
+
+
+def not_durable(reason: str) -> JSONResponse:
+    return problem_response(
+        503,
+        "not_durable",
+        f"Rapport will not accept messages it could lose: {reason}. Nothing was accepted; retry.",
+        headers={"Retry-After": "5"},
     )

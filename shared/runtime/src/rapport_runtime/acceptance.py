@@ -82,11 +82,25 @@ def _text(value: Any) -> str:
 class AcceptanceWatch:
     """What this process accepted recently, and the Redis run it was accepted on."""
 
-    def __init__(self, window_s: float, max_entries: int = 50_000) -> None:
+    def __init__(
+        self,
+        window_s: float,
+        max_entries: int = 50_000,
+        *,
+        require_always: bool = False,
+        durability_every_s: float = 5.0,
+    ) -> None:
         self.window_s = window_s
         self.recent: deque[Accepted] = deque(maxlen=max_entries)
         self.run_id: str | None = None
         self.restored = 0  # for tests and `rapport status`: restored since start
+        # RAPPORT_DURABILITY=always: the services checked Redis's fsync policy at start, but a
+        # restart with another config or a CONFIG SET can undo it. While it is undone, `refusal`
+        # says why and the edge answers 503 rather than promise what Redis cannot keep.
+        self.require_always = require_always
+        self.durability_every_s = durability_every_s
+        self.refusal: str | None = None
+        self._durability_checked = float("-inf")
 
     def remember(self, accepted: Accepted) -> None:
         if self.window_s <= 0:
@@ -104,7 +118,13 @@ class AcceptanceWatch:
         Returns how many entries were restored."""
         info: Any = await redis.info("server")
         run_id = _text(info.get("run_id", ""))
-        self._prune(time.monotonic())
+        now = time.monotonic()
+        self._prune(now)
+        if self.require_always and (
+            run_id != self.run_id or now - self._durability_checked >= self.durability_every_s
+        ):
+            self._durability_checked = now
+            await self._check_durability(redis)
         if self.run_id is None or run_id == self.run_id:
             self.run_id = run_id
             return 0
@@ -151,6 +171,23 @@ class AcceptanceWatch:
                 self.window_s,
             )
         return len(missing)
+
+    async def _check_durability(self, redis: Redis) -> None:
+        config: Any = await redis.config_get("append*")
+        values = {_text(k): _text(v) for k, v in config.items()}
+        appendonly, appendfsync = values.get("appendonly"), values.get("appendfsync")
+        refusal = None
+        if appendonly != "yes" or appendfsync != "always":
+            refusal = (
+                "RAPPORT_DURABILITY=always, but Redis now runs with "
+                f"appendonly={appendonly} appendfsync={appendfsync}"
+            )
+        if refusal != self.refusal:
+            if refusal:
+                log.error("%s: the edge refuses messages (503) until it is fixed", refusal)
+            else:
+                log.warning("Redis fsyncs every write again: the edge accepts messages")
+        self.refusal = refusal
 
     async def run(self, redis: Redis, interval_s: float) -> None:
         """Check every ``interval_s`` for as long as the service runs."""
