@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis as redis_sync
 
 from rapport_tools.dev import free_port
 
@@ -222,20 +224,35 @@ def _shape_holds(shown: Any, real: Any, where: str = "answer") -> None:
                 raise AssertionError(problems[0])
 
 
+def _uv() -> str:
+    uv = shutil.which("uv")
+    assert uv, "uv is needed (the README's set-up installs it)"
+    return uv
+
+
+def _as_typed(command: str) -> list[str]:
+    """A README line as the user types it; `--no-sync` only, so that uv never re-syncs the
+    virtual environment under test."""
+    argv = shlex.split(command)
+    assert argv[:3] == ["uv", "run", "rapport"], command
+    return [_uv(), "run", "--no-sync", *argv[2:]]
+
+
 def test_the_readme_walk_through_as_typed(tmp_path: Path, dev_factory: Any) -> None:
-    """Send with a customer, an agent answers, read the conversation, resolve it, see the bot
-    resume: the README's commands, run one after the other, printing what it shows."""
+    """Send with a customer, an agent answers, resolve it, see the bot resume, read the
+    conversation: the README's commands, typed one after the other in another terminal
+    (`uv run rapport ...` against a real `rapport dev`), printing what the README shows."""
     env = _env(tmp_path, 0)
     dev = dev_factory(["--port", "8080"] if _free(8080) else ["--port", str(free_port())], env)
     state = json.loads((tmp_path / "dev.json").read_text())
     assert f"export REDIS_URL={state['redis_url']}" in dev.output()
     steps = _readme_walk_through()
     assert [cmd.split()[3] for cmd, _ in steps[:3]] == ["send", "send", "resolve"]
+    assert "--customer u42 --tier gold" in steps[0][0]
     for command, shown in steps:
-        argv = shlex.split(command)
-        assert argv[:3] == ["uv", "run", "rapport"], command
         done = subprocess.run(
-            [RAPPORT_BIN, *argv[3:]],
+            _as_typed(command),
+            cwd=ROOT,
             env=env,
             capture_output=True,
             text=True,
@@ -249,18 +266,36 @@ def test_the_readme_walk_through_as_typed(tmp_path: Path, dev_factory: Any) -> N
         for line in shown:
             if line.startswith("redis: "):
                 assert _normalise(line) in map(_normalise, done.stderr.splitlines()), done.stderr
-    # The conversation, as the README's curl shows it.
-    example = (ROOT / "README.md").read_text().split("answers (abridged", 1)[1]
-    shown_json = json.loads(example.split("```json\n", 1)[1].split("```", 1)[0])
-    reply = httpx.get(
+    # The bot was told to resume c1: the router's instruction on the public stream.
+    redis = redis_sync.Redis.from_url(state["redis_url"])
+    try:
+        instructions = [
+            json.loads(fields[b"__data__"])
+            for _, fields in redis.xrange(f"{state['prefix']}:automation")
+        ]
+    finally:
+        redis.close()
+    assert [i["action"] for i in instructions if i["conversation_id"] == "c1"][-1] == "resume"
+    # `resolve` went through the edge like any helpdesk webhook: a system message, recorded.
+    view = httpx.get(
         f"http://127.0.0.1:{state['edge_port']}/v1/sites/demo/conversations/c1",
         headers={"Authorization": "Bearer dev-admin-token"},
         timeout=5,
+    ).json()
+    [solved] = [m for m in view["messages"] if m["author"] == "system"]
+    assert (solved["text"], solved["provider_ids"]) == ("ticket solved", {"status": "solved"})
+    # The conversation, with the README's own curl command.
+    text = (ROOT / "README.md").read_text()
+    curl = text.split("sees it (every message", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    curl = curl.replace("127.0.0.1:8080", f"127.0.0.1:{state['edge_port']}")
+    shown_curl = subprocess.run(
+        ["bash", "-c", curl], env=env, capture_output=True, text=True, timeout=30, check=True
     )
-    assert reply.status_code == 200
-    view = reply.json()
+    view = json.loads(shown_curl.stdout)
+    example = text.split("answers (abridged", 1)[1]
+    shown_json = json.loads(example.split("```json\n", 1)[1].split("```", 1)[0])
     _shape_holds(shown_json, view)
-    assert view["state"]["owner"] == shown_json["state"]["owner"]
+    assert view["state"]["owner"] == shown_json["state"]["owner"] == "resolved"
     [handoff] = view["handoffs"]
     assert handoff["packet"]["customer"] == {
         "id": "u42",
@@ -270,9 +305,26 @@ def test_the_readme_walk_through_as_typed(tmp_path: Path, dev_factory: Any) -> N
         "attributes": {},
     }
     assert [d["policy_version"] for d in view["decisions"]] == ["5"]
+    # The README's redis-cli line, after the `export REDIS_URL=...` the banner prints.
+    xread = text.split("redis-cli -u", 1)[0].rsplit("```bash\n", 1)[1] + "redis-cli -u"
+    xread += text.split("redis-cli -u", 1)[1].split("\n", 1)[0]
+    read = subprocess.run(
+        ["bash", "-c", xread],
+        env={**env, "REDIS_URL": state["redis_url"]},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert "explicit-human-request" in read.stdout, read.stdout + read.stderr
     # Other commands find dev's Redis through its state file, and say so.
     listed = subprocess.run(
-        [RAPPORT_BIN, "dlq", "list"], env=env, capture_output=True, text=True, timeout=60
+        _as_typed("uv run rapport dlq list"),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert listed.returncode == 0, listed.stderr
     assert f"redis: {state['redis_url']} (the running `rapport dev`, pid {state['pid']})" in (
@@ -280,6 +332,64 @@ def test_the_readme_walk_through_as_typed(tmp_path: Path, dev_factory: Any) -> N
     )
     assert dev.stop() == 0
     assert not (tmp_path / "dev.json").exists(), "the state file outlived rapport dev"
+
+
+def test_resolve_signs_with_the_secret_dev_checks_and_says_when_the_edge_is_down(
+    tmp_path: Path, dev_factory: Any
+) -> None:
+    """`rapport dev` started with its own demo secret: the other terminal does not have it,
+    and `send` and `resolve` still sign right (the state file says how); once dev is gone,
+    `resolve` says in one line that nothing answers."""
+    port = free_port()
+    env = _env(tmp_path, port)
+    dev = dev_factory(["--port", str(port)], {**env, "RAPPORT_DEMO_SECRET": "only-dev-knows"})
+    assert (tmp_path / "dev.json").stat().st_mode & 0o077 == 0, "the state file is private"
+    for command in (
+        'uv run rapport send --conversation s1 "I want to talk to a real person"',
+        "uv run rapport send --conversation s1 --author agent 'Hello, Sam here'",
+        "uv run rapport resolve --conversation s1",
+        "uv run rapport resolve --conversation s1",
+    ):
+        done = subprocess.run(
+            _as_typed(command), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+    assert "nothing to resolve: conversation s1 is already resolved" in done.stdout
+    for command in (
+        'uv run rapport send --conversation s2 "I want to talk to a real person"',
+        "uv run rapport resolve --conversation s2 --secret wrong",
+    ):
+        wrong = subprocess.run(
+            _as_typed(command), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+    assert wrong.returncode == 1
+    assert wrong.stderr.count("\n") == 1 and "HTTP 401" in wrong.stderr, wrong.stderr
+    assert "bad_signature" in wrong.stderr
+    never = subprocess.run(
+        _as_typed("uv run rapport resolve --conversation never-seen"),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert never.returncode == 1
+    assert "Rapport has no record of conversation 'never-seen'" in never.stderr
+    assert dev.stop() == 0
+    down = subprocess.run(
+        _as_typed(f"uv run rapport resolve --conversation s1 --url http://127.0.0.1:{port}"),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert down.returncode == 1
+    errors = [line for line in down.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1, down.stderr
+    assert errors[0].startswith(f"error: cannot reach http://127.0.0.1:{port}: ")
+    assert "Is `uv run rapport dev` running?" in errors[0]
+    assert "Traceback" not in down.stderr
 
 
 def _free(port: int) -> bool:

@@ -33,6 +33,7 @@ import typer
 
 from rapport_contracts import Decision
 from rapport_contracts.streams import DATA_FIELD
+from rapport_runtime.config import Sites
 from rapport_runtime.redis import connect
 from rapport_runtime.settings import RapportSettings
 
@@ -395,6 +396,17 @@ def banner(
     )
 
 
+def _sites_file(settings: RapportSettings) -> str | None:
+    return os.path.abspath(settings.config) if settings.config else None
+
+
+def _demo_secret(sites: Sites | None) -> str | None:
+    """The built-in demo site's development secret (never a configured site's)."""
+    if sites is None or not sites.demo:
+        return None
+    return next(iter(sites.sites.values())).secret
+
+
 async def run_dev(
     redis_url: str,
     ports: DevPorts | int,
@@ -402,9 +414,12 @@ async def run_dev(
     site: str = "demo",
     secret_hint: str = "",
     redis: EmbeddedRedis | None = None,
+    sites: Sites | None = None,
 ) -> None:
     """Run the services until Ctrl-C (or SIGTERM). Raises :class:`DevStopped` when it had to
-    stop everything (its embedded Redis keeps dying)."""
+    stop everything (its embedded Redis keeps dying). The state file names the sites file the
+    services read (or, for the built-in demo site, its development secret), so ``send`` and
+    ``resolve`` sign with the secret this Rapport checks."""
     from rapport_tools.devstate import DevState, remove_state, write_state
 
     if isinstance(ports, int):
@@ -438,6 +453,8 @@ async def run_dev(
                 router_port=ports.router,
                 redis_embedded=redis is not None,
                 redis_pid=redis.pid if redis is not None else None,
+                sites_file=_sites_file(settings),
+                demo_secret=_demo_secret(sites),
             )
             path = write_state(state)
             token = settings.admin_token_value()

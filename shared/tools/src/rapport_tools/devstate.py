@@ -1,5 +1,8 @@
 """How the other ``rapport`` commands find a running ``rapport dev``: a small JSON file with its
-Redis URL, key prefix and ports, written when dev is ready and removed when it stops.
+Redis URL, key prefix and ports, written when dev is ready and removed when it stops. It also
+says how to sign for it: the sites file its services read (``sites_file``), or, for the
+built-in demo site only, that site's development secret (``demo_secret``); a configured
+site's secret is never written. The file is readable by its owner only.
 
 The file lives in ``$RAPPORT_DEV_STATE`` when set, else ``$XDG_RUNTIME_DIR/rapport/dev.json``,
 else ``~/.cache/rapport/dev.json``. A file whose process is gone is ignored. Standard library
@@ -27,6 +30,8 @@ class DevState:
     router_port: int
     redis_embedded: bool
     redis_pid: int | None = None
+    sites_file: str | None = None  # the RAPPORT_CONFIG the services read; None: the demo site
+    demo_secret: str | None = None  # the built-in demo site's development secret
 
     @property
     def edge_url(self) -> str:
@@ -55,7 +60,9 @@ def write_state(state: DevState) -> Path:
     path = state_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{state.pid}")
-    tmp.write_text(json.dumps(asdict(state), indent=2) + "\n")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(asdict(state), indent=2) + "\n")
     tmp.replace(path)
     return path
 
