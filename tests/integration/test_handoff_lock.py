@@ -36,9 +36,12 @@ class Desk:
         self.keys: list[str] = []
         self.delay_s = 0.0
         self.in_flight = 0
+        self.refusal: str | None = None
 
     async def hook(self, request: Request) -> Response:
         await request.body()
+        if self.refusal is not None:
+            return JSONResponse({"error": self.refusal}, status_code=404)
         self.in_flight += 1
         try:
             await asyncio.sleep(self.delay_s)
@@ -151,3 +154,29 @@ def test_a_live_owner_keeps_its_lease_while_the_helpdesk_is_slow(
     assert fake.keys == [handoff_id]
     wait_until(lambda: redis_client.get(lock) is None)  # released by its owner
     assert [r.status for r in results(redis_client, prefix)] == ["delivered"]
+
+
+def test_what_a_refusing_helpdesk_says_is_stored_redacted(
+    client: TestClient, redis_client: redis_sync.Redis, prefix: str, desk: tuple[Desk, str]
+) -> None:
+    """The dead-letter reason and the handoff's recorded detail outlive every log: a helpdesk
+    error quoting the customer must not put their e-mail, phone, card or IBAN in Redis."""
+    fake, _ = desk
+    fake.refusal = (
+        "no such group for jane.doe@example.com, phone +44 20 7946 0958, "
+        "card 4111 1111 1111 1111, IBAN GB82 WEST 1234 5698 7654 32"
+    )
+    _, raw = packet_json()
+    redis_client.xadd(f"{prefix}:escalations", {"__data__": raw})
+    wait_until(lambda: redis_client.xlen(f"{prefix}:dlq") == 1)
+    stored: list[str] = []
+    letters: Any = redis_client.xrange(f"{prefix}:dlq")
+    stored += [f[b"__data__"].decode() for _, f in letters]
+    stored += [r.detail for r in results(redis_client, prefix)]
+    stored += [v.decode() for v in redis_client.hvals(f"{prefix}:errors:handoff")]
+    assert len(stored) >= 2
+    for text in stored:
+        reason = json.loads(text)["reason"] if text.startswith("{") else text
+        for secret in ("jane.doe@example.com", "7946 0958", "4111 1111", "GB82 WEST"):
+            assert secret not in reason, reason
+    assert "no such group" in results(redis_client, prefix)[0].detail
