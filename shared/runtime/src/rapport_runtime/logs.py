@@ -80,6 +80,10 @@ def _iban_valid(candidate: str) -> bool:
     return int(number) % 97 == 1
 
 
+# Pydantic's validation errors quote the input, cut to its first and last characters
+# ("jane.doe@exa...3704"): a cut e-mail or card number no longer looks like one, so the quote is
+# dropped whole (the dead-letter payload keeps the input).
+_PYDANTIC_INPUT = re.compile(r"input_value=.*?, input_type=")
 _URL_QUERY = re.compile(r"(?i)\b((?:https?|wss?)://[^\s?#'\"<>]*)\?[^\s#'\"<>]*")
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@:]*:[^/\s@]*@")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/-]{8,}=*")
@@ -123,9 +127,11 @@ def _phone(match: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     """``text`` with personal data and credentials replaced by ``[email]``, ``[card]``,
-    ``[iban]``, ``[phone]``, ``?[query]``, ``[credentials]@``, ``[token]`` and ``[secret]``."""
+    ``[iban]``, ``[phone]``, ``?[query]``, ``[credentials]@``, ``[token]`` and ``[secret]``; the
+    input a pydantic validation error quotes by ``input_value=[input]``."""
     if not text:
         return text
+    text = _PYDANTIC_INPUT.sub("input_value=[input], input_type=", text)
     text = _URL_QUERY.sub(r"\1?[query]", text)
     text = _URL_CREDENTIALS.sub(r"\1[credentials]@", text)
     text = _BEARER.sub(r"\1\2[token]", text)
