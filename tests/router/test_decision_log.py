@@ -9,6 +9,7 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import pytest
 from redis.asyncio import Redis
@@ -97,6 +98,10 @@ def test_one_json_line_per_decision_with_its_facts(json_log: io.StringIO) -> Non
         settings, Runtime(settings, Redis.from_url("redis://unused")), Sites({}, "-")
     )
     decided = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    routes: list[tuple[Literal["human", "automation"], str]] = [
+        ("human", "explicit-human-request"),
+        ("automation", "default"),
+    ]
     decisions = [
         Decision(
             decision_id=f"d{i}",
@@ -112,9 +117,7 @@ def test_one_json_line_per_decision_with_its_facts(json_log: io.StringIO) -> Non
             classifier_version="t",
             decided_at=decided,
         )
-        for i, (route, rule) in enumerate(
-            [("human", "explicit-human-request"), ("automation", "default")]
-        )
+        for i, (route, rule) in enumerate(routes)
     ]
     before = DECISIONS.labels("acme", "human", "explicit-human-request", "de")._value.get()
     escalations = ESCALATIONS.labels("acme", "", "de")._value.get()
