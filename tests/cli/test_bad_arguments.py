@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -20,6 +21,7 @@ BAD: list[tuple[list[str], str]] = [
     (["nosuchcommand"], "No such command"),
     (["dev", "--port", "abc"], "--port"),
     (["dev", "--port", "0"], "not a port"),
+    (["dev", "--redis-port", "70000"], "not a port"),
     (["dev", "--bogus"], "No such option"),
     (["send"], "Missing argument"),
     (["send", "--author", "robot", "hi"], "robot"),
@@ -29,25 +31,71 @@ BAD: list[tuple[list[str], str]] = [
     (["resolve"], "--conversation"),
     (["resolve", "--conversation", "c1", "--status", "done"], "solved, closed"),
     (["resolve", "--conversation", "../x"], "--conversation"),
+    (["resolve", "--conversation", "c1", "--site", "Not A Site"], "--site"),
+    (["resolve", "--conversation", "c1", "--wait", "soon"], "--wait"),
     (["schemas", "--bogus"], "No such option"),
     (["asyncapi", "extra"], "unexpected extra argument"),
     (["adapters", "extra"], "unexpected extra argument"),
     (["config"], "Usage"),
     (["config", "check"], "give the sites file"),
     (["config", "check", "/nonexistent/sites.yaml"], "no such file"),
+    (["policy"], "Usage"),
     (["policy", "nosuch"], "No such command"),
     (["policy", "check"], "Missing argument"),
+    (["policy", "schema", "extra"], "unexpected extra argument"),
+    (["policy", "signals", "--bogus"], "No such option"),
     (["policy", "replay", DEFAULT_POLICY], "--input FILE.jsonl or --from-stream"),
     (["policy", "replay", DEFAULT_POLICY, "--from-stream", "--since", "yesterday"], "--since"),
     (["policy", "diff"], "--site"),
     (["policy", "diff", "--site", "demo", "--since", "soon"], "--since"),
+    (["dlq"], "Usage"),
     (["dlq", "list", "--count", "0"], "--count"),
+    (["dlq", "list", "--older-than", "a while"], "--older-than"),
+    (["dlq", "show"], "Missing argument"),
+    (["dlq", "show", "latest"], "not a dead-letter entry id"),
+    (["dlq", "purge"], "say which dead letters to purge"),
+    (["dlq", "purge", "--newer-than", "soon"], "--newer-than"),
     (["dlq", "replay"], "Missing argument"),
     (["dlq", "replay", "garbage"], "not a dead-letter entry id"),
     (["dlq", "replay", "1-0", "1764151200000-0", "x-y"], "'x-y'"),
+    (["status", "--watch", "0.1"], "--watch"),
+    (["status", "--sample", "soon"], "--sample"),
+    (["forget"], "--site"),
+    (["forget", "--site", "demo"], "exactly one of --conversation C or --customer ID"),
+    (["forget", "--site", "demo", "--conversation", "c1", "--customer", "u1"], "exactly one"),
+    (["eval"], "Usage"),
     (["eval", "/nonexistent/file.jsonl"], "/nonexistent/file.jsonl"),
+    (["eval", "predict"], "Missing argument"),
     (["eval", "score"], "Missing argument"),
+    (["eval", "run"], "Missing argument"),
+    (["eval", "run", "--boot", "-1", "x.jsonl"], "--boot"),
+    (["bench", "--duration", "0"], "--duration"),
+    (["bench", "--adapter", "carrier-pigeon"], "--adapter"),
 ]
+
+
+def _command_paths() -> set[tuple[str, ...]]:
+    """Every command and group `rapport --help` offers, e.g. ("dlq", "replay")."""
+    import typer.main
+
+    found: set[tuple[str, ...]] = set()
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        found.add(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            if not sub.hidden:
+                walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app), ())
+    return found - {()}
+
+
+def test_every_command_is_tried_with_bad_arguments() -> None:
+    """A command added later without a bad-argument case here fails this test."""
+    tried = {tuple(argv[: len(path)]) for argv, _ in BAD for path in _command_paths()}
+    missing = sorted(" ".join(path) for path in _command_paths() if path not in tried)
+    assert not missing, f"add a bad-argument case for: {', '.join(missing)}"
+    assert len(_command_paths()) >= 24, sorted(_command_paths())
 
 
 @pytest.fixture(autouse=True)
