@@ -20,6 +20,7 @@ import httpx
 import pytest
 import redis as redis_sync
 
+from rapport_runtime.signing import sign
 from rapport_tools.dev import free_port
 
 pytestmark = pytest.mark.e2e
@@ -365,6 +366,21 @@ def test_resolve_signs_with_the_secret_dev_checks_and_says_when_the_edge_is_down
     assert wrong.returncode == 1
     assert wrong.stderr.count("\n") == 1 and "HTTP 401" in wrong.stderr, wrong.stderr
     assert "bad_signature" in wrong.stderr
+    # The edge's side of it: a status only with author `system`, and `system` only with one.
+    for body in (
+        {"author": "system", "text": "ticket solved"},
+        {"author": "customer", "text": "hello", "status": "solved"},
+        {"author": "system", "text": "ticket solved", "status": "done"},
+    ):
+        raw = json.dumps({"conversation_id": "s3", "message_id": "x1", **body}).encode()
+        reply = httpx.post(
+            f"http://127.0.0.1:{port}/v1/sites/demo/messages",
+            content=raw,
+            headers={"Content-Type": "application/json", **sign("only-dev-knows", raw)},
+            timeout=5,
+        )
+        assert reply.status_code == 422, reply.text
+        assert [f["field"] for f in reply.json()["fields"]] == ["status"], reply.text
     never = subprocess.run(
         _as_typed("uv run rapport resolve --conversation never-seen"),
         cwd=ROOT,
