@@ -235,3 +235,29 @@ def test_the_xed_weights_are_not_used() -> None:
 
     assert not _multi.USE_XED
     assert all(not weights for weights in _multi.WEIGHTS.values())
+
+
+def test_function_word_vote_names_one_language_or_none() -> None:
+    """lexicon-3.2: the vote decides only with two function words of one language and none of
+    another's; a word written under two languages belongs to neither."""
+    from rapport_sentiment.classifier import _language, _multi
+
+    assert "nada" not in _language.VOTE  # es and pt
+    assert "non" not in _language.VOTE  # it and fr
+    assert _language.VOTE["muy"] == "es" and _language.VOTE["nicht"] == "de"
+    vote = _language.vote
+    assert vote(_multi.fold("Quiero hablar con alguien, no funciona nada")) == "es"
+    assert vote(_multi.fold("Ich warte seit Tagen und niemand hilft")) == "de"
+    assert vote(_multi.fold("Je suis toujours sans réponse")) == "fr"
+    assert vote(_multi.fold("Não consigo entrar, você pode ajudar?")) == "pt"
+    assert vote(_multi.fold("Sono ancora senza rimborso")) == "it"
+    assert vote(_multi.fold("grazie")) is None  # one word: the model decides
+    assert vote(_multi.fold("je suis muy contento")) is None  # two languages: the model decides
+    assert vote(_multi.fold("the parcel is late and my card was charged")) is None  # English
+
+
+def test_english_with_emoji_or_curly_quotes_takes_the_fast_path() -> None:
+    r = classify("Great, my flight is delayed again 🙄")
+    assert (r.language, r.language_confidence) == ("en", 0.9)
+    curly = "That\u2019s what I\u2019m afraid of, it\u2019s still broken"
+    assert classify(curly).language == "en"

@@ -32,7 +32,7 @@ from ._lexicon import (
 )
 from ._text import NEGATION_WINDOW, NEGATORS, TOKEN, normalise, stem_key
 
-CLASSIFIER_VERSION = "lexicon-3.1"
+CLASSIFIER_VERSION = "lexicon-3.2"
 
 # Tuned on the dev files (see docs/classifier.md); left alone afterwards.
 NEGATIVE_AT = -0.05  # sentiment_score <= this is "negative"
@@ -150,9 +150,62 @@ class _Scan(NamedTuple):
     keys: set[str]  # distinct tokens (negated ones as not_<word>), for the pattern gates
 
 
+# Token kinds for ``_scan`` (one memoised record per distinct token: its kind, valence,
+# booster, task-word flag and the learned weights of its plain and negated keys).
+_BANG, _QUESTION, _NEGATOR, _BUT, _BOOSTER, _VALENCED, _EXPECT, _OTHER = range(8)
+
+
+class _Tok(NamedTuple):
+    kind: int
+    value: float  # booster factor or valence (0.0 otherwise)
+    task: bool  # a task word: its negative valence is no judgement
+    key: str  # the feature key when not negated
+    not_key: str  # ... and when negated
+    w: _Weights
+    not_w: _Weights
+
+
+_TOK_MEMO: dict[str, _Tok] = {}
+
+
+def _tok_info(tok: str) -> _Tok:
+    c = tok[0]
+    if c == "!" or c == "?":
+        key = tok[:1]
+        w = _KEY_MEMO.get(key) or _key_weights(key)
+        info = _Tok(_BANG if c == "!" else _QUESTION, 0.0, False, key, key, w, w)
+    elif tok in NEGATORS or tok == "but":
+        w = _KEY_MEMO.get(tok) or _key_weights(tok)
+        info = _Tok(_NEGATOR if tok in NEGATORS else _BUT, 0.0, False, tok, tok, w, w)
+    else:
+        b = BOOSTERS.get(tok)
+        v = VALENCE.get(tok)
+        if b is not None:
+            kind, value = _BOOSTER, b
+        elif v is not None:
+            kind, value = _VALENCED, v
+        elif tok in EXPECTATION_VERBS:
+            kind, value = _EXPECT, 0.0
+        else:
+            kind, value = _OTHER, 0.0
+        not_key = "not_" + tok
+        info = _Tok(
+            kind,
+            value,
+            tok in TASK_WORDS,
+            tok,
+            not_key,
+            _KEY_MEMO.get(tok) or _key_weights(tok),
+            _KEY_MEMO.get(not_key) or _key_weights(not_key),
+        )
+    if len(_TOK_MEMO) < _KEY_MEMO_MAX:
+        _TOK_MEMO[tok] = info
+    return info
+
+
 def _scan(lowered: str) -> _Scan:
     """One pass over the tokens: lexicon valence with negation, boosters and 'but'; learned
-    logits on negation-marked features."""
+    logits on negation-marked features. Each distinct token is looked up once (``_TOK_MEMO``)."""
     toks = TOKEN.findall(lowered)
     neg_z, pos_z, frus_z = _BIAS
     total = 0.0
@@ -167,51 +220,52 @@ def _scan(lowered: str) -> _Scan:
     judged = 0.0
     judged_word = ""
     judged_max = 0.0
-    memo = _KEY_MEMO
+    memo = _TOK_MEMO
     for tok in toks:
-        c = tok[0]
-        if c == "!" or c == "?":
-            if c == "!":
-                exclamations += len(tok)
-            scope = 0
-            boost = 1.0
-            key = tok[:1]
-        elif tok in NEGATORS:
-            scope = NEGATION_WINDOW
-            key = tok
-        elif tok == "but":
-            scope = 0
-            but_at = len(valences)
-            key = tok
-        else:
-            negated = scope > 0
-            if negated:
+        info = memo.get(tok)
+        if info is None:
+            info = _tok_info(tok)
+        kind = info.kind
+        if kind >= _BOOSTER:
+            if scope > 0:
                 scope -= 1
-                key = "not_" + tok
+                negated = True
+                key, w = info.not_key, info.not_w
             else:
-                key = tok
-            b = BOOSTERS.get(tok)
-            if b is not None:
-                boost = b
+                negated = False
+                key, w = info.key, info.w
+            if kind == _BOOSTER:
+                boost = info.value
             else:
-                v = VALENCE.get(tok)
-                if v is not None:
+                if kind == _VALENCED:
+                    v = info.value
                     if negated:
                         v *= NEGATED_POSITIVE_FACTOR if v > 0 else NEGATED_NEGATIVE_FACTOR
                     v *= boost
                     valences.append(v)
-                    if v < 0 and tok not in TASK_WORDS:
+                    if v < 0 and not info.task:
                         judged -= v
                         if -v > judged_max:
                             judged_max, judged_word = -v, tok
-                elif negated and tok in EXPECTATION_VERBS:
+                elif negated and kind == _EXPECT:
                     valences.append(EXPECTATION_VALENCE * boost)
                 boost = 1.0
+        else:
+            key, w = info.key, info.w
+            if kind == _BANG:
+                exclamations += len(tok)
+                scope = 0
+                boost = 1.0
+            elif kind == _QUESTION:
+                scope = 0
+                boost = 1.0
+            elif kind == _NEGATOR:
+                scope = NEGATION_WINDOW
+            else:
+                scope = 0
+                but_at = len(valences)
         if key not in seen:
             seen.add(key)
-            w = memo.get(key)
-            if w is None:
-                w = _key_weights(key)
             neg_z += w.neg
             pos_z += w.pos
             frus_z += w.frus
@@ -246,8 +300,23 @@ def _fold(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
+# The contracts' validators called with a dict: the same validation as ``Signal(...)`` and
+# ``Classification(...)`` without pydantic's Python-level __init__ (speed, about 0.5 us each).
+_NEW_SIGNAL = Signal.__pydantic_validator__.validate_python
+_NEW_CLASSIFICATION = Classification.__pydantic_validator__.validate_python
+
+
 def _span(name: str, score: float, text: str, start: int, end: int) -> Signal:
-    return Signal(name=name, score=round(score, 3), evidence=text[start:end], start=start, end=end)
+    signal: Signal = _NEW_SIGNAL(
+        {
+            "name": name,
+            "score": round(score, 3),
+            "evidence": text[start:end],
+            "start": start,
+            "end": end,
+        }
+    )
+    return signal
 
 
 _CAPS_WORD = re.compile(r"\b[A-Z][A-Z'!?]{2,}\b")
@@ -256,7 +325,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 def _shouting(text: str) -> tuple[float, int, int] | None:
     """All-caps words (3+ letters) making up a good part of the message, or '!!!'."""
-    caps = _CAPS_WORD.findall(text)
+    caps = [] if text.islower() else _CAPS_WORD.findall(text)
     if len(caps) >= 2 and len(caps) >= 0.3 * len(_WORD.findall(text)):
         first = text.find(caps[0])
         last = text.rfind(caps[-1]) + len(caps[-1])
@@ -329,25 +398,42 @@ def classify(
     detect it from the text."""
     text = text[:MAX_TEXT]
     low = _fold(text)
-    scan = _scan(normalise(low))
+    folded: str | None = None
+    scan: _Scan | None
     if language:
         code = _iso(language)
         found = _Language(code, None, "given", code in lang_id.SUPPORTED)
-    elif lang_id.plain_english(scan.keys, text):
-        found = _Language("en", lang_id.FAST_CONFIDENCE, "detected", True)
+        if code != "en":  # the English token scan is not needed
+            return _foreign(text, low, context, found, _multi.fold(text))
+        scan = _scan(normalise(low))
     else:
-        d = lang_id.detect(text)
-        if (
-            d.language != "en"
-            and (d.confidence or 0.0) < lang_id.UNSURE
-            and lang_id.plain_english(scan.keys, text, need=1)
-        ):
-            d = lang_id.Detected("en", d.confidence, "detected")
-        source: Literal["detected", "default"] = "detected" if d.source == "detected" else "default"
-        found = _Language(d.language, d.confidence, source, d.language in lang_id.SUPPORTED)
+        # Text with a letter outside ASCII is never plain English: its English token scan
+        # waits until the language is known (speed: most such messages are not English).
+        ascii_letters = lang_id.ascii_letters(text)
+        scan = _scan(normalise(low)) if ascii_letters else None
+        if scan is not None and lang_id.plain_english(scan.keys, text):
+            found = _Language("en", lang_id.FAST_CONFIDENCE, "detected", True)
+        else:
+            folded = _multi.fold(text)
+            voted = lang_id.vote(folded)
+            if voted is not None:
+                found = _Language(voted, lang_id.FAST_CONFIDENCE, "detected", True)
+            else:
+                d = lang_id.detect(text)
+                if (
+                    scan is not None
+                    and d.language != "en"
+                    and (d.confidence or 0.0) < lang_id.UNSURE
+                    and lang_id.plain_english(scan.keys, text, need=1)
+                ):
+                    d = lang_id.Detected("en", d.confidence, "detected")
+                source: Literal["detected", "default"] = (
+                    "detected" if d.source == "detected" else "default"
+                )
+                found = _Language(d.language, d.confidence, source, d.language in lang_id.SUPPORTED)
     if found.language != "en":
-        return _foreign(text, low, context, found)
-    return _english(text, low, scan, context, found)
+        return _foreign(text, low, context, found, folded or _multi.fold(text))
+    return _english(text, low, scan or _scan(normalise(low)), context, found)
 
 
 def _context_bot_failure(
@@ -359,6 +445,8 @@ def _context_bot_failure(
     repeating an earlier message (two earlier messages: stronger).
     Returns the customer's earlier turns. Scores fixed by reasoning, checked on the
     conversations of tests/sentiment/data/bot_failure_conversations.jsonl (docs)."""
+    if not context:
+        return []
     fallbacks = 0
     for turn in reversed(context):
         if turn.author == "bot":
@@ -386,7 +474,9 @@ def _context_bot_failure(
 _EVERYWHERE = tuple(p for p in sig.PATTERNS if p.name in ("safety", "human_request"))
 
 
-def _foreign(text: str, low: str, context: Sequence[Turn], found: _Language) -> Classification:
+def _foreign(
+    text: str, low: str, context: Sequence[Turn], found: _Language, folded: str
+) -> Classification:
     """A message in another language: its own lexicon and patterns when supported, else the
     phrase lists of safety and explicit human requests only."""
     signals: list[Signal] = []
@@ -401,7 +491,6 @@ def _foreign(text: str, low: str, context: Sequence[Turn], found: _Language) -> 
                     return
             signals.append(_span(name, score, text, start, end))
 
-    folded = _multi.fold(text)
     if found.language in _multi.SUPPORTED_HERE:
         reading = _multi.read(found.language, text, folded)
         score, frustration, hits = reading.score, reading.frustration, reading.hits
@@ -449,59 +538,122 @@ def _foreign(text: str, low: str, context: Sequence[Turn], found: _Language) -> 
         complexity=complexity,
         complexity_level=level,
         signals=tuple(signals),
-        **found._asdict(),
+        language=found.language,
+        language_confidence=found.language_confidence,
+        language_source=found.language_source,
+        language_supported=found.language_supported,
         classifier_version=CLASSIFIER_VERSION,
     )
+
+
+# sig.PATTERNS by their gate bit, which grows in the order of the tuple (checked here), so
+# that walking the set bits of a mask from the lowest runs the open patterns in order.
+_PATTERN_AT = {1 << p.bit: p for p in sig.PATTERNS}
+_PATTERN_BITS = sum(_PATTERN_AT)
+if [p.bit for p in sig.PATTERNS] != sorted({p.bit for p in sig.PATTERNS}):
+    raise RuntimeError("sig.PATTERNS must have distinct gate bits in increasing order")
+
+
+# The gated patterns' searches and gate bits, bound once (speed: no method call per pattern).
+_S_ACCOUNT_ACTION = sig.ACCOUNT_ACTION.regex.search
+_B_ACCOUNT_ACTION = 1 << sig.ACCOUNT_ACTION.bit
+_S_BOT_COMPLAINT = sig.BOT_COMPLAINT.regex.search
+_B_BOT_COMPLAINT = 1 << sig.BOT_COMPLAINT.bit
+_S_COMPLAINT_CUE = sig.COMPLAINT_CUE.regex.search
+_B_COMPLAINT_CUE = 1 << sig.COMPLAINT_CUE.bit
+_S_DELAY_TALK = sig.DELAY_TALK.regex.search
+_B_DELAY_TALK = 1 << sig.DELAY_TALK.bit
+_S_DISSATISFIED = sig.DISSATISFIED.regex.search
+_B_DISSATISFIED = 1 << sig.DISSATISFIED.bit
+_S_ERROR_CODE = sig.ERROR_CODE.regex.search
+_B_ERROR_CODE = 1 << sig.ERROR_CODE.bit
+_S_PROBLEM = sig.PROBLEM.regex.search
+_B_PROBLEM = 1 << sig.PROBLEM.bit
+_S_PROFANITY = sig.PROFANITY.regex.search
+_B_PROFANITY = 1 << sig.PROFANITY.bit
+_S_REPEATED_STRONG = sig.REPEATED_STRONG.regex.search
+_B_REPEATED_STRONG = 1 << sig.REPEATED_STRONG.bit
+_S_REPEATED_WEAK = sig.REPEATED_WEAK.regex.search
+_B_REPEATED_WEAK = 1 << sig.REPEATED_WEAK.bit
+_S_SARCASM_AFTER_FAILURE = sig.SARCASM_AFTER_FAILURE.regex.search
+_B_SARCASM_AFTER_FAILURE = 1 << sig.SARCASM_AFTER_FAILURE.bit
+_S_SARCASM_STRONG = sig.SARCASM_STRONG.regex.search
+_B_SARCASM_STRONG = 1 << sig.SARCASM_STRONG.bit
+_S_SARCASM_WEAK = sig.SARCASM_WEAK.regex.search
+_B_SARCASM_WEAK = 1 << sig.SARCASM_WEAK.bit
+_S_SERVICE_FAILURE = sig.SERVICE_FAILURE.regex.search
+_B_SERVICE_FAILURE = 1 << sig.SERVICE_FAILURE.bit
+_S_SERVICE_FAILURE_STRONG = sig.SERVICE_FAILURE_STRONG.regex.search
+_B_SERVICE_FAILURE_STRONG = 1 << sig.SERVICE_FAILURE_STRONG.bit
+_S_TECH_FAULT = sig.TECH_FAULT.regex.search
+_B_TECH_FAULT = 1 << sig.TECH_FAULT.bit
+_S_WAITING = sig.WAITING.regex.search
+_B_WAITING = 1 << sig.WAITING.bit
+_S_WAITING_WEAK = sig.WAITING_WEAK.regex.search
+_B_WAITING_WEAK = 1 << sig.WAITING_WEAK.bit
+_S_WHY_QUESTION = sig.WHY_QUESTION.regex.search
+_B_WHY_QUESTION = 1 << sig.WHY_QUESTION.bit
+
+_TOPICS = ("billing_dispute", "security_fraud", "service_failure", "problem", "account_action")
 
 
 def _english(
     text: str, low: str, scan: _Scan, context: Sequence[Turn], found: _Language
 ) -> Classification:
     mask = sig.gate_mask(scan.keys, low)
-    signals: list[Signal] = []
+    # name -> (score, start, end) of its best hit, in the order the signals first fired; the
+    # Signal objects are built once, at the end (speed).
+    spans: dict[str, tuple[float, int, int] | Signal] = {}
     best: dict[str, float] = {}
 
     def add(name: str, score: float, start: int, end: int) -> None:
         if score > best.get(name, 0.0):
             best[name] = score
-            for i, s in enumerate(signals):
-                if s.name == name:
-                    signals[i] = _span(name, score, text, start, end)
-                    return
-            signals.append(_span(name, score, text, start, end))
+            spans[name] = (score, start, end)
 
-    for p in sig.PATTERNS:
-        if not (mask >> p.bit) & 1 or best.get(p.name, 0.0) >= p.score:
+    # Only the patterns whose gate is open, lowest bit (= earliest in sig.PATTERNS) first.
+    todo = mask & _PATTERN_BITS
+    while todo:
+        bit = todo & -todo
+        todo ^= bit
+        p = _PATTERN_AT[bit]
+        if best.get(p.name, 0.0) >= p.score:
             continue
-        for hit in p.regex.finditer(low):
+        hit = p.regex.search(low)
+        while hit is not None:
             if p.negatable and sig.negated_before(low, hit.start()):
+                # the next match may overlap this one, as finditer's would not: search on from
+                # where this one ends, as finditer does (an empty match cannot happen here)
+                hit = p.regex.search(low, hit.end())
                 continue
             add(p.name, p.score, hit.start(), hit.end())
             break
 
-    if m := sig.REPEATED_STRONG.search(low, mask):
+    if m := (_S_REPEATED_STRONG(low) if mask & _B_REPEATED_STRONG else None):
         add("repeated_contact", 0.75, m.start(), m.end())
-    elif m := sig.REPEATED_WEAK.search(low, mask):
+    elif m := (_S_REPEATED_WEAK(low) if mask & _B_REPEATED_WEAK else None):
         add("repeated_contact", 0.35, m.start(), m.end())
 
-    if m := sig.WAITING.search(low, mask):
+    if m := (_S_WAITING(low) if mask & _B_WAITING else None):
         wait = sig.wait_score(m.group("unit"))
         if text[m.end() : m.end() + 5].lower().strip().startswith("ago"):
             wait *= 0.6  # "ten months ago" dates something; it is not (yet) a wait
-        if m.group("unit") and sig.DELAY_TALK.search(low, mask):
+        if m.group("unit") and (_S_DELAY_TALK(low) if mask & _B_DELAY_TALK else None):
             wait = min(wait, DELAY_WAIT_CAP)  # "delayed 3 hours": a late trip, not a wait on us
         add("waiting_time", wait, m.start(), m.end())
-    elif m := sig.WAITING_WEAK.search(low, mask):
+    elif m := (_S_WAITING_WEAK(low) if mask & _B_WAITING_WEAK else None):
         add("waiting_time", 0.4, m.start(), m.end())
 
-    if m := sig.SERVICE_FAILURE_STRONG.search(low, mask):
+    if m := (_S_SERVICE_FAILURE_STRONG(low) if mask & _B_SERVICE_FAILURE_STRONG else None):
         add("service_failure", 0.8, m.start(), m.end())
-    elif m := sig.SERVICE_FAILURE.search(low, mask):
+    elif m := (_S_SERVICE_FAILURE(low) if mask & _B_SERVICE_FAILURE else None):
         add("service_failure", 0.65, m.start(), m.end())
-    if (m := sig.PROBLEM.search(low, mask)) and not sig.negated_before(low, m.start()):
+    if (m := (_S_PROBLEM(low) if mask & _B_PROBLEM else None)) and not sig.negated_before(
+        low, m.start()
+    ):
         add("problem", 0.5, m.start(), m.end())
 
-    if m := sig.PROFANITY.search(low, mask):
+    if m := (_S_PROFANITY(low) if mask & _B_PROFANITY else None):
         add("profanity", sig.profanity_score(m.group(0)), m.start(), m.end())
     if shout := _shouting(text):
         add("shouting", *shout)
@@ -509,7 +661,7 @@ def _english(
     # Bot failure: fallbacks in the bot's last turns, the customer repeating themselves, or
     # the customer saying that the bot does not help.
     earlier = _context_bot_failure(text, context, add)
-    if m := sig.BOT_COMPLAINT.search(low, mask):
+    if m := (_S_BOT_COMPLAINT(low) if mask & _B_BOT_COMPLAINT else None):
         add("bot_failure", 0.7, m.start(), m.end())
 
     # Sarcasm turns the positive words of a complaint around.
@@ -519,14 +671,14 @@ def _english(
         + EVIDENCE_REPEAT * best.get("repeated_contact", 0.0)
         + EVIDENCE_PROBLEM * best.get("problem", 0.0)
     )
-    sarcasm = sig.SARCASM_STRONG.search(low, mask) or sig.SARCASM_AFTER_FAILURE.search(low, mask)
+    sarcasm = (_S_SARCASM_STRONG(low) if mask & _B_SARCASM_STRONG else None) or (
+        _S_SARCASM_AFTER_FAILURE(low) if mask & _B_SARCASM_AFTER_FAILURE else None
+    )
     if not sarcasm and (problem_evidence >= 0.5 or best.get("bot_failure", 0.0) >= 0.7):
-        sarcasm = sig.SARCASM_WEAK.search(low, mask)
-    lexicon = scan.lexicon
+        sarcasm = _S_SARCASM_WEAK(low) if mask & _B_SARCASM_WEAK else None
     pos_lex, neg_lex = scan.positive, scan.negative
     if sarcasm:
         add("sarcasm", 0.7, sarcasm.start(), sarcasm.end())
-        lexicon -= 2 * scan.positive
         pos_lex, neg_lex = 0.0, neg_lex + pos_lex
 
     # Sentiment: two learned heads (is there a negative / a positive emotion?), each moved by
@@ -555,7 +707,7 @@ def _english(
         and scan.exclamations == 0
         and not sarcasm
         and _evidence(best) == 0.0
-        and sig.TECH_FAULT.search(low, mask) is not None
+        and (_S_TECH_FAULT(low) if mask & _B_TECH_FAULT else None) is not None
     )
     if calm_report:
         score = max(score, CALM_REPORT_FLOOR)
@@ -576,12 +728,16 @@ def _english(
             break
     if score < POSITIVE_AT and not stronger and not sig.TASK_OPENING.match(text):
         calm = sig.CALM_REQUEST.match(text)
-        late = sig.DELAY_TALK.search(low, mask)
-        if not calm and (m := sig.COMPLAINT_CUE.search(low, mask)):
+        late = _S_DELAY_TALK(low) if mask & _B_DELAY_TALK else None
+        if not calm and (m := (_S_COMPLAINT_CUE(low) if mask & _B_COMPLAINT_CUE else None)):
             add("complaint", 0.7, m.start(), m.end())
-        elif not calm and (m := sig.WHY_QUESTION.search(low, mask)):
+        elif not calm and (m := (_S_WHY_QUESTION(low) if mask & _B_WHY_QUESTION else None)):
             add("complaint", 0.6, m.start(), m.end())
-        elif not calm and not late and (m := sig.DISSATISFIED.search(low, mask)):
+        elif (
+            not calm
+            and not late
+            and (m := (_S_DISSATISFIED(low) if mask & _B_DISSATISFIED else None))
+        ):
             add("complaint", 0.65, m.start(), m.end())
         elif (
             score <= NEGATIVE_AT
@@ -596,7 +752,7 @@ def _english(
 
     # Frustration: the learned anger-family weights or the domain evidence, whichever says more.
     strong = _evidence(best)
-    frustration = _frustration_of(scan._replace(lexicon=lexicon), strong)
+    frustration = _frustration_of(scan, strong)  # (reads neither lexicon field)
     if score >= POSITIVE_AT and not sarcasm:
         frustration *= 0.5
 
@@ -610,12 +766,10 @@ def _english(
             rise = max(rise, history[-1] - history[0])
         if rise >= 0.15 and frustration >= 0.3:
             trail = " -> ".join(f"{h:.2f}" for h in [*history, frustration])
-            signals.append(
-                Signal(
-                    name="frustration_trend",
-                    score=round(min(1.0, 0.4 + rise), 3),
-                    evidence=f"frustration {trail}",
-                )
+            spans["frustration_trend"] = Signal(
+                name="frustration_trend",
+                score=round(min(1.0, 0.4 + rise), 3),
+                evidence=f"frustration {trail}",
             )
         frustration = min(1.0, max(frustration, 0.7 * frustration + 0.3 * max(history) + 0.1))
 
@@ -624,21 +778,14 @@ def _english(
     if questions >= 2:
         q = text.find("?")
         add("several_questions", min(1.0, 0.3 * questions), max(0, q), max(0, q) + 1)
-    if m := sig.ERROR_CODE.search(low, mask):
+    if m := (_S_ERROR_CODE(low) if mask & _B_ERROR_CODE else None):
         add("error_code", 0.7, m.start(), m.end())
-    if m := sig.ACCOUNT_ACTION.search(low, mask):
+    if m := (_S_ACCOUNT_ACTION(low) if mask & _B_ACCOUNT_ACTION else None):
         add("account_action", 0.6, m.start(), m.end())
-    topics = sum(
-        1
-        for name in (
-            "billing_dispute",
-            "security_fraud",
-            "service_failure",
-            "problem",
-            "account_action",
-        )
-        if best.get(name, 0.0) >= 0.5
-    )
+    topics = 0
+    for name in _TOPICS:
+        if best.get(name, 0.0) >= 0.5:
+            topics += 1
     complexity = min(
         1.0,
         0.05
@@ -652,13 +799,22 @@ def _english(
         "high" if complexity >= 0.6 else "medium" if complexity >= 0.3 else "low"
     )
 
-    return Classification(
-        sentiment=label,
-        sentiment_score=max(-1.0, min(1.0, score)),
-        frustration=max(0.0, min(1.0, frustration)),
-        complexity=complexity,
-        complexity_level=level,
-        signals=tuple(signals),
-        **found._asdict(),
-        classifier_version=CLASSIFIER_VERSION,
+    result: Classification = _NEW_CLASSIFICATION(
+        {
+            "sentiment": label,
+            "sentiment_score": max(-1.0, min(1.0, score)),
+            "frustration": max(0.0, min(1.0, frustration)),
+            "complexity": complexity,
+            "complexity_level": level,
+            "signals": tuple(
+                v if isinstance(v, Signal) else _span(name, v[0], text, v[1], v[2])
+                for name, v in spans.items()
+            ),
+            "language": found.language,
+            "language_confidence": found.language_confidence,
+            "language_source": found.language_source,
+            "language_supported": found.language_supported,
+            "classifier_version": CLASSIFIER_VERSION,
+        }
     )
+    return result

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 _I = re.IGNORECASE
 
@@ -55,6 +56,7 @@ class Pattern:
     score: float
     bit: int
     negatable: bool = True
+    plain: str = ""  # the pattern as written, before the speed lookahead (for the tests)
 
     def search(self, low: str, mask: int) -> re.Match[str] | None:
         return self.regex.search(low) if (mask >> self.bit) & 1 else None
@@ -75,9 +77,68 @@ def _register(triggers: str) -> int:
 def _p(name: str, score: float, triggers: str, regex: str, *, negatable: bool = True) -> Pattern:
     if regex.startswith(_WORD_START) and not _top_level_or(regex):
         # Every alternative starts with a letter or digit: saying so lets the engine skip the
-        # other positions quickly (about 30% faster on the long patterns).
-        regex = "(?=[a-z0-9])" + regex
-    return Pattern(name, re.compile(regex), score, _register(triggers), negatable)
+        # other positions quickly (about 30% faster on the long patterns). Since lexicon-3.2
+        # the lookahead names the characters a match can start with, when the parser can tell
+        # (a further 10-40 % on most gated patterns; the same matches, checked in the tests).
+        first = _first_chars(regex)
+        fast = f"(?=[{first}])" + regex if first else "(?=[a-z0-9])" + regex
+        return Pattern(name, re.compile(fast), score, _register(triggers), negatable, regex)
+    return Pattern(name, re.compile(regex), score, _register(triggers), negatable, regex)
+
+
+def _first_chars(regex: str) -> str | None:
+    """The characters a match of ``regex`` can start with, as a character-class body, or None
+    when that cannot be told simply (a class such as ``\\w``, a nullable pattern)."""
+    try:
+        from re import _constants as c  # type: ignore[attr-defined]
+        from re import _parser  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - the parser is private; without it, no lookahead
+        return None
+
+    def first(items: Any) -> tuple[set[str] | None, bool]:
+        out: set[str] = set()
+        for op, av in items:
+            if op is c.AT or op is c.ASSERT or op is c.ASSERT_NOT:
+                continue  # zero width: what follows decides
+            if op is c.LITERAL:
+                out.add(chr(av))
+                return out, False
+            if op is c.IN:
+                for o, a in av:
+                    if o is c.LITERAL:
+                        out.add(chr(a))
+                    elif o is c.RANGE:
+                        out.update(map(chr, range(a[0], a[1] + 1)))
+                    elif o is c.CATEGORY and a is c.CATEGORY_DIGIT:
+                        out.update("0123456789")
+                    else:
+                        return None, False
+                return out, False
+            if op is c.SUBPATTERN:
+                branches, nullable_all = [av[3]], True
+            elif op is c.BRANCH:
+                branches, nullable_all = av[1], True
+            elif op is c.MAX_REPEAT or op is c.MIN_REPEAT:
+                branches, nullable_all = [av[2]], av[0] == 0
+            else:
+                return None, False
+            nullable = False
+            for branch in branches:
+                f, n = first(branch)
+                if f is None:
+                    return None, False
+                out |= f
+                nullable = nullable or n
+            if op is c.MAX_REPEAT or op is c.MIN_REPEAT:
+                nullable = nullable or nullable_all
+            if not nullable:
+                return out, False
+        return out, True
+
+    chars, nullable = first(_parser.parse(regex))
+    if chars is None or nullable or not chars:
+        return None
+    return "".join(sorted(re.escape(ch) for ch in chars))
 
 
 def _top_level_or(regex: str) -> bool:

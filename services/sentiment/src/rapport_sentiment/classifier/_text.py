@@ -9,7 +9,13 @@ from collections.abc import Iterable
 # Words (with an inner apostrophe), numbers, runs of ! or ?, emoticons and emoji.
 _EMOTICON = r"[:;=][-o^']?[()\[\]dp/\\|*@3<>]{1,3}(?![a-z])|<3+|\^_*\^"
 _EMOJI = "[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u2764\ufe0f]"
-TOKEN = re.compile(rf"{_EMOTICON}|[a-z]+(?:['\u2019][a-z]+)?|\d+(?:[.:,]\d+)*|[!?]+|{_EMOJI}")
+# Words first and a lookahead for the characters a token can start with (speed, lexicon-3.2:
+# about 45 % less time; the alternatives start with disjoint characters, so the order does not
+# change the tokens).
+_START_CHARS = "[a-z0-9!?:;=<^\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u2764\ufe0f]"
+TOKEN = re.compile(
+    rf"(?={_START_CHARS})(?:[a-z]+(?:['\u2019][a-z]+)?|{_EMOTICON}|\d+(?:[.:,]\d+)*|[!?]+|{_EMOJI})"
+)
 
 # Negators: a following word (within NEGATION_WINDOW, up to the next clause boundary) is negated.
 NEGATORS = frozenset(
