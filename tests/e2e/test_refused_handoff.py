@@ -27,7 +27,7 @@ from rapport_tools.dev import free_port
 from tests.e2e.conftest import SERVICES, Pipeline
 from tests.helpers import http_server, message, signed, wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
 HONEST = "We could not reach a person right now; our on-call team will call you back."
 

@@ -18,7 +18,7 @@ from rapport_runtime.acceptance import AcceptanceWatch, accept_once
 from rapport_runtime.redis import dedupe_key
 from tests.helpers import RedisProcess
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
 
 @pytest.fixture

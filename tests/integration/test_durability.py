@@ -18,7 +18,7 @@ import redis as redis_sync
 
 from rapport_tools.dev import free_port
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
 
 @pytest.fixture

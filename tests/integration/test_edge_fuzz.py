@@ -29,7 +29,7 @@ from rapport_handoff.app import create_app
 from rapport_runtime.settings import RapportSettings
 from rapport_runtime.signing import sign
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
 MINIMUM_REQUESTS = 10_000
 CHATWOOT_SECRET = "cw-webhook-secret-0123456789"

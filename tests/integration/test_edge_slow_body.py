@@ -20,7 +20,7 @@ from rapport_runtime.settings import RapportSettings
 from rapport_tools.dev import free_port
 from tests.helpers import message, signed
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
 SLOW_CONNECTIONS = 600
 BODY_TIMEOUT_S = 1.5

@@ -16,7 +16,7 @@ from rapport_handoff.app import create_app
 from rapport_runtime.settings import RapportSettings
 from tests.helpers import RedisProcess, message, signed, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
 URL = "/v1/sites/demo/messages"
 

@@ -28,7 +28,7 @@ from rapport_runtime.settings import RapportSettings
 from tests.handoff.adapters.contract import make_packet
 from tests.helpers import http_server, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
 
 class Desk:

@@ -23,7 +23,7 @@ from rapport_runtime.service import Runtime
 from rapport_runtime.settings import RapportSettings
 from tests.integration.test_router import ASK, T0, Harness
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
 HONEST = "We could not reach a person; our on-call team will call you within the hour."
 
