@@ -5,6 +5,7 @@ error, not a traceback."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -131,4 +132,108 @@ def test_bad_log_and_metrics_settings_are_one_line_errors(
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert says in lines[0], lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def ports_with_a_free_port_1000_above() -> tuple[int, int]:
+    for _ in range(50):
+        port = free_port()
+        if port + 1000 > 65535:
+            continue
+        try:
+            with socket.create_server(("127.0.0.1", port + 1000)):
+                return port, port + 1000
+        except OSError:
+            continue
+    raise AssertionError("no free port pair found")
+
+
+def run_router(env: dict[str, str], until: Callable[[], bool]) -> str:
+    """Start the router, wait for ``until``, stop it; its log."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rapport_router"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(until, timeout=30, interval=0.1)
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    return stderr
+
+
+def ready(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_the_default_metrics_port_is_the_http_port_plus_1000(redis_url: str, prefix: str) -> None:
+    port, metrics = ports_with_a_free_port_1000_above()
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "RAPPORT_PREFIX": prefix,
+        "RAPPORT_PORT": str(port),
+        "RAPPORT_LOG_FORMAT": "json",
+    }
+    env.pop("RAPPORT_METRICS_PORT", None)
+    scraped: list[str] = []
+
+    def scrape() -> bool:
+        if not ready(port):
+            return False
+        scraped.append(httpx.get(f"http://127.0.0.1:{metrics}/metrics", timeout=2).text)
+        return True
+
+    log = run_router(env, scrape)
+    assert "rapport_group_lag" in scraped[0]
+    started = [line for line in log.splitlines() if "Started server process" in line]
+    assert len(started) == 1, log  # the metrics server's own start-up lines are not logged
+    assert f"metrics on http://127.0.0.1:{metrics}/metrics" in log
+
+
+def test_a_taken_default_metrics_port_leaves_the_service_running(
+    redis_url: str, prefix: str
+) -> None:
+    port, metrics = ports_with_a_free_port_1000_above()
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "RAPPORT_PREFIX": prefix,
+        "RAPPORT_PORT": str(port),
+        "RAPPORT_LOG_FORMAT": "json",
+    }
+    env.pop("RAPPORT_METRICS_PORT", None)
+    with socket.create_server(("127.0.0.1", metrics)):
+        log = run_router(env, lambda: ready(port))
+    [warning] = [json.loads(line) for line in log.splitlines() if "runs without /metrics" in line]
+    assert warning["level"] == "warning"
+    assert f"cannot serve /metrics on 127.0.0.1:{metrics}" in warning["message"]
+
+
+def test_a_bad_metrics_host_is_a_one_line_error(redis_url: str, prefix: str) -> None:
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "RAPPORT_PREFIX": prefix,
+        "RAPPORT_PORT": str(free_port()),
+        "RAPPORT_METRICS_HOST": "no-such-host.invalid",
+        "RAPPORT_LOG_FORMAT": "text",
+    }
+    env.pop("RAPPORT_METRICS_PORT", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "rapport_router"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    [error] = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert "cannot serve /metrics on no-such-host.invalid:" in error
     assert "Traceback" not in result.stderr

@@ -202,12 +202,27 @@ def metrics_app(runtime: Callable[[], Runtime | None]) -> Starlette:
     return Starlette(routes=[Route("/metrics", metrics), Route("/{path:path}", not_found)])
 
 
+METRICS_TASK = "rapport-metrics"
+
+
 class _QuietServer(uvicorn.Server):
     """A uvicorn server that leaves the signals to the service's main server."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+
+def _not_the_metrics_servers_chatter(record: logging.LogRecord) -> bool:
+    """uvicorn's INFO lines ("Started server process", "Shutting down") come from one shared
+    logger: the metrics server's would read as the service starting twice."""
+    if record.levelno >= logging.WARNING:
+        return True
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no running loop in this thread
+        return True
+    return task is None or task.get_name() != METRICS_TASK
 
 
 class MetricsPortError(OSError):
@@ -245,7 +260,10 @@ class MetricsListener:
             metrics_app(runtime), log_config=None, lifespan="off", access_log=False
         )
         self.server = _QuietServer(config)
-        self.task = asyncio.create_task(self.server.serve(sockets=[self.sock]), name="metrics")
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        if _not_the_metrics_servers_chatter not in uvicorn_log.filters:
+            uvicorn_log.addFilter(_not_the_metrics_servers_chatter)
+        self.task = asyncio.create_task(self.server.serve(sockets=[self.sock]), name=METRICS_TASK)
         # The socket listens already: a scrape arriving before uvicorn accepts waits in the
         # backlog.
         host, port = self.sock.getsockname()[:2]
@@ -424,13 +442,20 @@ def serve(service: str, factory: Callable[[RapportSettings], Starlette], default
         )
         raise SystemExit(3)
     metrics_port = settings.resolved_metrics_port(default_port)
-    if metrics_port is not None:
+    if metrics_port is None:
+        log.warning(
+            "%s runs without /metrics: its HTTP port + 1000 is beyond 65535; set "
+            "RAPPORT_METRICS_PORT",
+            service,
+        )
+    else:
         try:
             app.state.metrics_socket = bind_metrics_socket(
                 settings.metrics_host or settings.host, metrics_port
             )
         except MetricsPortError as exc:
-            if settings.metrics_port is not None:  # asked for: a configuration error
+            if settings.metrics_port is not None or settings.metrics_host is not None:
+                # Asked for: a configuration error.
                 log.error("cannot start %s: %s", service, exc)
                 raise SystemExit(2) from None
             # The default port is taken (another process on this host): messages matter more
