@@ -335,12 +335,13 @@ def test_the_readme_walk_through_as_typed(tmp_path: Path, dev_factory: Any) -> N
     assert not (tmp_path / "dev.json").exists(), "the state file outlived rapport dev"
 
 
-def test_resolve_signs_with_the_secret_dev_checks_and_says_when_the_edge_is_down(
+def test_the_other_commands_use_the_running_dev_and_sign_with_its_secret(
     tmp_path: Path, dev_factory: Any
 ) -> None:
     """`rapport dev` started with its own demo secret: the other terminal does not have it,
-    and `send` and `resolve` still sign right (the state file says how); once dev is gone,
-    `resolve` says in one line that nothing answers."""
+    and `send` and `resolve` still sign right (the state file says how); the Redis commands
+    (policy replay --from-stream, policy diff, dlq, status) use dev's Redis and say so; once
+    dev is gone, `resolve` says in one line that nothing answers."""
     port = free_port()
     env = _env(tmp_path, port)
     dev = dev_factory(["--port", str(port)], {**env, "RAPPORT_DEMO_SECRET": "only-dev-knows"})
@@ -356,6 +357,60 @@ def test_resolve_signs_with_the_secret_dev_checks_and_says_when_the_edge_is_down
         )
         assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
     assert "nothing to resolve: conversation s1 is already resolved" in done.stdout
+    # The customer fields `send` takes reach the conversation as the edge recorded them.
+    sent = subprocess.run(
+        _as_typed(
+            "uv run rapport send --conversation s4 --channel email --language de "
+            "--customer u7 --tier silver --email jo@example.com --attribute plan=pro "
+            "--attribute seats=12 'Wo ist meine Bestellung?'"
+        ),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert sent.returncode == 0, sent.stderr
+    state = json.loads((tmp_path / "dev.json").read_text())
+    view = httpx.get(
+        f"http://127.0.0.1:{port}/v1/sites/demo/conversations/s4",
+        headers={"Authorization": "Bearer dev-admin-token"},
+        timeout=5,
+    ).json()
+    [message] = view["messages"]
+    assert (message["channel"], message["language"]) == ("email", "de")
+    assert message["customer"] == {
+        "id": "u7",
+        "email": "jo@example.com",
+        "name": None,
+        "tier": "silver",
+        "attributes": {"plan": "pro", "seats": 12},
+    }
+    # Every Redis command uses dev's Redis (its state file) and says so on standard error.
+    here = f"redis: {state['redis_url']} (the running `rapport dev`, pid {state['pid']})"
+    policy = "shared/runtime/src/rapport_runtime/default_policy.yaml"
+    for command, says in (
+        (f"uv run rapport policy replay {policy} --from-stream", "escalated"),
+        ("uv run rapport policy diff --site demo", "no shadow decisions for site 'demo'"),
+        ("uv run rapport dlq list", "no dead letters match"),
+        ("uv run rapport status", "rapport:messages"),
+    ):
+        done = subprocess.run(
+            _as_typed(command), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert here in done.stderr, f"{command}\n{done.stderr}"
+        assert says in done.stdout, f"{command}\n{done.stdout}"
+    replayed = subprocess.run(
+        _as_typed(f"uv run rapport policy replay {policy} --from-stream"),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert re.search(r"candidate +default@5: [1-9]\d*/[1-9]\d* escalated", replayed.stdout), (
+        replayed.stdout
+    )
     for command in (
         'uv run rapport send --conversation s2 "I want to talk to a real person"',
         "uv run rapport resolve --conversation s2 --secret wrong",
