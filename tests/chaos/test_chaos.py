@@ -51,7 +51,8 @@ class Helpdesk:
     Idempotency-Key, it creates one ticket per key however often the same key is posted."""
 
     def __init__(self) -> None:
-        self.mode = "healthy"  # healthy | flaky (30 % 503) | refusing (404) | hanging
+        # healthy | flaky (30 % 503) | refusing (404) | hanging | rate_limited (429)
+        self.mode = "healthy"
         self.tickets: Counter[str] = Counter()  # accepted POSTs per Idempotency-Key
         self.posted: dict[str, list[float]] = {}  # when each key was posted
         self.rng = random.Random(7)
@@ -60,6 +61,10 @@ class Helpdesk:
         self.after_ticket: Callable[[str], None] | None = None
         self.hang_s = 5.0
         self.hang_until: float | None = None
+        # rate_limited: at most `rate` calls per second, the rest 429 with Retry-After: 1.
+        self.rate = 4.0
+        self.window: list[float] = []
+        self.limited: dict[str, list[float]] = {}  # when each key was answered 429
 
     async def receive(self, request: Request) -> Response:
         await request.body()
@@ -69,6 +74,15 @@ class Helpdesk:
             return JSONResponse({"error": "no such group"}, status_code=404)
         if self.mode == "flaky" and self.rng.random() < 0.3:
             return JSONResponse({"error": "try later"}, status_code=503)
+        if self.mode == "rate_limited":
+            now = time.monotonic()
+            self.window = [t for t in self.window if now - t < 1.0]
+            if len(self.window) >= self.rate:
+                self.limited.setdefault(key, []).append(now)
+                return JSONResponse(
+                    {"error": "rate limited"}, status_code=429, headers={"Retry-After": "1"}
+                )
+            self.window.append(now)
         if self.mode == "hanging":
             # Slow for hang_s from the first request: each call hangs that long, then the
             # ticket is created anyway (the caller has long given up).
@@ -649,3 +663,39 @@ def test_a_host_crash_cutting_the_last_second_of_aof_loses_no_accepted_message(
         client.close()
         if own.proc is not None and own.proc.poll() is None:
             own.kill()
+
+
+@pytest.mark.timeout(300)
+def test_a_rate_limiting_helpdesk_is_waited_for_as_it_asks_and_every_handoff_lands(
+    redis_url: str,
+    prefix: str,
+    redis_client: redis_sync.Redis,
+    tmp_path: Path,
+    helpdesk: tuple[Helpdesk, str],
+) -> None:
+    """The helpdesk takes 4 calls a second and answers the rest 429 with Retry-After: 1. No
+    handoff is posted again before the second it was asked to wait, none fails, nobody is left
+    on hold."""
+    desk, base = helpdesk
+    desk.mode = "rate_limited"
+    cluster = make_cluster(redis_url, prefix, sites_file(tmp_path, base), replicas=1)
+    items = conversations(600)  # 200 conversations, 40 ask for a person
+    try:
+        for name in cluster.names():
+            cluster.start(name)
+        for name in cluster.names():
+            cluster.wait_ready(name)
+        accepted = asyncio.run(post_all(cluster.edge, items))
+        wait_until(lambda: _settled(redis_client, prefix), timeout=150)
+        wait_quiescent(redis_client, prefix, timeout=60)
+        check_outcomes(redis_client, prefix, accepted, desk)
+        results = events(redis_client, f"{prefix}:handoffs")
+        assert {x["status"] for x in results} == {"delivered"}
+        assert desk.limited, "the rate limit was exercised"
+        for key, refusals in desk.limited.items():
+            for refused_at in refusals:
+                later = [t for t in desk.posted[key] if t > refused_at]
+                assert later, f"{key} never posted again after its 429"
+                assert later[0] - refused_at >= 0.9, f"{key} retried before Retry-After"
+    finally:
+        cluster.stop()
