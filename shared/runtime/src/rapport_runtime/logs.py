@@ -8,11 +8,14 @@ redacts all of it the same way; a JSON formatter is forty lines, ``contextvars``
 context across ``await`` and into tasks, and no dependency is added. (docs/operations.md)
 
 Context: :func:`bind` (a context manager) and :func:`bind_here` set fields every record logged
-in the same task carries: the :class:`~rapport_runtime.consumer.StageRunner` binds the stage,
-stream and group, stages bind each entry's ids (:func:`bind_event`: site, conversation,
-message, handoff, trace), the HTTP frame binds what a request's path names. The current
-OpenTelemetry span's trace and span ids are added when tracing is on. Call sites pass further
-fields with ``extra={...}``.
+in the same task carries: the :class:`~rapport_runtime.consumer.StageRunner` binds the stage
+(its consumer group) and the stream for its loops and the entry id, stages bind each entry's
+ids (:func:`bind_event`: site, conversation, message, handoff, trace), the HTTP frame binds
+what a request's path names. The current OpenTelemetry span's trace and span ids are added when
+tracing is on. Call sites pass further fields with ``extra={...}``.
+
+Longer than most modules: redaction, the bound context and the two formats are one design
+(every field of every record passes the same filter), best read together.
 
 Customer text reaches logs only by accident (an error message quoting a payload, a helpdesk's
 error text, a dead letter's reason, a traceback), so redaction runs on every record rather than
