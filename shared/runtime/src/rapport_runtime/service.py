@@ -5,6 +5,9 @@ public edge never serves it.
 
 The app is built by a factory (``create_app(settings)``) so tests and ``rapport dev`` can run
 several instances side by side with different settings.
+
+Longer than most modules: the process's whole frame (start-up checks, the HTTP app and its
+per-request log context, the metrics listener and the stream gauges it reads) in one place.
 """
 
 from __future__ import annotations
