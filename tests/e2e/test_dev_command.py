@@ -469,6 +469,57 @@ def _free(port: int) -> bool:
     return port_is_free(port)
 
 
+def test_with_a_sites_file_send_and_resolve_read_the_secret_dev_reads(
+    tmp_path: Path, dev_factory: Any
+) -> None:
+    """`rapport dev` on a sites file: the state file names the file (never a secret), and
+    `send`/`resolve` in another shell resolve that site's secret from it; a secret only dev's
+    shell can see is one line saying what to do."""
+    secret_file = tmp_path / "acme.secret"
+    secret_file.write_text("acme-secret-from-a-file")
+    sites = tmp_path / "sites.yaml"
+    sites.write_text(
+        "sites:\n"
+        f"  acme:\n    secret: {{file: {secret_file}}}\n    adapter: {{type: inbox}}\n"
+        "    policy: default\n"
+        "  beta:\n    secret: {env: BETA_ONLY_IN_DEV}\n    adapter: {type: inbox}\n"
+        "    policy: default\n"
+    )
+    port = free_port()
+    env = _env(tmp_path, port)
+    dev_env = {**env, "RAPPORT_CONFIG": str(sites), "BETA_ONLY_IN_DEV": "beta-secret-1234"}
+    dev_factory(["--port", str(port)], dev_env)
+    state_text = (tmp_path / "dev.json").read_text()
+    assert json.loads(state_text)["sites_file"] == str(sites)
+    assert "acme-secret" not in state_text and "beta-secret" not in state_text
+    for command, says in (
+        (
+            'uv run rapport send --site acme --conversation a1 "I want to talk to a real person"',
+            "rule=explicit-human-request",
+        ),
+        ("uv run rapport resolve --site acme --conversation a1", "automation: resume"),
+    ):
+        done = subprocess.run(
+            _as_typed(command), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0 and says in done.stdout, done.stdout + done.stderr
+    for command, code, says in (
+        (
+            "uv run rapport send --site beta hello",
+            1,
+            f"cannot read the secret of site 'beta' from {sites}: environment variable "
+            "BETA_ONLY_IN_DEV is not set or empty; set it in this shell too, or give --secret",
+        ),
+        ("uv run rapport resolve --site nosuch --conversation a1", 2, "no such site"),
+    ):
+        done = subprocess.run(
+            _as_typed(command), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert done.returncode == code, done.stderr
+        assert len(lines) == 1 and says in lines[0], done.stderr
+
+
 def test_rapport_dev_restarts_its_redis_after_kill_9(tmp_path: Path, dev_factory: Any) -> None:
     ports = {name: free_port() for name in ("edge", "redis", "sentiment", "router")}
     env = _env(tmp_path, ports["edge"])

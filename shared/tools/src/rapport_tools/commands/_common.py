@@ -206,19 +206,23 @@ def site_secret(site: str, given: str | None, url: str | None) -> str:
         from rapport_runtime.config import DEMO_SECRET_DEFAULT
 
         return os.environ.get(DEMO_SECRET_ENV) or DEMO_SECRET_DEFAULT
-    from rapport_runtime.config import ConfigError, load_sites_file
+    from pathlib import Path
 
-    try:
-        sites = load_sites_file(config)
-    except ConfigError as exc:
-        first = str(exc).splitlines()[-1].strip()
+    from rapport_runtime.config import ConfigError, SitesFile, parse_yaml
+
+    try:  # only this site's secret: another site's variable need not be set in this shell
+        parsed, _ = parse_yaml(config, Path(config).read_text("utf-8"), SitesFile)
+        entry = parsed.sites.get(site)
+        secret = entry.secret.resolve() if entry is not None else None
+    except (OSError, ConfigError) as exc:
+        first = str(exc).strip().splitlines()[-1].strip()
         raise fail(
-            f"cannot read the secret of site {site!r} from {config}: {first}; give --secret"
+            f"cannot read the secret of site {site!r} from {config}: {first}; "
+            "set it in this shell too, or give --secret"
         ) from None
-    found = sites.get(site)
-    if found is None:
-        raise usage(f"--site {site!r}: no such site in {config} ({', '.join(sites.sites)})")
-    return found.secret
+    if secret is None:
+        raise usage(f"--site {site!r}: no such site in {config} ({', '.join(parsed.sites)})")
+    return str(secret)
 
 
 def read_conversation(http: httpx.Client, url: str, token: str) -> dict[str, Any] | None:
