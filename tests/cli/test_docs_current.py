@@ -59,3 +59,9 @@ def test_every_rapport_command_in_the_docs_exists() -> None:
                 assert first in known, f"{page.name}: `rapport {first}` does not exist: {line}"
                 if second and first in groups and f"{first} {second}" not in known:
                     raise AssertionError(f"{page.name}: no `rapport {first} {second}`: {line}")
+
+
+def test_the_example_sites_file_says_to_check_it_with_config_check() -> None:
+    text = (ROOT / "deploy/examples/sites.yaml").read_text("utf-8")
+    assert "uv run rapport config check deploy/examples/sites.yaml" in text
+    assert "rapport-router" not in text  # starting a service is not how to validate a file
