@@ -1,5 +1,6 @@
 """The console service: server-rendered pages for support leads, hosted in Rapport's service
-frame (``/healthz``, ``/readyz``, ``/metrics``) with no stream stage of its own.
+frame (``/healthz``, ``/readyz``; ``/metrics`` on the internal metrics port) with no stream
+stage of its own.
 
 Pages: ``/`` (Now: who waits for a person, the live decision feed, the DLQ and helpdesk
 failure banner), ``/sites/{site}/conversations/{id}`` (the timeline, the sentiment chart,

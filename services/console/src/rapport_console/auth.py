@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/login"})
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/login"})
 PUBLIC_PREFIXES = ("/static/",)
 SESSION_COOKIE = "rapport_console"
 
