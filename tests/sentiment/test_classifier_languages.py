@@ -261,3 +261,79 @@ def test_english_with_emoji_or_curly_quotes_takes_the_fast_path() -> None:
     assert (r.language, r.language_confidence) == ("en", 0.9)
     curly = "That\u2019s what I\u2019m afraid of, it\u2019s still broken"
     assert classify(curly).language == "en"
+
+
+# --- lexicon-3.2: the issue's misses in every language, and the new word classes -------------
+# (own phrases, written for these tests)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("es", "basta de bots, quiero una persona"),
+        ("es", "no quiero chatear con una máquina"),
+        ("de", "keine Bots mehr bitte"),
+        ("de", "ich will nicht mit einer Maschine chatten"),
+        ("fr", "assez de robots, je veux un humain"),
+        ("fr", "je refuse de parler à une machine"),
+        ("pt", "chega de robô, quero uma pessoa"),
+        ("pt", "não quero conversar com uma máquina"),
+        ("it", "basta con i bot, voglio una persona"),
+        ("it", "non voglio chattare con una macchina"),
+    ],
+)
+def test_refusing_the_bot_in_other_wordings(lang: str, text: str) -> None:
+    assert "human_request" in names(text, lang), (text, names(text, lang))
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("es", "genial, la actualización lo ha roto todo otra vez. Me encanta."),
+        ("de", "super, das Update hat wieder alles kaputt gemacht. Danke auch."),
+        ("fr", "génial, la mise à jour a encore tout cassé. Merci beaucoup."),
+        ("pt", "ótimo, a atualização quebrou tudo de novo. Adorei."),
+        ("it", "fantastico, l'aggiornamento ha rotto tutto di nuovo. Grazie tante."),
+    ],
+)
+def test_sarcasm_after_a_failure_in_each_language(lang: str, text: str) -> None:
+    c = classify(text, language=lang)
+    assert c.sentiment == "negative", (text, c.sentiment_score, names(text, lang))
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("es", "la descarga de la factura en PDF falla y sale una página en blanco"),
+        ("de", "der Download der Rechnung als PDF schlägt fehl, die Seite bleibt leer"),
+        ("fr", "le téléchargement de la facture PDF échoue avec une page blanche"),
+        ("pt", "o download da fatura em PDF falha com uma página em branco"),
+        ("it", "il download della fattura PDF non funziona, esce una pagina bianca"),
+    ],
+)
+def test_a_calm_first_technical_report_in_each_language(lang: str, text: str) -> None:
+    c = classify(text, language=lang)
+    assert c.sentiment_score > -0.6, (text, c.sentiment_score)
+    assert "complaint" not in {s.name for s in c.signals}, names(text, lang)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "label"),
+    [
+        # contrast: the clause after "but" decides
+        ("es", "el producto es bonito pero llegó roto y estoy harto", "negative"),
+        ("de", "anfangs war es ärgerlich, aber jetzt bin ich wirklich zufrieden", "positive"),
+        ("fr", "c'était long mais franchement génial, merci", "positive"),
+        ("pt", "é bonito mas é uma porcaria, estou decepcionado", "negative"),
+        ("it", "all'inizio un disastro, ma ora funziona benissimo, grazie", "positive"),
+        # elongation, laughter, emoji
+        ("es", "graciassss, me encantaaaa", "positive"),
+        ("pt", "kkkkkk amei demais", "positive"),
+        ("it", "ahahahah che bello 😍", "positive"),
+        ("fr", "trop nuuuul 😡", "negative"),
+        ("de", "so ein Mist 🤬", "negative"),
+    ],
+)
+def test_contrast_elongation_laughter_and_emoji(lang: str, text: str, label: str) -> None:
+    c = classify(text, language=lang)
+    assert c.sentiment == label, (text, c.sentiment_score)

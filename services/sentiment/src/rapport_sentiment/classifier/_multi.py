@@ -14,6 +14,24 @@ from typing import NamedTuple
 
 from ._langs import COMMON, LANGUAGES, Language
 from ._lexicon import NEGATED_NEGATIVE_FACTOR, NEGATED_POSITIVE_FACTOR
+from ._lexicon_more import (
+    COMMON_MORE,
+    CONTRAST,
+    ELONGATED,
+    EXTRA_PATTERNS,
+    LAUGH,
+    LAUGHTER,
+    MORE,
+)
+
+# lexicon-3.2: the words of ``_lexicon_more`` join the tables (an entry of ``_langs`` keeps its
+# valence).
+for _code, _more in MORE.items():
+    for _word, _v in _more.items():
+        LANGUAGES[_code].lexicon.setdefault(_word, _v)
+for _word, _v in COMMON_MORE.items():
+    COMMON.setdefault(_word, _v)
+_NO_CONTRAST: frozenset[str] = frozenset()
 
 SUPPORTED_HERE = frozenset(LANGUAGES)
 
@@ -74,9 +92,13 @@ def features(lang: Language, folded: str) -> list[str]:
     """Tokens with negation marked (``not_<word>``), as the trainer and the classifier see them."""
     out: list[str] = []
     scope = 0
+    contrast = CONTRAST.get(lang.code, _NO_CONTRAST)
     for tok in TOKEN.findall(_NOISE.sub(" ", folded)):
         if tok in lang.negators:
             scope = NEGATION_WINDOW
+            out.append(tok)
+        elif tok in contrast:  # "pero", "aber", "mais": the negation ends there
+            scope = 0
             out.append(tok)
         elif tok[0] in "!?":
             scope = 0
@@ -122,11 +144,7 @@ _ZERO = _Heads(0.0, 0.0, 0.0)
 _VALENCE_MEMO: dict[tuple[str, str], float | None] = {}
 
 
-def valence(lang: Language, word: str) -> float | None:
-    """A word's valence: the word itself, else its longest stem entry (``frustr*``)."""
-    memo = (lang.code, word)
-    if memo in _VALENCE_MEMO:
-        return _VALENCE_MEMO[memo]
+def _lookup(lang: Language, word: str) -> float | None:
     v = lang.lexicon.get(word)
     if v is None:
         v = COMMON.get(word)
@@ -135,6 +153,23 @@ def valence(lang: Language, word: str) -> float | None:
             v = lang.lexicon.get(word[:k] + "*")
             if v is not None:
                 break
+    return v
+
+
+def valence(lang: Language, word: str) -> float | None:
+    """A word's valence: the word itself, else its longest stem entry (``frustr*``); for an
+    elongated word ("graciassss") the same with the run cut to one letter, then two; laughter
+    ("jajaja", "kkkk") is positive (lexicon-3.2)."""
+    memo = (lang.code, word)
+    if memo in _VALENCE_MEMO:
+        return _VALENCE_MEMO[memo]
+    v = _lookup(lang, word)
+    if v is None and len(word) >= 4 and LAUGHTER.fullmatch(word):
+        v = LAUGH
+    if v is None and ELONGATED.search(word):
+        v = _lookup(lang, ELONGATED.sub(r"\1", word))
+        if v is None:
+            v = _lookup(lang, ELONGATED.sub(r"\1\1", word))
     if len(_VALENCE_MEMO) < 200_000:
         _VALENCE_MEMO[memo] = v
     return v
@@ -156,6 +191,9 @@ def scan(lang: Language, folded: str) -> Scan:
     boost = 1.0
     exclamations = 0
     seen: set[str] = set()
+    contrast = CONTRAST.get(lang.code, _NO_CONTRAST)
+    valences: list[float] = []
+    but_at = -1
     for key in features(lang, folded):
         if key[0] == "!":
             exclamations += 1
@@ -164,16 +202,15 @@ def scan(lang: Language, folded: str) -> Scan:
         b = lang.boosters.get(word)
         if b is not None:
             boost = b
+        elif word in contrast:
+            but_at = len(valences)  # the last contrast word splits the message
+            boost = 1.0
         else:
             v = valence(lang, word)
             if v is not None:
                 if negated:
                     v *= NEGATED_POSITIVE_FACTOR if v > 0 else NEGATED_NEGATIVE_FACTOR
-                v *= boost
-                if v > 0:
-                    positive += v
-                else:
-                    negative -= v
+                valences.append(v * boost)
             boost = 1.0
         if key not in seen:
             seen.add(key)
@@ -181,6 +218,13 @@ def scan(lang: Language, folded: str) -> Scan:
             neg_z += w.neg
             pos_z += w.pos
             frus_z += w.frus
+    for i, v in enumerate(valences):
+        if but_at >= 0:  # as English "but" (``_core._scan``): before x0.5, after x1.5
+            v *= 0.5 if i < but_at else 1.5
+        if v > 0:
+            positive += v
+        else:
+            negative -= v
     return Scan(positive, negative, neg_z, pos_z, frus_z, exclamations)
 
 
@@ -195,7 +239,8 @@ _Waits = tuple[tuple[float, re.Pattern[str]], ...]
 
 
 def _compile(lang: Language) -> tuple[tuple[_Compiled, ...], re.Pattern[str], _Waits]:
-    pats = tuple(_Compiled(n, s, re.compile(r), neg) for n, s, r, neg in lang.patterns)
+    written = lang.patterns + EXTRA_PATTERNS.get(lang.code, ())
+    pats = tuple(_Compiled(n, s, re.compile(r), neg) for n, s, r, neg in written)
     waits = tuple((s, re.compile(r)) for s, r in lang.waits)
     return pats, re.compile(lang.negated_before), waits
 
@@ -273,9 +318,38 @@ class Reading(NamedTuple):
     hits: list[Hit]
 
 
-def read(code: str, text: str, folded: str) -> Reading:
-    """Sentiment score, frustration and signals of a message in a supported language."""
+def _load_lex_weights() -> dict[str, tuple[float, float]]:
+    """Per language (NEG_LEX, POS_LEX) from ``lang_constants.tsv`` (written by
+    ``services/sentiment/scripts/fit_lang_constants.py``, 5-fold CV on XED train); a language
+    missing there keeps the English weights."""
+    out = {code: (NEG_LEX, POS_LEX) for code in LANGUAGES}
+    path = resources.files(__package__).joinpath("lang_constants.tsv")
+    if not path.is_file():
+        return out
+    for line in path.read_text("utf-8").splitlines():
+        if line and not line.startswith("#"):
+            code, neg, pos = line.split("\t")[:3]
+            out[code] = (float(neg), float(pos))
+    return out
+
+
+LEX_WEIGHTS = _load_lex_weights()
+
+
+def read(
+    code: str,
+    text: str,
+    folded: str,
+    *,
+    neg_lex: float | None = None,
+    pos_lex: float | None = None,
+) -> Reading:
+    """Sentiment score, frustration and signals of a message in a supported language.
+    ``neg_lex``/``pos_lex`` override the language's lexicon weights (for the fitting script)."""
     lang = LANGUAGES[code]
+    shipped_neg, shipped_pos = LEX_WEIGHTS[code]
+    w_neg = shipped_neg if neg_lex is None else neg_lex
+    w_pos = shipped_pos if pos_lex is None else pos_lex
     s = scan(lang, folded)
     hits = signals(code, folded)
     best = {h.name: h.score for h in hits}
@@ -295,8 +369,8 @@ def read(code: str, text: str, folded: str) -> Reading:
             best["sarcasm"] = 0.7
     hits = [h for h in hits if h.name != "sarcasm_weak"]
     amp = 1.0 + 0.08 * min(s.exclamations, 4)
-    neg_z = LEARNED_XED * s.neg_logit + NEG_LEX * neg_lex + PROBLEM_WEIGHT * evidence
-    pos_z = LEARNED_XED * s.pos_logit + POS_LEX * pos_lex
+    neg_z = LEARNED_XED * s.neg_logit + w_neg * neg_lex + PROBLEM_WEIGHT * evidence
+    pos_z = LEARNED_XED * s.pos_logit + w_pos * pos_lex
     score = sigmoid(amp * pos_z + POS_SHIFT) - sigmoid(amp * neg_z + NEG_SHIFT)
     if sarcasm:
         score = min(score, NEGATIVE_AT - 0.2)
