@@ -1,5 +1,7 @@
 """The handoff service: the helpdesk edge (webhooks in) and the handoff consumer (packets out
-through each site's adapter), in one ASGI app."""
+through each site's adapter), in one ASGI app, or either alone (``RAPPORT_HANDOFF_ROLE`` edge or
+stage) so that the edge's HTTP work and the stage's helpdesk calls get a process, an event loop
+and a Redis pool each."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 from redis.asyncio.client import Pipeline
 from starlette.applications import Starlette
+from starlette.routing import Route
 
 from rapport_contracts import DeadLetter, HandoffPacket, HandoffResult
 from rapport_contracts.streams import HANDOFF_GROUP
@@ -28,7 +31,8 @@ from rapport_handoff.adapters.base import (
     TransientError,
 )
 from rapport_handoff.breaker import SharedBreakers
-from rapport_handoff.edge import ROUTES
+from rapport_handoff.edge import ROUTES, watch_backlog
+from rapport_handoff.responses import ANY_METHOD, no_route
 from rapport_runtime.acceptance import AcceptanceWatch
 from rapport_runtime.config import load_sites
 from rapport_runtime.consumer import Entry, Stage
@@ -374,7 +378,12 @@ def create_app(settings: RapportSettings | None = None) -> Starlette:
         if isinstance(http, httpx.AsyncClient):
             await http.aclose()
 
+    role = settings.handoff_role
+    edge, stage_too = role in ("both", "edge"), role in ("both", "stage")
+
     async def stages(runtime: Runtime) -> list[Stage[Any]]:
+        if not stage_too:
+            return []
         context = AdapterContext(settings, runtime.redis, runtime.extras["http"])
         adapters = {name: load_adapter(site, context) for name, site in sites.sites.items()}
         stage = HandoffStage(settings, runtime, adapters)
@@ -384,16 +393,22 @@ def create_app(settings: RapportSettings | None = None) -> Starlette:
     async def background(runtime: Runtime) -> None:
         watch: AcceptanceWatch = runtime.extras["acceptances"]
         async with asyncio.TaskGroup() as group:
-            group.create_task(runtime.extras["handoff"].run_retries(), name="handoff-retries")
-            group.create_task(
-                watch.run(runtime.redis, settings.accept_check_s), name="acceptance-watch"
-            )
+            if stage_too:
+                group.create_task(runtime.extras["handoff"].run_retries(), name="handoff-retries")
+            if edge:
+                group.create_task(
+                    watch.run(runtime.redis, settings.accept_check_s), name="acceptance-watch"
+                )
+                if settings.edge_max_backlog:
+                    group.create_task(watch_backlog(runtime), name="backlog-watch")
 
+    # A stage-only process serves /healthz and /readyz; anything else gets the JSON 404.
+    routes = ROUTES if edge else [Route("/{path:path}", no_route, methods=ANY_METHOD)]
     return build_app(
-        "handoff",
+        "handoff" if role == "both" else f"handoff-{role}",
         settings,
         stages,
-        routes=ROUTES,
+        routes=routes,
         on_start=on_start,
         on_stop=on_stop,
         background=background,

@@ -6,6 +6,10 @@ a TransientError (the handoff waits on the retry schedule) instead of tying up a
 delivery slot for the whole retry schedule. After the cool-down one trial delivery goes
 through (half-open): success closes the circuit, failure opens it again. A PermanentError is
 an answer from a working helpdesk, so it closes the circuit like a success.
+
+Neither breaker ever counts this process's own saturation (a Redis connection pool with no
+free connection, :class:`rapport_runtime.redis.PoolExhaustedError`), nor any Redis error: those
+say nothing about the helpdesk, and counting them opened circuits with every helpdesk healthy.
 """
 
 from __future__ import annotations
@@ -15,13 +19,21 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from rapport_handoff.adapters.base import PermanentError, TransientError
+from rapport_runtime.redis import is_saturation
 
 T = TypeVar("T")
 
 DEFAULT_THRESHOLD = 5
 DEFAULT_COOLDOWN_S = 30.0
+
+
+def _not_the_helpdesk(exc: BaseException) -> bool:
+    """A Redis error or this process's saturation, raised as such or as the cause of a
+    TransientError: not the helpdesk's failure."""
+    return any(isinstance(e, RedisError) or is_saturation(e) for e in (exc, exc.__cause__) if e)
 
 
 class CircuitBreaker:
@@ -64,7 +76,8 @@ class CircuitBreaker:
             self._close()
             raise
         except Exception as exc:
-            self._fail(exc)
+            if not _not_the_helpdesk(exc):
+                self._fail(exc)
             raise
         self._close()
         return result
@@ -138,7 +151,8 @@ class SharedBreaker:
             await self.redis.delete(self.key, self.trial_key)  # a working helpdesk answered
             raise
         except TransientError as exc:
-            await self._fail(exc, trial, now)
+            if not _not_the_helpdesk(exc):
+                await self._fail(exc, trial, now)
             raise
         if failures_raw or open_raw:
             await self.redis.delete(self.key, self.trial_key)

@@ -9,6 +9,7 @@ next to the route that gives it.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -44,6 +45,8 @@ from rapport_handoff.adapters.inbox import inbox_key
 from rapport_handoff.inbound import post_vendor_webhook
 from rapport_handoff.responses import (
     ANY_METHOD,
+    BACKLOG,
+    admit,
     no_route,
     not_durable,
     problem_response,
@@ -208,6 +211,17 @@ async def post_message(request: Request) -> Response:
     runtime = _runtime(request)
     if runtime is None:
         return problem(503, "starting", "Rapport is starting; retry in a moment.")
+    held = admit(runtime)
+    if isinstance(held, JSONResponse):
+        REQUESTS.labels("saturated").inc()
+        return held
+    try:
+        return await _post_message(request, runtime)
+    finally:
+        held.give_back()
+
+
+async def _post_message(request: Request, runtime: Runtime) -> Response:
     sites: Sites = runtime.extras["sites"]
     site_name = request.path_params["site"]
     if not is_site_name(site_name):
@@ -289,9 +303,14 @@ async def post_message(request: Request) -> Response:
             watch=watch if isinstance(watch, AcceptanceWatch) else None,
         )
     except RedisError as exc:
-        log.error("could not accept a message for %s: %r", Id(site.name), exc)
-        REQUESTS.labels("unavailable").inc()
-        return storage_refusal(exc)
+        refusal = storage_refusal(exc)
+        if refusal.status_code == 429:
+            log.warning("edge saturated, message for %s refused with 429: %s", Id(site.name), exc)
+            REQUESTS.labels("saturated").inc()
+        else:
+            log.error("could not accept a message for %s: %r", Id(site.name), exc)
+            REQUESTS.labels("unavailable").inc()
+        return refusal
     REQUESTS.labels("duplicate" if entry_id is None else "accepted").inc()
     return JSONResponse(
         {
@@ -301,6 +320,26 @@ async def post_message(request: Request) -> Response:
         },
         status_code=202,
     )
+
+
+async def watch_backlog(runtime: Runtime, poll_s: float = 0.5) -> None:
+    """Keep ``runtime.extras[BACKLOG]``: how many accepted messages the sentiment group has not
+    read yet (XINFO GROUPS ``lag``, Redis >= 7), for the edge's saturation check. One command
+    per ``poll_s`` whatever the request rate; an error leaves the last figure and is retried."""
+    from rapport_contracts.streams import SENTIMENT_GROUP
+
+    stream = runtime.settings.streams.messages
+    while True:
+        try:
+            groups: Any = await runtime.redis.xinfo_groups(stream)
+            for group in groups:
+                name = group.get("name")
+                if (name.decode() if isinstance(name, bytes) else name) == SENTIMENT_GROUP:
+                    lag = group.get("lag")
+                    runtime.extras[BACKLOG] = int(lag) if lag is not None else None
+        except RedisError as exc:
+            log.debug("could not read the sentiment backlog: %r", exc)
+        await asyncio.sleep(poll_s)
 
 
 def _authorised(request: Request, token: str) -> bool:

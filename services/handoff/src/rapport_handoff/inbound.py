@@ -9,8 +9,9 @@ updates, our own internal notes) get a 204 and write nothing. Agent replies beco
 with author ``agent``; tickets solved or closed become Messages with author ``system``,
 text ``ticket solved`` and ``provider_ids.status``.
 
-Every refusal is ``{"error", "message"}`` with a 4xx status; only an unreachable Redis gives a
-503 (so the vendor retries).
+Every refusal is ``{"error", "message"}`` with a 4xx status; a saturated edge answers 429 with
+``Retry-After`` (see :mod:`rapport_handoff.responses`); only a Redis that cannot take the
+message gives a 503 (so the vendor retries).
 
 Every delivery is counted once in ``rapport_inbound_deliveries_total{site, provider, outcome}``
 with outcome ``accepted``, ``duplicate``, ``ignored:<reason>`` (the adapter's reason: an
@@ -40,6 +41,7 @@ from rapport_handoff.adapters.base import (
     InboundSignatureError,
 )
 from rapport_handoff.responses import (
+    admit,
     not_durable,
     problem_response,
     rate_limited,
@@ -143,6 +145,26 @@ async def post_vendor_webhook(request: Request) -> Response:
             f"The {provider!r} adapter has no inbound webhook; "
             f"send messages to /v1/sites/{site_name}/messages instead.",
         )
+    held = admit(runtime)
+    if isinstance(held, JSONResponse):
+        REQUESTS.labels("saturated").inc()
+        outcome.count("refused:saturated")
+        return held
+    try:
+        return await _delivery(request, runtime, outcome, site, provider, adapter)
+    finally:
+        held.give_back()
+
+
+async def _delivery(
+    request: Request,
+    runtime: Runtime,
+    outcome: _Outcome,
+    site: Site,
+    provider: str,
+    adapter: InboundAdapter,
+) -> Response:
+    problem, site_name = outcome.problem, site.name
     body = await read_body(request, runtime.settings.max_body_bytes, problem)
     if isinstance(body, JSONResponse):
         return body
@@ -190,9 +212,13 @@ async def post_vendor_webhook(request: Request) -> Response:
     try:
         response, result = await _accept(runtime, site, provider, body, batch)
     except RedisError as exc:
-        log.error("could not accept a %s webhook for %s: %r", Id(provider), Id(site_name), exc)
-        REQUESTS.labels("unavailable").inc()
-        outcome.count(f"refused:{storage_problem(exc)[0]}")
+        error = storage_problem(exc)[0]
+        if error == "saturated":
+            log.warning("edge saturated, %s webhook refused with 429: %s", Id(provider), exc)
+        else:
+            log.error("could not accept a %s webhook for %s: %r", Id(provider), Id(site_name), exc)
+        REQUESTS.labels("saturated" if error == "saturated" else "unavailable").inc()
+        outcome.count(f"refused:{error}")
         return storage_refusal(exc)
     outcome.count(result)
     return response

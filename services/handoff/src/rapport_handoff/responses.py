@@ -1,5 +1,13 @@
-"""What both webhook routes answer with, and how they read a body without trusting its size or
-its sender's speed."""
+"""What both webhook routes answer with, how they read a body without trusting its size or its
+sender's speed, and how the edge says it is saturated.
+
+Saturation is always a 429 with ``Retry-After`` (``{"error": "saturated"}``), counted in
+``rapport_edge_saturated_total{reason}``: ``inflight`` (this process already works on
+``RAPPORT_EDGE_MAX_INFLIGHT`` requests), ``body_reads`` (``RAPPORT_MAX_BODY_READS`` bodies
+arriving at once), ``backlog`` (the sentiment stage is ``RAPPORT_EDGE_MAX_BACKLOG`` messages
+behind) and ``pool`` (every Redis connection of the process stayed busy for the pool's wait).
+A 503 means Redis itself cannot take the message, and says why.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client import Counter
 from redis.exceptions import BusyLoadingError, OutOfMemoryError, ReadOnlyError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -19,11 +28,21 @@ if TYPE_CHECKING:
     from rapport_runtime.service import Runtime
 
 from rapport_runtime.limits import RateLimiter, Slots
+from rapport_runtime.redis import is_saturation
 from rapport_runtime.signing import parse_digits
+
+SATURATED = Counter(
+    "rapport_edge_saturated_total",
+    "Webhook requests refused with 429 because this edge or Rapport was saturated, by reason "
+    "(inflight, body_reads, backlog, pool)",
+    ["reason"],
+)
 
 Problem = Callable[[int, str, str], JSONResponse]
 
 _SLOTS = "body_read_slots"
+_INFLIGHT = "inflight_slots"
+BACKLOG = "sentiment_backlog"  # runtime.extras: the sentiment group's lag, kept by watch_backlog
 # The catch-all route's methods (Starlette gives a route without ``methods`` only GET/HEAD).
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
 _MAX_LENGTH_DIGITS = 19
@@ -63,15 +82,19 @@ def _slots(request: Request) -> Slots | None:
 
 async def read_body(request: Request, limit: int, problem: Problem) -> bytes | JSONResponse:
     """The raw body, or the refusal to send: 413 over ``limit``, 400 when cut short, 408 when
-    it does not arrive within ``RAPPORT_BODY_TIMEOUT_S``, 503 (with ``Retry-After``) when this
+    it does not arrive within ``RAPPORT_BODY_TIMEOUT_S``, 429 (with ``Retry-After``) when this
     process is already reading ``RAPPORT_MAX_BODY_READS`` bodies (slow senders cannot hold
     every connection; health checks never read a body and keep answering)."""
     runtime = getattr(request.app.state, "runtime", None)
     timeout = runtime.settings.body_timeout_s if runtime is not None else None
     slots = _slots(request)
     if slots is not None and not slots.take():
+        SATURATED.labels("body_reads").inc()
         response = problem(
-            503, "overloaded", "Too many requests are sending their body right now; retry."
+            429,
+            "saturated",
+            "Too many requests are sending their body right now; nothing was accepted, retry "
+            "after 1 s.",
         )
         response.headers["Retry-After"] = "1"
         return response
@@ -144,9 +167,47 @@ def rate_limited(runtime: Runtime, site: str) -> JSONResponse | None:
     )
 
 
+def saturated(reason: str, why: str, retry_after_s: int = 1) -> JSONResponse:
+    """The 429 of a saturated edge: nothing was accepted, and the sender should come back."""
+    SATURATED.labels(reason).inc()
+    return problem_response(
+        429,
+        "saturated",
+        f"Rapport is saturated: {why}. Nothing was accepted; retry after {retry_after_s} s.",
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
+def admit(runtime: Runtime) -> Slots | JSONResponse:
+    """Take one of the edge's ``RAPPORT_EDGE_MAX_INFLIGHT`` request slots (give it back when
+    the request is answered), or the 429 to answer at once: this process is already working
+    on that many requests, or the pipeline is ``RAPPORT_EDGE_MAX_BACKLOG`` messages behind.
+    Checked before the body is read, so a refused burst costs almost nothing."""
+    settings = runtime.settings
+    limit = settings.edge_max_backlog
+    backlog = runtime.extras.get(BACKLOG)
+    if limit and isinstance(backlog, int) and backlog >= limit:
+        return saturated(
+            "backlog",
+            f"{backlog:,} accepted messages are waiting to be classified (limit {limit:,})",
+            retry_after_s=5,
+        )
+    slots = runtime.extras.get(_INFLIGHT)
+    if not isinstance(slots, Slots):
+        slots = runtime.extras[_INFLIGHT] = Slots(settings.edge_max_inflight)
+    if not slots.take():
+        return saturated(
+            "inflight", f"this edge is already working on {slots.size} requests at once"
+        )
+    return slots
+
+
 def storage_problem(exc: RedisError) -> tuple[str, str]:
     """(error code, why) for a message Redis would not store, so whoever reads the sender's
-    logs knows whether to wait (Redis restarting) or to act (disk, memory, a replica)."""
+    logs knows whether to wait (Redis restarting) or to act (disk, memory, a replica). A pool
+    with no free connection is this process's saturation, not Redis's failure."""
+    if is_saturation(exc):
+        return "saturated", "every Redis connection of this edge process is busy"
     if isinstance(exc, BusyLoadingError):
         return "unavailable", "Redis is loading its data after a restart"
     if isinstance(exc, RedisConnectionError | RedisTimeoutError):
@@ -161,7 +222,10 @@ def storage_problem(exc: RedisError) -> tuple[str, str]:
 
 
 def storage_refusal(exc: RedisError) -> JSONResponse:
+    """503 that says why Redis did not store the message, or the 429 of a saturated pool."""
     error, why = storage_problem(exc)
+    if error == "saturated":
+        return saturated("pool", why)
     return problem_response(
         503,
         error,

@@ -16,7 +16,7 @@ from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import MaxConnectionsError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rapport_contracts import Event
@@ -42,8 +42,34 @@ POOL_SIZE = 64
 POOL_WAIT_S = 5.0
 
 
+class PoolExhaustedError(MaxConnectionsError):
+    """Every connection of this process's pool stayed busy for the whole wait: the process is
+    saturated, Redis itself may be perfectly healthy. redis-py's BlockingConnectionPool raises
+    a bare ``ConnectionError("No connection available.")``, indistinguishable from Redis being
+    down; this one says what happened, so the edge answers 429 (not "Redis is unreachable")
+    and the handoff circuit breaker never counts it."""
+
+
+class _Pool(BlockingConnectionPool):
+    async def get_connection(self, command_name: Any = None, *keys: Any, **options: Any) -> Any:
+        try:
+            return await super().get_connection()  # type: ignore[no-untyped-call]
+        except RedisConnectionError as exc:
+            if isinstance(exc.__cause__, TimeoutError) and "No connection available" in str(exc):
+                raise PoolExhaustedError(
+                    f"all {self.max_connections} Redis connections of this process were busy "
+                    f"for {self.timeout:g} s"
+                ) from exc
+            raise
+
+
+def is_saturation(exc: BaseException) -> bool:
+    """True for a refusal of this process's own making (its pool was exhausted), not Redis's."""
+    return isinstance(exc, MaxConnectionsError)
+
+
 def connect(url: str, pool_size: int = POOL_SIZE, wait_s: float = POOL_WAIT_S) -> Redis:
-    pool = BlockingConnectionPool.from_url(
+    pool = _Pool.from_url(
         url,
         max_connections=pool_size,
         timeout=wait_s,

@@ -56,6 +56,25 @@ class RapportSettings(BaseSettings):
     reclaim_poll_ms: int = Field(default=1_000, ge=10)
     stream_maxlen: int = Field(default=1_000_000, ge=1_000)
     conversation_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
+    conversation_max_records: int = Field(
+        default=100,
+        ge=1,
+        description="Messages, decisions and handoffs kept per conversation (each); older ones "
+        "are dropped (the handoff transcript uses the last RAPPORT_TRANSCRIPT_TURNS of them).",
+    )
+    stream_retention_s: int = Field(
+        default=24 * 3600,
+        ge=60,
+        description="Entries of Rapport's output streams (decisions, handoffs, automation, "
+        "notifications, feedback) older than this are trimmed, once every consumer group has "
+        "read them. The DLQ is never trimmed by age.",
+    )
+    pipe_retention_s: int = Field(
+        default=3600,
+        ge=60,
+        description="The same for the internal hops (messages, classified, escalations): "
+        "kept this long after every group has read them, for replays and debugging.",
+    )
     dedupe_ttl_s: int = Field(
         default=24 * 3600, ge=60, description="How long a message id is remembered for dedupe."
     )
@@ -129,6 +148,27 @@ class RapportSettings(BaseSettings):
         ge=2,
         description="Redis connections per process; a burst beyond it waits for one (up to "
         "5 s) instead of failing.",
+    )
+    edge_max_inflight: int = Field(
+        default=128,
+        ge=1,
+        description="Webhook requests one edge process works on at once (body read, checks, "
+        "the write to Redis); beyond it a 429 with Retry-After at once, before the body is "
+        "read. Bounds how long an accepted request can queue in the process (128 at ~400 "
+        "requests/s per process: about 0.3 s; docs/performance.md).",
+    )
+    edge_max_backlog: int = Field(
+        default=50_000,
+        ge=0,
+        description="Accepted messages not yet read by the sentiment stage beyond which the "
+        "edge answers 429 with Retry-After (Rapport is saturated: accepting more only makes "
+        "every answer later). 0 turns the check off.",
+    )
+    handoff_role: Literal["both", "edge", "stage"] = Field(
+        default="both",
+        description="RAPPORT_HANDOFF_ROLE: what a handoff process runs. both: the HTTP edge "
+        "and the handoff stage; edge: only the edge (webhooks in); stage: only the handoff "
+        "stage (packets out to the helpdesks), whose HTTP port serves /healthz and /readyz.",
     )
     handoff_retries: int = Field(
         default=6,
