@@ -355,6 +355,9 @@ def test_sigkills_of_every_service_with_two_replicas_racing_and_a_flaky_helpdesk
                 cluster.start(name)
         wait_until(lambda: redis_client.xlen(f"{prefix}:decisions") >= len(items), timeout=120)
         wait_quiescent(redis_client, prefix, timeout=120)
+        # Handoffs waiting on the retry schedule (a 503, a dead owner's lock) are not pending
+        # in any group: wait for each escalation's outcome too.
+        wait_until(lambda: _settled(redis_client, prefix), timeout=120)
         check_outcomes(redis_client, prefix, accepted, desk)
     finally:
         cluster.stop()
@@ -380,6 +383,7 @@ def test_a_permanently_refusing_helpdesk_leaves_nobody_on_hold(
         accepted = asyncio.run(post_all(cluster.edge, items))
         wait_until(lambda: redis_client.xlen(f"{prefix}:decisions") >= len(items), timeout=60)
         wait_quiescent(redis_client, prefix, timeout=60)
+        wait_until(lambda: _settled(redis_client, prefix), timeout=60)
         check_outcomes(redis_client, prefix, accepted, desk)
         resumes = [
             i for i in events(redis_client, f"{prefix}:automation") if i["action"] == "resume"

@@ -8,7 +8,8 @@ the same transaction: the consumer group's delivery count is kept for real crash
 
 Keys: a sorted set of handoff ids by due time, a hash of their packets, a hash of attempts.
 Claiming a due id moves its score forward by a lease, so a replica that dies mid-attempt leaves
-it to come back when the lease ends, never lost and never tried by two replicas at once.
+it to come back when the lease ends, never lost; the handoff's lock keeps two replicas from
+calling the helpdesk at once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from typing import Any, cast
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-LEASE_S = 90.0
+# A claimed retry comes back after this if its attempt never reports (the process died). The
+# handoff's own lock (a 15 s lease its live owner renews) is what keeps two attempts from
+# calling the helpdesk at once, so this lease can be short: a claim that comes back while the
+# owner still works finds the lock taken and waits for it without calling anyone.
+LEASE_S = 20.0
 
 _CLAIM = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
