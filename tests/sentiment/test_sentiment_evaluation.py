@@ -119,7 +119,8 @@ def test_predict_writes_one_line_per_item(tmp_path: Path) -> None:
         assert r["priority"] in ("low", "medium", "high")
         assert 0.0 <= r["escalate_score"] <= 1.0
         assert 0.0 <= r["complexity"] <= 1.0
-        assert (r["escalate_score"] >= 0.5) == bool(r["escalate"])
+        assert 0.0 <= r["escalate_score_raw"] <= 1.0
+        assert (r["escalate_score_raw"] >= 0.5) == bool(r["escalate"])
     assert rows[0]["escalate"] == 1
     assert rows[0]["priority"] == "high"
 
@@ -193,3 +194,17 @@ def test_eval_boot_adds_intervals(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     ci = json.loads(result.output)["s"]["sentiment"]["ci95"]
     assert 0.0 <= ci[0] <= ci[1] <= 1.0
+
+
+def test_the_escalate_calibration_keeps_every_ranking() -> None:
+    """escalate_score is a probability (Platt map fitted on train files, lexicon-3.2) that is
+    strictly increasing in the raw score, the step at the decision included."""
+    import itertools
+
+    from rapport_tools.evaluation.scoring import CALIBRATION, calibrate
+
+    assert CALIBRATION is not None and CALIBRATION[0] > 0 and CALIBRATION[2] >= 0
+    raws = [i / 1000 for i in range(1001)]
+    probs = [calibrate(r, r >= 0.5) for r in raws]
+    assert all(a < b for a, b in itertools.pairwise(probs))
+    assert all(0.0 < p < 1.0 for p in probs)

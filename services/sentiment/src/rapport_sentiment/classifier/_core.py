@@ -148,6 +148,7 @@ class _Scan(NamedTuple):
     judged: float  # negative valence of the words that judge (task and swear words aside)
     judged_word: str  # the strongest of them, for the evidence span
     keys: set[str]  # distinct tokens (negated ones as not_<word>), for the pattern gates
+    mask: int  # the gate bits of those tokens (``sig.gate_mask`` without the raw triggers)
 
 
 # Token kinds for ``_scan`` (one memoised record per distinct token: its kind, valence,
@@ -157,6 +158,8 @@ _BANG, _QUESTION, _NEGATOR, _BUT, _BOOSTER, _VALENCED, _EXPECT, _OTHER = range(8
 
 class _Tok(NamedTuple):
     kind: int
+    mask: int  # gate bits of the plain key (``sig.token_mask``)
+    not_mask: int  # ... and of the negated key
     value: float  # booster factor or valence (0.0 otherwise)
     task: bool  # a task word: its negative valence is no judgement
     key: str  # the feature key when not negated
@@ -173,10 +176,12 @@ def _tok_info(tok: str) -> _Tok:
     if c == "!" or c == "?":
         key = tok[:1]
         w = _KEY_MEMO.get(key) or _key_weights(key)
-        info = _Tok(_BANG if c == "!" else _QUESTION, 0.0, False, key, key, w, w)
+        m = sig.token_mask(key)
+        info = _Tok(_BANG if c == "!" else _QUESTION, m, m, 0.0, False, key, key, w, w)
     elif tok in NEGATORS or tok == "but":
         w = _KEY_MEMO.get(tok) or _key_weights(tok)
-        info = _Tok(_NEGATOR if tok in NEGATORS else _BUT, 0.0, False, tok, tok, w, w)
+        m = sig.token_mask(tok)
+        info = _Tok(_NEGATOR if tok in NEGATORS else _BUT, m, m, 0.0, False, tok, tok, w, w)
     else:
         b = BOOSTERS.get(tok)
         v = VALENCE.get(tok)
@@ -191,6 +196,8 @@ def _tok_info(tok: str) -> _Tok:
         not_key = "not_" + tok
         info = _Tok(
             kind,
+            sig.token_mask(tok),
+            sig.token_mask(not_key),
             value,
             tok in TASK_WORDS,
             tok,
@@ -221,6 +228,7 @@ def _scan(lowered: str) -> _Scan:
     judged_word = ""
     judged_max = 0.0
     memo = _TOK_MEMO
+    mask = 0
     for tok in toks:
         info = memo.get(tok)
         if info is None:
@@ -231,9 +239,11 @@ def _scan(lowered: str) -> _Scan:
                 scope -= 1
                 negated = True
                 key, w = info.not_key, info.not_w
+                mask |= info.not_mask
             else:
                 negated = False
                 key, w = info.key, info.w
+                mask |= info.mask
             if kind == _BOOSTER:
                 boost = info.value
             else:
@@ -252,6 +262,7 @@ def _scan(lowered: str) -> _Scan:
                 boost = 1.0
         else:
             key, w = info.key, info.w
+            mask |= info.mask
             if kind == _BANG:
                 exclamations += len(tok)
                 scope = 0
@@ -289,6 +300,7 @@ def _scan(lowered: str) -> _Scan:
         judged,
         judged_word,
         seen,
+        mask,
     )
 
 
@@ -600,7 +612,7 @@ _TOPICS = ("billing_dispute", "security_fraud", "service_failure", "problem", "a
 def _english(
     text: str, low: str, scan: _Scan, context: Sequence[Turn], found: _Language
 ) -> Classification:
-    mask = sig.gate_mask(scan.keys, low)
+    mask = scan.mask | sig.raw_mask(low)
     # name -> (score, start, end) of its best hit, in the order the signals first fired; the
     # Signal objects are built once, at the end (speed).
     spans: dict[str, tuple[float, int, int] | Signal] = {}

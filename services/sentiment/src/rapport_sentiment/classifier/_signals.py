@@ -178,6 +178,26 @@ def _token_mask(tok: str) -> int:
     return m
 
 
+def token_mask(tok: str) -> int:
+    """The gate bits of one token (memoised)."""
+    m = _TOKEN_MASK.get(tok)
+    if m is None:
+        m = _token_mask(tok)
+        if len(_TOKEN_MASK) >= _MEMO_LIMIT:
+            _TOKEN_MASK.clear()
+        _TOKEN_MASK[tok] = m
+    return m
+
+
+def raw_mask(low: str) -> int:
+    """The gate bits of the triggers that are looked for in the text itself."""
+    mask = 0
+    for raw, bit in _RAW:
+        if raw in low:
+            mask |= 1 << bit
+    return mask
+
+
 def gate_mask(tokens: set[str], low: str) -> int:
     """The bit mask of the patterns that can match, from the message's tokens."""
     mask = 0

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -36,10 +37,39 @@ Predictor = Callable[[str, tuple[Turn, ...]], dict[str, Any]]
 Classifier = Callable[[str, tuple[Turn, ...]], Any]
 
 
-def make_predictor(classifier: Classifier | None = None) -> Predictor:
+def _load_calibration() -> tuple[float, float, float] | None:
+    """(A, B, C) of ``escalate_calibration.tsv``: escalate_score = sigmoid(A * raw + B + C *
+    escalated), fitted on train files only by
+    ``services/sentiment/scripts/fit_escalate_calibration.py`` (docs/classifier.md)."""
+    path = Path(__file__).with_name("escalate_calibration.tsv")
+    if not path.is_file():
+        return None
+    for line in path.read_text("utf-8").splitlines():
+        if line and not line.startswith("#"):
+            a, b, c = (float(x) for x in line.split("\t")[:3])
+            return a, b, c
+    return None
+
+
+CALIBRATION = _load_calibration()
+
+
+def calibrate(raw: float, escalated: bool) -> float:
+    """The probability that the item is labelled escalate, from the raw score (strictly
+    increasing in ``raw``: rankings and PR-AUC are those of the raw score)."""
+    if CALIBRATION is None:
+        return raw
+    a, b, c = CALIBRATION
+    z = max(-30.0, min(30.0, a * raw + b + c * escalated))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def make_predictor(classifier: Classifier | None = None, *, calibrated: bool = True) -> Predictor:
     """A function from (text, context) to a prediction. ``classifier`` replaces the default
     classifier for the message itself (an optional backend); the earlier turns, which only
-    count negative turns, use the default one."""
+    count negative turns, use the default one. ``escalate_score`` is the calibrated
+    probability (``calibrated=False``: the raw score, for the fitting script); the raw score is
+    ``escalate_score_raw`` either way."""
     policy = default_policy()
     human_signals = frozenset(
         name for rule in policy.rules if rule.route == "human" for name in rule.when.any_signal
@@ -54,11 +84,14 @@ def make_predictor(classifier: Classifier | None = None) -> Predictor:
         signal_score = max((s.score for s in c.signals if s.name in human_signals), default=0.0)
         raw = max(signal_score, c.frustration, -c.sentiment_score, 0.0)
         # Monotone in the evidence, and >= 0.5 exactly when the policy escalated.
-        escalate_score = 0.5 + 0.5 * raw if escalate else 0.5 * min(raw, 0.999)
+        escalate_score = round(0.5 + 0.5 * raw if escalate else 0.5 * min(raw, 0.999), 4)
+        probability = calibrate(escalate_score, escalate) if calibrated else escalate_score
         return {
             "sentiment": c.sentiment,
             "escalate": int(escalate),
-            "escalate_score": round(escalate_score, 4),
+            # 7 decimals: distinct raw scores stay distinct, so rankings do not change
+            "escalate_score": round(probability, 7),
+            "escalate_score_raw": escalate_score,
             "frustrated": int(c.frustration >= FRUSTRATED_THRESHOLD),
             "frustration": round(c.frustration, 4),
             "priority": PRIORITY_MAP[outcome.priority],
