@@ -89,10 +89,11 @@ def test_dedupe_keys_are_injective(a: list[str], b: list[str]) -> None:
         assert dedupe_key("p", "edge", *a) != dedupe_key("p", "edge", *b)
 
 
-def test_dedupe_keys_stay_readable() -> None:
-    assert dedupe_key("rapport", "edge", "demo", "order", "42:1") == (
-        "rapport:seen:edge:4:demo:5:order:4:42:1"
-    )
+def test_dedupe_keys_keep_a_readable_scope() -> None:
+    # Compact since issue 14: the parts are a fixed-length digest, the scope stays readable.
+    key = dedupe_key("rapport", "edge", "demo", "order", "42:1")
+    assert key.startswith("rapport:seen:edge:")
+    assert len(key) == len("rapport:seen:edge:") + 16
 
 
 # -- hostile headers and JSON --------------------------------------------------------------

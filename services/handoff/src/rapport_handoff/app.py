@@ -37,7 +37,7 @@ from rapport_runtime.acceptance import AcceptanceWatch
 from rapport_runtime.config import load_sites
 from rapport_runtime.consumer import Entry, Stage
 from rapport_runtime.logs import Id, bind_event, redact
-from rapport_runtime.redis import ConversationKeys, xadd_event
+from rapport_runtime.redis import ConversationKeys, Writes, run_trimmer, xadd_event
 from rapport_runtime.service import Runtime, build_app, stop_if_cancelled
 from rapport_runtime.settings import RapportSettings
 from rapport_runtime.tracing import stage_span
@@ -327,9 +327,12 @@ class HandoffStage(Stage[HandoffPacket]):
             external_id=external_id,
         )
         maxlen = self.settings.stream_maxlen
+        cap = Writes()
+        cap.hcap(keys.handoffs, self.settings.conversation_max_records, "at")
         async with self.redis.pipeline(transaction=True) as tx:
             tx.hset(keys.handoffs, packet.handoff_id, result.model_dump_json())
             tx.expire(keys.handoffs, self.settings.conversation_ttl_s)
+            cap.apply(tx)
             xadd_event(tx, self.streams.handoffs, result, maxlen)
             if status == "failed":
                 letter = DeadLetter(
@@ -393,6 +396,15 @@ def create_app(settings: RapportSettings | None = None) -> Starlette:
     async def background(runtime: Runtime) -> None:
         watch: AcceptanceWatch = runtime.extras["acceptances"]
         async with asyncio.TaskGroup() as group:
+            group.create_task(
+                run_trimmer(
+                    runtime.redis,
+                    settings.streams,
+                    settings.pipe_retention_s,
+                    settings.stream_retention_s,
+                ),
+                name="stream-trimmer",
+            )
             if stage_too:
                 group.create_task(runtime.extras["handoff"].run_retries(), name="handoff-retries")
             if edge:

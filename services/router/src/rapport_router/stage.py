@@ -182,6 +182,9 @@ class RouterStage(Stage[ClassifiedMessage]):
             k = ConversationKeys(self.settings.prefix, decision.site, decision.conversation_id)
             writes.hset(k.decisions, decision.decision_id, decision.model_dump_json())
             writes.expire(k.decisions, ttl)
+            # The conversation's record keeps its last N messages and decisions (issue 14).
+            writes.hcap(k.decisions, self.settings.conversation_max_records, "decided_at")
+            writes.hcap(k.messages, self.settings.conversation_max_records, "received_at")
             writes.xadd(self.streams.decisions, decision, maxlen)
         if plan.packet is not None:
             writes.xadd(self.streams.escalations, plan.packet, maxlen)

@@ -4,8 +4,9 @@ removed (a data-protection request, `rapport forget`).
 A conversation's own keys go whole (messages, turns, decisions, handoffs, state); stream entries
 that belong to it are deleted from every stream, the dead-letter stream included; its timers and
 scheduled handoff retries are dropped. By customer id, every conversation in which that customer
-wrote is found from the messages stream first. Dedupe keys hold no personal data (ids only) and
-expire on their own. The helpdesk's copy (the ticket) is the helpdesk's to erase.
+wrote is found from the messages and classified streams first. Dedupe keys hold no personal
+data (ids only) and expire on their own. The helpdesk's copy (the ticket) is the helpdesk's
+to erase.
 """
 
 from __future__ import annotations
@@ -70,12 +71,17 @@ async def conversations_of_customer(
     redis: Redis, streams: Streams, site: str, customer_id: str
 ) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
-    async for _, fields in _scan_stream(redis, streams.messages):
-        data = _decode(fields)
-        if isinstance(data, dict) and data.get("site") == site:
-            customer = data.get("customer") or {}
-            if isinstance(customer, dict) and customer.get("id") == customer_id:
-                found.add((site, str(data.get("conversation_id"))))
+    # The inbound stream is a hop kept minutes (RAPPORT_PIPE_RETENTION_S); the classified
+    # stream carries the same messages for days (RAPPORT_STREAM_RETENTION_S).
+    for stream in (streams.messages, streams.classified):
+        async for _, fields in _scan_stream(redis, stream):
+            data = _decode(fields)
+            if isinstance(data, dict) and isinstance(data.get("message"), dict):
+                data = data["message"]
+            if isinstance(data, dict) and data.get("site") == site:
+                customer = data.get("customer") or {}
+                if isinstance(customer, dict) and customer.get("id") == customer_id:
+                    found.add((site, str(data.get("conversation_id"))))
     return found
 
 

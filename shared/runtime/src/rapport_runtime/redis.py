@@ -8,7 +8,11 @@ so a process that dies mid-way leaves either all of it or none of it.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import hashlib
 import logging
+import time
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -123,11 +127,17 @@ class ConversationKeys:
 
 
 def dedupe_key(prefix: str, scope: str, *parts: str) -> str:
-    """The key marking ``parts`` as seen in ``scope``. Each part is prefixed with its length,
-    so no two lists of parts share a key whatever characters they hold (conversation ``order``
-    with message ``42:1`` and conversation ``order:42`` with message ``1`` used to collide), and
-    the key still reads plainly: ``rapport:seen:edge:4:demo:5:order:4:42:1``."""
-    return ":".join((prefix, "seen", scope, *(f"{len(part)}:{part}" for part in parts)))
+    """The key marking ``parts`` as seen in ``scope``: ``<prefix>:seen:<scope>:<digest>``, the
+    digest 16 characters (96 bits of BLAKE2b, base64url) of the parts, each prefixed with its
+    length so that no two lists of parts share a key whatever characters they hold
+    (conversation ``order`` with message ``42:1`` and conversation ``order:42`` with message
+    ``1`` used to collide). Fixed length whatever the ids (two UUIDs made the readable form
+    ~110 characters; there are two such keys per message, kept a day): the scope stays
+    readable, so ``SCAN MATCH rapport:seen:edge:*`` still counts them. A collision needs about
+    2^48 live keys."""
+    joined = "\x00".join(f"{len(part)}:{part}" for part in parts).encode()
+    digest = base64.urlsafe_b64encode(hashlib.blake2b(joined, digest_size=12).digest()).decode()
+    return f"{prefix}:seen:{scope}:{digest}"
 
 
 # Many small writes as one command. redis-py spends ~50 µs of Python per command (packing,
@@ -137,11 +147,51 @@ def dedupe_key(prefix: str, scope: str, *parts: str) -> str:
 # have to group writes per hash slot first.
 _APPLY = """
 local allowed = {HSET=1, HDEL=1, XADD=1, XACK=1, EXPIRE=1, SET=1, RPUSH=1, LTRIM=1, ZADD=1, ZREM=1}
+-- Seconds since the epoch of an ISO 8601 time (any offset), for ordering records by it.
+local function epoch(s)
+  if not s then return 0 end
+  local y, mo, d, h, mi, sec, frac, tz =
+    string.match(s, '^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)(%.?%d*)(.*)$')
+  if not y then return 0 end
+  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+  if mo <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local doy = math.floor((153 * ((mo + 9) % 12) + 2) / 5) + d - 1
+  local days = era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  local t = (days - 719468) * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
+  if frac ~= '' then t = t + tonumber('0' .. frac) end
+  local sign, oh, om = string.match(tz, '^([+-])(%d%d):?(%d%d)$')
+  if sign then
+    local off = tonumber(oh) * 3600 + tonumber(om) * 60
+    if sign == '+' then t = t - off else t = t + off end
+  end
+  return t
+end
+-- HCAP key keep slack field: once the hash holds more than keep + slack records, drop all but
+-- the newest keep by the time in each JSON value's first "field" (amortised: one HGETALL per
+-- slack writes, not one per write).
+local function hcap(key, keep, slack, field)
+  if redis.call('HLEN', key) <= keep + slack then return end
+  local all = redis.call('HGETALL', key)
+  local items = {}
+  local pattern = '"' .. field .. '"%s*:%s*"([^"]*)"'
+  for j = 1, #all, 2 do
+    items[#items + 1] = {all[j], epoch(string.match(all[j + 1], pattern))}
+  end
+  table.sort(items, function(a, b) return a[2] < b[2] end)
+  for j = 1, #items - keep do redis.call('HDEL', key, items[j][1]) end
+end
 local i, n = 1, #ARGV
 while i <= n do
   local op, argc = ARGV[i], tonumber(ARGV[i + 1])
-  if not allowed[op] then return redis.error_reply('rapport: command not allowed: ' .. op) end
-  redis.call(op, unpack(ARGV, i + 2, i + 1 + argc))
+  if op == 'HCAP' then
+    hcap(ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]), ARGV[i + 5])
+  elseif not allowed[op] then
+    return redis.error_reply('rapport: command not allowed: ' .. op)
+  else
+    redis.call(op, unpack(ARGV, i + 2, i + 1 + argc))
+  end
   i = i + 2 + argc
 end
 return n
@@ -180,6 +230,13 @@ class Writes:
         if entry_ids:
             self._op("XACK", stream, group, *entry_ids)
 
+    def hcap(self, key: str, keep: int, by: str) -> None:
+        """Keep the newest ``keep`` records of hash ``key``, ordered by the ISO time in each
+        JSON value's first ``by`` field (``received_at``, ``decided_at``, ``at``); the hash
+        may hold up to a quarter more between trims, which happen once per that many
+        writes."""
+        self._op("HCAP", key, keep, max(1, keep // 4), by)
+
     def zadd(self, key: str, score: float, member: str) -> None:
         self._op("ZADD", key, repr(score), member)
 
@@ -187,3 +244,89 @@ class Writes:
         if not self.args:
             return None
         return target.eval(_APPLY, 0, *self.args)
+
+
+# --------------------------------------------------------------------------- stream retention
+
+# Streams that are internal hops (a queue between two stages, whose content lives on in the
+# next stage's stream and the conversation record) and those that are history (replays read
+# classified; the console reads decisions, handoffs and feedback; integrations read the rest).
+# The DLQ is never trimmed by age: its entries wait for an operator.
+TRIM_EVERY_S = 30.0
+
+
+def retention_s(streams: Streams, stream: str, pipe_s: int, history_s: int) -> int | None:
+    if stream == streams.dlq:
+        return None
+    return pipe_s if stream in (streams.messages, streams.escalations) else history_s
+
+
+def _next_id(entry_id: str) -> str:
+    ms, _, seq = entry_id.partition("-")
+    return f"{ms}-{int(seq or 0) + 1}"
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def safe_min_id(redis: Redis, stream: str, cutoff_ms: int) -> str:
+    """The MINID to trim ``stream`` to: entries older than ``cutoff_ms``, but never one that a
+    consumer group (Rapport's or anyone's) has not read yet or has read and not acked: the
+    bound is each group's oldest pending entry, else the entry after its last-delivered id."""
+    bound = f"{cutoff_ms}-0"
+    try:
+        groups: Any = await redis.xinfo_groups(stream)
+    except ResponseError:  # no such stream
+        return "0-0"
+    for group in groups:
+        name = _text(group["name"])
+        last = _text(group.get("last-delivered-id") or "0-0")
+        needed = _next_id(last)
+        if int(group.get("pending") or 0):
+            summary: Any = await redis.xpending(stream, name)
+            oldest = summary.get("min")
+            if oldest is not None and _id_key(_text(oldest)) < _id_key(needed):
+                needed = _text(oldest)
+        if _id_key(needed) < _id_key(bound):
+            bound = needed
+    return bound
+
+
+async def trim_by_age(
+    redis: Redis, streams: Streams, pipe_s: int, history_s: int, *, approximate: bool = True
+) -> int:
+    """One pass of age trimming over every Rapport stream (``XTRIM MINID ~``, which never
+    removes an entry at or after the MINID, and removes only whole radix-tree nodes, so a few
+    more than the retention can stay); the entries removed."""
+    now_ms = int(time.time() * 1000)
+    removed = 0
+    for stream in streams.all():
+        keep_s = retention_s(streams, stream, pipe_s, history_s)
+        if keep_s is None:
+            continue
+        min_id = await safe_min_id(redis, stream, now_ms - keep_s * 1000)
+        if min_id != "0-0":
+            removed += int(await redis.xtrim(stream, minid=min_id, approximate=approximate))
+    return removed
+
+
+async def run_trimmer(
+    redis: Redis, streams: Streams, pipe_s: int, history_s: int, every_s: float = TRIM_EVERY_S
+) -> None:
+    """Trim by age every ``every_s`` until cancelled; errors are logged and retried."""
+    while True:
+        try:
+            removed = await trim_by_age(redis, streams, pipe_s, history_s)
+            if removed:
+                log.debug("trimmed %d stream entries older than their retention", removed)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("could not trim the streams by age (retrying): %r", exc)
+        await asyncio.sleep(every_s)

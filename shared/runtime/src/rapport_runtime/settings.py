@@ -63,17 +63,19 @@ class RapportSettings(BaseSettings):
         "are dropped (the handoff transcript uses the last RAPPORT_TRANSCRIPT_TURNS of them).",
     )
     stream_retention_s: int = Field(
-        default=24 * 3600,
+        default=7 * 24 * 3600,
         ge=60,
-        description="Entries of Rapport's output streams (decisions, handoffs, automation, "
-        "notifications, feedback) older than this are trimmed, once every consumer group has "
-        "read them. The DLQ is never trimmed by age.",
+        description="Entries of Rapport's history streams (classified, decisions, handoffs, "
+        "automation, notifications, feedback) older than this are trimmed, once every "
+        "consumer group has read and acked them; 7 days, what `rapport policy replay "
+        "--from-stream` reads by default. The DLQ is never trimmed by age.",
     )
     pipe_retention_s: int = Field(
-        default=3600,
+        default=600,
         ge=60,
-        description="The same for the internal hops (messages, classified, escalations): "
-        "kept this long after every group has read them, for replays and debugging.",
+        description="The same for the internal hops (messages, escalations), whose content "
+        "lives on in the classified stream and the conversation record: kept this long after "
+        "every group has read them (the edge's acceptance watch needs 10 s).",
     )
     dedupe_ttl_s: int = Field(
         default=24 * 3600, ge=60, description="How long a message id is remembered for dedupe."
