@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 import redis as redis_sync
@@ -68,11 +69,11 @@ async def test_age_trimming_never_drops_what_a_group_has_not_read_or_acked(
     redis_client.xgroup_create(s, "router", id="0")
     redis_client.xgroup_create(s, "someone-else", id="0")
     # router: read 20, acked the first 10 (10..19 pending, 20..29 unread).
-    read = redis_client.xreadgroup("router", "a", {s: ">"}, count=20)
+    read: Any = redis_client.xreadgroup("router", "a", {s: ">"}, count=20)
     ids = [entry_id for entry_id, _ in read[0][1]]
     redis_client.xack(s, "router", *ids[:10])
     # someone-else: read and acked 25.
-    other = redis_client.xreadgroup("someone-else", "b", {s: ">"}, count=25)
+    other: Any = redis_client.xreadgroup("someone-else", "b", {s: ">"}, count=25)
     redis_client.xack(s, "someone-else", *(entry_id for entry_id, _ in other[0][1]))
     # No group on decisions: old entries go; new ones stay.
     redis_client.xadd(streams.decisions, {"__data__": "old"}, id=f"{old_ms}-0")
@@ -90,7 +91,7 @@ async def test_age_trimming_never_drops_what_a_group_has_not_read_or_acked(
         assert redis_client.xlen(streams.dlq) == 1
         # Once everything is acked everywhere, the old entries go too.
         redis_client.xack(s, "router", *ids[10:])
-        rest = redis_client.xreadgroup("router", "a", {s: ">"}, count=100)
+        rest: Any = redis_client.xreadgroup("router", "a", {s: ">"}, count=100)
         redis_client.xack(s, "router", *(e for e, _ in rest[0][1]))
         other = redis_client.xreadgroup("someone-else", "b", {s: ">"}, count=100)
         redis_client.xack(s, "someone-else", *(e for e, _ in other[0][1]))
@@ -113,7 +114,7 @@ async def test_approximate_trimming_keeps_every_unread_entry(
         pipe.xadd(s, {"__data__": "x"}, id=f"{old_ms + i}-0")
     pipe.execute()
     redis_client.xgroup_create(s, "sentiment", id="0")
-    read = redis_client.xreadgroup("sentiment", "a", {s: ">"}, count=700)
+    read: Any = redis_client.xreadgroup("sentiment", "a", {s: ">"}, count=700)
     redis_client.xack(s, "sentiment", *(e for e, _ in read[0][1]))
     redis = Redis.from_url(redis_url)
     try:
