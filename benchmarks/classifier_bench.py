@@ -144,6 +144,7 @@ def main() -> None:
     def model_only(text: str) -> object:
         _language.vote = lambda folded: None  # worst case: the function-word vote never decides
         try:
+            _language._SHORT_MEMO.clear()  # ... and the model is asked every time
             return classify(text)
         finally:
             _language.vote = vote
@@ -151,6 +152,7 @@ def main() -> None:
     def model_only_given(text: str) -> object:  # the same call overhead as model_only
         _language.vote = lambda folded: None
         try:
+            _language._SHORT_MEMO.clear()
             return classify(text, language=texts[text])
         finally:
             _language.vote = vote
@@ -202,7 +204,7 @@ def main() -> None:
         "  es/de/fr/pt/it benchmark messages, the model asked every time (no word vote):"
         f" detection costs {cost('foreign model only, given', 'foreign model only'):+.0%}"
     )
-    memos = (_signals._TOKEN_MASK, _core._TOK_MEMO, _core._KEY_MEMO)
+    memos = (_signals._TOKEN_MASK, _core._TOK_MEMO, _core._KEY_MEMO, _language._SHORT_MEMO)
 
     def cold(text: str) -> object:
         for memo in memos:  # worst case: every word of every message is new to the memos

@@ -180,8 +180,27 @@ def plain_english(keys: Set[str], text: str, need: int = 2) -> bool:
     return hits >= need
 
 
+# Short messages ("ok thanks", "hola", "merci") repeat across conversations and are the ones
+# the function words cannot decide: their detection is memoised (speed; the same answer).
+SHORT = 32
+_SHORT_MEMO: dict[str, Detected] = {}
+_SHORT_MEMO_MAX = 20_000
+
+
 def detect(text: str) -> Detected:
     """The language of ``text`` by the model, or the default when it is not sure."""
+    if len(text) <= SHORT:
+        found = _SHORT_MEMO.get(text)
+        if found is None:
+            found = _detect(text)
+            if len(_SHORT_MEMO) >= _SHORT_MEMO_MAX:
+                _SHORT_MEMO.clear()
+            _SHORT_MEMO[text] = found
+        return found
+    return _detect(text)
+
+
+def _detect(text: str) -> Detected:
     flat = " ".join(text.split())
     if _LETTER.search(flat) is None:
         return Detected(DEFAULT, None, "default")
