@@ -131,3 +131,29 @@ class RedisProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+
+
+def webhook_sites_file(
+    path: Path,
+    hook_url: str,
+    *,
+    site_secret_env: str,
+    hook_secret_env: str,
+    policy: dict[str, Any] | None = None,
+    **adapter_options: Any,
+) -> Path:
+    """A sites file with one site, ``demo``, handing off through the generic ``webhook``
+    adapter to ``hook_url``; secrets by environment reference, as an operator writes them."""
+    site: dict[str, Any] = {
+        "secret": {"env": site_secret_env},
+        "adapter": {
+            "type": "webhook",
+            "url": hook_url,
+            "secret": {"env": hook_secret_env},
+            **adapter_options,
+        },
+    }
+    if policy is not None:
+        site["policy"] = policy
+    path.write_text(json.dumps({"sites": {"demo": site}}))
+    return path

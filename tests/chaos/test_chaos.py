@@ -38,7 +38,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from rapport_tools.dev import free_port
-from tests.helpers import http_server, message, signed, wait_quiescent, wait_until
+from tests.helpers import (
+    http_server,
+    message,
+    signed,
+    wait_quiescent,
+    wait_until,
+    webhook_sites_file,
+)
 
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e]
 
@@ -137,6 +144,12 @@ class Cluster:
             time.sleep(0.1)
         raise AssertionError(f"{name} not ready within {timeout} s")
 
+    def start_all(self) -> None:
+        for name in self.names():
+            self.start(name)
+        for name in self.names():
+            self.wait_ready(name)
+
     def kill_and_restart(self, name: str) -> None:
         self.procs[name].send_signal(signal.SIGKILL)
         self.procs[name].wait(timeout=10)
@@ -164,7 +177,7 @@ def helpdesk() -> Iterator[tuple[Helpdesk, str]]:
         yield desk, base
 
 
-def sites_file(tmp_path: Path, base: str, confirm_fallback: bool = False) -> Path:
+def sites_file(tmp_path: Path, base: str) -> Path:
     policy: dict[str, Any] = {
         "id": "chaos",
         "version": "1",
@@ -180,27 +193,15 @@ def sites_file(tmp_path: Path, base: str, confirm_fallback: bool = False) -> Pat
         ],
         "handoff_failure": {"message": HONEST},
     }
-    path = tmp_path / "sites.yaml"
-    path.write_text(
-        json.dumps(
-            {
-                "sites": {
-                    "demo": {
-                        "secret": {"env": "CHAOS_SECRET"},
-                        "adapter": {
-                            "type": "webhook",
-                            "url": f"{base}/hook",
-                            "secret": {"env": "CHAOS_HANDOFF_SECRET"},
-                            "attempts": 3,
-                            "timeout_s": 2,
-                        },
-                        "policy": policy,
-                    }
-                }
-            }
-        )
+    return webhook_sites_file(
+        tmp_path / "sites.yaml",
+        f"{base}/hook",
+        site_secret_env="CHAOS_SECRET",
+        hook_secret_env="CHAOS_HANDOFF_SECRET",
+        policy=policy,
+        attempts=3,
+        timeout_s=2,
     )
-    return path
 
 
 def make_cluster(redis_url: str, prefix: str, sites: Path, replicas: int) -> Cluster:
@@ -329,10 +330,7 @@ def test_sigkills_of_every_service_with_two_replicas_racing_and_a_flaky_helpdesk
     items = conversations(3000)
     rng = random.Random(11)
     try:
-        for name in cluster.names():
-            cluster.start(name)
-        for name in cluster.names():
-            cluster.wait_ready(name)
+        cluster.start_all()
 
         async def attack() -> None:
             # Kill a random service (never the edge's own handoff-0 mid-request storm: the
@@ -376,10 +374,7 @@ def test_a_permanently_refusing_helpdesk_leaves_nobody_on_hold(
     cluster = make_cluster(redis_url, prefix, sites_file(tmp_path, base), replicas=1)
     items = conversations(750)  # 250 conversations, 50 of them ask for a person
     try:
-        for name in cluster.names():
-            cluster.start(name)
-        for name in cluster.names():
-            cluster.wait_ready(name)
+        cluster.start_all()
         accepted = asyncio.run(post_all(cluster.edge, items))
         wait_until(lambda: redis_client.xlen(f"{prefix}:decisions") >= len(items), timeout=60)
         wait_quiescent(redis_client, prefix, timeout=60)
@@ -467,10 +462,7 @@ def test_redis_killed_and_restarted_the_pipeline_carries_on(
     cluster = make_cluster(own.url, prefix, sites_file(tmp_path, base), replicas=1)
     client = redis_sync.Redis.from_url(own.url)
     try:
-        for name in cluster.names():
-            cluster.start(name)
-        for name in cluster.names():
-            cluster.wait_ready(name)
+        cluster.start_all()
         before = asyncio.run(post_all(cluster.edge, conversations(300)))
         wait_until(lambda: client.xlen(f"{prefix}:decisions") >= len(before), timeout=60)
         wait_quiescent(client, prefix)
@@ -547,10 +539,7 @@ def test_a_handoff_killed_right_after_the_helpdesks_200_is_reposted_soon_and_nev
     desk.after_ticket = kill_the_caller
     items = conversations(600)  # 200 conversations, 40 ask for a person
     try:
-        for name in cluster.names():
-            cluster.start(name)
-        for name in cluster.names():
-            cluster.wait_ready(name)
+        cluster.start_all()
 
         async def run() -> list[str]:
             stop = asyncio.Event()
@@ -598,10 +587,7 @@ def test_a_helpdesk_hanging_for_5_s_gets_each_handoff_under_one_key_and_all_end_
     cluster = make_cluster(redis_url, prefix, sites_file(tmp_path, base), replicas=1)
     items = conversations(300)  # 100 conversations, 20 ask for a person
     try:
-        for name in cluster.names():
-            cluster.start(name)
-        for name in cluster.names():
-            cluster.wait_ready(name)
+        cluster.start_all()
         accepted = asyncio.run(post_all(cluster.edge, items))
         wait_until(lambda: _settled(redis_client, prefix), timeout=120)
         wait_quiescent(redis_client, prefix, timeout=60)
@@ -633,10 +619,7 @@ def test_a_host_crash_cutting_the_last_second_of_aof_loses_no_accepted_message(
     cluster = make_cluster(own.url, prefix, sites_file(tmp_path, base), replicas=1)
     client = redis_sync.Redis.from_url(own.url)
     try:
-        for name in cluster.names():
-            cluster.start(name)
-        for name in cluster.names():
-            cluster.wait_ready(name)
+        cluster.start_all()
         before = asyncio.run(post_all(cluster.edge, conversations(450)))
         wait_until(lambda: client.xlen(f"{prefix}:decisions") >= len(before), timeout=60)
         wait_quiescent(client, prefix)
@@ -685,10 +668,7 @@ def test_a_rate_limiting_helpdesk_is_waited_for_as_it_asks_and_every_handoff_lan
     cluster = make_cluster(redis_url, prefix, sites_file(tmp_path, base), replicas=1)
     items = conversations(600)  # 200 conversations, 40 ask for a person
     try:
-        for name in cluster.names():
-            cluster.start(name)
-        for name in cluster.names():
-            cluster.wait_ready(name)
+        cluster.start_all()
         accepted = asyncio.run(post_all(cluster.edge, items))
         wait_until(lambda: _settled(redis_client, prefix), timeout=150)
         wait_quiescent(redis_client, prefix, timeout=60)

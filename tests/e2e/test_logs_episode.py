@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from rapport_tools.dev import free_port
 from tests.e2e.conftest import SERVICES, Pipeline
-from tests.helpers import http_server, signed, wait_until
+from tests.helpers import http_server, signed, wait_until, webhook_sites_file
 
 pytestmark = pytest.mark.e2e
 
@@ -111,23 +111,12 @@ class LoggedPipeline(Pipeline):
 def episode(redis_url: str, prefix: str, tmp_path: Path) -> Iterator[tuple[LoggedPipeline, Any]]:
     desk = Helpdesk()
     with http_server(desk.app()) as base:
-        sites = tmp_path / "sites.yaml"
-        sites.write_text(
-            json.dumps(
-                {
-                    "sites": {
-                        "demo": {
-                            "secret": {"env": "LOGS_SITE_SECRET"},
-                            "adapter": {
-                                "type": "webhook",
-                                "url": f"{base}/hook",
-                                "secret": {"env": "LOGS_HANDOFF_SECRET"},
-                                "attempts": 1,
-                            },
-                        }
-                    }
-                }
-            )
+        sites = webhook_sites_file(
+            tmp_path / "sites.yaml",
+            f"{base}/hook",
+            site_secret_env="LOGS_SITE_SECRET",
+            hook_secret_env="LOGS_HANDOFF_SECRET",
+            attempts=1,
         )
         env = {
             **os.environ,

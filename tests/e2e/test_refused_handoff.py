@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from rapport_tools.dev import free_port
 from tests.e2e.conftest import SERVICES, Pipeline
-from tests.helpers import http_server, message, signed, wait_until
+from tests.helpers import http_server, message, signed, wait_until, webhook_sites_file
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
@@ -83,24 +83,13 @@ def rapport_against(
             ],
             "handoff_failure": {"message": HONEST, "notify": ["pager"]},
         }
-        sites = tmp_path / "sites.yaml"
-        sites.write_text(
-            json.dumps(
-                {
-                    "sites": {
-                        "demo": {
-                            "secret": {"env": "E2E_SECRET"},
-                            "adapter": {
-                                "type": "webhook",
-                                "url": f"{base}/hook",
-                                "secret": {"env": "E2E_HANDOFF_SECRET"},
-                                "attempts": 1,
-                            },
-                            "policy": policy,
-                        }
-                    }
-                }
-            )
+        sites = webhook_sites_file(
+            tmp_path / "sites.yaml",
+            f"{base}/hook",
+            site_secret_env="E2E_SECRET",
+            hook_secret_env="E2E_HANDOFF_SECRET",
+            policy=policy,
+            attempts=1,
         )
         env = {
             **os.environ,

@@ -26,7 +26,7 @@ from rapport_handoff import app as handoff_app
 from rapport_handoff.app import create_app
 from rapport_runtime.settings import RapportSettings
 from tests.handoff.adapters.contract import make_packet
-from tests.helpers import http_server, wait_until
+from tests.helpers import http_server, wait_until, webhook_sites_file
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
@@ -67,23 +67,12 @@ def client(
 ) -> Iterator[TestClient]:
     monkeypatch.setenv("LOCK_SITE_SECRET", "lock-site-secret-0123456789")
     monkeypatch.setenv("LOCK_HOOK_SECRET", "lock-hook-secret-0123456789")
-    config = tmp_path / "sites.yaml"
-    config.write_text(
-        json.dumps(
-            {
-                "sites": {
-                    "demo": {
-                        "secret": {"env": "LOCK_SITE_SECRET"},
-                        "adapter": {
-                            "type": "webhook",
-                            "url": f"{desk[1]}/hook",
-                            "secret": {"env": "LOCK_HOOK_SECRET"},
-                            "timeout_s": 5,
-                        },
-                    }
-                }
-            }
-        )
+    config = webhook_sites_file(
+        tmp_path / "sites.yaml",
+        f"{desk[1]}/hook",
+        site_secret_env="LOCK_SITE_SECRET",
+        hook_secret_env="LOCK_HOOK_SECRET",
+        timeout_s=5,
     )
     settings: RapportSettings = make_settings(config=str(config))
     with TestClient(create_app(settings)) as c:

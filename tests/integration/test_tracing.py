@@ -5,7 +5,6 @@ real Redis and a real HTTP helpdesk, with OpenTelemetry's in-memory exporter."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from rapport_router.app import create_app as create_router
 from rapport_runtime import tracing
 from rapport_runtime.settings import RapportSettings
 from rapport_sentiment.app import create_app as create_sentiment
-from tests.helpers import http_server, message, signed, wait_until
+from tests.helpers import http_server, message, signed, wait_until, webhook_sites_file
 
 pytestmark = pytest.mark.integration
 
@@ -59,22 +58,11 @@ def test_one_message_is_one_trace_across_every_hop(
 
     helpdesk = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
     with http_server(helpdesk) as base:
-        sites = tmp_path / "sites.yaml"
-        sites.write_text(
-            json.dumps(
-                {
-                    "sites": {
-                        "demo": {
-                            "secret": {"env": "TRACE_SECRET"},
-                            "adapter": {
-                                "type": "webhook",
-                                "url": f"{base}/hook",
-                                "secret": {"env": "TRACE_HANDOFF_SECRET"},
-                            },
-                        }
-                    }
-                }
-            )
+        sites = webhook_sites_file(
+            tmp_path / "sites.yaml",
+            f"{base}/hook",
+            site_secret_env="TRACE_SECRET",
+            hook_secret_env="TRACE_HANDOFF_SECRET",
         )
         monkeypatch.setenv("TRACE_SECRET", "demo-secret")
         monkeypatch.setenv("TRACE_HANDOFF_SECRET", "handoff-secret-0123456789")
