@@ -17,6 +17,11 @@ DATA_FIELD = "__data__"
 SENTIMENT_GROUP = "sentiment"
 ROUTER_GROUP = "router"
 HANDOFF_GROUP = "handoff"
+# The archive (services/archive) reads the history streams in a group of its own. Not in
+# ``Streams.groups()``: the archive creates it when it starts (``Streams.archive_groups()``),
+# so a deployment without an archive never holds back the age trimming of those streams for a
+# reader that does not exist; once the archive runs, nothing is trimmed before it has read it.
+ARCHIVE_GROUP = "archive"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,20 @@ class Streams:
             self.escalations: (HANDOFF_GROUP,),
             # The router follows every handoff to its end (delivered, or failed and acted on).
             self.handoffs: (ROUTER_GROUP,),
+        }
+
+    def archive_groups(self) -> dict[str, tuple[str, ...]]:
+        """The archive's consumer group, per stream it reads (the classified stream for each
+        customer message's metadata: channel, language, arrival time; never its text)."""
+        return {
+            stream: (ARCHIVE_GROUP,)
+            for stream in (
+                self.classified,
+                self.decisions,
+                self.handoffs,
+                self.automation,
+                self.feedback,
+            )
         }
 
     def all(self) -> tuple[str, ...]:

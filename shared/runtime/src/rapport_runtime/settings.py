@@ -212,6 +212,40 @@ class RapportSettings(BaseSettings):
         default=None, description="RAPPORT_METRICS_HOST: where /metrics listens; unset, HOST."
     )
 
+    # The archive (services/archive, docs/archive.md): history that outlives Redis.
+    archive_url: str | None = Field(
+        default=None,
+        description="RAPPORT_ARCHIVE_URL: the archive's store, sqlite:///path/archive.db or "
+        "postgresql://user:password@host/db; unset, nothing is archived, the console's "
+        "/analytics says how to set it and `rapport forget` erases Redis only.",
+    )
+    archive_retention_days: int = Field(
+        default=400,
+        ge=1,
+        le=36_500,
+        description="RAPPORT_ARCHIVE_RETENTION_DAYS: archived rows older than this are deleted "
+        "(checked every RAPPORT_ARCHIVE_RETENTION_EVERY_S).",
+    )
+    archive_retention_every_s: float = Field(
+        default=3600.0, ge=1, description="How often the archive deletes expired rows."
+    )
+
+    @field_validator("archive_url", mode="before")
+    @classmethod
+    def _archive_url(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value:
+            return None
+        if not value.startswith(
+            ("sqlite:///", "postgresql://", "postgresql+psycopg://", "postgres://")
+        ):
+            raise ValueError(
+                "set it to sqlite:///<path> or postgresql://user:password@host/database"
+            )
+        return value
+
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _any_case(cls, value: object, info: ValidationInfo) -> object:

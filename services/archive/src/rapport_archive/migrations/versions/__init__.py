@@ -1,0 +1,1 @@
+"""Revisions, oldest first (Alembic reads them by their ``revision`` ids)."""
