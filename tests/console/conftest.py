@@ -6,12 +6,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
 import redis as redis_sync
 import uvicorn
+from starlette.applications import Starlette
 
 from rapport_console.app import ConsoleSettings, create_app
 from rapport_runtime.settings import RapportSettings
@@ -28,14 +31,9 @@ class Console:
     seeded: Seeded
 
 
-@pytest.fixture
-def console(
-    make_settings: Callable[..., RapportSettings],
-    redis_client: redis_sync.Redis,
-    prefix: str,
-) -> Iterator[Console]:
-    seeded = seed(redis_client, prefix)
-    app = create_app(make_settings(admin_token=TOKEN), ConsoleSettings())
+@contextmanager
+def serving(app: Starlette) -> Iterator[str]:
+    """``app`` served by uvicorn on a free port in a thread; its URL once ready."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
@@ -44,17 +42,44 @@ def console(
     thread.start()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 15
-    while True:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the console did not become ready")
-        time.sleep(0.05)
     try:
-        yield Console(url, prefix, seeded)
+        while True:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the console did not become ready")
+            time.sleep(0.05)
+        yield url
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+MakeConsole = Callable[..., Console]
+
+
+@pytest.fixture
+def make_console(
+    make_settings: Callable[..., RapportSettings],
+    redis_client: redis_sync.Redis,
+    prefix: str,
+) -> Iterator[MakeConsole]:
+    """Starts a console on the seeded Redis with these settings (``console`` for
+    :class:`ConsoleSettings`, the rest for :class:`RapportSettings`)."""
+    seeded = seed(redis_client, prefix)
+    with ExitStack() as stack:
+
+        def make(console: ConsoleSettings | None = None, **overrides: Any) -> Console:
+            settings = make_settings(admin_token=TOKEN, **overrides)
+            app = create_app(settings, console or ConsoleSettings())
+            return Console(stack.enter_context(serving(app)), prefix, seeded)
+
+        yield make
+
+
+@pytest.fixture
+def console(make_console: MakeConsole) -> Console:
+    return make_console()

@@ -4,7 +4,8 @@ stage of its own.
 
 Pages: ``/`` (Now: who waits for a person, the live decision feed, the DLQ and helpdesk
 failure banner), ``/sites/{site}/conversations/{id}`` (the timeline, the sentiment chart,
-reasons, handoffs, feedback forms), ``/feedback`` (unneeded and missed escalation rates).
+reasons, handoffs, feedback forms), ``/feedback`` (unneeded and missed escalation rates, threshold
+suggestions), ``/lab`` (a candidate policy replayed over recorded history).
 JSON for the live parts: ``/api/now``, ``/api/decisions?after=<entry id>``.
 
 Slightly over the usual length: the routes and the sign-in gate, read together.
@@ -28,7 +29,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from rapport_console import data, views
+from rapport_console import data, lab, suggestions, views
 from rapport_console.auth import (
     SESSION_COOKIE,
     Gate,
@@ -41,6 +42,7 @@ from rapport_console.auth import (
 )
 from rapport_contracts import Decision
 from rapport_contracts.events import FeedbackVerdict
+from rapport_runtime.config import ConfigError
 from rapport_runtime.consumer import Stage
 from rapport_runtime.service import Runtime, build_app
 from rapport_runtime.settings import RapportSettings
@@ -63,6 +65,8 @@ class ConsoleSettings(BaseSettings):
     secure_cookie: bool | None = None  # None: Secure in production, not in development
     session_hours: float = 8.0
     rates_window_days: float = 30.0
+    lab_max_conversations: int = 500  # conversations one policy-lab run replays
+    suggestions_max_conversations: int = 1000  # conversations the suggestions replay
 
 
 def templates() -> jinja2.Environment:
@@ -308,9 +312,102 @@ async def post_feedback(request: Request) -> Response:
 
 
 async def feedback_page(request: Request) -> Response:
-    window = request.app.state.console.rates_window_days
-    result = await data.rates(_redis(request), _settings(request).streams, window_days=window)
-    return render(request, "feedback.html", rates=result)
+    console: ConsoleSettings = request.app.state.console
+    redis, settings = _redis(request), _settings(request)
+    window = console.rates_window_days
+    result = await data.rates(redis, settings.streams, window_days=window)
+    judged = await data.judged_history(
+        redis, settings.prefix, settings.streams, window, console.suggestions_max_conversations
+    )
+    problem, found = "", {}
+    try:
+        policies = {name: p.live for name, p in lab.site_policies(settings).items()}
+        found = suggestions.suggest_all(
+            policies, judged.classified, judged.decisions, judged.feedback
+        )
+    except ConfigError as exc:
+        problem = str(exc).splitlines()[0]
+    return render(
+        request, "feedback.html", rates=result, suggestions=found, judged=judged, problem=problem
+    )
+
+
+async def lab_page(request: Request) -> Response:
+    return await _lab(request, {}, None, [])
+
+
+async def post_lab(request: Request) -> Response:
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > lab.MAX_BODY_BYTES:
+            break
+    try:
+        form, upload = lab.parse_form(request.headers.get("content-type", ""), body)
+    except lab.FormError as exc:
+        return await _lab(request, {}, None, [str(exc)], status_code=422)
+    if not csrf_ok(request, form.get("csrf")):
+        return refused(request, "The form expired; reload the page and try again.")
+    return await _lab(request, form, upload, [])
+
+
+async def _lab(
+    request: Request,
+    form: dict[str, str],
+    upload: tuple[str, bytes] | None,
+    errors: list[str],
+    status_code: int = 200,
+) -> Response:
+    console: ConsoleSettings = request.app.state.console
+    settings = _settings(request)
+    now = datetime.now(UTC)
+    context: dict[str, Any] = {
+        "form": form,
+        "errors": errors,
+        "warnings": [],
+        "result": None,
+        "cap": console.lab_max_conversations,
+        "default_since": (now - lab.DEFAULT_RANGE).strftime("%Y-%m-%dT%H:%M"),
+        "default_until": now.strftime("%Y-%m-%dT%H:%M"),
+    }
+    try:
+        sites = lab.site_policies(settings)
+    except ConfigError as exc:
+        sites = {}
+        errors.append(str(exc).splitlines()[0])
+    context["sites"] = sites
+    if not form or errors:
+        return render(request, "lab.html", status_code=status_code, **context)
+    site = sites.get(form.get("site", ""))
+    text, name = form.get("policy", ""), lab.PASTED
+    if upload is not None:
+        name = upload[0]
+        try:
+            text = upload[1].decode("utf-8")
+        except UnicodeDecodeError:
+            text = ""
+            errors.append(f"{name}: not a UTF-8 text file")
+    since, until = now - lab.DEFAULT_RANGE, now
+    try:
+        since, until = lab.time_range(form, now)
+    except lab.FormError as exc:
+        errors.append(str(exc))
+    if site is None:
+        errors.append(f"no site named {form.get('site', '')!r} is configured")
+    checked = lab.check_candidate(text, name) if not errors else None
+    if checked is not None:
+        errors += checked.errors
+        context["warnings"] = checked.warnings
+    if errors or site is None or checked is None or checked.policy is None:
+        return render(request, "lab.html", status_code=422, **context)
+    history = await data.site_history(
+        _redis(request), settings.prefix, site.site, since, until, console.lab_max_conversations
+    )
+    context["result"] = lab.replay(site, checked.policy, history, since, until)
+    context["candidate"] = checked.policy
+    context["rule_of"] = data.rule_of
+    context["site"] = site
+    return render(request, "lab.html", **context)
 
 
 def create_app(
@@ -330,6 +427,8 @@ def create_app(
         Route("/open", open_conversation, methods=["GET"]),
         Route("/feedback", feedback_page, methods=["GET"]),
         Route("/feedback", post_feedback, methods=["POST"]),
+        Route("/lab", lab_page, methods=["GET"]),
+        Route("/lab", post_lab, methods=["POST"]),
         Route(
             "/sites/{site}/conversations/{conversation_id:path}",
             conversation_page,

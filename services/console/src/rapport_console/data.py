@@ -417,3 +417,152 @@ async def rates(
         decisions_read=len(entries),
         by_language=sorted((lang, verdict, n) for (lang, verdict), n in languages.items()),
     )
+
+
+def _glob(value: str) -> str:
+    """``value`` as a literal inside a ``SCAN MATCH`` pattern."""
+    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in value)
+
+
+async def _records(
+    redis: Redis, prefix: str, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[list[ClassifiedMessage], list[Decision]]]:
+    """The classified messages and decisions of each (site, conversation), read in chunks;
+    unreadable entries are skipped."""
+    out: dict[tuple[str, str], tuple[list[ClassifiedMessage], list[Decision]]] = {}
+    for start in range(0, len(keys), 200):
+        chunk = keys[start : start + 200]
+        async with redis.pipeline(transaction=False) as read:
+            for site, conversation_id in chunk:
+                record = ConversationKeys(prefix, site, conversation_id)
+                read.hvals(record.messages)
+                read.hvals(record.decisions)
+            replies = await read.execute()
+        for i, key in enumerate(chunk):
+            messages, decisions = [], []
+            for raw in replies[2 * i]:
+                try:
+                    messages.append(ClassifiedMessage.read(raw))
+                except ValidationError:
+                    continue
+            for raw in replies[2 * i + 1]:
+                try:
+                    decisions.append(Decision.read(raw))
+                except ValidationError:
+                    continue
+            messages.sort(key=lambda c: (c.message.sent_at, c.message.received_at))
+            out[key] = (messages, decisions)
+    return out
+
+
+@dataclass
+class History:
+    """Recorded conversations of one site (what Redis still holds), for a replay."""
+
+    site: str
+    conversations: dict[str, list[ClassifiedMessage]]  # newest first, at most the cap
+    decisions: list[Decision]
+    found: int  # conversations with a customer turn in the range, before the cap
+    scanned: int  # conversation records looked at
+    scan_capped: bool  # the scan stopped at its own bound
+
+    @property
+    def capped(self) -> bool:
+        return self.found > len(self.conversations)
+
+    def classified(self) -> list[ClassifiedMessage]:
+        """Every message of the kept conversations, oldest first (the replay's input)."""
+        flat = [c for messages in self.conversations.values() for c in messages]
+        return sorted(flat, key=lambda c: (c.message.sent_at, c.message.received_at))
+
+
+async def site_history(
+    redis: Redis,
+    prefix: str,
+    site: str,
+    since: datetime,
+    until: datetime,
+    cap: int,
+    scan_limit: int = 20_000,
+) -> History:
+    """The conversations of ``site`` with a customer turn between ``since`` and ``until``,
+    the ``cap`` most recent ones (by their last customer turn), with their decisions."""
+    pattern = f"{_glob(prefix)}:conv:{{{_glob(site)}:*}}:messages"
+    head, tail = f"{prefix}:conv:{{{site}:", "}:messages"
+    ids: list[str] = []
+    capped = False
+    async for key in redis.scan_iter(match=pattern, count=SCAN_COUNT):
+        text = _text(key)
+        if text.startswith(head) and text.endswith(tail):
+            ids.append(text[len(head) : -len(tail)])
+        if len(ids) >= scan_limit:
+            capped = True
+            break
+    records = await _records(redis, prefix, [(site, i) for i in ids])
+    inside: list[tuple[datetime, str]] = []
+    for (_, conversation_id), (messages, _) in records.items():
+        times = [
+            c.message.sent_at
+            for c in messages
+            if c.message.author == "customer" and since <= c.message.sent_at <= until
+        ]
+        if times:
+            inside.append((max(times), conversation_id))
+    inside.sort(reverse=True)
+    kept = [conversation_id for _, conversation_id in inside[:cap]]
+    return History(
+        site=site,
+        conversations={i: records[(site, i)][0] for i in kept},
+        decisions=[d for i in kept for d in records[(site, i)][1]],
+        found=len(inside),
+        scanned=len(ids),
+        scan_capped=capped,
+    )
+
+
+@dataclass
+class Judged:
+    """What the threshold suggestions replay: the judged conversations' turns and decisions."""
+
+    classified: list[ClassifiedMessage]
+    decisions: list[Decision]
+    feedback: list[Feedback]
+    conversations: int
+    capped: bool
+
+
+async def judged_history(
+    redis: Redis,
+    prefix: str,
+    streams: Streams,
+    window_days: float,
+    max_conversations: int = 1000,
+    limit: int = 500_000,
+) -> Judged:
+    """The conversations with feedback (newest first), then those with a live escalation in
+    the window (the needed escalations a change must keep), up to ``max_conversations``."""
+    feedback = sorted((await latest_feedback(redis, streams)).values(), key=lambda f: f.at)
+    wanted: dict[tuple[str, str], None] = {}
+    for item in reversed(feedback):
+        wanted.setdefault((item.site, item.conversation_id))
+    entries = await _window(redis, streams.decisions, window_days * 86400, limit)
+    for _, raw in reversed(entries):
+        try:
+            decision = Decision.read(raw)
+        except ValidationError:
+            continue
+        if decision.route == "human" and not decision.shadow:
+            wanted.setdefault((decision.site, decision.conversation_id))
+    keys = list(wanted)[:max_conversations]
+    records = await _records(redis, prefix, keys)
+    classified = sorted(
+        (c for messages, _ in records.values() for c in messages),
+        key=lambda c: (c.message.sent_at, c.message.received_at),
+    )
+    return Judged(
+        classified=classified,
+        decisions=[d for _, decisions in records.values() for d in decisions],
+        feedback=feedback,
+        conversations=len(keys),
+        capped=len(wanted) > len(keys),
+    )
