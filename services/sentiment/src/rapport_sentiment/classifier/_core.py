@@ -606,6 +606,13 @@ _B_WAITING_WEAK = 1 << sig.WAITING_WEAK.bit
 _S_WHY_QUESTION = sig.WHY_QUESTION.regex.search
 _B_WHY_QUESTION = 1 << sig.WHY_QUESTION.bit
 
+# The opening and question-word patterns (written case-insensitive, without capitals) run
+# case-sensitively on the folded text, whose length and positions are the message's (speed).
+_REQUEST_OPENING = re.compile(sig.REQUEST_OPENING.pattern).match
+_TASK_OPENING = re.compile(sig.TASK_OPENING.pattern).match
+_CALM_REQUEST = re.compile(sig.CALM_REQUEST.pattern).match
+_QUESTION_WORDS = re.compile(sig.QUESTION_WORDS.pattern).findall
+
 _TOPICS = ("billing_dispute", "security_fraud", "service_failure", "problem", "account_action")
 
 
@@ -705,7 +712,7 @@ def _english(
         score = min(score, NEGATIVE_AT - 0.2)
     if "?" in text:
         score *= QUESTION_DAMPING
-    if score < 0 and neg_lex < STRONG_WORDS and sig.REQUEST_OPENING.match(text):
+    if score < 0 and neg_lex < STRONG_WORDS and _REQUEST_OPENING(low):
         score *= REQUEST_DAMPING
     # A first report of a technical fault, told calmly ("the invoice PDF download fails with a
     # blank page", "SSO login fails with error X"): negative, but not strongly so, so that the
@@ -738,8 +745,8 @@ def _english(
         if value >= 0.75 and name in _STRONGER:
             stronger = True
             break
-    if score < POSITIVE_AT and not stronger and not sig.TASK_OPENING.match(text):
-        calm = sig.CALM_REQUEST.match(text)
+    if score < POSITIVE_AT and not stronger and not _TASK_OPENING(low):
+        calm = _CALM_REQUEST(low)
         late = _S_DELAY_TALK(low) if mask & _B_DELAY_TALK else None
         if not calm and (m := (_S_COMPLAINT_CUE(low) if mask & _B_COMPLAINT_CUE else None)):
             add("complaint", 0.7, m.start(), m.end())
@@ -756,7 +763,7 @@ def _english(
             and not late
             and scan.judged > 0
             and (scan.judged >= JUDGED_AT or score <= COMPLAINT_NEGATIVE_AT)
-            and not sig.REQUEST_OPENING.match(text)
+            and not _REQUEST_OPENING(low)
         ):
             # judging words: worth >= 2, or any in a clearly negative message
             w = re.search(rf"\b{re.escape(scan.judged_word)}\b", low)
@@ -786,7 +793,7 @@ def _english(
         frustration = min(1.0, max(frustration, 0.7 * frustration + 0.3 * max(history) + 0.1))
 
     # Complexity: length, several questions, error codes and versions, account actions, topics.
-    questions = text.count("?") + len(sig.QUESTION_WORDS.findall(text)) // 2
+    questions = text.count("?") + len(_QUESTION_WORDS(low)) // 2
     if questions >= 2:
         q = text.find("?")
         add("several_questions", min(1.0, 0.3 * questions), max(0, q), max(0, q) + 1)
