@@ -33,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from rapport_handoff.adapters import ADAPTERS, load_adapter
+from rapport_handoff.adapters._feedback import record_feedback
 from rapport_handoff.adapters.base import (
     AdapterContext,
     InboundAdapter,
@@ -192,6 +193,14 @@ async def _delivery(
         outcome.count("ignored:handshake")
         log.info("site %s: %s subscription handshake answered", Id(site_name), Id(provider))
         return JSONResponse(batch.reply, status_code=200)
+    if batch.feedback:  # helpdesk feedback tags -> Feedback events (adapters/_feedback.py)
+        try:
+            await record_feedback(
+                runtime.redis, runtime.settings, site_name, provider, batch.feedback
+            )
+        except RedisError as exc:
+            outcome.count(f"refused:{storage_problem(exc)[0]}")
+            return storage_refusal(exc)
     if not batch.events:
         reason = batch.ignored or "no-event"
         REQUESTS.labels("ignored").inc()

@@ -19,10 +19,12 @@ from rapport_contracts import Author, Customer, HandoffPacket, Message
 from rapport_handoff.adapters._http import ApiClient, Steps
 from rapport_handoff.adapters._payload import ident, slug
 from rapport_handoff.adapters.base import (
+    FEEDBACK_TAGS,
     AdapterContext,
     Delivered,
     InboundBatch,
     InboundEvent,
+    InboundFeedback,
     InboundPayloadError,
     PermanentError,
     adapter_options,
@@ -191,6 +193,21 @@ class VendorAdapter:
             return loads_bounded(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise InboundPayloadError(f"the body is not valid JSON: {exc}") from None
+
+    @staticmethod
+    def feedback_tags(conversation_id: Any, tags: Any, author: Any = None) -> list[InboundFeedback]:
+        """The feedback tags (``FEEDBACK_TAGS``) among ``tags``: names, or objects with a
+        ``name`` (or ``tag``), as the vendor's payload gives them; case and spaces ignored."""
+        if not conversation_id or not isinstance(tags, list):
+            return []
+        found: dict[str, InboundFeedback] = {}
+        for tag in tags:
+            name = tag.get("name") or tag.get("tag") if isinstance(tag, dict) else tag
+            key = str(name or "").strip().lower()
+            if key in FEEDBACK_TAGS and key not in found:
+                who = "" if author in (None, "") else str(author)[:100]
+                found[key] = InboundFeedback(str(conversation_id), FEEDBACK_TAGS[key], key, who)
+        return list(found.values())
 
     @staticmethod
     def ignore(delivery: str | None, reason: str, event_type: Any = None) -> InboundBatch:

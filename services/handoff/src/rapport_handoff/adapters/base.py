@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
 from rapport_contracts import HandoffPacket, Message
+from rapport_contracts.events import FeedbackVerdict
 from rapport_runtime.config import ConfigError, Site, format_validation_error
 from rapport_runtime.settings import RapportSettings
 
@@ -84,19 +85,40 @@ class InboundEvent:
     message: Message
 
 
+# Helpdesk tags an agent adds to judge Rapport's decision on the conversation (issue 16).
+FEEDBACK_TAGS: dict[str, FeedbackVerdict] = {
+    "rapport-unneeded-escalation": "unneeded-escalation",
+    "rapport-missed-escalation": "missed-escalation",
+}
+
+
+@dataclass(frozen=True)
+class InboundFeedback:
+    """A feedback tag found on the helpdesk's ticket or conversation: the verdict on
+    Rapport's decision about ``conversation_id`` (written as a ``Feedback`` event on the
+    feedback stream by :mod:`rapport_handoff.adapters.feedback`)."""
+
+    conversation_id: str
+    verdict: FeedbackVerdict
+    tag: str
+    author: str = ""  # the vendor's id of who tagged, when the webhook says
+
+
 @dataclass(frozen=True)
 class InboundBatch:
     """What one webhook request carried: its delivery id (for dedupe), its events (possibly
     none: a ping, or an event that is not a new message), and an optional JSON reply the
     vendor expects (a subscription handshake). A batch without events says why in
     ``ignored`` (a short slug: ``internal-note``, ``not-a-message``...) and carries the
-    vendor's own ``event_type``, both counted and logged by the inbound route."""
+    vendor's own ``event_type``, both counted and logged by the inbound route. ``feedback``
+    holds the feedback tags the ticket carries (``FEEDBACK_TAGS``), with or without events."""
 
     delivery_id: str | None = None
     events: list[InboundEvent] = field(default_factory=list)
     reply: dict[str, Any] | None = None
     ignored: str | None = None
     event_type: str | None = None
+    feedback: list[InboundFeedback] = field(default_factory=list)
 
 
 @runtime_checkable

@@ -7,8 +7,10 @@ timestamp is in milliseconds and must be within the window. The ``sync`` validat
 Application webhooks wrap every event in an envelope ``{"type", "authorization": {"id":
 "cmp_..."}, "payload": <the event>}``; the bare event (what rule webhooks and the Events API
 return) is read too. Deduped on the event ``id`` (``evt_...``) and the message id.
-``inbound`` -> customer; ``outbound``/``out_reply`` -> agent (teammates in ``bot_ids``, and
-messages without a teammate author, are the bot); ``archive`` -> resolution.
+``tag`` events (and any event's ``conversation.tags``) with ``rapport-unneeded-escalation``
+or ``rapport-missed-escalation`` -> feedback on Rapport's decision. ``inbound`` -> customer;
+``outbound``/``out_reply`` -> agent (teammates in ``bot_ids``, and messages without a teammate
+author, are the bot); ``archive`` -> resolution.
 
 Outbound: ``POST /conversations/{id}/comments`` (the internal comment, markdown),
 ``PATCH /conversations/{id}`` with ``inbox_id`` (the queue's team inbox), and
@@ -19,6 +21,7 @@ Front has no priority field: the note states it and ``priority_tag_ids`` can tag
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from pydantic import AnyHttpUrl, Field
@@ -116,6 +119,17 @@ class FrontAdapter(VendorAdapter):
         conversation = dig(data, "conversation", "id")
         if not conversation:
             return self.ignore(delivery, "no-conversation", kind)
+        # The event's conversation carries its tags (objects with a `name`); a `tag` event's
+        # target is the tag just added. A feedback tag is feedback on Rapport's decision.
+        tags = dig(data, "conversation", "tags")
+        added = dig(data, "target", "data") if kind == "tag" else None
+        feedback = self.feedback_tags(
+            conversation,
+            [*(tags if isinstance(tags, list) else []), *([added] if added else [])],
+            dig(data, "source", "data", "id"),
+        )
+        if feedback and kind in ("tag", "untag"):
+            return replace(self.ignore(delivery, "feedback-tag", kind), feedback=feedback)
         message = dig(data, "target", "data") or {}
         recipients = message.get("recipients") if isinstance(message, dict) else None
         sender = next(
@@ -131,9 +145,9 @@ class FrontAdapter(VendorAdapter):
                 sent_at=parse_time(data.get("emitted_at")),
                 provider_ids=ids,
             )
-            return InboundBatch(delivery, [status])
+            return InboundBatch(delivery, [status], feedback=feedback)
         if dig(data, "target", "_meta", "type") != "message" or not isinstance(message, dict):
-            return self.ignore(delivery, "not-a-message", kind)
+            return replace(self.ignore(delivery, "not-a-message", kind), feedback=feedback)
         role: Author
         if kind == "inbound":
             role = "customer"
@@ -167,4 +181,5 @@ class FrontAdapter(VendorAdapter):
                     provider_ids={**ids, "message_id": message["id"]},
                 )
             ],
+            feedback=feedback,
         )

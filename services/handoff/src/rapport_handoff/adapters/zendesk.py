@@ -1,7 +1,9 @@
 """``zendesk``: Zendesk Support tickets.
 
 Inbound: event-subscription webhooks (``zen:event-type:ticket.comment_added``,
-``ticket.status_changed``) signed with ``X-Zendesk-Webhook-Signature`` =
+``ticket.status_changed``, ``ticket.tags_changed``: a ``rapport-unneeded-escalation`` or
+``rapport-missed-escalation`` tag on the ticket, read from ``detail.tags`` of any ticket event,
+is feedback on Rapport's decision) signed with ``X-Zendesk-Webhook-Signature`` =
 base64(HMAC-SHA256(signing secret, timestamp + raw body)) and
 ``X-Zendesk-Webhook-Signature-Timestamp``; deliveries deduped on
 ``X-Zendesk-Webhook-Invocation-Id`` (else the event ``id``), messages on the comment id.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -145,11 +148,20 @@ class ZendeskAdapter(VendorAdapter):
         ids = {"ticket_id": ticket_id, "requester_id": dig(data, "detail", "requester_id")}
         when = parse_time(data.get("time"))
         events: list[InboundEvent] = []
+        # Every ticket event's `detail` carries the ticket's tags; `ticket.tags_changed` also
+        # lists the ones just added. A feedback tag becomes a Feedback event (issue 16).
+        tags = [
+            tag
+            for found in (dig(data, "detail", "tags"), dig(data, "event", "tags_added"))
+            if isinstance(found, list)
+            for tag in found
+        ]
+        feedback = self.feedback_tags(ticket_id, tags, dig(data, "detail", "actor_id"))
         if kind == "zen:event-type:ticket.comment_added":
             comment = dig(data, "event", "comment") or {}
             if not comment.get("is_public", False):
                 # internal notes, including Rapport's own
-                return self.ignore(delivery, "internal-note", kind)
+                return replace(self.ignore(delivery, "internal-note", kind), feedback=feedback)
             author = comment.get("author") or {}
             author_id = author.get("id")
             role: Author
@@ -186,5 +198,6 @@ class ZendeskAdapter(VendorAdapter):
                     )
                 )
         if not events:
-            return self.ignore(delivery, "not-a-message", kind)
-        return InboundBatch(delivery, events)
+            reason = "feedback-tag" if feedback else "not-a-message"
+            return replace(self.ignore(delivery, reason, kind), feedback=feedback)
+        return InboundBatch(delivery, events, feedback=feedback)
