@@ -34,6 +34,9 @@ start_docker_engine() {
         for _ in $(seq 1 60); do docker_answers && break; sleep 0.5; done
     fi
     docker_answers || { echo "dockerd did not start; its log:"; tail -20 "$CI_RUN/dockerd.log"; return 1; }
+    # No image registry is reachable here, so testcontainers' reaper (an image of its own) can
+    # never be pulled; the tests stop their containers themselves.
+    export TESTCONTAINERS_RYUK_DISABLED=true
 }
 
 stop_docker_engine() {
@@ -65,5 +68,4 @@ build_images() {
     DOCKER_BUILDKIT=1 "$client" build -q --build-arg PYTHON_IMAGE="$BASE_IMAGE" \
         --secret id=extra_ca,src="$ca" -f deploy/Dockerfile -t "$APP_IMAGE" . >/dev/null || return 1
     export RAPPORT_TEST_APP_IMAGE="$APP_IMAGE" RAPPORT_TEST_REDIS_IMAGE="$REDIS_IMAGE_LOCAL"
-    export TESTCONTAINERS_RYUK_DISABLED=true
 }

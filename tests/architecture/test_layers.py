@@ -1,7 +1,9 @@
-"""Layers point down: contracts <- runtime <- services <- tools. A module may import its own
-layer's package and any lower layer, never a higher one, and the services never import each
-other (they talk over streams). Checked over every import statement, including the lazy ones
-inside functions, so an ``import`` hidden in a command cannot reintroduce the cycle."""
+"""Layers point down: contracts <- runtime <- services <- operator apps <- tools. A module may
+import its own layer's package and any lower layer, never a higher one, and the services never
+import each other (they talk over streams). The console is an operator app, not a service: it
+replays recorded history with the router's pure engine, so it sits above the services. Checked
+over every import statement, including the lazy ones inside functions, so an ``import`` hidden
+in a command cannot reintroduce the cycle."""
 
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ LAYERS: dict[str, int] = {
     "rapport_sentiment": 2,
     "rapport_router": 2,
     "rapport_handoff": 2,
-    "rapport_console": 2,
-    "rapport_tools": 3,
+    "rapport_archive": 2,
+    "rapport_console": 3,
+    "rapport_tools": 4,
 }
 SOURCES = {
     "rapport_contracts": ROOT / "shared/contracts/src/rapport_contracts",
@@ -27,6 +30,7 @@ SOURCES = {
     "rapport_sentiment": ROOT / "services/sentiment/src/rapport_sentiment",
     "rapport_router": ROOT / "services/router/src/rapport_router",
     "rapport_handoff": ROOT / "services/handoff/src/rapport_handoff",
+    "rapport_archive": ROOT / "services/archive/src/rapport_archive",
     "rapport_console": ROOT / "services/console/src/rapport_console",
     "rapport_tools": ROOT / "shared/tools/src/rapport_tools",
 }
@@ -56,7 +60,7 @@ def violations(package: str, source: Path) -> list[str]:
                 if LAYERS[top] > layer:
                     bad.append(f"{where}: {package} (layer {layer}) imports higher {top}")
                 elif LAYERS[top] == layer:
-                    bad.append(f"{where}: service {package} imports service {top}")
+                    bad.append(f"{where}: {package} imports {top}, beside it in layer {layer}")
             allowed = top in LAYERS or top in sys.stdlib_module_names
             if package == "rapport_contracts" and not allowed and top not in CONTRACTS_THIRD_PARTY:
                 bad.append(f"{where}: contracts import {top} (Pydantic only)")

@@ -234,7 +234,7 @@ def test_the_prometheus_config_passes_promtool() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 6 rules found" in result.stdout
+    assert "SUCCESS: 8 rules found" in result.stdout
 
 
 def test_grafana_in_compose_provisions_the_datasource_and_the_dashboard(

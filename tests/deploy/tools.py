@@ -30,6 +30,8 @@ METRIC_MODULES = (
     "rapport_handoff.app",
     "rapport_handoff.edge",
     "rapport_handoff.inbound",
+    "rapport_handoff.responses",
+    "rapport_archive.stage",
 )
 
 

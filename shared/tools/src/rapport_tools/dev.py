@@ -37,7 +37,7 @@ from rapport_runtime.config import Sites
 from rapport_runtime.redis import connect
 from rapport_runtime.settings import RapportSettings
 
-SERVICES = ("sentiment", "router", "handoff", "console")
+SERVICES = ("sentiment", "router", "handoff", "console", "archive")
 CONSOLE_PORT = 8083  # the console's usual port, used when free
 
 
@@ -382,7 +382,9 @@ def banner(
         f"   (Authorization: Bearer {token})\n"
         f"  console:       http://127.0.0.1:{ports.console}/   (sign in with the "
         "admin token)\n"
-        f"  health:        {edge}/readyz   metrics: /metrics\n"
+        f"  health:        {edge}/readyz\n"
+        f"  metrics:       http://127.0.0.1:{ports.edge + 1000}/metrics   (internal port of each "
+        "service: its port + 1000)\n"
         f"  services:      edge {ports.edge}, sentiment {ports.sentiment}, router {ports.router}\n"
         f"  redis:         {redis_url}\n"
         f"  state file:    {state} (the other rapport commands find this Redis through it)\n\n"
@@ -393,6 +395,16 @@ def banner(
         '--tier gold "This is the third time I\'m writing, I want to talk to a real person"\n'
         f"  uv run rapport resolve --site {site} --conversation c1\n"
         "\nOne line per decision follows. Ctrl-C stops everything.\n"
+    )
+
+
+def dev_archive_url() -> str:
+    """The archive store of ``rapport dev``: a SQLite file next to its state file (kept across
+    runs, like a real archive), unless RAPPORT_ARCHIVE_URL names another."""
+    from rapport_tools.devstate import state_path
+
+    return (
+        os.environ.get("RAPPORT_ARCHIVE_URL") or f"sqlite:///{state_path().parent / 'archive.db'}"
     )
 
 
@@ -425,6 +437,8 @@ async def run_dev(
     if isinstance(ports, int):
         ports = choose_ports(ports)
     base_env = dict(os.environ)
+    # The archive service writes there; `rapport forget` erases there too.
+    base_env["RAPPORT_ARCHIVE_URL"] = dev_archive_url()
     if not ports.console:
         ports = DevPorts(ports.edge, ports.sentiment, ports.router, free_port())
     by_service = {
@@ -432,6 +446,7 @@ async def run_dev(
         "sentiment": ports.sentiment,
         "router": ports.router,
         "console": ports.console,
+        "archive": free_port(),
     }
     children = [
         Child(s, by_service[s], _child_env(base_env, redis_url, by_service[s])) for s in SERVICES
