@@ -173,6 +173,23 @@ class ContractConfig:
     customer_text: ClassVar[str]
     customer_identity: ClassVar[dict[str, str]] = {}  # Customer fields and values
 
+    @classmethod
+    def not_applicable(cls) -> dict[str, str]:
+        """Behaviours that cannot apply to this helpdesk, with why: they are not collected
+        (tests/handoff/adapters/conftest.py), so a run shows no skip standing in for a pass."""
+        from rapport_handoff.adapters.base import supports
+
+        reasons: dict[str, str] = {}
+        if "create" not in supports(cls.adapter_cls):
+            reasons["test_a_created_ticket_shows_the_customer_nothing_internal"] = (
+                "never creates a ticket: only the update path"
+            )
+        if cls.spec_file is None:
+            reasons["test_bodies_match_the_vendors_openapi_spec"] = "publishes no OpenAPI spec"
+        if not cls.timestamped:
+            reasons["test_a_stale_signature_is_refused"] = "signs no timestamp"
+        return reasons
+
     def options(self) -> dict[str, Any]:
         raise NotImplementedError
 
