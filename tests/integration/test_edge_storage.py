@@ -13,6 +13,7 @@ import redis as redis_sync
 from starlette.testclient import TestClient
 
 from rapport_handoff.app import create_app
+from rapport_runtime.logs import ContextFilter
 from rapport_runtime.settings import RapportSettings
 from tests.helpers import RedisProcess, message, signed, wait_until
 
@@ -43,8 +44,11 @@ def post(client: TestClient, n: int) -> Any:
 
 @pytest.mark.parametrize("own_redis", [("--maxmemory-policy", "noeviction")], indirect=True)
 def test_redis_out_of_memory_is_a_503_that_says_so(
-    own_redis: RedisProcess, make_settings: Callable[..., RapportSettings]
+    own_redis: RedisProcess,
+    make_settings: Callable[..., RapportSettings],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.handler.addFilter(ContextFilter())  # what the service's own handler attaches
     direct = redis_sync.Redis.from_url(own_redis.url)
     with _client(make_settings, own_redis.url) as client:
         assert post(client, 0).status_code == 202
@@ -59,6 +63,10 @@ def test_redis_out_of_memory_is_a_503_that_says_so(
         assert body["error"] == "storage_full"
         assert "out of memory" in body["message"] and "Nothing was accepted" in body["message"]
         assert reply.headers["retry-after"] == "5"
+        # The operator's log line names the conversation and message the body carried.
+        [logged] = [r for r in caplog.records if "could not accept" in r.getMessage()]
+        context = getattr(logged, "rapport_context")  # noqa: B009 (set by ContextFilter)
+        assert (context["conversation_id"], context["message_id"]) == ("c1", "m1")
         direct.config_set("maxmemory", "0")  # room again
         assert post(client, 1).status_code == 202  # the same message, now accepted
     direct.close()

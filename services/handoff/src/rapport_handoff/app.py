@@ -121,6 +121,14 @@ class HandoffStage(Stage[HandoffPacket]):
         ):
             await self.deliver(packet, entry.id)
 
+    async def _deliver_scheduled(self, packet: HandoffPacket) -> None:
+        """A retry from the schedule: logged and traced with the same ids as its first try."""
+        with (
+            bind_event(packet),
+            stage_span("handoff retry", packet.traceparent, site=packet.site),
+        ):
+            await self.deliver(packet, None)
+
     async def deliver(self, packet: HandoffPacket, entry_id: str | None) -> None:
         """One attempt at a handoff, from its stream entry (``entry_id``) or from the retry
         schedule (None). Ends delivered, failed, or scheduled for another attempt."""
@@ -260,7 +268,7 @@ class HandoffStage(Stage[HandoffPacket]):
                     if raw is None:  # finished meanwhile
                         await self.redis.zrem(self.retry_keys.due, handoff_id)
                         continue
-                    attempts.append(self.deliver(HandoffPacket.read(raw), None))
+                    attempts.append(self._deliver_scheduled(HandoffPacket.read(raw)))
                 for outcome in await asyncio.gather(*attempts, return_exceptions=True):
                     if isinstance(outcome, Exception):
                         log.error("a scheduled handoff attempt failed: %s", outcome)

@@ -57,7 +57,7 @@ from rapport_handoff.responses import (
 from rapport_runtime.acceptance import AcceptanceWatch
 from rapport_runtime.config import Sites
 from rapport_runtime.limits import JSONLimitError, loads_bounded
-from rapport_runtime.logs import Id
+from rapport_runtime.logs import Id, bind
 from rapport_runtime.redis import ConversationKeys, accept_once, dedupe_key
 from rapport_runtime.service import Runtime
 from rapport_runtime.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
@@ -285,6 +285,12 @@ async def _post_message(request: Request, runtime: Runtime) -> Response:
         customer=customer,
         provider_ids={"status": inbound.status} if inbound.status else {},
     )
+    # The body names the conversation: what is logged from here on carries it.
+    with bind(conversation_id=inbound.conversation_id, message_id=inbound.message_id):
+        return await _accept(runtime, site.name, message)
+
+
+async def _accept(runtime: Runtime, site_name: str, message: Message) -> Response:
     settings = runtime.settings
     watch = runtime.extras.get("acceptances")
     if isinstance(watch, AcceptanceWatch) and watch.refusal is not None:
@@ -294,7 +300,7 @@ async def _post_message(request: Request, runtime: Runtime) -> Response:
         entry_id = await accept_once(
             runtime.redis,
             dedupe_key(
-                settings.prefix, "edge", site.name, inbound.conversation_id, inbound.message_id
+                settings.prefix, "edge", site_name, message.conversation_id, message.message_id
             ),
             settings.streams.messages,
             message,
@@ -305,17 +311,17 @@ async def _post_message(request: Request, runtime: Runtime) -> Response:
     except RedisError as exc:
         refusal = storage_refusal(exc)
         if refusal.status_code == 429:
-            log.warning("edge saturated, message for %s refused with 429: %s", Id(site.name), exc)
+            log.warning("edge saturated, message for %s refused with 429: %s", Id(site_name), exc)
             REQUESTS.labels("saturated").inc()
         else:
-            log.error("could not accept a message for %s: %r", Id(site.name), exc)
+            log.error("could not accept a message for %s: %r", Id(site_name), exc)
             REQUESTS.labels("unavailable").inc()
         return refusal
     REQUESTS.labels("duplicate" if entry_id is None else "accepted").inc()
     return JSONResponse(
         {
             "status": "accepted",
-            "message_id": inbound.message_id,
+            "message_id": message.message_id,
             "duplicate": entry_id is None,
         },
         status_code=202,
