@@ -368,3 +368,9 @@ def _feedback(engine: Engine, rows: list[_Row], since_ms: int, until_ms: int) ->
             )
         )
     return out
+
+
+def archived_sites(engine: Engine) -> list[str]:
+    """The sites the archive holds decisions of."""
+    with engine.connect() as conn:
+        return sorted(str(s) for (s,) in conn.execute(select(DecisionRow.site).distinct()))
