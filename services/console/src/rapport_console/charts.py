@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from rapport_archive.analytics import Latency, Reason, Series
 from rapport_archive.store import DAY_MS
 
-WIDTH, HEIGHT = 720, 240
+WIDTH, HEIGHT = 560, 200
+RATE_TOPS = (0.04, 0.08, 0.2, 0.4, 0.6, 0.8, 1.0)
 LEFT, RIGHT, TOP, BOTTOM = 52, 16, 12, 30
 # Colour-blind-safe (Okabe-Ito), then grey for "other".
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
@@ -97,11 +98,12 @@ def pct(value: float | None) -> str:
 def rate_chart(
     chart_id: str, label: str, series: list[Series], buckets: list[int], what: str
 ) -> LineChart:
-    """One line per series, 0..100 % (the axis tops at the largest rate, rounded up to a
-    tenth, so a 3 % rate is not a flat line on the floor)."""
+    """One line per series, 0..100 % (the axis tops just above the largest rate, so a 3 %
+    rate is not a flat line on the floor)."""
     chart, xs = _frame(chart_id, label, buckets)
     highest = max((p.rate for s in series for p in s.points if p.rate is not None), default=0.0)
-    top_value = min(1.0, max(0.1, -(-highest * 10 // 1) / 10))
+    # Tops whose quarters are whole percentages, so every tick reads as one.
+    top_value = next(t for t in RATE_TOPS if t >= highest or t == RATE_TOPS[-1])
     chart.y_ticks = [
         Tick(_y(chart, top_value * k / 4, top_value), f"{100 * top_value * k / 4:.0f}%")
         for k in range(5)
