@@ -33,6 +33,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from rapport_archive.analytics import archived_sites, read_analytics
+from rapport_archive.history import archived_history
 from rapport_archive.store import ArchiveURLError, make_engine, redact_url
 from rapport_console import charts, data, lab, suggestions, views
 from rapport_console.auth import (
@@ -376,6 +377,9 @@ async def _lab(
         "cap": console.lab_max_conversations,
         "default_since": (now - lab.DEFAULT_RANGE).strftime("%Y-%m-%dT%H:%M"),
         "default_until": now.strftime("%Y-%m-%dT%H:%M"),
+        "source_choices": LAB_SOURCES,
+        "source_used": "redis",
+        "skipped": 0,
     }
     try:
         sites = lab.site_policies(settings)
@@ -407,9 +411,40 @@ async def _lab(
         context["warnings"] = checked.warnings
     if errors or site is None or checked is None or checked.policy is None:
         return render(request, "lab.html", status_code=422, **context)
-    history = await data.site_history(
-        _redis(request), settings.prefix, site.site, since, until, console.lab_max_conversations
-    )
+    source = form.get("source", "auto")
+    if source == "auto":
+        # Older than Redis keeps a conversation: the archive, when there is one.
+        older = since < now - timedelta(seconds=settings.conversation_ttl_s)
+        source = "archive" if older and settings.archive_url else "redis"
+    if source not in ("redis", "archive"):
+        errors.append(f"unknown source {source!r}: auto, redis or archive")
+        return render(request, "lab.html", status_code=422, **context)
+    if source == "archive":
+        try:
+            engine = _archive(request)
+            if engine is None:
+                raise ArchiveURLError("no archive is configured (RAPPORT_ARCHIVE_URL)")
+            archived = await asyncio.to_thread(
+                archived_history, engine, site.site, since, until, console.lab_max_conversations
+            )
+        except (ArchiveURLError, SQLAlchemyError) as exc:
+            cause = getattr(exc, "orig", None) or exc
+            errors.append(f"the archive could not be read: {str(cause).strip().splitlines()[0]}")
+            return render(request, "lab.html", status_code=422, **context)
+        history = data.History(
+            site=site.site,
+            conversations=archived.conversations,
+            decisions=archived.decisions,
+            found=archived.found,
+            scanned=archived.found,
+            scan_capped=False,
+        )
+        context["skipped"] = archived.skipped
+    else:
+        history = await data.site_history(
+            _redis(request), settings.prefix, site.site, since, until, console.lab_max_conversations
+        )
+    context["source_used"] = source
     context["result"] = lab.replay(site, checked.policy, history, since, until)
     context["candidate"] = checked.policy
     context["rule_of"] = data.rule_of
@@ -418,6 +453,11 @@ async def _lab(
 
 
 ANALYTICS_DAYS = (1, 7, 30, 90, 365)
+LAB_SOURCES = (
+    ("auto", "Redis, or the archive when the range is older than Redis keeps"),
+    ("redis", "Redis (recent conversations, with their text)"),
+    ("archive", "the archive (RAPPORT_ARCHIVE_URL)"),
+)
 
 
 def _archive(request: Request) -> Engine | None:
