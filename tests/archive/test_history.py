@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import Engine, text
 
 from rapport_archive.history import archived_history
+from rapport_archive.migrate import alembic_config, current, upgrade
 from rapport_archive.rows import rows_of
-from rapport_archive.store import Rows, write
+from rapport_archive.store import Rows, make_engine, write
 from rapport_contracts import Classification, ClassifiedMessage, Customer, Message, Signal
 from rapport_contracts.events import Event
 from tests.archive.events import T0, decision
@@ -134,3 +136,41 @@ def test_the_cap_and_the_range(engine: Engine) -> None:
     assert none.conversations == {} and none.found == 0
     other = archived_history(engine, "shop", T0, T0 + timedelta(hours=1), 10)
     assert other.found == 0
+
+
+def test_a_store_archived_before_revision_0002_upgrades_and_its_turns_are_counted_out(
+    store_url: str,
+) -> None:
+    """A store with rows from revision 0001 (metadata only) is upgraded in place; those rows
+    keep their data, read as customer turns without a classification."""
+    engine = make_engine(store_url)
+    try:
+        config = alembic_config()
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0001")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO messages (site, conversation_id, message_id, customer_id, "
+                    "channel, language, received_at, received_ms) VALUES ('demo', 'old', 'm1', "
+                    "'u1', 'chat', 'en', :at, :ms)"
+                ),
+                {"at": T0, "ms": int(T0.timestamp() * 1000)},
+            )
+        assert upgrade(engine) == ("0001", "0002")
+        assert current(engine) == "0002"
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT author, customer_id, sent_ms FROM messages")).one()
+        assert tuple(row) == ("customer", "u1", None)
+        found = archived_history(
+            engine, "demo", T0 - timedelta(hours=1), T0 + timedelta(hours=1), 5
+        )
+        assert (found.found, found.skipped) == (0, 1)
+        archive(engine, turn("new", "m1", 5))  # and new rows are written whole
+        again = archived_history(
+            engine, "demo", T0 - timedelta(hours=1), T0 + timedelta(hours=1), 5
+        )
+        assert list(again.conversations) == ["new"]
+    finally:
+        engine.dispose()
