@@ -174,7 +174,7 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
 def test_migrate_command(store_url: str) -> None:
     first = run(["rapport-archive", "migrate"], {"RAPPORT_ARCHIVE_URL": store_url})
     assert first.returncode == 0, first.stderr
-    assert "is at revision 0001 (the newest)" in first.stdout
+    assert "is at revision 0002 (the newest)" in first.stdout
     engine = make_engine(store_url)
     try:
         assert counts(engine) == dict.fromkeys(TABLES, 0)

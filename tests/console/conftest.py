@@ -14,9 +14,13 @@ import httpx
 import pytest
 import redis as redis_sync
 import uvicorn
+from sqlalchemy import func, select
 from starlette.applications import Starlette
 
+from rapport_archive.app import create_app as create_archive
+from rapport_archive.store import DecisionRow, FeedbackRow, make_engine
 from rapport_console.app import ConsoleSettings, create_app
+from rapport_contracts import Streams
 from rapport_runtime.settings import RapportSettings
 from rapport_tools.dev import free_port
 from tests.console.seed import Seeded, seed
@@ -83,3 +87,34 @@ def make_console(
 @pytest.fixture
 def console(make_console: MakeConsole) -> Console:
     return make_console()
+
+
+@contextmanager
+def archiving(settings: RapportSettings) -> Iterator[str]:
+    """The real archive service (``rapport-archive``: migrations at start, its own consumer
+    group) on ``settings``' Redis and ``settings.archive_url``, served in a thread."""
+    with serving(create_archive(settings)) as url:
+        yield url
+
+
+def archived(store_url: str, redis_client: redis_sync.Redis, prefix: str) -> None:
+    """Waits until the archive holds every decision and feedback event on the streams."""
+    streams = Streams(prefix)
+    engine = make_engine(store_url)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            with engine.connect() as conn:
+                decisions = conn.execute(select(func.count()).select_from(DecisionRow)).scalar()
+                feedback = conn.execute(select(func.count()).select_from(FeedbackRow)).scalar()
+            if (decisions or 0) >= redis_client.xlen(streams.decisions) and (
+                feedback or 0
+            ) >= redis_client.xlen(streams.feedback):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"the archive holds {decisions} decisions, {feedback} feedback"
+                )
+            time.sleep(0.1)
+    finally:
+        engine.dispose()

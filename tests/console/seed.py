@@ -223,6 +223,7 @@ def seed(client: redis_sync.Redis, prefix: str, dead_letters: int = 1) -> Seeded
     calm_msg = _classified(CALM, "m1", "How do I reset my password?", now - timedelta(minutes=1))
     calm = _decision(CALM, "d-calm-1", "m1", now - timedelta(seconds=50), human=False)
     client.hset(calm_keys.messages, "m1", calm_msg.model_dump_json())
+    _xadd(client, streams.classified, calm_msg)
     client.hset(calm_keys.decisions, calm.decision_id, calm.model_dump_json())
     client.set(calm_keys.state, RouterState(customer_turns=1).model_dump_json())
     _xadd(client, streams.decisions, calm)

@@ -9,14 +9,16 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis as redis_sync
 
-from tests.console.conftest import TOKEN, Console
+from rapport_runtime.settings import RapportSettings
+from tests.console.conftest import TOKEN, Console, MakeConsole, archived, archiving
 from tests.console.seed import CALM, ESCALATED, add_decision
+from tests.console.test_lab import CANDIDATE
 
 CHROMIUM = Path(os.environ.get("RAPPORT_CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -154,11 +156,98 @@ def test_pages_fit_a_phone_width_window(browser: Browser, console: Console) -> N
         page = context.new_page()
         sign_in(page, console, f"/sites/demo/conversations/{ESCALATED}")
         expect(page.locator("#sentiment-chart")).to_be_visible()
-        for path in (f"/sites/demo/conversations/{ESCALATED}", "/", "/feedback"):
+        for path in (f"/sites/demo/conversations/{ESCALATED}", "/", "/feedback", "/lab"):
             page.goto(console.url + path)
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
             assert overflow <= 1, f"{path} scrolls sideways by {overflow}px at phone width"
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def archived_console(
+    make_console: MakeConsole,
+    make_settings: Callable[..., RapportSettings],
+    redis_client: redis_sync.Redis,
+    prefix: str,
+    tmp_path: Path,
+) -> Iterator[tuple[Console, str]]:
+    """The seeded console with the real archive service writing the seeded streams to a SQLite
+    file the console's analytics read (PostgreSQL: tests/console/test_analytics.py)."""
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    with archiving(make_settings(archive_url=url)):
+        archived(url, redis_client, prefix)
+        yield make_console(archive_url=url), url
+
+
+def test_the_analytics_page_draws_the_archived_decisions(
+    page: Page, archived_console: tuple[Console, str]
+) -> None:
+    console, _ = archived_console
+    sign_in(page, console, "/analytics")
+    decisions = page.locator("#figures [data-field=decisions]")
+    assert int(decisions.inner_text()) >= 4
+    expect(page.locator("#figures [data-field=escalation-rate]")).not_to_have_text("-")
+    for chart in ("#escalation-all", "#escalation-rule", "#containment-all", "#latency-chart"):
+        svg = page.locator(f"{chart} svg.chart")
+        expect(svg).to_be_visible()
+        box = svg.bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 80, chart
+        assert page.locator(f"{chart} polyline").count() >= 1, chart
+    expect(
+        page.locator("#escalation-rule g.series[data-series=explicit-human-request]")
+    ).to_have_count(1)
+    expect(page.locator("#reasons-chart rect.bar")).not_to_have_count(0)
+    expect(page.locator("#reasons-chart")).to_contain_text("explicit-human-request")
+    # A point names its bucket and counts on hover (its SVG title).
+    title = page.locator("#escalation-all circle.point title").first.text_content() or ""
+    assert re.search(r"all \w{3} \d{2}: [\d.]+% \(\d+ of \d+ decisions\)", title), title
+
+
+def test_marking_feedback_changes_the_archived_rate(
+    page: Page,
+    archived_console: tuple[Console, str],
+    redis_client: redis_sync.Redis,
+) -> None:
+    console, url = archived_console
+    sign_in(page, console, "/analytics")
+    rate = page.locator("#feedback-rates tr[data-site=demo] [data-field=unneeded-rate]")
+    expect(rate).to_have_text("0.0%")
+    page.goto(console.url + f"/sites/demo/conversations/{ESCALATED}")
+    page.locator("#decision-d-esc-4").get_by_role("button", name="Unneeded escalation").click()
+    expect(page.locator("#decision-d-esc-4 .verdict")).to_contain_text("unneeded escalation")
+    archived(url, redis_client, console.prefix)  # the archive wrote the feedback event
+    page.goto(console.url + "/analytics")
+    expect(rate).to_have_text("100.0%")
+
+
+def test_a_policy_lab_replay_shows_the_changed_decisions(page: Page, console: Console) -> None:
+    sign_in(page, console, "/lab")
+    page.select_option("#lab-site", "demo")
+    page.fill("#lab-policy", CANDIDATE)
+    page.click("#lab button[type=submit]")
+    result = page.locator("#lab-result")
+    expect(result).to_have_attribute("data-changed", "1")
+    row = result.locator(f"[data-conversation-id={ESCALATED}] tr[data-message-id=m3]")
+    expect(row).to_contain_text("automation/negative")
+    expect(row).to_contain_text("human/frustrated")
+    expect(result.locator(f"[data-conversation-id={CALM}]")).to_have_count(0)
+
+
+def test_the_analytics_page_fits_a_phone_width_window(
+    browser: Browser, archived_console: tuple[Console, str]
+) -> None:
+    console, _ = archived_console
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        sign_in(page, console, "/analytics")
+        expect(page.locator("#escalation-all svg.chart")).to_be_visible()
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 1, f"/analytics scrolls sideways by {overflow}px at phone width"
     finally:
         context.close()

@@ -41,7 +41,7 @@ def test_redis_keeps_an_append_only_file_and_has_a_healthcheck(compose: dict[str
     assert any(v.endswith(":/data") for v in redis["volumes"])
 
 
-@pytest.mark.parametrize("service", ["sentiment", "router", "handoff"])
+@pytest.mark.parametrize("service", ["sentiment", "router", "handoff", "archive"])
 def test_services_wait_for_healthy_redis_and_always_restart(
     compose: dict[str, Any], service: str
 ) -> None:
@@ -59,3 +59,21 @@ def test_dockerfile_runs_as_non_root_and_copies_only_the_venv() -> None:
     assert "USER rapport" in runtime
     copies = [line for line in runtime.splitlines() if line.startswith("COPY")]
     assert copies == ["COPY --from=builder --chown=rapport:rapport /app/.venv /app/.venv"]
+
+
+def test_the_archive_writes_to_a_healthy_postgres_and_the_console_reads_it(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    postgres, archive, console = services["postgres"], services["archive"], services["console"]
+    assert "pg_isready" in postgres["healthcheck"]["test"]
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in postgres["volumes"])
+    assert "ports" not in postgres  # the compose network only
+    assert archive["depends_on"]["postgres"]["condition"] == "service_healthy"
+    url = archive["environment"]["RAPPORT_ARCHIVE_URL"]
+    assert url.startswith("postgresql://") and "@postgres:5432/" in url
+    # The console's analytics read the same store, once the archive (its migrations) is up.
+    assert console["environment"]["RAPPORT_ARCHIVE_URL"] == url
+    assert console["depends_on"]["archive"]["condition"] == "service_healthy"
+    assert console["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "postgres-data" in compose["volumes"]

@@ -7,16 +7,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 import redis as redis_sync
 
+from rapport_contracts import DATA_FIELD
+from rapport_contracts.events import Feedback
 from tests.e2e.conftest import SERVICES, Pipeline
 from tests.handoff.adapters._sign import b64, basic, hmac_raw, now_iso
 from tests.handoff.adapters.fake import FakeVendor
 from tests.handoff.adapters.test_zendesk import comment_added
+from tests.handoff.test_feedback_tags import zendesk_tags_changed
 from tests.helpers import http_server, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -121,6 +124,24 @@ def test_zendesk_episode_escalates_hands_off_and_returns_to_the_bot(
     )
     assert forged.status_code == 401
 
+    # The agent judges the escalation unneeded with a ticket tag: one Feedback event about
+    # the router's real decision, however often Zendesk repeats the tag.
+    tag = "rapport-unneeded-escalation"
+    tagged = zendesk_tags_changed([tag], ["mobile", tag])
+    assert post(acme, tagged, "inv-tag").status_code == 204
+    assert post(acme, tagged, "inv-tag").status_code == 204
+    entries = cast(
+        "list[tuple[bytes, dict[bytes, bytes]]]", redis_client.xrange(f"{acme.prefix}:feedback")
+    )
+    [(_, fields)] = entries
+    feedback = Feedback.read(fields[DATA_FIELD.encode()])
+    assert (feedback.decision_id, feedback.verdict, feedback.source) == (
+        delivered["decisions"][0]["decision_id"],
+        "unneeded-escalation",
+        "helpdesk",
+    )
+    assert feedback.language == "en"
+
     agent = comment_added({"id": "900", "is_staff": True, "name": "Sam"}, comment_id="9876543211")
     assert post(acme, agent, "inv-2").status_code == 202
     wait_until(
@@ -143,3 +164,4 @@ def test_zendesk_episode_escalates_hands_off_and_returns_to_the_bot(
     ]
     assert actions == ["hold", "resume"]
     assert len([r for r in fake.requests if r.method == "PUT"]) == 1  # exactly one handoff
+    assert redis_client.xlen(f"{acme.prefix}:feedback") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from rapport_archive.store import DAY_MS, Rows, reasons_json
@@ -45,11 +46,28 @@ def rows_of(event: Event) -> Rows:
         )
     elif isinstance(event, ClassifiedMessage):
         message = event.message
-        if message.author != "customer":
-            return rows  # decisions are made on customer turns; the others are not needed
+        if message.author not in ("customer", "bot"):
+            # Decisions are made on customer turns; a bot turn's fallback flag moves the
+            # router's state (a replay needs it); agent and system turns are not needed.
+            return rows
         language = message.language or (
             event.classification.language if event.classification else None
         )
+        classification = None
+        if event.classification is not None:
+            # Evidence is the customer's own words: the archive keeps no customer text.
+            blank = tuple(
+                s.model_copy(update={"evidence": ""}) for s in event.classification.signals
+            )
+            classification = event.classification.model_copy(
+                update={"signals": blank}
+            ).model_dump_json()
+        customer = None
+        if message.customer is not None and (message.customer.tier or message.customer.attributes):
+            customer = json.dumps(
+                {"tier": message.customer.tier, "attributes": message.customer.attributes},
+                sort_keys=True,
+            )
         rows.add(
             "messages",
             {
@@ -61,6 +79,11 @@ def rows_of(event: Event) -> Rows:
                 "language": (language or "").split("-")[0].lower()[:16] or None,
                 "received_at": message.received_at,
                 "received_ms": epoch_ms(message.received_at),
+                "author": message.author,
+                "sent_ms": epoch_ms(message.sent_at),
+                "classification": classification,
+                "customer": customer,
+                "bot_fallback": event.bot_fallback if message.author == "bot" else None,
             },
         )
     elif isinstance(event, HandoffResult):

@@ -82,7 +82,8 @@ class DecisionRow(Base):
 
 
 class MessageRow(Base):
-    """A customer message's metadata (channel, language, arrival): never its text."""
+    """A customer or bot message's metadata (channel, language, arrival; for a replay its
+    classification without evidence and the customer's tier and attributes): never its text."""
 
     __tablename__ = "messages"
 
@@ -94,10 +95,17 @@ class MessageRow(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_ms: Mapped[int] = mapped_column(BigInteger)
+    # For the policy lab's replay (revision 0002): never the text, nor the signals' evidence.
+    author: Mapped[str] = mapped_column(String(16), server_default="customer")
+    sent_ms: Mapped[int | None] = mapped_column(BigInteger)
+    classification: Mapped[str | None] = mapped_column(Text)  # Classification JSON
+    customer: Mapped[str | None] = mapped_column(Text)  # tier and attributes, JSON
+    bot_fallback: Mapped[bool | None] = mapped_column(Boolean)
 
     __table_args__ = (
         Index("ix_messages_received_ms", "received_ms"),
         Index("ix_messages_customer", "site", "customer_id"),
+        Index("ix_messages_site_sent_ms", "site", "sent_ms"),
     )
 
 

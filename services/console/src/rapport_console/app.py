@@ -5,7 +5,8 @@ stage of its own.
 Pages: ``/`` (Now: who waits for a person, the live decision feed, the DLQ and helpdesk
 failure banner), ``/sites/{site}/conversations/{id}`` (the timeline, the sentiment chart,
 reasons, handoffs, feedback forms), ``/feedback`` (unneeded and missed escalation rates, threshold
-suggestions), ``/lab`` (a candidate policy replayed over recorded history).
+suggestions), ``/lab`` (a candidate policy replayed over recorded history), ``/analytics``
+(rates, reasons and latency over time, read from the archive at ``RAPPORT_ARCHIVE_URL``).
 JSON for the live parts: ``/api/now``, ``/api/decisions?after=<entry id>``.
 
 Slightly over the usual length: the routes and the sign-in gate, read together.
@@ -14,7 +15,7 @@ Slightly over the usual length: the routes and the sign-in gate, read together.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast, get_args
 from urllib.parse import parse_qs, quote
@@ -22,6 +23,8 @@ from urllib.parse import parse_qs, quote
 import jinja2
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.asyncio import Redis
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -29,7 +32,10 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from rapport_console import data, lab, suggestions, views
+from rapport_archive.analytics import archived_sites, read_analytics
+from rapport_archive.history import archived_history
+from rapport_archive.store import ArchiveURLError, make_engine, redact_url
+from rapport_console import charts, data, lab, suggestions, views
 from rapport_console.auth import (
     SESSION_COOKIE,
     Gate,
@@ -77,6 +83,8 @@ def templates() -> jinja2.Environment:
     )
     env.filters["duration"] = views.duration
     env.filters["pct"] = lambda v: "-" if v is None else f"{100 * v:.0f}%"
+    env.filters["pct1"] = charts.pct
+    env.filters["ms"] = lambda v: "-" if v is None else charts.ms(v)
     env.globals["conversation_url"] = conversation_url
     env.globals["verdict_labels"] = VERDICT_LABELS
     return env
@@ -369,6 +377,9 @@ async def _lab(
         "cap": console.lab_max_conversations,
         "default_since": (now - lab.DEFAULT_RANGE).strftime("%Y-%m-%dT%H:%M"),
         "default_until": now.strftime("%Y-%m-%dT%H:%M"),
+        "source_choices": LAB_SOURCES,
+        "source_used": "redis",
+        "skipped": 0,
     }
     try:
         sites = lab.site_policies(settings)
@@ -400,14 +411,147 @@ async def _lab(
         context["warnings"] = checked.warnings
     if errors or site is None or checked is None or checked.policy is None:
         return render(request, "lab.html", status_code=422, **context)
-    history = await data.site_history(
-        _redis(request), settings.prefix, site.site, since, until, console.lab_max_conversations
-    )
+    source = form.get("source", "auto")
+    if source == "auto":
+        # Older than Redis keeps a conversation: the archive, when there is one.
+        older = since < now - timedelta(seconds=settings.conversation_ttl_s)
+        source = "archive" if older and settings.archive_url else "redis"
+    if source not in ("redis", "archive"):
+        errors.append(f"unknown source {source!r}: auto, redis or archive")
+        return render(request, "lab.html", status_code=422, **context)
+    if source == "archive":
+        try:
+            engine = _archive(request)
+            if engine is None:
+                raise ArchiveURLError("no archive is configured (RAPPORT_ARCHIVE_URL)")
+            archived = await asyncio.to_thread(
+                archived_history, engine, site.site, since, until, console.lab_max_conversations
+            )
+        except (ArchiveURLError, SQLAlchemyError) as exc:
+            cause = getattr(exc, "orig", None) or exc
+            errors.append(f"the archive could not be read: {str(cause).strip().splitlines()[0]}")
+            return render(request, "lab.html", status_code=422, **context)
+        history = data.History(
+            site=site.site,
+            conversations=archived.conversations,
+            decisions=archived.decisions,
+            found=archived.found,
+            scanned=archived.found,
+            scan_capped=False,
+        )
+        context["skipped"] = archived.skipped
+    else:
+        history = await data.site_history(
+            _redis(request), settings.prefix, site.site, since, until, console.lab_max_conversations
+        )
+    context["source_used"] = source
     context["result"] = lab.replay(site, checked.policy, history, since, until)
     context["candidate"] = checked.policy
     context["rule_of"] = data.rule_of
     context["site"] = site
     return render(request, "lab.html", **context)
+
+
+ANALYTICS_DAYS = (1, 7, 30, 90, 365)
+LAB_SOURCES = (
+    ("auto", "Redis, or the archive when the range is older than Redis keeps"),
+    ("redis", "Redis (recent conversations, with their text)"),
+    ("archive", "the archive (RAPPORT_ARCHIVE_URL)"),
+)
+
+
+def _archive(request: Request) -> Engine | None:
+    """The archive's engine, made once per app (``RAPPORT_ARCHIVE_URL``); None when unset.
+    Raises ArchiveURLError for a URL that cannot be used."""
+    url = _settings(request).archive_url
+    if not url:
+        return None
+    extras = _runtime(request).extras
+    engine = extras.get("archive_engine")
+    if not isinstance(engine, Engine):
+        engine = make_engine(url)
+        extras["archive_engine"] = engine
+    return engine
+
+
+async def _close_archive(runtime: Runtime) -> None:
+    engine = runtime.extras.pop("archive_engine", None)
+    if isinstance(engine, Engine):
+        engine.dispose()  # PostgreSQL connections closed, not left to the garbage collector
+
+
+async def analytics_page(request: Request) -> Response:
+    settings = _settings(request)
+    try:
+        days = int(request.query_params.get("days", "30"))
+    except ValueError:
+        days = 30
+    if days not in ANALYTICS_DAYS:
+        days = 30
+    site = request.query_params.get("site", "").strip() or None
+    until = datetime.now(UTC)
+    since = until - timedelta(days=days)
+    context: dict[str, Any] = {"configured": bool(settings.archive_url), "problem": ""}
+    try:
+        engine = _archive(request)
+    except ArchiveURLError as exc:
+        return render(request, "analytics.html", problem=str(exc), configured=True)
+    if engine is None:
+        return render(request, "analytics.html", **context)
+    url = redact_url(settings.archive_url or "")
+    try:
+        a = await asyncio.to_thread(read_analytics, engine, since, until, site=site)
+        sites = await asyncio.to_thread(archived_sites, engine)
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        first = (str(cause).strip().splitlines() or [type(exc).__name__])[0]
+        context["problem"] = (
+            f"The archive at {url} could not be read ({first[:300]}). Is rapport-archive running "
+            "with the same RAPPORT_ARCHIVE_URL? It creates the tables when it starts "
+            "(or run rapport-archive migrate)."
+        )
+        return render(request, "analytics.html", status_code=503, **context)
+    escalation = [
+        charts.rate_chart(
+            "escalation-all", "All decisions", a.escalation["all"], a.buckets, "decisions"
+        ),
+        *(
+            charts.rate_chart(
+                f"escalation-{dim}", f"By {dim}", a.escalation[dim], a.buckets, "decisions"
+            )
+            for dim in ("site", "rule", "language", "channel")
+        ),
+    ]
+    containment = [
+        charts.rate_chart(
+            f"containment-{dim}",
+            "All conversations" if dim == "all" else f"By {dim}",
+            a.containment[dim],
+            a.buckets,
+            "conversations",
+        )
+        for dim in ("all", "site", "language", "channel")
+    ]
+    return render(
+        request,
+        "analytics.html",
+        configured=True,
+        problem="",
+        a=a,
+        archive=url,
+        days=days,
+        day_choices=ANALYTICS_DAYS,
+        site=site or "",
+        site_choices=sites,
+        since=since,
+        until=until,
+        escalation_charts=escalation,
+        containment_charts=containment,
+        reasons_chart=charts.reasons_chart("reasons-chart", a.reasons),
+        latency_chart=charts.latency_chart(
+            "latency-chart", "Median and 90th percentile", a.latency, a.buckets
+        ),
+    )
 
 
 def create_app(
@@ -427,6 +571,7 @@ def create_app(
         Route("/open", open_conversation, methods=["GET"]),
         Route("/feedback", feedback_page, methods=["GET"]),
         Route("/feedback", post_feedback, methods=["POST"]),
+        Route("/analytics", analytics_page, methods=["GET"]),
         Route("/lab", lab_page, methods=["GET"]),
         Route("/lab", post_lab, methods=["POST"]),
         Route(
@@ -438,7 +583,7 @@ def create_app(
         Route("/api/decisions", api_decisions, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=PACKAGE / "static"), name="static"),
     ]
-    app = build_app("console", settings, no_stages, routes=routes)
+    app = build_app("console", settings, no_stages, routes=routes, on_stop=_close_archive)
     app.state.templates = templates()
     app.state.console = console
     secure = console.secure_cookie

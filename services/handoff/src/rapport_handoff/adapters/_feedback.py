@@ -12,6 +12,7 @@ in a dedupe key for ``DEDUPE_S``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 
@@ -91,9 +92,6 @@ async def record_feedback(
                 Id(item.conversation_id),
             )
             continue
-        seen = dedupe_key(settings.prefix, "feedback", site, decision.decision_id, item.verdict)
-        if await redis.exists(seen):
-            continue
         language = None
         raw_message = await redis.hget(keys.messages, decision.message_id)
         if raw_message is not None:
@@ -103,8 +101,15 @@ async def record_feedback(
                 language = c.language if c is not None else classified.message.language
             except ValidationError:
                 language = None
+        seen = dedupe_key(settings.prefix, "feedback", site, decision.decision_id, item.verdict)
+        fid = feedback_id(site, decision.decision_id, item.verdict)
+        # Claimed before the write, atomically: a vendor's retry of a delivery still being
+        # handled (Zendesk retries after its 10 s timeout) must not write a second event, as
+        # a check-then-write let it. The claim is given back if the write fails.
+        if not await redis.set(seen, fid, nx=True, ex=DEDUPE_S):
+            continue
         event = Feedback(
-            feedback_id=feedback_id(site, decision.decision_id, item.verdict),
+            feedback_id=fid,
             site=site,
             conversation_id=decision.conversation_id,
             decision_id=decision.decision_id,
@@ -116,7 +121,11 @@ async def record_feedback(
             author=f"{provider}:{item.author}" if item.author else provider,
             note=f"helpdesk tag {item.tag}",
         )
-        await xadd_event(redis, settings.streams.feedback, event, settings.stream_maxlen)
-        await redis.set(seen, event.feedback_id, ex=DEDUPE_S)
+        try:
+            await xadd_event(redis, settings.streams.feedback, event, settings.stream_maxlen)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await redis.delete(seen)
+            raise
         written.append(event)
     return written
