@@ -12,7 +12,7 @@ The classes, each with the reasoning that fixes it (no constant here was fitted)
   welcome: "rien"/"niente" are negators and would flip the thanks after them). ``IDIOMS``:
   each becomes one token with its own valence that no negation reaches and that ends a
   negation's scope.
-* **Negation scope**: punctuation (``, ; : .``) ends it in every language ("aucun problème,
+* **Negation scope**: punctuation (``, ; : .``) ends it (French and Italian, ``PUNCTUATED``) ("aucun problème,
   merci" is thanks, not "not thanks"); French restrictive "ne ... que" ("ce n'est que du
   bonheur") is no negation, so ``que``/``qu`` ends a scope opened by ``ne``/``n'`` alone;
   Italian "ne" is almost always the pronoun ("me ne vado", "ne ho tanti"), not "né", so it is
@@ -20,7 +20,7 @@ The classes, each with the reasoning that fixes it (no constant here was fitted)
 * **Intensifiers** (``BOOSTERS``) and Italian's "stra-" prefix ("strafigo" = very cool).
 * **Tweet vocabulary and verb forms** (``MORE_FR_IT``): participles and conjugations the stems
   missed ("adorato", "aimée"), slang and abbreviations of posts ("ptdr", "gg", "ptn", "figata",
-  "daje", "sfiga"), and a few emoji read in every language (``COMMON_FR_IT``).
+  "daje", "sfiga"), and a few emoji (``COMMON_FR_IT``, French and Italian readers).
 """
 
 from __future__ import annotations
@@ -133,7 +133,10 @@ MORE_FR_IT: dict[str, dict[str, float]] = {
     ),
 }
 
-# Emoji and emoticons missing from the common list, read in every language.
+# Languages whose reader ends a negation at punctuation and reads ``COMMON_FR_IT``.
+PUNCTUATED = frozenset(("fr", "it"))
+
+# Emoji and emoticons missing from the common list (French and Italian readers).
 COMMON_FR_IT = _lex(
     p2="🔥 😜 😝 😛 🤪 🙈 😏 💞 ❣ ❣️ 🫶 🥹",
     n2="🤡 😐 😶 🥺",
