@@ -3,7 +3,9 @@
 project from knowledge of the languages (no published lexicon or data set copied, no dev
 message read while writing them), like ``_lexicon_more``; accent-folded, stems end in ``*``.
 
-The classes, each with the reasoning that fixes it (no constant here was fitted):
+The classes, each with the reasoning that fixes it (no constant here was fitted; a set
+phrase's valence is that of the plain word it means: "pas mal"/"niente male" = "bien"/"bene",
+2 on the -3..+3 scale):
 
 * **Litotes and set phrases** whose words read the wrong way one by one: "pas mal" (good),
   "pas terrible"/"pas top" (poor), "pas de souci"/"sans problème" (reassurance, and their
@@ -34,7 +36,7 @@ IDIOMS: dict[str, tuple[tuple[str, str, float], ...]] = {
         (
             r"\bpas\s+(?:si\s+|trop\s+)?mal\b(?!\s+d\b|\s+de\b|\s+des\b)",
             "qqpasmal",
-            1.5,
+            2.0,
         ),  # not "pas mal de" (a lot of)
         (
             r"\bpas\s+(?:tres\s+|trop\s+|si\s+)?(?:terrible|top|ouf|fou|folichon)s?\b",
@@ -62,7 +64,7 @@ IDIOMS: dict[str, tuple[tuple[str, str, float], ...]] = {
         (
             r"\b(?:(?:niente|mica)\s+|non\s+(?:e\s+)?(?:poi\s+)?(?:cosi\s+)?)male\b",
             "qqnientemale",
-            1.5,
+            2.0,
         ),
         (r"\bmeno\s+male\b", "qqmenomale", 1.5),
         (
