@@ -32,7 +32,7 @@ from ._lexicon import (
 )
 from ._text import NEGATION_WINDOW, NEGATORS, TOKEN, normalise, stem_key
 
-CLASSIFIER_VERSION = "lexicon-3.2"
+CLASSIFIER_VERSION = "lexicon-3.3"
 
 # Tuned on the dev files (see docs/classifier.md); left alone afterwards.
 NEGATIVE_AT = -0.05  # sentiment_score <= this is "negative"
@@ -719,14 +719,17 @@ def _english(
     # policy lets automation try first (lexicon-3.0). Calm: the customer's first message, no
     # strongly negative word, no exclamation, no sign of frustration (repeated contact,
     # waiting, profanity, shouting, sarcasm, a threat, the bot failing).
+    # The frustration evidence: no signal it reads is added after this point (the complaint
+    # rules below add only "complaint"), so it is computed once (speed).
+    strong = _evidence(best)
     calm_report = (
-        not any(t.author == "customer" for t in context)
-        and score < 0
+        score < 0
         and scan.judged < JUDGED_AT
         and scan.exclamations == 0
         and not sarcasm
-        and _evidence(best) == 0.0
+        and strong == 0.0
         and (_S_TECH_FAULT(low) if mask & _B_TECH_FAULT else None) is not None
+        and not any(t.author == "customer" for t in context)
     )
     if calm_report:
         score = max(score, CALM_REPORT_FLOOR)
@@ -770,7 +773,6 @@ def _english(
             add("complaint", 0.6, *(w.span() if w else (0, 0)))
 
     # Frustration: the learned anger-family weights or the domain evidence, whichever says more.
-    strong = _evidence(best)
     frustration = _frustration_of(scan, strong)  # (reads neither lexicon field)
     if score >= POSITIVE_AT and not sarcasm:
         frustration *= 0.5
