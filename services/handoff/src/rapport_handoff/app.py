@@ -329,11 +329,12 @@ class HandoffStage(Stage[HandoffPacket]):
         maxlen = self.settings.stream_maxlen
         cap = Writes()
         cap.hcap(keys.handoffs, self.settings.conversation_max_records, "at")
+        data = result.model_dump_json()  # once, for the record and the stream
         async with self.redis.pipeline(transaction=True) as tx:
-            tx.hset(keys.handoffs, packet.handoff_id, result.model_dump_json())
+            tx.hset(keys.handoffs, packet.handoff_id, data)
             tx.expire(keys.handoffs, self.settings.conversation_ttl_s)
             cap.apply(tx)
-            xadd_event(tx, self.streams.handoffs, result, maxlen)
+            xadd_event(tx, self.streams.handoffs, data, maxlen)
             if status == "failed":
                 letter = DeadLetter(
                     stream=self.stream,

@@ -220,12 +220,13 @@ class RouterStage(Stage[ClassifiedMessage]):
         ttl, maxlen = self.settings.conversation_ttl_s, self.settings.stream_maxlen
         for decision in plan.decisions:
             k = ConversationKeys(self.settings.prefix, decision.site, decision.conversation_id)
-            writes.hset(k.decisions, decision.decision_id, decision.model_dump_json())
+            data = decision.model_dump_json()  # once, for the record and the stream
+            writes.hset(k.decisions, decision.decision_id, data)
             writes.expire(k.decisions, ttl)
             # The conversation's record keeps its last N messages and decisions (issue 14).
             writes.hcap(k.decisions, self.settings.conversation_max_records, "decided_at")
             writes.hcap(k.messages, self.settings.conversation_max_records, "received_at")
-            writes.xadd(self.streams.decisions, decision, maxlen)
+            writes.xadd(self.streams.decisions, data, maxlen)
         if plan.packet is not None:
             writes.xadd(self.streams.escalations, plan.packet, maxlen)
         for instruction in plan.instructions:
@@ -239,6 +240,8 @@ class RouterStage(Stage[ClassifiedMessage]):
         """Counts the plan's decisions and logs one line per decision, with its site,
         conversation, rule, route, queue, priority and latency as JSON fields."""
         handoff_id = plan.packet.handoff_id if plan.packet is not None else None
+        # The line's context and fields cost more than the metrics: built only when it is kept.
+        logged = log.isEnabledFor(logging.INFO)
         for decision in plan.decisions:
             if decision.shadow:
                 continue
@@ -248,6 +251,8 @@ class RouterStage(Stage[ClassifiedMessage]):
             if plan.accepted_at is not None:
                 latency = max((decision.decided_at - plan.accepted_at).total_seconds(), 0.0)
                 DECISION_LATENCY.labels(decision.site).observe(latency)
+            if not logged:
+                continue
             with bind(
                 site=decision.site,
                 conversation_id=decision.conversation_id,

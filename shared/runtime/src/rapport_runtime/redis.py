@@ -101,10 +101,11 @@ async def ensure_groups(redis: Redis, streams: Streams) -> None:
             await ensure_group(redis, stream, group)
 
 
-def xadd_event(pipe: Pipeline | Redis, stream: str, event: Event, maxlen: int) -> Any:
+def xadd_event(pipe: Pipeline | Redis, stream: str, event: Event | str, maxlen: int) -> Any:
+    """``event`` or its JSON already made (an event stored twice is serialised once)."""
     return pipe.xadd(
         stream,
-        {DATA_FIELD: event.model_dump_json()},
+        {DATA_FIELD: event if isinstance(event, str) else event.model_dump_json()},
         maxlen=maxlen,
         approximate=True,
     )
@@ -223,8 +224,10 @@ class Writes:
     def ltrim(self, key: str, start: int, end: int) -> None:
         self._op("LTRIM", key, start, end)
 
-    def xadd(self, stream: str, event: Event, maxlen: int) -> None:
-        self._op("XADD", stream, "MAXLEN", "~", maxlen, "*", DATA_FIELD, event.model_dump_json())
+    def xadd(self, stream: str, event: Event | str, maxlen: int) -> None:
+        """``event`` or its JSON already made (an event stored twice is serialised once)."""
+        data = event if isinstance(event, str) else event.model_dump_json()
+        self._op("XADD", stream, "MAXLEN", "~", maxlen, "*", DATA_FIELD, data)
 
     def xack(self, stream: str, group: str, *entry_ids: str) -> None:
         if entry_ids:
