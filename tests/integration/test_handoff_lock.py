@@ -141,7 +141,9 @@ def test_a_live_owner_keeps_its_lease_while_the_helpdesk_is_slow(
     assert owner is not None and not owner.startswith(b"dead")
     wait_until(lambda: results(redis_client, prefix), timeout=10)
     assert fake.keys == [handoff_id]
-    wait_until(lambda: redis_client.get(lock) is None)  # released by its owner
+    # Released by its owner in the transaction that recorded the result (not left to expire:
+    # the owner renews it every 0.2 s), so it is gone the moment the result is visible.
+    assert redis_client.get(lock) is None
     assert [r.status for r in results(redis_client, prefix)] == ["delivered"]
 
 
@@ -155,9 +157,11 @@ def test_what_a_refusing_helpdesk_says_is_stored_redacted(
         "no such group for jane.doe@example.com, phone +44 20 7946 0958, "
         "card 4111 1111 1111 1111, IBAN GB82 WEST 1234 5698 7654 32"
     )
-    _, raw = packet_json()
+    handoff_id, raw = packet_json()
     redis_client.xadd(f"{prefix}:escalations", {"__data__": raw})
     wait_until(lambda: redis_client.xlen(f"{prefix}:dlq") == 1)
+    # A refusal is an outcome too: the lock went with it, in the same transaction.
+    assert redis_client.get(f"{prefix}:lock:handoff:{handoff_id}") is None
     stored: list[str] = []
     letters: Any = redis_client.xrange(f"{prefix}:dlq")
     stored += [f[b"__data__"].decode() for _, f in letters]
