@@ -173,3 +173,28 @@ def test_what_a_refusing_helpdesk_says_is_stored_redacted(
         for secret in ("jane.doe@example.com", "7946 0958", "4111 1111", "GB82 WEST"):
             assert secret not in reason, reason
     assert "no such group" in results(redis_client, prefix)[0].detail
+
+
+def test_a_packet_delivered_already_is_acked_without_a_second_call(
+    client: TestClient, redis_client: redis_sync.Redis, prefix: str, desk: tuple[Desk, str]
+) -> None:
+    """The batch looks up every packet's recorded result in one round trip: a packet whose
+    handoff was delivered comes back (a republished entry, a replay) and is acked, with no
+    second helpdesk call and no second result; a different handoff in the same batch still
+    goes out."""
+    fake, _ = desk
+    handoff_id, raw = packet_json()
+    redis_client.xadd(f"{prefix}:escalations", {"__data__": raw})
+    wait_until(lambda: [r.status for r in results(redis_client, prefix)] == ["delivered"])
+    other = json.loads(raw) | {"handoff_id": "h-other"}
+    redis_client.xadd(f"{prefix}:escalations", {"__data__": raw})
+    redis_client.xadd(f"{prefix}:escalations", {"__data__": json.dumps(other)})
+    wait_until(lambda: len(results(redis_client, prefix)) == 2)
+
+    def settled() -> bool:
+        groups: Any = redis_client.xinfo_groups(f"{prefix}:escalations")
+        return all(g["pending"] == 0 and g["lag"] == 0 for g in groups)
+
+    wait_until(settled)
+    assert fake.keys == [handoff_id, "h-other"]
+    assert [r.handoff_id for r in results(redis_client, prefix)] == [handoff_id, "h-other"]

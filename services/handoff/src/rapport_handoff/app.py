@@ -106,26 +106,49 @@ class HandoffStage(Stage[HandoffPacket]):
         self.rng = random.Random()
 
     async def process(self, entries: Sequence[Entry[HandoffPacket]]) -> None:
+        # Whether each handoff was delivered already, for the whole batch in one round trip
+        # (a round trip per handoff before).
+        prefix = self.settings.prefix
+        async with self.redis.pipeline(transaction=False) as read:
+            for e in entries:
+                packet = e.event
+                read.hget(
+                    ConversationKeys(prefix, packet.site, packet.conversation_id).handoffs,
+                    packet.handoff_id,
+                )
+            recorded = await read.execute()
         results = await asyncio.gather(
-            *(self._deliver_one(e) for e in entries), return_exceptions=True
+            *(self._deliver_one(e, r) for e, r in zip(entries, recorded, strict=True)),
+            return_exceptions=True,
         )
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
             raise errors[0]
 
-    async def _deliver_one(self, entry: Entry[HandoffPacket]) -> None:
+    async def _deliver_one(self, entry: Entry[HandoffPacket], recorded: bytes | str | None) -> None:
         packet = entry.event
         with (
             bind_event(packet, entry.id),
             stage_span("handoff deliver", packet.traceparent, site=packet.site),
         ):
-            await self.deliver(packet, entry.id)
+            await self.deliver(packet, entry.id, recorded=recorded, looked_up=True)
 
-    async def deliver(self, packet: HandoffPacket, entry_id: str | None) -> None:
+    async def deliver(
+        self,
+        packet: HandoffPacket,
+        entry_id: str | None,
+        *,
+        recorded: bytes | str | None = None,
+        looked_up: bool = False,
+    ) -> None:
         """One attempt at a handoff, from its stream entry (``entry_id``) or from the retry
-        schedule (None). Ends delivered, failed, or scheduled for another attempt."""
+        schedule (None). Ends delivered, failed, or scheduled for another attempt.
+        ``recorded`` is the handoff's recorded result when the caller ``looked_up`` already
+        (a batch reads them all at once)."""
         keys = ConversationKeys(self.settings.prefix, packet.site, packet.conversation_id)
-        if await self._already_delivered(keys, packet.handoff_id):
+        if not looked_up:
+            recorded = await self.redis.hget(keys.handoffs, packet.handoff_id)
+        if _delivered(recorded):
             async with self.redis.pipeline(transaction=True) as tx:
                 if entry_id is not None:
                     self.ack(tx, [entry_id])
@@ -279,17 +302,6 @@ class HandoffStage(Stage[HandoffPacket]):
                 log.exception("could not read the handoff retry schedule; trying again")
             await asyncio.sleep(poll_s)
 
-    async def _already_delivered(self, keys: ConversationKeys, handoff_id: str) -> bool:
-        """Only a delivery finishes a handoff: a recorded failure is retried when its entry
-        comes back (``rapport dlq replay`` re-drives it)."""
-        done = await self.redis.hget(keys.handoffs, handoff_id)
-        if done is None:
-            return False
-        try:
-            return HandoffResult.read(done).status == "delivered"
-        except ValidationError:
-            return False
-
     def dead_letter_effects(self, pipe: Pipeline, payload: bytes, reason: str) -> None:
         """A handoff that is parked has failed: say so on ``rapport:handoffs``, so the router
         acts (fallback, or the bot takes the customer back honestly) instead of holding."""
@@ -440,3 +452,14 @@ def create_app(settings: RapportSettings | None = None) -> Starlette:
         on_stop=on_stop,
         background=background,
     )
+
+
+def _delivered(recorded: bytes | str | None) -> bool:
+    """Only a delivery finishes a handoff: a recorded failure is retried when its entry comes
+    back (``rapport dlq replay`` re-drives it)."""
+    if recorded is None:
+        return False
+    try:
+        return HandoffResult.read(recorded).status == "delivered"
+    except ValidationError:
+        return False
