@@ -24,11 +24,14 @@ AREAS = (
     ),
     ("json", r"json/(encoder|decoder|__init__)"),
     ("redis-py (commands, parsing, pool)", r"/redis/"),
-    ("HTTP server (uvicorn/h11/starlette)", r"uvicorn|/h11/|starlette"),
+    # Every stack runs under uvicorn's Server.run: only the request path counts as HTTP.
+    ("stages (StageRunner: read, process, write)", r"rapport_runtime/consumer\.py"),
+    ("HTTP requests (httptools/h11/starlette)", r"httptools_impl|/h11/|starlette"),
     ("httpx client (webhook adapter)", r"httpx|httpcore"),
     ("HMAC / signing", r"hmac|signing\.py"),
     ("logging / metrics", r"/logging/|prometheus_client|rapport_runtime/logs"),
-    ("asyncio machinery", r"asyncio/"),
+    # Not runners.py: every stack of a running service passes through Runner.run.
+    ("asyncio machinery", r"asyncio/(tasks|events|timeouts|streams|base_events|locks)"),
 )
 
 
@@ -53,10 +56,15 @@ def short(frame: str) -> str:
 
 def summarise(path: Path, top: int) -> None:
     stacks = load(path)
+    # py-spy attaches as the service starts: its imports and setup, before the event loop
+    # runs, are not per-message work.
+    startup = sum(n for s, n in stacks.items() if "Runner.run" not in s)
+    stacks = Counter({s: n for s, n in stacks.items() if "Runner.run" in s})
     total = sum(stacks.values()) or 1
     idle = sum(n for s, n in stacks.items() if _idle(s))
     busy = total - idle or 1
     print(f"\n== {path.stem}: {total} samples, {100 * idle / total:.0f} % idle (waiting in select)")
+    print(f"  ({startup} samples before the event loop ran, the startup, left out)")
     areas: Counter[str] = Counter()
     for stack, n in stacks.items():
         if _idle(stack):

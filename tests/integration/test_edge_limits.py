@@ -323,3 +323,57 @@ def test_the_token_bucket_refills_at_its_rate() -> None:
     assert limiter.retry_after("b", now=0.0) is None  # per site
     assert limiter.retry_after("a", now=0.5) is None
     assert RateLimiter(rate=0, burst=1).retry_after("a") is None
+
+
+def test_beyond_the_connection_cap_the_answer_is_a_429_with_retry_after_not_a_503() -> None:
+    """uvicorn's own cap (RAPPORT_HTTP_MAX_CONNECTIONS, limit_concurrency) used to answer a
+    bare 503 "Service Unavailable" with Redis healthy: a burst then looked like an outage.
+    Real uvicorn, real sockets: one connection holds the only slot, the next is refused with
+    the edge's saturation answer."""
+    import asyncio
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from rapport_runtime.limits import uvicorn_options
+    from rapport_tools.dev import free_port
+
+    release = threading.Event()
+
+    async def slow(scope: Any, receive: Any, send: Any) -> None:
+        await asyncio.to_thread(release.wait, 10)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    options = uvicorn_options(RapportSettings(http_max_connections=2))
+    port = free_port()
+    config = uvicorn.Config(
+        slow, host="127.0.0.1", port=port, log_level="error", lifespan="off", http="httptools"
+    )
+    config.limit_concurrency = options["limit_concurrency"]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        url = f"http://127.0.0.1:{port}/"
+        with httpx.Client() as holder, httpx.Client() as second:
+            held = threading.Thread(target=holder.get, args=(url,), kwargs={"timeout": 10})
+            held.start()
+            time.sleep(0.3)  # the first connection is open and its request in flight
+            refused = second.get(url, timeout=5)
+            release.set()
+            held.join(timeout=10)
+        assert refused.status_code == 429, refused.text
+        assert refused.headers["retry-after"] == "1"
+        body = refused.json()
+        assert body["error"] == "saturated"
+        assert "RAPPORT_HTTP_MAX_CONNECTIONS" in body["message"]
+    finally:
+        release.set()
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -141,7 +141,9 @@ def test_a_live_owner_keeps_its_lease_while_the_helpdesk_is_slow(
     assert owner is not None and not owner.startswith(b"dead")
     wait_until(lambda: results(redis_client, prefix), timeout=10)
     assert fake.keys == [handoff_id]
-    wait_until(lambda: redis_client.get(lock) is None)  # released by its owner
+    # Released by its owner in the transaction that recorded the result (not left to expire:
+    # the owner renews it every 0.2 s), so it is gone the moment the result is visible.
+    assert redis_client.get(lock) is None
     assert [r.status for r in results(redis_client, prefix)] == ["delivered"]
 
 
@@ -155,9 +157,11 @@ def test_what_a_refusing_helpdesk_says_is_stored_redacted(
         "no such group for jane.doe@example.com, phone +44 20 7946 0958, "
         "card 4111 1111 1111 1111, IBAN GB82 WEST 1234 5698 7654 32"
     )
-    _, raw = packet_json()
+    handoff_id, raw = packet_json()
     redis_client.xadd(f"{prefix}:escalations", {"__data__": raw})
     wait_until(lambda: redis_client.xlen(f"{prefix}:dlq") == 1)
+    # A refusal is an outcome too: the lock went with it, in the same transaction.
+    assert redis_client.get(f"{prefix}:lock:handoff:{handoff_id}") is None
     stored: list[str] = []
     letters: Any = redis_client.xrange(f"{prefix}:dlq")
     stored += [f[b"__data__"].decode() for _, f in letters]
@@ -169,3 +173,28 @@ def test_what_a_refusing_helpdesk_says_is_stored_redacted(
         for secret in ("jane.doe@example.com", "7946 0958", "4111 1111", "GB82 WEST"):
             assert secret not in reason, reason
     assert "no such group" in results(redis_client, prefix)[0].detail
+
+
+def test_a_packet_delivered_already_is_acked_without_a_second_call(
+    client: TestClient, redis_client: redis_sync.Redis, prefix: str, desk: tuple[Desk, str]
+) -> None:
+    """The batch looks up every packet's recorded result in one round trip: a packet whose
+    handoff was delivered comes back (a republished entry, a replay) and is acked, with no
+    second helpdesk call and no second result; a different handoff in the same batch still
+    goes out."""
+    fake, _ = desk
+    handoff_id, raw = packet_json()
+    redis_client.xadd(f"{prefix}:escalations", {"__data__": raw})
+    wait_until(lambda: [r.status for r in results(redis_client, prefix)] == ["delivered"])
+    other = json.loads(raw) | {"handoff_id": "h-other"}
+    redis_client.xadd(f"{prefix}:escalations", {"__data__": raw})
+    redis_client.xadd(f"{prefix}:escalations", {"__data__": json.dumps(other)})
+    wait_until(lambda: len(results(redis_client, prefix)) == 2)
+
+    def settled() -> bool:
+        groups: Any = redis_client.xinfo_groups(f"{prefix}:escalations")
+        return all(g["pending"] == 0 and g["lag"] == 0 for g in groups)
+
+    wait_until(settled)
+    assert fake.keys == [handoff_id, "h-other"]
+    assert [r.handoff_id for r in results(redis_client, prefix)] == [handoff_id, "h-other"]

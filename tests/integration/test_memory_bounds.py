@@ -137,3 +137,36 @@ def test_dedupe_keys_have_one_short_length_and_a_readable_scope() -> None:
         "rapport", "edge", "demo", "order:42", "1"
     )
     assert dedupe_key("p", "router", "a") != dedupe_key("p", "edge", "a")
+
+
+async def test_a_batch_of_writes_lands_byte_for_byte_whatever_the_text(
+    redis_url: str, prefix: str
+) -> None:
+    """The batch travels as one JSON argument the script decodes (issue 14, fewer arguments
+    to pack): quotes, backslashes, NUL, accents, emoji (a surrogate pair in JSON) and an
+    empty string come out exactly as they went in, and a command outside the list is
+    refused."""
+    redis = Redis.from_url(redis_url)
+    texts = ['{"text": "a \\"quoted\\" \\\\ path"}', "nul\x00byte", "ça, größer, 日本", "🙂🚀", ""]
+    stream, key = f"{prefix}:writes:stream", f"{prefix}:writes:hash"
+    try:
+        writes = Writes()
+        for i, text in enumerate(texts):
+            writes.hset(key, f"f{i}", text)
+            writes.xadd(stream, text, 1000)
+        writes.expire(key, 60)
+        await writes.apply(redis)
+        stored = await redis.hgetall(key)
+        assert [stored[f"f{i}".encode()].decode() for i in range(len(texts))] == texts
+        entries = await redis.xrange(stream)
+        assert [fields[b"__data__"].decode() for _, fields in entries] == texts
+        assert 0 < await redis.ttl(key) <= 60
+
+        bad = Writes()
+        bad._op("FLUSHALL")
+        with pytest.raises(Exception, match="command not allowed: FLUSHALL"):
+            await bad.apply(redis)
+        assert await redis.hlen(key) == len(texts)
+    finally:
+        await redis.delete(stream, key)
+        await redis.aclose()

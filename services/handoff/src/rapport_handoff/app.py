@@ -106,20 +106,32 @@ class HandoffStage(Stage[HandoffPacket]):
         self.rng = random.Random()
 
     async def process(self, entries: Sequence[Entry[HandoffPacket]]) -> None:
+        # Whether each handoff was delivered already, for the whole batch in one round trip
+        # (a round trip per handoff before).
+        prefix = self.settings.prefix
+        async with self.redis.pipeline(transaction=False) as read:
+            for e in entries:
+                packet = e.event
+                read.hget(
+                    ConversationKeys(prefix, packet.site, packet.conversation_id).handoffs,
+                    packet.handoff_id,
+                )
+            recorded = await read.execute()
         results = await asyncio.gather(
-            *(self._deliver_one(e) for e in entries), return_exceptions=True
+            *(self._deliver_one(e, r) for e, r in zip(entries, recorded, strict=True)),
+            return_exceptions=True,
         )
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
             raise errors[0]
 
-    async def _deliver_one(self, entry: Entry[HandoffPacket]) -> None:
+    async def _deliver_one(self, entry: Entry[HandoffPacket], recorded: bytes | str | None) -> None:
         packet = entry.event
         with (
             bind_event(packet, entry.id),
             stage_span("handoff deliver", packet.traceparent, site=packet.site),
         ):
-            await self.deliver(packet, entry.id)
+            await self.deliver(packet, entry.id, recorded=recorded, looked_up=True)
 
     async def _deliver_scheduled(self, packet: HandoffPacket) -> None:
         """A retry from the schedule: logged and traced with the same ids as its first try."""
@@ -129,11 +141,22 @@ class HandoffStage(Stage[HandoffPacket]):
         ):
             await self.deliver(packet, None)
 
-    async def deliver(self, packet: HandoffPacket, entry_id: str | None) -> None:
+    async def deliver(
+        self,
+        packet: HandoffPacket,
+        entry_id: str | None,
+        *,
+        recorded: bytes | str | None = None,
+        looked_up: bool = False,
+    ) -> None:
         """One attempt at a handoff, from its stream entry (``entry_id``) or from the retry
-        schedule (None). Ends delivered, failed, or scheduled for another attempt."""
+        schedule (None). Ends delivered, failed, or scheduled for another attempt.
+        ``recorded`` is the handoff's recorded result when the caller ``looked_up`` already
+        (a batch reads them all at once)."""
         keys = ConversationKeys(self.settings.prefix, packet.site, packet.conversation_id)
-        if await self._already_delivered(keys, packet.handoff_id):
+        if not looked_up:
+            recorded = await self.redis.hget(keys.handoffs, packet.handoff_id)
+        if _delivered(recorded):
             async with self.redis.pipeline(transaction=True) as tx:
                 if entry_id is not None:
                     self.ack(tx, [entry_id])
@@ -155,6 +178,9 @@ class HandoffStage(Stage[HandoffPacket]):
                 await self._after_the_owner(packet, entry_id, lock)
                 return
             renewing = asyncio.create_task(self._renew(lock, token, lease_ms))
+            # The lock goes in the same transaction as the outcome when there is one (a
+            # round trip less per handoff); any other way out releases it below.
+            owned: tuple[str, str] | None = (lock, token)
             try:
                 try:
                     with DELIVERY_SECONDS.labels(adapter.name).time():
@@ -170,7 +196,10 @@ class HandoffStage(Stage[HandoffPacket]):
                     await self._retry_later(packet, entry_id, keys, adapter, exc)
                     return
                 except PermanentError as exc:
-                    await self._finish(packet, entry_id, keys, adapter, "failed", str(exc), None)
+                    await self._finish(
+                        packet, entry_id, keys, adapter, "failed", str(exc), None, owned
+                    )
+                    owned = None
                     return
                 # Recorded before anything else can fail: the helpdesk has it.
                 await self._finish(
@@ -181,10 +210,13 @@ class HandoffStage(Stage[HandoffPacket]):
                     "delivered",
                     delivered.detail,
                     delivered.external_id,
+                    owned,
                 )
+                owned = None
             finally:
                 renewing.cancel()
-                await self.redis.eval(_RELEASE, 1, lock, token)
+                if owned is not None:
+                    await self.redis.eval(_RELEASE, 1, lock, token)
 
     async def _renew(self, lock: str, token: str, lease_ms: int) -> None:
         while True:
@@ -278,17 +310,6 @@ class HandoffStage(Stage[HandoffPacket]):
                 log.exception("could not read the handoff retry schedule; trying again")
             await asyncio.sleep(poll_s)
 
-    async def _already_delivered(self, keys: ConversationKeys, handoff_id: str) -> bool:
-        """Only a delivery finishes a handoff: a recorded failure is retried when its entry
-        comes back (``rapport dlq replay`` re-drives it)."""
-        done = await self.redis.hget(keys.handoffs, handoff_id)
-        if done is None:
-            return False
-        try:
-            return HandoffResult.read(done).status == "delivered"
-        except ValidationError:
-            return False
-
     def dead_letter_effects(self, pipe: Pipeline, payload: bytes, reason: str) -> None:
         """A handoff that is parked has failed: say so on ``rapport:handoffs``, so the router
         acts (fallback, or the bot takes the customer back honestly) instead of holding."""
@@ -322,7 +343,10 @@ class HandoffStage(Stage[HandoffPacket]):
         status: Any,
         detail: str,
         external_id: str | None,
+        lock: tuple[str, str] | None = None,
     ) -> None:
+        """Record the outcome, ack the entry, forget any retry and release ``lock`` (key,
+        token; only if still ours) in one transaction."""
         result = HandoffResult(
             handoff_id=packet.handoff_id,
             site=packet.site,
@@ -337,11 +361,12 @@ class HandoffStage(Stage[HandoffPacket]):
         maxlen = self.settings.stream_maxlen
         cap = Writes()
         cap.hcap(keys.handoffs, self.settings.conversation_max_records, "at")
+        data = result.model_dump_json()  # once, for the record and the stream
         async with self.redis.pipeline(transaction=True) as tx:
-            tx.hset(keys.handoffs, packet.handoff_id, result.model_dump_json())
+            tx.hset(keys.handoffs, packet.handoff_id, data)
             tx.expire(keys.handoffs, self.settings.conversation_ttl_s)
             cap.apply(tx)
-            xadd_event(tx, self.streams.handoffs, result, maxlen)
+            xadd_event(tx, self.streams.handoffs, data, maxlen)
             if status == "failed":
                 letter = DeadLetter(
                     stream=self.stream,
@@ -356,6 +381,8 @@ class HandoffStage(Stage[HandoffPacket]):
             if entry_id is not None:
                 self.ack(tx, [entry_id])
             retries.forget(tx, self.retry_keys, packet.handoff_id)
+            if lock is not None:
+                tx.eval(_RELEASE, 1, *lock)
             await tx.execute()
         HANDOFFS.labels(packet.site, adapter.name, status).inc()
         log.log(
@@ -433,3 +460,14 @@ def create_app(settings: RapportSettings | None = None) -> Starlette:
         on_stop=on_stop,
         background=background,
     )
+
+
+def _delivered(recorded: bytes | str | None) -> bool:
+    """Only a delivery finishes a handoff: a recorded failure is retried when its entry comes
+    back (``rapport dlq replay`` re-drives it)."""
+    if recorded is None:
+        return False
+    try:
+        return HandoffResult.read(recorded).status == "delivered"
+    except ValidationError:
+        return False

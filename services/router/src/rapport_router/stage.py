@@ -24,7 +24,13 @@ from rapport_router.decision import Tuning, route_message
 from rapport_router.followup import apply_timer, handoff_outcome
 from rapport_router.packet import build_packet
 from rapport_router.plan import Plan
-from rapport_router.state import RouterState, parse_state, read_transcript, state_keys
+from rapport_router.state import (
+    RouterState,
+    parse_state,
+    read_transcript,
+    state_keys,
+    transcript_of,
+)
 from rapport_router.timers import TIMER_LEASE_S, Timer, TimerKeys, claim_due, finish
 from rapport_runtime.config import Sites
 from rapport_runtime.consumer import Entry, Stage
@@ -102,6 +108,9 @@ class RouterStage(Stage[ClassifiedMessage]):
 
             now = time.time()
             plans: list[tuple[str, Plan]] = []
+            # Escalations' packets wait for the batch's transcripts, read in one round trip
+            # (one HGETALL each used to be a round trip of its own, per escalation).
+            packets: list[tuple[Plan, ConversationKeys, str | None]] = []
             languages: dict[int, str] = {}
             for entry, k, seen, seen_key in zip(
                 entries, keys, already_seen, seen_keys, strict=True
@@ -115,9 +124,12 @@ class RouterStage(Stage[ClassifiedMessage]):
                     stage_span("router decide", message.traceparent, site=message.site),
                 ):
                     plan = route_message(entry.event, states[k.state], site, self.tuning, now)
-                    await self.build_packet_for(plan, k, pipe)
+                    if plan.packet_request is not None:
+                        # The handoff hangs below this message's decision in the trace.
+                        packets.append((plan, k, current_traceparent()))
                 plans.append((seen_key, plan))
                 languages[id(plan)] = metric_language(entry.event)
+            await self.build_packets(packets)
 
             writes = Writes()
             for key, state in states.items():
@@ -163,15 +175,43 @@ class RouterStage(Stage[ClassifiedMessage]):
         raise RuntimeError(f"conversation state kept changing while firing {timer.member()}")
 
     async def build_packet_for(self, plan: Plan, keys: ConversationKeys, pipe: Pipeline) -> None:
+        if plan.packet_request is None:
+            return
+        transcript = await read_transcript(pipe, keys, self.settings.transcript_turns)
+        # The handoff (and its helpdesk call) hangs below this decision in the trace.
+        self._attach_packet(plan, transcript, current_traceparent())
+
+    async def build_packets(
+        self, wanted: Sequence[tuple[Plan, ConversationKeys, str | None]]
+    ) -> None:
+        """The packets of a batch's escalations, each conversation's transcript read once and
+        all of them in one pipelined round trip. The messages hash is the sentiment stage's
+        (the router never writes it), so reading it outside the WATCHed connection sees what
+        the watched one would."""
+        if not wanted:
+            return
+        conversations = list(dict.fromkeys(k.messages for _, k, _ in wanted))
+        async with self.redis.pipeline(transaction=False) as read:
+            for key in conversations:
+                read.hgetall(key)
+            raws = await read.execute()
+        turns = self.settings.transcript_turns
+        transcripts = {
+            key: transcript_of(raw, turns) for key, raw in zip(conversations, raws, strict=True)
+        }
+        for plan, k, traceparent in wanted:
+            self._attach_packet(plan, transcripts[k.messages], traceparent)
+
+    def _attach_packet(
+        self, plan: Plan, transcript: list[ClassifiedMessage], traceparent: str | None
+    ) -> None:
         request = plan.packet_request
         if request is None:
             return
-        transcript = await read_transcript(pipe, keys, self.settings.transcript_turns)
         current = request.current or (transcript[-1] if transcript else None)
         if current is not None:
             packet = build_packet(request.handoff_id, request.decision, current, transcript)
-            # The handoff (and its helpdesk call) hangs below this decision in the trace.
-            plan.packet = packet.model_copy(update={"traceparent": current_traceparent()})
+            plan.packet = packet.model_copy(update={"traceparent": traceparent})
 
     def write_state(self, writes: Writes, keys: ConversationKeys, state: RouterState) -> None:
         writes.set(keys.state, state.model_dump_json(), ex=self.settings.conversation_ttl_s)
@@ -180,12 +220,13 @@ class RouterStage(Stage[ClassifiedMessage]):
         ttl, maxlen = self.settings.conversation_ttl_s, self.settings.stream_maxlen
         for decision in plan.decisions:
             k = ConversationKeys(self.settings.prefix, decision.site, decision.conversation_id)
-            writes.hset(k.decisions, decision.decision_id, decision.model_dump_json())
+            data = decision.model_dump_json()  # once, for the record and the stream
+            writes.hset(k.decisions, decision.decision_id, data)
             writes.expire(k.decisions, ttl)
             # The conversation's record keeps its last N messages and decisions (issue 14).
             writes.hcap(k.decisions, self.settings.conversation_max_records, "decided_at")
             writes.hcap(k.messages, self.settings.conversation_max_records, "received_at")
-            writes.xadd(self.streams.decisions, decision, maxlen)
+            writes.xadd(self.streams.decisions, data, maxlen)
         if plan.packet is not None:
             writes.xadd(self.streams.escalations, plan.packet, maxlen)
         for instruction in plan.instructions:
@@ -199,6 +240,8 @@ class RouterStage(Stage[ClassifiedMessage]):
         """Counts the plan's decisions and logs one line per decision, with its site,
         conversation, rule, route, queue, priority and latency as JSON fields."""
         handoff_id = plan.packet.handoff_id if plan.packet is not None else None
+        # The line's context and fields cost more than the metrics: built only when it is kept.
+        logged = log.isEnabledFor(logging.INFO)
         for decision in plan.decisions:
             if decision.shadow:
                 continue
@@ -208,6 +251,8 @@ class RouterStage(Stage[ClassifiedMessage]):
             if plan.accepted_at is not None:
                 latency = max((decision.decided_at - plan.accepted_at).total_seconds(), 0.0)
                 DECISION_LATENCY.labels(decision.site).observe(latency)
+            if not logged:
+                continue
             with bind(
                 site=decision.site,
                 conversation_id=decision.conversation_id,

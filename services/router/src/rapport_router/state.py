@@ -7,9 +7,9 @@ one conversation never both act on the same state.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from redis.asyncio.client import Pipeline
@@ -78,7 +78,11 @@ async def read_transcript(
 ) -> list[ClassifiedMessage]:
     """The conversation's last ``turns`` messages, oldest first (the sentiment stage records
     them; the router only reads)."""
-    raw_messages = await pipe.hgetall(keys.messages)
+    return transcript_of(await pipe.hgetall(keys.messages), turns)
+
+
+def transcript_of(raw_messages: Mapping[Any, bytes | str], turns: int) -> list[ClassifiedMessage]:
+    """The last ``turns`` of a conversation's messages hash (``HGETALL``), oldest first."""
     ordered = sorted(
         (ClassifiedMessage.read(v) for v in raw_messages.values()),
         key=lambda c: (c.message.sent_at, c.message.received_at),

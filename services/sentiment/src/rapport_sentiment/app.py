@@ -53,6 +53,7 @@ class SentimentStage(Stage[Message]):
         ttl = self.settings.conversation_ttl_s
         writes = Writes()
         touched: set[str] = set()
+        debug = log.isEnabledFor(logging.DEBUG)  # the line's fields are built only if kept
         for (seen, recent), entry, k in zip(replies, entries, keys, strict=True):
             message = entry.event
             first_time = (k.messages, message.message_id)
@@ -69,18 +70,19 @@ class SentimentStage(Stage[Message]):
                     classification = classify(
                         message.text, turns[-CONTEXT_TURNS:], message.language or None
                     )
-                    log.debug(
-                        "classified %s/%s: %s",
-                        Id(message.site),
-                        Id(message.message_id),
-                        classification.sentiment,
-                        extra={
-                            "sentiment": classification.sentiment,
-                            "frustration": classification.frustration,
-                            "language": classification.language,
-                            "signals": [Id(s.name) for s in classification.signals],
-                        },
-                    )
+                    if debug:
+                        log.debug(
+                            "classified %s/%s: %s",
+                            Id(message.site),
+                            Id(message.message_id),
+                            classification.sentiment,
+                            extra={
+                                "sentiment": classification.sentiment,
+                                "frustration": classification.frustration,
+                                "language": classification.language,
+                                "signals": [Id(s.name) for s in classification.signals],
+                            },
+                        )
                 CLASSIFIED.labels(classification.sentiment).inc()
             classified = ClassifiedMessage(
                 message=message,
@@ -89,10 +91,11 @@ class SentimentStage(Stage[Message]):
             )
             turn = Turn(author=message.author, text=message.text)
             turns.append(turn)
-            writes.hset(k.messages, message.message_id, classified.model_dump_json())
+            data = classified.model_dump_json()  # once, for the record and the stream
+            writes.hset(k.messages, message.message_id, data)
             writes.rpush(k.turns, turn.model_dump_json())
             touched.add(k.messages)
-            writes.xadd(self.streams.classified, classified, self.settings.stream_maxlen)
+            writes.xadd(self.streams.classified, data, self.settings.stream_maxlen)
         for key in touched:
             turns_key = key.removesuffix(":messages") + ":turns"
             writes.ltrim(turns_key, -self.settings.transcript_turns, -1)

@@ -143,10 +143,50 @@ class Slots:
         self.used = max(0, self.used - 1)
 
 
+_OVER_CAP_BODY = json.dumps(
+    {
+        "error": "saturated",
+        "message": "Rapport is saturated: this process has RAPPORT_HTTP_MAX_CONNECTIONS "
+        "connections and requests open. Nothing was accepted; retry after 1 s.",
+    }
+).encode()
+
+
+async def over_connection_cap(scope: Any, receive: Any, send: Any) -> None:
+    """What uvicorn answers beyond ``limit_concurrency``: the process is saturated, so a 429
+    with Retry-After like the edge's own caps, not uvicorn's bare 503 (which says "Rapport is
+    down" and failed the burst test with Redis healthy). The connection is closed, as
+    uvicorn's own answer does."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(_OVER_CAP_BODY)).encode()),
+                (b"retry-after", b"1"),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": _OVER_CAP_BODY, "more_body": False})
+
+
+def answer_429_over_the_connection_cap() -> None:
+    """uvicorn has no option for the answer beyond its cap: both HTTP protocols look up
+    ``service_unavailable`` in their module when the cap is hit, so that name is pointed at
+    :func:`over_connection_cap` (tests/integration/test_edge_limits.py checks it)."""
+    from uvicorn.protocols.http import h11_impl, httptools_impl
+
+    for module in (h11_impl, httptools_impl):
+        setattr(module, "service_unavailable", over_connection_cap)  # noqa: B010 - a module name swap
+
+
 def uvicorn_options(settings: RapportSettings) -> dict[str, Any]:
     """The HTTP server's own limits, for ``uvicorn.run(app, ..., **uvicorn_options(settings))``:
-    a cap on open connections plus in-flight requests (beyond it uvicorn answers 503 at once
-    and closes), and how long an idle keep-alive connection is kept."""
+    a cap on open connections plus in-flight requests (beyond it a 429 with Retry-After at
+    once, and the connection closed), and how long an idle keep-alive connection is kept."""
+    answer_429_over_the_connection_cap()
     return {
         "limit_concurrency": settings.http_max_connections,
         "timeout_keep_alive": settings.http_keepalive_s,

@@ -97,7 +97,7 @@ class RapportSettings(BaseSettings):
         default=1000,
         ge=1,
         description="uvicorn's limit_concurrency: open connections plus in-flight requests "
-        "beyond which uvicorn answers 503 at once.",
+        "beyond which the process answers 429 with Retry-After at once (it is saturated).",
     )
     http_keepalive_s: int = Field(
         default=5, ge=1, description="Idle keep-alive connections are closed after this long."

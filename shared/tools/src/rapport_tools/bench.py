@@ -540,6 +540,7 @@ class Bench:
     conversations: int
     log: list[str] = field(default_factory=list)
     children: dict[str, Child] = field(default_factory=dict)
+    spies: list[Child] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
 
     def say(self, line: str) -> None:
@@ -563,20 +564,22 @@ class Bench:
         import shutil
         import subprocess
 
-        wrapped = argv
+        with (self.workdir / f"{name}.log").open("ab") as log:
+            popen = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        child = Child(name, popen, popen.pid)
+        self.children[name] = child
         if self.profile is not None and name in SERVICES:
+            # py-spy attaches to the running service (not as its parent): stopped with SIGINT
+            # before the services, it writes its file; as a wrapper it was killed after the
+            # service's slow shutdown, wrote nothing and left the service running.
             spy = shutil.which("py-spy")
             command = [spy] if spy else ["uvx", "py-spy"]
             out = self.profile / f"{name}.txt"
-            wrapped = [*command, "record", "-r", "97", "-f", "raw", "--nonblocking"]
-            wrapped += ["-o", str(out), "--", *argv]
-        with (self.workdir / f"{name}.log").open("ab") as log:
-            popen = subprocess.Popen(wrapped, env=env, stdout=subprocess.DEVNULL, stderr=log)
-        pid = popen.pid
-        if wrapped is not argv:
-            pid = _child_pid(popen.pid)
-        child = Child(name, popen, pid)
-        self.children[name] = child
+            spy_argv = [*command, "record", "-r", "97", "-f", "raw", "--nonblocking"]
+            spy_argv += ["-o", str(out), "--pid", str(popen.pid)]
+            with (self.workdir / f"py-spy-{name}.log").open("ab") as log:
+                spying = subprocess.Popen(spy_argv, stdout=log, stderr=log)
+            self.spies.append(Child(f"py-spy {name}", spying, spying.pid))
         return child
 
     def start(self) -> None:
@@ -636,6 +639,15 @@ class Bench:
         """The services first (the handoff stage may still be calling the helpdesk)."""
         import subprocess
 
+        for spy in self.spies:
+            if spy.alive():
+                spy.popen.send_signal(signal.SIGINT)
+        for spy in self.spies:
+            try:
+                spy.popen.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                spy.popen.kill()
+                spy.popen.wait()
         first = [c for c in self.children.values() if c.name in SERVICES]
         for group in (first, [c for c in self.children.values() if c.name not in SERVICES]):
             for child in group:
@@ -817,23 +829,6 @@ def _xrange(r: redis.Redis, stream: str, start: str) -> Iterator[tuple[bytes, di
         last = page[-1][0].decode()
         ms, _, seq = last.partition("-")
         start = f"{ms}-{int(seq) + 1}"
-
-
-def _child_pid(wrapper: int, timeout: float = 10) -> int:
-    """The service under a wrapper (``uvx`` -> ``py-spy`` -> python): the first descendant
-    whose command line runs ``-m rapport_<service>``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        todo = [wrapper]
-        while todo:
-            pid = todo.pop()
-            with contextlib.suppress(OSError):
-                if b"-m\0rapport_" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    return pid
-                for task in Path(f"/proc/{pid}/task").iterdir():
-                    todo += [int(c) for c in (task / "children").read_text().split()]
-        time.sleep(0.02)
-    return wrapper
 
 
 @contextlib.contextmanager
