@@ -37,6 +37,7 @@ from rapport_runtime.acceptance import AcceptanceWatch
 from rapport_runtime.config import load_sites
 from rapport_runtime.consumer import Entry, Stage
 from rapport_runtime.logs import Id, bind_event, redact
+from rapport_runtime.partitions import all_partitions
 from rapport_runtime.redis import ConversationKeys, Writes, run_trimmer, xadd_event
 from rapport_runtime.service import Runtime, build_app, stop_if_cancelled
 from rapport_runtime.settings import RapportSettings
@@ -387,26 +388,32 @@ def create_app(settings: RapportSettings | None = None) -> Starlette:
     async def stages(runtime: Runtime) -> list[Stage[Any]]:
         if not stage_too:
             return []
-        context = AdapterContext(settings, runtime.redis, runtime.extras["http"])
+        # The partition's settings: the adapters' own keys (inbox, steps) share its slot.
+        context = AdapterContext(runtime.settings, runtime.redis, runtime.extras["http"])
         adapters = {name: load_adapter(site, context) for name, site in sites.sites.items()}
-        stage = HandoffStage(settings, runtime, adapters)
+        stage = HandoffStage(runtime.settings, runtime, adapters)
         runtime.extras["handoff"] = stage
         return [stage]
 
     async def background(runtime: Runtime) -> None:
         watch: AcceptanceWatch = runtime.extras["acceptances"]
         async with asyncio.TaskGroup() as group:
-            group.create_task(
-                run_trimmer(
-                    runtime.redis,
-                    settings.streams,
-                    settings.pipe_retention_s,
-                    settings.stream_retention_s,
-                ),
-                name="stream-trimmer",
-            )
+            for part in all_partitions(settings):
+                group.create_task(
+                    run_trimmer(
+                        runtime.redis,
+                        part.streams,
+                        settings.pipe_retention_s,
+                        settings.stream_retention_s,
+                    ),
+                    name=f"stream-trimmer {part.prefix}",
+                )
             if stage_too:
-                group.create_task(runtime.extras["handoff"].run_retries(), name="handoff-retries")
+                for stage_part in runtime.parts():
+                    group.create_task(
+                        stage_part.extras["handoff"].run_retries(),
+                        name=f"handoff-retries {stage_part.settings.prefix}",
+                    )
             if edge:
                 group.create_task(
                     watch.run(runtime.redis, settings.accept_check_s), name="acceptance-watch"

@@ -93,7 +93,9 @@ class RouterStage(Stage[ClassifiedMessage]):
         watched = state_keys(keys)
         async with self.redis.pipeline(transaction=True) as pipe:
             await pipe.watch(*watched)
-            values = await pipe.mget([*watched, *seen_keys])
+            # MGET by name: redis-py's cluster pipeline refuses its mget() method (cross-slot
+            # in general); these keys share the partition's slot, which the server checks.
+            values = await pipe.execute_command("MGET", *watched, *seen_keys)
             states = {
                 key: parse_state(raw)
                 for key, raw in zip(watched, values[: len(watched)], strict=True)

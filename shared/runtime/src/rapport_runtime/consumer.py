@@ -35,8 +35,8 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.exceptions import ClusterError, ResponseError, SlotNotCoveredError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rapport_contracts import DeadLetter, Event
@@ -68,6 +68,16 @@ JANITOR_EVERY_S = 300.0
 # Back-off after Redis errors in a loop: short, so a restart is followed quickly, but bounded so
 # an outage does not become a busy loop.
 ERROR_BACKOFF_S = (0.1, 0.5, 1.0, 2.0)
+# Errors a loop waits out. The cluster ones happen while a master fails over (its slots are
+# briefly served by nobody: CLUSTERDOWN, TRYAGAIN, a slot no node covers); they are checked
+# before ResponseError, of which some are subclasses. A standalone Redis never raises them.
+TRANSIENT = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ClusterError,
+    TryAgainError,
+    SlotNotCoveredError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,13 +263,13 @@ class StageRunner:
                     block=self.settings.poll_ms,
                 )
                 errors = 0
+            except TRANSIENT as exc:
+                errors = await self._back_off(errors, exc)
+                continue
             except ResponseError as exc:
                 if "NOGROUP" not in str(exc):
                     raise
                 await self._recreate_group(exc)
-                continue
-            except (RedisConnectionError, RedisTimeoutError) as exc:
-                errors = await self._back_off(errors, exc)
                 continue
             if not reply:
                 continue
@@ -292,7 +302,7 @@ class StageRunner:
         while not self._stopping.is_set():
             if asyncio.get_running_loop().time() >= next_janitor:
                 next_janitor = asyncio.get_running_loop().time() + JANITOR_EVERY_S
-                with contextlib.suppress(RedisConnectionError, RedisTimeoutError, ResponseError):
+                with contextlib.suppress(*TRANSIENT, ResponseError):
                     await self.remove_dead_consumers()
             try:
                 reply: Any = await self.redis.xautoclaim(
@@ -304,18 +314,22 @@ class StageRunner:
                     count=self.settings.max_records,
                 )
                 errors = 0
+            except TRANSIENT as exc:
+                errors = await self._back_off(errors, exc)
+                continue
             except ResponseError as exc:
                 if "NOGROUP" not in str(exc):
                     raise
                 await self._recreate_group(exc)
                 continue
-            except (RedisConnectionError, RedisTimeoutError) as exc:
-                errors = await self._back_off(errors, exc)
-                continue
             next_cursor, claimed = reply[0], _entries(reply[1])
             cursor = next_cursor.decode() if isinstance(next_cursor, bytes) else str(next_cursor)
             if claimed:
-                await self._reclaim(claimed)
+                try:
+                    await self._reclaim(claimed)
+                except TRANSIENT as exc:  # left claimed: taken over again after the idle time
+                    errors = await self._back_off(errors, exc)
+                    continue
             if cursor == "0-0" or not claimed:
                 cursor = "0-0"
                 with contextlib.suppress(TimeoutError):
@@ -386,7 +400,7 @@ class StageRunner:
         )
         try:
             await ensure_group(self.redis, self.stage.stream, self.stage.group)
-        except (RedisConnectionError, RedisTimeoutError, ResponseError) as error:
+        except (*TRANSIENT, ResponseError) as error:
             await self._back_off(1, error)
 
     async def _back_off(self, errors: int, exc: Exception) -> int:

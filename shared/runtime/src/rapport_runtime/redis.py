@@ -13,10 +13,12 @@ import base64
 import hashlib
 import logging
 import time
-from typing import Any
+from typing import Any, cast
+from urllib.parse import unquote
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -28,6 +30,7 @@ from rapport_contracts.streams import DATA_FIELD, Streams
 
 # Lives with the watch that remembers what it accepted; still importable from here.
 from rapport_runtime.acceptance import accept_once as accept_once
+from rapport_runtime.settings import CLUSTER_SCHEMES
 
 log = logging.getLogger("rapport_runtime.redis")
 
@@ -72,7 +75,54 @@ def is_saturation(exc: BaseException) -> bool:
     return isinstance(exc, MaxConnectionsError)
 
 
+class ClusterURLError(ValueError):
+    """A ``redis+cluster://`` URL that names no usable seed node."""
+
+
+def cluster_nodes(url: str) -> tuple[list[tuple[str, int]], dict[str, Any]]:
+    """Seed nodes and client options of ``redis+cluster://[user:password@]host:port,...``
+    (``rediss+cluster://`` for TLS). A query string is refused: say what you need instead."""
+    scheme, _, rest = url.partition("://")
+    if scheme not in ("redis+cluster", "rediss+cluster") or not rest:
+        raise ClusterURLError(f"not a cluster URL: use redis+cluster://host:port,... ({url!r})")
+    rest = rest.split("/", 1)[0]
+    if "?" in rest:
+        raise ClusterURLError("options in a cluster URL are not supported; remove the ?...")
+    auth, _, hosts = rest.rpartition("@")
+    options: dict[str, Any] = {"ssl": scheme == "rediss+cluster"}
+    if auth:
+        user, _, password = auth.partition(":")
+        options["username"] = unquote(user) or None
+        options["password"] = unquote(password) or None
+    nodes = []
+    for item in hosts.split(","):
+        host, _, port = item.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ClusterURLError(
+                f"cluster seed {item!r} is not host:port; write "
+                "redis+cluster://10.0.0.1:6379,10.0.0.2:6379"
+            )
+        nodes.append((host.strip("[]"), int(port)))
+    return nodes, options
+
+
 def connect(url: str, pool_size: int = POOL_SIZE, wait_s: float = POOL_WAIT_S) -> Redis:
+    """A client for ``url``: standalone Redis (``redis://``, ``rediss://``, ``unix://``) or,
+    for ``redis+cluster://host:port,...``, redis-py's asyncio :class:`RedisCluster`, which
+    follows MOVED/ASK redirections and a fail-over's new topology by itself. The cluster
+    client is typed as :class:`Redis`: Rapport uses only the commands both share (every key
+    of one call, script or MULTI in one slot; see rapport_runtime.partitions)."""
+    if url.startswith(CLUSTER_SCHEMES):
+        nodes, options = cluster_nodes(url)
+        cluster = RedisCluster(
+            startup_nodes=[ClusterNode(host, port) for host, port in nodes],
+            max_connections=pool_size,
+            retry=_retry(),
+            retry_on_error=list[type[Exception]](_RETRY_ON),
+            health_check_interval=30,
+            **options,
+        )
+        return cast("Redis", cluster)
     pool = _Pool.from_url(
         url,
         max_connections=pool_size,
@@ -143,8 +193,8 @@ def dedupe_key(prefix: str, scope: str, *parts: str) -> str:
 # Many small writes as one command. redis-py spends ~50 µs of Python per command (packing,
 # parsing, an asyncio timeout each), which dominated the stages' batches; one script call per
 # batch keeps the MULTI/EXEC atomicity (it runs inside the transaction) at a fraction of the cost.
-# The keys are not declared, which standalone Redis allows; a Redis Cluster deployment would
-# have to group writes per hash slot first.
+# The keys are not all declared, which Redis allows; on a Redis Cluster every key of one batch
+# shares its partition's hash tag, and the first one routes the call.
 _APPLY = """
 local allowed = {HSET=1, HDEL=1, XADD=1, XACK=1, EXPIRE=1, SET=1, RPUSH=1, LTRIM=1, ZADD=1, ZREM=1}
 -- Seconds since the epoch of an ISO 8601 time (any offset), for ordering records by it.
@@ -243,7 +293,10 @@ class Writes:
     def apply(self, target: Pipeline | Redis) -> Any:
         if not self.args:
             return None
-        return target.eval(_APPLY, 0, *self.args)
+        # The first key written is declared (the script ignores KEYS) so that a Redis Cluster
+        # client sends the script to the node owning the batch's slot; partitioned keys put
+        # every key of a batch in that one slot (rapport_runtime.partitions).
+        return target.eval(_APPLY, 1, self.args[2], *self.args)
 
 
 # --------------------------------------------------------------------------- stream retention
