@@ -11,7 +11,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -70,6 +70,11 @@ class Helpdesk:
 
 def cluster_client(cluster: RedisClusterProcess) -> SyncCluster:
     return SyncCluster(host="127.0.0.1", port=cluster.alive()[0].port)
+
+
+def owner(client: SyncCluster, key: str) -> Any:
+    """The node serving ``key``'s slot (redis-py leaves this method untyped)."""
+    return cast("Any", client).get_node_from_key(key)
 
 
 def decisions(client: SyncCluster, prefix: str) -> list[tuple[int, dict[str, Any]]]:
@@ -188,7 +193,7 @@ def test_the_pipeline_on_a_three_master_cluster_decides_each_message_exactly_onc
     assert sorted(desk.keys.values()) == [1] * 20  # one handoff each, delivered once
 
     # The partitions really are spread over the three masters.
-    owners = {client.get_node_from_key(f"{{p{p}}}").name for p in range(PARTITIONS)}
+    owners = {owner(client, f"{{p{p}}}").name for p in range(PARTITIONS)}
     assert len(owners) == 3, owners
     assert {key_slot(f"{prefix}:{{p{p}}}:messages".encode()) for p in range(PARTITIONS)} == {
         key_slot(f"p{p}".encode()) for p in range(PARTITIONS)
@@ -212,7 +217,7 @@ def test_a_master_fail_over_under_load_loses_and_duplicates_nothing_accepted(
 ) -> None:
     p, cluster = running
     client = cluster_client(cluster)
-    victim_port = client.get_node_from_key("{p0}").port
+    victim_port = owner(client, "{p0}").port
     total, accepted = 240, []
     started = threading.Event()
 
@@ -229,17 +234,34 @@ def test_a_master_fail_over_under_load_loses_and_duplicates_nothing_accepted(
     assert started.wait(30)
     [victim] = [n for n in cluster.nodes if n.port == victim_port]
     victim.stop()  # SIGKILL of the master owning partition 0
+    killed_at = len(accepted)
     wait_until(cluster.healthy, timeout=30, interval=0.2)  # its replica took over
     poster.join(timeout=60)
     assert not poster.is_alive()
 
     client = cluster_client(cluster)
+    assert owner(client, "{p0}").port != victim_port, "no fail-over happened"
+    after = [cid for cid, _ in accepted[killed_at:]]
+    assert any(partition_of("demo", cid, PARTITIONS) == 0 for cid in after), (
+        "nothing was accepted for the failed-over partition after the kill"
+    )
 
     def all_decided() -> bool:
         seen = {(d["conversation_id"], d["message_id"]) for _, d in decisions(client, prefix)}
         return seen >= set(accepted)
 
-    wait_until(all_decided, timeout=40, interval=0.2)
+    try:
+        wait_until(all_decided, timeout=40, interval=0.2)
+    except AssertionError:
+        for service in SERVICES:
+            health = httpx.get(f"http://127.0.0.1:{p.ports[service]}/healthz", timeout=5)
+            assert health.status_code == 200, (service, health.text)
+        seen = {(d["conversation_id"], d["message_id"]) for _, d in decisions(client, prefix)}
+        missing = Counter(partition_of("demo", c, PARTITIONS) for c, _ in set(accepted) - seen)
+        groups = {n: client.xinfo_groups(f"{prefix}:{{p{n}}}:classified") for n in sorted(missing)}
+        raise AssertionError(
+            f"undecided per partition: {missing}; router groups: {groups}"
+        ) from None
     per_message = Counter(
         (d["conversation_id"], d["message_id"]) for _, d in decisions(client, prefix)
     )

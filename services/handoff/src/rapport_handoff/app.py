@@ -38,7 +38,13 @@ from rapport_runtime.config import load_sites
 from rapport_runtime.consumer import Entry, Stage
 from rapport_runtime.logs import Id, bind_event, redact
 from rapport_runtime.partitions import all_partitions
-from rapport_runtime.redis import ConversationKeys, Writes, run_trimmer, xadd_event
+from rapport_runtime.redis import (
+    ConversationKeys,
+    Writes,
+    run_trimmer,
+    transaction_client,
+    xadd_event,
+)
 from rapport_runtime.service import Runtime, build_app, stop_if_cancelled
 from rapport_runtime.settings import RapportSettings
 from rapport_runtime.tracing import stage_span
@@ -127,7 +133,8 @@ class HandoffStage(Stage[HandoffPacket]):
         schedule (None). Ends delivered, failed, or scheduled for another attempt."""
         keys = ConversationKeys(self.settings.prefix, packet.site, packet.conversation_id)
         if await self._already_delivered(keys, packet.handoff_id):
-            async with self.redis.pipeline(transaction=True) as tx:
+            tx_client = await transaction_client(self.redis, self.stream)  # the partition's slot
+            async with tx_client.pipeline(transaction=True) as tx:
                 if entry_id is not None:
                     self.ack(tx, [entry_id])
                 retries.forget(tx, self.retry_keys, packet.handoff_id)
@@ -193,7 +200,8 @@ class HandoffStage(Stage[HandoffPacket]):
         then attempted here, with the same Idempotency-Key."""
         remaining_ms = max(int(await self.redis.pttl(lock)), 0)
         at = time.time() + remaining_ms / 1000 + self.rng.uniform(0.2, 1.0)
-        async with self.redis.pipeline(transaction=True) as tx:
+        tx_client = await transaction_client(self.redis, self.stream)  # the partition's slot
+        async with tx_client.pipeline(transaction=True) as tx:
             # From the stream: never move a schedule the owner set. From the schedule: this
             # attempt holds the claim, so it sets the next look itself.
             tx.zadd(self.retry_keys.due, {packet.handoff_id: at}, nx=entry_id is not None)
@@ -227,7 +235,8 @@ class HandoffStage(Stage[HandoffPacket]):
             error.retry_after,
             self.rng,
         )
-        async with self.redis.pipeline(transaction=True) as tx:
+        tx_client = await transaction_client(self.redis, self.stream)  # the partition's slot
+        async with tx_client.pipeline(transaction=True) as tx:
             retries.schedule(
                 tx,
                 self.retry_keys,
@@ -330,7 +339,8 @@ class HandoffStage(Stage[HandoffPacket]):
         maxlen = self.settings.stream_maxlen
         cap = Writes()
         cap.hcap(keys.handoffs, self.settings.conversation_max_records, "at")
-        async with self.redis.pipeline(transaction=True) as tx:
+        tx_client = await transaction_client(self.redis, self.stream)  # the partition's slot
+        async with tx_client.pipeline(transaction=True) as tx:
             tx.hset(keys.handoffs, packet.handoff_id, result.model_dump_json())
             tx.expire(keys.handoffs, self.settings.conversation_ttl_s)
             cap.apply(tx)

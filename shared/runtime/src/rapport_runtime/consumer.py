@@ -35,14 +35,14 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.exceptions import ClusterError, ResponseError, SlotNotCoveredError, TryAgainError
+from redis.exceptions import ClusterError, RedisClusterException, ResponseError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rapport_contracts import DeadLetter, Event
 from rapport_contracts.streams import DATA_FIELD
 from rapport_runtime.logs import Id, bind, bind_event, bind_here, redact
-from rapport_runtime.redis import ensure_group, xadd_event
+from rapport_runtime.redis import ensure_group, transaction_client, xadd_event
 from rapport_runtime.settings import RapportSettings
 
 log = logging.getLogger("rapport_runtime.consumer")
@@ -69,14 +69,15 @@ JANITOR_EVERY_S = 300.0
 # an outage does not become a busy loop.
 ERROR_BACKOFF_S = (0.1, 0.5, 1.0, 2.0)
 # Errors a loop waits out. The cluster ones happen while a master fails over (its slots are
-# briefly served by nobody: CLUSTERDOWN, TRYAGAIN, a slot no node covers); they are checked
-# before ResponseError, of which some are subclasses. A standalone Redis never raises them.
+# briefly served by nobody: CLUSTERDOWN, TRYAGAIN, a slot no node covers, no seed node
+# reachable while the client re-reads the topology); they are checked before ResponseError,
+# of which some are subclasses. A standalone Redis never raises them.
 TRANSIENT = (
     RedisConnectionError,
     RedisTimeoutError,
     ClusterError,
     TryAgainError,
-    SlotNotCoveredError,
+    RedisClusterException,
 )
 
 
@@ -126,7 +127,8 @@ class Stage(Generic[E]):
             # can enter the pipeline, so the size is bounded too.
             payload=payload.decode("utf-8", "replace"),
         )
-        async with self.redis.pipeline(transaction=True) as pipe:
+        client = await transaction_client(self.redis, self.stream)  # one slot (partition)
+        async with client.pipeline(transaction=True) as pipe:
             xadd_event(pipe, self.streams.dlq, letter, self.settings.stream_maxlen)
             self.dead_letter_effects(pipe, payload, reason)
             pipe.hdel(self._errors_key, entry_id)
@@ -212,6 +214,12 @@ def _entries(rows: Any) -> list[tuple[str, bytes]]:
     return out
 
 
+def _said_if_died(task: asyncio.Task[None]) -> None:
+    """A loop that ended of an error says which (/healthz reports only that it stopped)."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.critical("%s died: %r", task.get_name(), exc, exc_info=exc)
+
+
 class StageRunner:
     """Runs one stage: its batch reader and its reclaimer, until stopped."""
 
@@ -232,6 +240,8 @@ class StageRunner:
             asyncio.create_task(self._read_loop(), name=f"read {self}"),
             asyncio.create_task(self._reclaim_loop(), name=f"reclaim {self}"),
         ]
+        for task in self._tasks:
+            task.add_done_callback(_said_if_died)
 
     @property
     def running(self) -> bool:

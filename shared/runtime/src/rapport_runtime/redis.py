@@ -19,6 +19,7 @@ from urllib.parse import unquote
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.connection import SSLConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -106,6 +107,62 @@ def cluster_nodes(url: str) -> tuple[list[tuple[str, int]], dict[str, Any]]:
     return nodes, options
 
 
+class _Cluster(RedisCluster):
+    """redis-py's cluster client, plus a plain client per master for WATCH transactions.
+
+    Why: after WATCH, redis-py's asyncio cluster pipeline runs each read (the GET of the
+    watched state) through its synchronous API, in a thread with an event loop of its own; it
+    blocks the service's loop, and once the client must re-read the topology (a fail-over) it
+    fails with "bound to a different event loop", every time. A standalone client on the node
+    that owns the slot runs the same WATCH/MULTI as on a single Redis; the cluster client keeps
+    the slot map current (its own commands follow MOVED and fail-overs)."""
+
+    def __init__(
+        self, node_options: dict[str, Any], pool_size: int, wait_s: float, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self._node_options = node_options
+        self._node_pool = (pool_size, wait_s)
+        self._node_clients: dict[str, Redis] = {}
+
+    async def node_client(self, key: str) -> Redis:
+        if self._initialize:
+            await self.initialize()
+        node = self.nodes_manager.get_node_from_slot(self.keyslot(key), False)
+        client = self._node_clients.get(node.name)
+        if client is None:
+            options = dict(self._node_options)
+            if options.pop("ssl", False):
+                options["connection_class"] = SSLConnection
+            size, wait_s = self._node_pool
+            pool = _Pool(
+                host=node.host,
+                port=node.port,
+                max_connections=size,
+                timeout=wait_s,
+                retry=_retry(),
+                retry_on_error=_RETRY_ON,
+                health_check_interval=30,
+                **options,
+            )
+            client = self._node_clients[node.name] = Redis.from_pool(pool)
+        return client
+
+    async def aclose(self) -> None:
+        clients, self._node_clients = list(self._node_clients.values()), {}
+        for client in clients:
+            await client.aclose()
+        await super().aclose()
+
+
+async def transaction_client(redis: Redis, key: str) -> Redis:
+    """The client to run a WATCH/MULTI on ``key``'s slot with: ``redis`` itself, or on a
+    cluster the plain client of the master owning the slot (see :class:`_Cluster`)."""
+    if isinstance(redis, _Cluster):
+        return await redis.node_client(key)
+    return redis
+
+
 def connect(url: str, pool_size: int = POOL_SIZE, wait_s: float = POOL_WAIT_S) -> Redis:
     """A client for ``url``: standalone Redis (``redis://``, ``rediss://``, ``unix://``) or,
     for ``redis+cluster://host:port,...``, redis-py's asyncio :class:`RedisCluster`, which
@@ -114,7 +171,10 @@ def connect(url: str, pool_size: int = POOL_SIZE, wait_s: float = POOL_WAIT_S) -
     of one call, script or MULTI in one slot; see rapport_runtime.partitions)."""
     if url.startswith(CLUSTER_SCHEMES):
         nodes, options = cluster_nodes(url)
-        cluster = RedisCluster(
+        cluster = _Cluster(
+            options,
+            pool_size,
+            wait_s,
             startup_nodes=[ClusterNode(host, port) for host, port in nodes],
             max_connections=pool_size,
             retry=_retry(),
