@@ -157,3 +157,84 @@ def webhook_sites_file(
         site["policy"] = policy
     path.write_text(json.dumps({"sites": {"demo": site}}))
     return path
+
+
+class RedisClusterProcess:
+    """A Redis Cluster of a test's own: ``masters`` masters (each with ``replicas`` replicas)
+    from the ``redis-server`` binary, on free ports, joined by ``redis-cli --cluster create``.
+    Node timeout 1 s, so a killed master's replica takes over within a few seconds."""
+
+    def __init__(self, directory: Path, masters: int = 3, replicas: int = 0) -> None:
+        cli = shutil.which("redis-cli")
+        assert cli, "this test needs redis-cli (apt install redis-tools)"
+        self.cli, self.masters, self.replicas = cli, masters, replicas
+        self.nodes = [
+            RedisProcess(
+                directory,
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                f"nodes-{i}.conf",
+                "--cluster-node-timeout",
+                "1000",
+                # The bus port defaults to port + 10000, which a free port does not make free.
+                "--cluster-port",
+                str(free_port()),
+                "--appendonly",
+                "no",
+            )
+            for i in range(masters * (1 + replicas))
+        ]
+
+    @property
+    def url(self) -> str:
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{n.port}" for n in self.nodes)
+
+    def start(self) -> None:
+        for node in self.nodes:
+            node.start()
+        subprocess.run(
+            [
+                self.cli,
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{n.port}" for n in self.nodes),
+                "--cluster-replicas",
+                str(self.replicas),
+                "--cluster-yes",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=60,
+        )
+        wait_until(self.healthy, timeout=30, interval=0.1)
+
+    def info(self, node: RedisProcess, *command: str) -> str:
+        result = subprocess.run(
+            [self.cli, "-p", str(node.port), *command],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        return result.stdout
+
+    def alive(self) -> list[RedisProcess]:
+        return [n for n in self.nodes if n.proc is not None and n.proc.poll() is None]
+
+    def healthy(self) -> bool:
+        """Every live node sees the cluster ok, and every live replica is in sync."""
+        for node in self.alive():
+            if "cluster_state:ok" not in self.info(node, "cluster", "info"):
+                return False
+            replication = self.info(node, "info", "replication")
+            if "role:slave" in replication and "master_link_status:up" not in replication:
+                return False
+        return True
+
+    def primaries(self) -> list[RedisProcess]:
+        return [n for n in self.alive() if "role:master" in self.info(n, "info", "replication")]
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()

@@ -22,6 +22,7 @@ from rapport_archive.migrate import upgrade
 from rapport_archive.stage import archive_stages
 from rapport_archive.store import ArchiveURLError, delete_older_than, make_engine, redact_url
 from rapport_runtime.consumer import Stage
+from rapport_runtime.partitions import all_partitions
 from rapport_runtime.redis import ensure_group
 from rapport_runtime.service import Runtime, build_app, stop_if_cancelled
 from rapport_runtime.settings import RapportSettings
@@ -87,12 +88,13 @@ def create_app(settings: RapportSettings | None = None) -> Starlette:
     engine = open_store(settings)
 
     async def start(runtime: Runtime) -> None:
-        for stream, groups in settings.streams.archive_groups().items():
-            for group in groups:
-                await ensure_group(runtime.redis, stream, group)
+        for part in all_partitions(settings):
+            for stream, groups in part.streams.archive_groups().items():
+                for group in groups:
+                    await ensure_group(runtime.redis, stream, group)
 
     async def stages(runtime: Runtime) -> list[Stage[Any]]:
-        return archive_stages(settings, runtime.redis, engine)
+        return archive_stages(runtime.settings, runtime.redis, engine)  # the partition's
 
     async def background(runtime: Runtime) -> None:
         await run_retention(engine, settings)

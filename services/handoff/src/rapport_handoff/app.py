@@ -37,7 +37,14 @@ from rapport_runtime.acceptance import AcceptanceWatch
 from rapport_runtime.config import load_sites
 from rapport_runtime.consumer import Entry, Stage
 from rapport_runtime.logs import Id, bind_event, redact
-from rapport_runtime.redis import ConversationKeys, Writes, run_trimmer, xadd_event
+from rapport_runtime.partitions import all_partitions
+from rapport_runtime.redis import (
+    ConversationKeys,
+    Writes,
+    run_trimmer,
+    transaction_client,
+    xadd_event,
+)
 from rapport_runtime.service import Runtime, build_app, stop_if_cancelled
 from rapport_runtime.settings import RapportSettings
 from rapport_runtime.tracing import stage_span
@@ -157,7 +164,8 @@ class HandoffStage(Stage[HandoffPacket]):
         if not looked_up:
             recorded = await self.redis.hget(keys.handoffs, packet.handoff_id)
         if _delivered(recorded):
-            async with self.redis.pipeline(transaction=True) as tx:
+            tx_client = await transaction_client(self.redis, self.stream)  # the partition's slot
+            async with tx_client.pipeline(transaction=True) as tx:
                 if entry_id is not None:
                     self.ack(tx, [entry_id])
                 retries.forget(tx, self.retry_keys, packet.handoff_id)
@@ -232,7 +240,8 @@ class HandoffStage(Stage[HandoffPacket]):
         then attempted here, with the same Idempotency-Key."""
         remaining_ms = max(int(await self.redis.pttl(lock)), 0)
         at = time.time() + remaining_ms / 1000 + self.rng.uniform(0.2, 1.0)
-        async with self.redis.pipeline(transaction=True) as tx:
+        tx_client = await transaction_client(self.redis, self.stream)  # the partition's slot
+        async with tx_client.pipeline(transaction=True) as tx:
             # From the stream: never move a schedule the owner set. From the schedule: this
             # attempt holds the claim, so it sets the next look itself.
             tx.zadd(self.retry_keys.due, {packet.handoff_id: at}, nx=entry_id is not None)
@@ -266,7 +275,8 @@ class HandoffStage(Stage[HandoffPacket]):
             error.retry_after,
             self.rng,
         )
-        async with self.redis.pipeline(transaction=True) as tx:
+        tx_client = await transaction_client(self.redis, self.stream)  # the partition's slot
+        async with tx_client.pipeline(transaction=True) as tx:
             retries.schedule(
                 tx,
                 self.retry_keys,
@@ -362,7 +372,8 @@ class HandoffStage(Stage[HandoffPacket]):
         cap = Writes()
         cap.hcap(keys.handoffs, self.settings.conversation_max_records, "at")
         data = result.model_dump_json()  # once, for the record and the stream
-        async with self.redis.pipeline(transaction=True) as tx:
+        tx_client = await transaction_client(self.redis, self.stream)  # the partition's slot
+        async with tx_client.pipeline(transaction=True) as tx:
             tx.hset(keys.handoffs, packet.handoff_id, data)
             tx.expire(keys.handoffs, self.settings.conversation_ttl_s)
             cap.apply(tx)
@@ -422,26 +433,32 @@ def create_app(settings: RapportSettings | None = None) -> Starlette:
     async def stages(runtime: Runtime) -> list[Stage[Any]]:
         if not stage_too:
             return []
-        context = AdapterContext(settings, runtime.redis, runtime.extras["http"])
+        # The partition's settings: the adapters' own keys (inbox, steps) share its slot.
+        context = AdapterContext(runtime.settings, runtime.redis, runtime.extras["http"])
         adapters = {name: load_adapter(site, context) for name, site in sites.sites.items()}
-        stage = HandoffStage(settings, runtime, adapters)
+        stage = HandoffStage(runtime.settings, runtime, adapters)
         runtime.extras["handoff"] = stage
         return [stage]
 
     async def background(runtime: Runtime) -> None:
         watch: AcceptanceWatch = runtime.extras["acceptances"]
         async with asyncio.TaskGroup() as group:
-            group.create_task(
-                run_trimmer(
-                    runtime.redis,
-                    settings.streams,
-                    settings.pipe_retention_s,
-                    settings.stream_retention_s,
-                ),
-                name="stream-trimmer",
-            )
+            for part in all_partitions(settings):
+                group.create_task(
+                    run_trimmer(
+                        runtime.redis,
+                        part.streams,
+                        settings.pipe_retention_s,
+                        settings.stream_retention_s,
+                    ),
+                    name=f"stream-trimmer {part.prefix}",
+                )
             if stage_too:
-                group.create_task(runtime.extras["handoff"].run_retries(), name="handoff-retries")
+                for stage_part in runtime.parts():
+                    group.create_task(
+                        stage_part.extras["handoff"].run_retries(),
+                        name=f"handoff-retries {stage_part.settings.prefix}",
+                    )
             if edge:
                 group.create_task(
                     watch.run(runtime.redis, settings.accept_check_s), name="acceptance-watch"

@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from rapport_handoff.adapters.base import PermanentError, TransientError
-from rapport_runtime.redis import is_saturation
+from rapport_runtime.redis import is_saturation, transaction_client
 
 T = TypeVar("T")
 
@@ -159,7 +159,8 @@ class SharedBreaker:
         return result
 
     async def _fail(self, exc: BaseException, trial: bool, now: float) -> None:
-        async with self.redis.pipeline(transaction=True) as tx:
+        client = await transaction_client(self.redis, self.key)
+        async with client.pipeline(transaction=True) as tx:
             tx.hincrby(self.key, "failures", 1)
             tx.hset(self.key, "last_error", str(exc)[:300])
             tx.expire(self.key, int(self.cooldown_s * 10) + 60)

@@ -20,7 +20,7 @@ from annotated_types import MaxLen
 from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -58,6 +58,7 @@ from rapport_runtime.acceptance import AcceptanceWatch
 from rapport_runtime.config import Sites
 from rapport_runtime.limits import JSONLimitError, loads_bounded
 from rapport_runtime.logs import Id, bind
+from rapport_runtime.partitions import all_partitions, conversation_settings
 from rapport_runtime.redis import ConversationKeys, accept_once, dedupe_key
 from rapport_runtime.service import Runtime
 from rapport_runtime.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
@@ -291,7 +292,8 @@ async def _post_message(request: Request, runtime: Runtime) -> Response:
 
 
 async def _accept(runtime: Runtime, site_name: str, message: Message) -> Response:
-    settings = runtime.settings
+    # The conversation's partition: its stream and dedupe key share one slot.
+    settings = conversation_settings(runtime.settings, site_name, message.conversation_id)
     watch = runtime.extras.get("acceptances")
     if isinstance(watch, AcceptanceWatch) and watch.refusal is not None:
         REQUESTS.labels("not_durable").inc()
@@ -308,7 +310,7 @@ async def _accept(runtime: Runtime, site_name: str, message: Message) -> Respons
             maxlen=settings.stream_maxlen,
             watch=watch if isinstance(watch, AcceptanceWatch) else None,
         )
-    except RedisError as exc:
+    except (RedisError, RedisClusterException) as exc:
         refusal = storage_refusal(exc)
         if refusal.status_code == 429:
             log.warning("edge saturated, message for %s refused with 429: %s", Id(site_name), exc)
@@ -334,15 +336,19 @@ async def watch_backlog(runtime: Runtime, poll_s: float = 0.5) -> None:
     per ``poll_s`` whatever the request rate; an error leaves the last figure and is retried."""
     from rapport_contracts.streams import SENTIMENT_GROUP
 
-    stream = runtime.settings.streams.messages
+    streams = [part.streams.messages for part in all_partitions(runtime.settings)]
     while True:
         try:
-            groups: Any = await runtime.redis.xinfo_groups(stream)
-            for group in groups:
-                name = group.get("name")
-                if (name.decode() if isinstance(name, bytes) else name) == SENTIMENT_GROUP:
-                    lag = group.get("lag")
-                    runtime.extras[BACKLOG] = int(lag) if lag is not None else None
+            # Summed over the partitions: the edge is saturated when the stage as a whole is.
+            total: int | None = 0
+            for stream in streams:
+                groups: Any = await runtime.redis.xinfo_groups(stream)
+                for group in groups:
+                    name = group.get("name")
+                    if (name.decode() if isinstance(name, bytes) else name) == SENTIMENT_GROUP:
+                        lag = group.get("lag")
+                        total = None if lag is None or total is None else total + int(lag)
+            runtime.extras[BACKLOG] = total
         except RedisError as exc:
             log.debug("could not read the sentiment backlog: %r", exc)
         await asyncio.sleep(poll_s)
@@ -383,7 +389,7 @@ async def get_conversation(request: Request) -> Response:
 async def conversation_view(
     runtime: Runtime, site: str, conversation_id: str
 ) -> dict[str, Any] | None:
-    prefix = runtime.settings.prefix
+    prefix = conversation_settings(runtime.settings, site, conversation_id).prefix
     keys = ConversationKeys(prefix, site, conversation_id)
     async with runtime.redis.pipeline(transaction=False) as read:
         read.hvals(keys.messages)

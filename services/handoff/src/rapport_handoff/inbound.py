@@ -53,6 +53,7 @@ from rapport_handoff.responses import (
 from rapport_runtime.acceptance import AcceptanceWatch
 from rapport_runtime.config import ConfigError, Site, Sites
 from rapport_runtime.logs import Id
+from rapport_runtime.partitions import conversation_settings
 from rapport_runtime.redis import accept_once, dedupe_key
 from rapport_runtime.service import Runtime
 
@@ -249,12 +250,11 @@ async def _accept(
     accepted, duplicates, ids = 0, 0, []
     for event in batch.events:
         message = event.message
+        part = conversation_settings(settings, site.name, message.conversation_id)
         entry = await accept_once(
             redis,
-            dedupe_key(
-                settings.prefix, "edge", site.name, message.conversation_id, message.message_id
-            ),
-            settings.streams.messages,
+            dedupe_key(part.prefix, "edge", site.name, message.conversation_id, message.message_id),
+            part.streams.messages,
             message,
             ttl_s=settings.dedupe_ttl_s,
             maxlen=settings.stream_maxlen,

@@ -17,7 +17,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter
-from redis.exceptions import BusyLoadingError, OutOfMemoryError, ReadOnlyError, RedisError
+from redis.exceptions import (
+    BusyLoadingError,
+    ClusterDownError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    RedisClusterException,
+    RedisError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.requests import ClientDisconnect, Request
@@ -202,7 +210,12 @@ def admit(runtime: Runtime) -> Slots | JSONResponse:
     return slots
 
 
-def storage_problem(exc: RedisError) -> tuple[str, str]:
+# What a Redis Cluster client raises mid fail-over (no master for the slot yet) is not a
+# RedisError subclass in redis-py; the edge refuses those with the same 503.
+StorageError = RedisError | RedisClusterException
+
+
+def storage_problem(exc: StorageError) -> tuple[str, str]:
     """(error code, why) for a message Redis would not store, so whoever reads the sender's
     logs knows whether to wait (Redis restarting) or to act (disk, memory, a replica). A pool
     with no free connection is this process's saturation, not Redis's failure."""
@@ -216,12 +229,14 @@ def storage_problem(exc: RedisError) -> tuple[str, str]:
         return "storage_full", "Redis is out of memory (maxmemory reached)"
     if isinstance(exc, ReadOnlyError):
         return "unavailable", "Redis is a read-only replica (a fail-over in progress?)"
+    if isinstance(exc, RedisClusterException | ClusterDownError | TryAgainError):
+        return "unavailable", "the Redis Cluster is failing over (no master for this slot yet)"
     if "MISCONF" in str(exc):
         return "not_durable", "Redis cannot write to its disk (MISCONF), so it refuses writes"
     return "unavailable", "Redis refused the write"
 
 
-def storage_refusal(exc: RedisError) -> JSONResponse:
+def storage_refusal(exc: StorageError) -> JSONResponse:
     """503 that says why Redis did not store the message, or the 429 of a saturated pool."""
     error, why = storage_problem(exc)
     if error == "saturated":

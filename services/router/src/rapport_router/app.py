@@ -11,6 +11,7 @@ I/O around it all). This module only wires them into a service.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.applications import Starlette
@@ -27,11 +28,14 @@ def create_app(settings: RapportSettings | None = None) -> Starlette:
     sites = load_sites(settings)  # configuration errors surface before anything starts
 
     async def stages(runtime: Runtime) -> list[Stage[Any]]:
-        stage = RouterStage(settings, runtime, sites)
+        stage = RouterStage(runtime.settings, runtime, sites)  # the partition's settings
         runtime.extras["router"] = stage
         return [stage, HandoffOutcomeStage(stage)]
 
     async def background(runtime: Runtime) -> None:
-        await run_timers(runtime.extras["router"], settings.timer_poll_s)
+        # Each partition has its own timers (they share its slot); one loop per partition.
+        async with asyncio.TaskGroup() as group:
+            for part in runtime.parts():
+                group.create_task(run_timers(part.extras["router"], settings.timer_poll_s))
 
     return build_app("router", settings, stages, background=background)

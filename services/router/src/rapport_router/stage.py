@@ -35,7 +35,7 @@ from rapport_router.timers import TIMER_LEASE_S, Timer, TimerKeys, claim_due, fi
 from rapport_runtime.config import Sites
 from rapport_runtime.consumer import Entry, Stage
 from rapport_runtime.logs import Id, bind, bind_event
-from rapport_runtime.redis import ConversationKeys, Writes, dedupe_key
+from rapport_runtime.redis import ConversationKeys, Writes, dedupe_key, transaction_client
 from rapport_runtime.service import Runtime, stop_if_cancelled
 from rapport_runtime.settings import RapportSettings
 from rapport_runtime.tracing import current_traceparent, stage_span
@@ -97,7 +97,9 @@ class RouterStage(Stage[ClassifiedMessage]):
             for m in (e.event.message for e in entries)
         ]
         watched = state_keys(keys)
-        async with self.redis.pipeline(transaction=True) as pipe:
+        # Every key of the batch is in the partition's slot (one master on a cluster).
+        client = await transaction_client(self.redis, watched[0])
+        async with client.pipeline(transaction=True) as pipe:
             await pipe.watch(*watched)
             values = await pipe.mget([*watched, *seen_keys])
             states = {
@@ -152,7 +154,8 @@ class RouterStage(Stage[ClassifiedMessage]):
         keys = ConversationKeys(self.settings.prefix, timer.site, timer.conversation_id)
         for _ in range(WATCH_RETRIES):
             try:
-                async with self.redis.pipeline(transaction=True) as pipe:
+                client = await transaction_client(self.redis, keys.state)
+                async with client.pipeline(transaction=True) as pipe:
                     await pipe.watch(keys.state)
                     raw = await pipe.get(keys.state)
                     state = parse_state(raw)
@@ -326,7 +329,8 @@ class HandoffOutcomeStage(Stage[HandoffResult]):
         result = entry.event
         site = self.router.sites.get(result.site)
         keys = ConversationKeys(self.settings.prefix, result.site, result.conversation_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
+        client = await transaction_client(self.redis, keys.state)
+        async with client.pipeline(transaction=True) as pipe:
             await pipe.watch(keys.state)
             raw = await pipe.get(keys.state)
             state = parse_state(raw)

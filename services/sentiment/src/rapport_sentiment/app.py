@@ -46,7 +46,9 @@ class SentimentStage(Stage[Message]):
         args: list[str] = []
         for entry, k in zip(entries, keys, strict=True):
             args += [k.messages, entry.event.message_id, k.turns]
-        replies = await cast("Any", self.redis.eval(_READ_CONTEXT, 0, str(CONTEXT_TURNS), *args))
+        replies = await cast(
+            "Any", self.redis.eval(_READ_CONTEXT, 1, args[0], str(CONTEXT_TURNS), *args)
+        )
 
         turns_by_conversation: dict[str, list[Turn]] = {}
         recorded_now: set[tuple[str, str]] = set()

@@ -28,6 +28,7 @@ from typing import Any, cast
 
 from prometheus_client import Counter
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 from rapport_contracts import Event, Message
@@ -79,6 +80,18 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+async def _run_id(redis: Redis) -> str:
+    """Redis's ``run_id``; on a cluster, those of every master, so that a fail-over (a replica
+    that may lack the master's last writes becomes master) counts as a restart too."""
+    if isinstance(redis, RedisCluster):
+        infos: Any = await redis.info("server", target_nodes=RedisCluster.PRIMARIES)
+        if isinstance(infos, dict) and "run_id" not in infos:
+            return ",".join(sorted(_text(i.get("run_id", "")) for i in infos.values()))
+        return _text(infos.get("run_id", ""))
+    info: Any = await redis.info("server")
+    return _text(info.get("run_id", ""))
+
+
 class AcceptanceWatch:
     """What this process accepted recently, and the Redis run it was accepted on."""
 
@@ -116,8 +129,7 @@ class AcceptanceWatch:
     async def check(self, redis: Redis) -> int:
         """Compare Redis's run with the last one seen; after a restart, put back what it lost.
         Returns how many entries were restored."""
-        info: Any = await redis.info("server")
-        run_id = _text(info.get("run_id", ""))
+        run_id = await _run_id(redis)
         now = time.monotonic()
         self._prune(now)
         if self.require_always and (

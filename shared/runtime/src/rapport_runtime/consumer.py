@@ -35,14 +35,14 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.exceptions import ClusterError, RedisClusterException, ResponseError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rapport_contracts import DeadLetter, Event
 from rapport_contracts.streams import DATA_FIELD
 from rapport_runtime.logs import Id, bind, bind_event, bind_here, redact
-from rapport_runtime.redis import ensure_group, xadd_event
+from rapport_runtime.redis import ensure_group, transaction_client, xadd_event
 from rapport_runtime.settings import RapportSettings
 
 log = logging.getLogger("rapport_runtime.consumer")
@@ -68,6 +68,17 @@ JANITOR_EVERY_S = 300.0
 # Back-off after Redis errors in a loop: short, so a restart is followed quickly, but bounded so
 # an outage does not become a busy loop.
 ERROR_BACKOFF_S = (0.1, 0.5, 1.0, 2.0)
+# Errors a loop waits out. The cluster ones happen while a master fails over (its slots are
+# briefly served by nobody: CLUSTERDOWN, TRYAGAIN, a slot no node covers, no seed node
+# reachable while the client re-reads the topology); they are checked before ResponseError,
+# of which some are subclasses. A standalone Redis never raises them.
+TRANSIENT = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ClusterError,
+    TryAgainError,
+    RedisClusterException,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +127,8 @@ class Stage(Generic[E]):
             # can enter the pipeline, so the size is bounded too.
             payload=payload.decode("utf-8", "replace"),
         )
-        async with self.redis.pipeline(transaction=True) as pipe:
+        client = await transaction_client(self.redis, self.stream)  # one slot (partition)
+        async with client.pipeline(transaction=True) as pipe:
             xadd_event(pipe, self.streams.dlq, letter, self.settings.stream_maxlen)
             self.dead_letter_effects(pipe, payload, reason)
             pipe.hdel(self._errors_key, entry_id)
@@ -202,6 +214,12 @@ def _entries(rows: Any) -> list[tuple[str, bytes]]:
     return out
 
 
+def _said_if_died(task: asyncio.Task[None]) -> None:
+    """A loop that ended of an error says which (/healthz reports only that it stopped)."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.critical("%s died: %r", task.get_name(), exc, exc_info=exc)
+
+
 class StageRunner:
     """Runs one stage: its batch reader and its reclaimer, until stopped."""
 
@@ -222,6 +240,8 @@ class StageRunner:
             asyncio.create_task(self._read_loop(), name=f"read {self}"),
             asyncio.create_task(self._reclaim_loop(), name=f"reclaim {self}"),
         ]
+        for task in self._tasks:
+            task.add_done_callback(_said_if_died)
 
     @property
     def running(self) -> bool:
@@ -253,13 +273,13 @@ class StageRunner:
                     block=self.settings.poll_ms,
                 )
                 errors = 0
+            except TRANSIENT as exc:
+                errors = await self._back_off(errors, exc)
+                continue
             except ResponseError as exc:
                 if "NOGROUP" not in str(exc):
                     raise
                 await self._recreate_group(exc)
-                continue
-            except (RedisConnectionError, RedisTimeoutError) as exc:
-                errors = await self._back_off(errors, exc)
                 continue
             if not reply:
                 continue
@@ -292,7 +312,7 @@ class StageRunner:
         while not self._stopping.is_set():
             if asyncio.get_running_loop().time() >= next_janitor:
                 next_janitor = asyncio.get_running_loop().time() + JANITOR_EVERY_S
-                with contextlib.suppress(RedisConnectionError, RedisTimeoutError, ResponseError):
+                with contextlib.suppress(*TRANSIENT, ResponseError):
                     await self.remove_dead_consumers()
             try:
                 reply: Any = await self.redis.xautoclaim(
@@ -304,18 +324,22 @@ class StageRunner:
                     count=self.settings.max_records,
                 )
                 errors = 0
+            except TRANSIENT as exc:
+                errors = await self._back_off(errors, exc)
+                continue
             except ResponseError as exc:
                 if "NOGROUP" not in str(exc):
                     raise
                 await self._recreate_group(exc)
                 continue
-            except (RedisConnectionError, RedisTimeoutError) as exc:
-                errors = await self._back_off(errors, exc)
-                continue
             next_cursor, claimed = reply[0], _entries(reply[1])
             cursor = next_cursor.decode() if isinstance(next_cursor, bytes) else str(next_cursor)
             if claimed:
-                await self._reclaim(claimed)
+                try:
+                    await self._reclaim(claimed)
+                except TRANSIENT as exc:  # left claimed: taken over again after the idle time
+                    errors = await self._back_off(errors, exc)
+                    continue
             if cursor == "0-0" or not claimed:
                 cursor = "0-0"
                 with contextlib.suppress(TimeoutError):
@@ -386,7 +410,7 @@ class StageRunner:
         )
         try:
             await ensure_group(self.redis, self.stage.stream, self.stage.group)
-        except (RedisConnectionError, RedisTimeoutError, ResponseError) as error:
+        except (*TRANSIENT, ResponseError) as error:
             await self._back_off(1, error)
 
     async def _back_off(self, errors: int, exc: Exception) -> int:

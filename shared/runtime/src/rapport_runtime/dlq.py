@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from rapport_contracts import DeadLetter
 from rapport_contracts.streams import DATA_FIELD, Streams
+from rapport_runtime.redis import transaction_client
 
 PAGE = 500
 
@@ -107,7 +108,8 @@ async def replay(redis: Redis, streams: Streams, entry_ids: list[str], maxlen: i
         letter = await show(redis, streams, entry_id)
         if letter is None:
             continue
-        async with redis.pipeline(transaction=True) as tx:
+        client = await transaction_client(redis, streams.dlq)
+        async with client.pipeline(transaction=True) as tx:
             tx.xadd(letter.stream, {DATA_FIELD: letter.payload}, maxlen=maxlen, approximate=True)
             tx.xdel(streams.dlq, entry_id)
             await tx.execute()

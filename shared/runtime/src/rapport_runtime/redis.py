@@ -14,10 +14,13 @@ import hashlib
 import json
 import logging
 import time
-from typing import Any
+from typing import Any, cast
+from urllib.parse import unquote
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.connection import SSLConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -29,6 +32,7 @@ from rapport_contracts.streams import DATA_FIELD, Streams
 
 # Lives with the watch that remembers what it accepted; still importable from here.
 from rapport_runtime.acceptance import accept_once as accept_once
+from rapport_runtime.settings import CLUSTER_SCHEMES
 
 log = logging.getLogger("rapport_runtime.redis")
 
@@ -73,7 +77,113 @@ def is_saturation(exc: BaseException) -> bool:
     return isinstance(exc, MaxConnectionsError)
 
 
+class ClusterURLError(ValueError):
+    """A ``redis+cluster://`` URL that names no usable seed node."""
+
+
+def cluster_nodes(url: str) -> tuple[list[tuple[str, int]], dict[str, Any]]:
+    """Seed nodes and client options of ``redis+cluster://[user:password@]host:port,...``
+    (``rediss+cluster://`` for TLS). A query string is refused: say what you need instead."""
+    scheme, _, rest = url.partition("://")
+    if scheme not in ("redis+cluster", "rediss+cluster") or not rest:
+        raise ClusterURLError(f"not a cluster URL: use redis+cluster://host:port,... ({url!r})")
+    rest = rest.split("/", 1)[0]
+    if "?" in rest:
+        raise ClusterURLError("options in a cluster URL are not supported; remove the ?...")
+    auth, _, hosts = rest.rpartition("@")
+    options: dict[str, Any] = {"ssl": scheme == "rediss+cluster"}
+    if auth:
+        user, _, password = auth.partition(":")
+        options["username"] = unquote(user) or None
+        options["password"] = unquote(password) or None
+    nodes = []
+    for item in hosts.split(","):
+        host, _, port = item.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ClusterURLError(
+                f"cluster seed {item!r} is not host:port; write "
+                "redis+cluster://10.0.0.1:6379,10.0.0.2:6379"
+            )
+        nodes.append((host.strip("[]"), int(port)))
+    return nodes, options
+
+
+class _Cluster(RedisCluster):
+    """redis-py's cluster client, plus a plain client per master for WATCH transactions.
+
+    Why: after WATCH, redis-py's asyncio cluster pipeline runs each read (the GET of the
+    watched state) through its synchronous API, in a thread with an event loop of its own; it
+    blocks the service's loop, and once the client must re-read the topology (a fail-over) it
+    fails with "bound to a different event loop", every time. A standalone client on the node
+    that owns the slot runs the same WATCH/MULTI as on a single Redis; the cluster client keeps
+    the slot map current (its own commands follow MOVED and fail-overs)."""
+
+    def __init__(
+        self, node_options: dict[str, Any], pool_size: int, wait_s: float, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self._node_options = node_options
+        self._node_pool = (pool_size, wait_s)
+        self._node_clients: dict[str, Redis] = {}
+
+    async def node_client(self, key: str) -> Redis:
+        if self._initialize:
+            await self.initialize()
+        node = self.nodes_manager.get_node_from_slot(self.keyslot(key), False)
+        client = self._node_clients.get(node.name)
+        if client is None:
+            options = dict(self._node_options)
+            if options.pop("ssl", False):
+                options["connection_class"] = SSLConnection
+            size, wait_s = self._node_pool
+            pool = _Pool(
+                host=node.host,
+                port=node.port,
+                max_connections=size,
+                timeout=wait_s,
+                retry=_retry(),
+                retry_on_error=_RETRY_ON,
+                health_check_interval=30,
+                **options,
+            )
+            client = self._node_clients[node.name] = Redis.from_pool(pool)
+        return client
+
+    async def aclose(self) -> None:
+        clients, self._node_clients = list(self._node_clients.values()), {}
+        for client in clients:
+            await client.aclose()
+        await super().aclose()
+
+
+async def transaction_client(redis: Redis, key: str) -> Redis:
+    """The client to run a WATCH/MULTI on ``key``'s slot with: ``redis`` itself, or on a
+    cluster the plain client of the master owning the slot (see :class:`_Cluster`)."""
+    if isinstance(redis, _Cluster):
+        return await redis.node_client(key)
+    return redis
+
+
 def connect(url: str, pool_size: int = POOL_SIZE, wait_s: float = POOL_WAIT_S) -> Redis:
+    """A client for ``url``: standalone Redis (``redis://``, ``rediss://``, ``unix://``) or,
+    for ``redis+cluster://host:port,...``, redis-py's asyncio :class:`RedisCluster`, which
+    follows MOVED/ASK redirections and a fail-over's new topology by itself. The cluster
+    client is typed as :class:`Redis`: Rapport uses only the commands both share (every key
+    of one call, script or MULTI in one slot; see rapport_runtime.partitions)."""
+    if url.startswith(CLUSTER_SCHEMES):
+        nodes, options = cluster_nodes(url)
+        cluster = _Cluster(
+            options,
+            pool_size,
+            wait_s,
+            startup_nodes=[ClusterNode(host, port) for host, port in nodes],
+            max_connections=pool_size,
+            retry=_retry(),
+            retry_on_error=list[type[Exception]](_RETRY_ON),
+            health_check_interval=30,
+            **options,
+        )
+        return cast("Redis", cluster)
     pool = _Pool.from_url(
         url,
         max_connections=pool_size,
@@ -145,8 +255,8 @@ def dedupe_key(prefix: str, scope: str, *parts: str) -> str:
 # Many small writes as one command. redis-py spends ~50 µs of Python per command (packing,
 # parsing, an asyncio timeout each), which dominated the stages' batches; one script call per
 # batch keeps the MULTI/EXEC atomicity (it runs inside the transaction) at a fraction of the cost.
-# The keys are not declared, which standalone Redis allows; a Redis Cluster deployment would
-# have to group writes per hash slot first.
+# The keys are not all declared, which Redis allows; on a Redis Cluster every key of one batch
+# shares its partition's hash tag, and the first one routes the call.
 _APPLY = """
 local allowed = {HSET=1, HDEL=1, XADD=1, XACK=1, EXPIRE=1, SET=1, RPUSH=1, LTRIM=1, ZADD=1, ZREM=1}
 -- Seconds since the epoch of an ISO 8601 time (any offset), for ordering records by it.
@@ -251,8 +361,11 @@ class Writes:
             return None
         # One JSON argument: redis-py packs every argument of a command in Python (~1 us
         # each), which for a batch's few thousand arguments was 12 % of the router's CPU
-        # (py-spy); json.dumps does the same in C, and the script decodes it with cjson.
-        return target.eval(_APPLY, 0, json.dumps(self.args, ensure_ascii=False))
+        # (py-spy); json.dumps does the same in C, and the script decodes it with cjson. The
+        # first key written is declared (the script ignores KEYS) so that a Redis Cluster
+        # client sends the script to the node owning the batch's slot; partitioned keys put
+        # every key of a batch in that one slot (rapport_runtime.partitions).
+        return target.eval(_APPLY, 1, self.args[2], json.dumps(self.args, ensure_ascii=False))
 
 
 # --------------------------------------------------------------------------- stream retention

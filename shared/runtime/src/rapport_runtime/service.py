@@ -35,10 +35,12 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rapport_contracts.events import is_identifier, is_site_name
+from rapport_contracts.streams import Streams
 from rapport_runtime import tracing
 from rapport_runtime.consumer import Stage, StageRunner
 from rapport_runtime.limits import uvicorn_options
 from rapport_runtime.logs import bind, configure_logging
+from rapport_runtime.partitions import all_partitions, partition_settings, tagged
 from rapport_runtime.redis import connect, ensure_groups
 from rapport_runtime.settings import RapportSettings
 
@@ -71,6 +73,12 @@ class Runtime:
     stages: list[Stage[Any]] = field(default_factory=list)
     runners: list[StageRunner] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    # One runtime per partition this process's stages read, each with that partition's
+    # settings (rapport_runtime.partitions); unpartitioned, just this runtime itself.
+    partitions: list[Runtime] = field(default_factory=list)
+
+    def parts(self) -> list[Runtime]:
+        return self.partitions or [self]
 
 
 StageBuilder = Callable[[Runtime], Awaitable[Sequence[Stage[Any]]]]
@@ -168,7 +176,11 @@ def _text(value: Any) -> str:
 
 async def refresh_stream_gauges(runtime: Runtime) -> None:
     """Stream length, lag, pending and consumers per group, from XLEN and XINFO."""
-    streams = runtime.settings.streams
+    for part in all_partitions(runtime.settings):
+        await _refresh_partition_gauges(runtime, part.streams)
+
+
+async def _refresh_partition_gauges(runtime: Runtime, streams: Streams) -> None:
     for stream in streams.all():
         STREAM_LENGTH.labels(stream).set(await runtime.redis.xlen(stream))
     for stream, groups in streams.groups().items():
@@ -308,11 +320,19 @@ def build_app(
                 metrics = MetricsListener(sock)
                 await metrics.start(lambda: getattr(app.state, "runtime", None))
                 runtime.extras["metrics_port"] = metrics.port
-            await ensure_groups(redis, settings.streams)
+            for part_settings in all_partitions(settings):
+                await ensure_groups(redis, part_settings.streams)
             if on_start is not None:
                 await on_start(runtime)
-            runtime.stages = list(await stages(runtime))
-            runtime.runners = [StageRunner(stage, settings) for stage in runtime.stages]
+            if tagged(settings):
+                # Each partition's stages see that partition's prefix; what on_start put in
+                # extras (an HTTP client, the sites) is shared, what the builder adds is not.
+                runtime.partitions = [
+                    Runtime(partition_settings(settings, p), redis, extras=dict(runtime.extras))
+                    for p in settings.owned_partitions
+                ]
+            runtime.stages = [s for part in runtime.parts() for s in await stages(part)]
+            runtime.runners = [StageRunner(stage, stage.settings) for stage in runtime.stages]
             for runner in runtime.runners:
                 await runner.start()
             if background is not None:
@@ -384,7 +404,8 @@ async def wait_for_redis(settings: RapportSettings, timeout_s: float) -> str | N
         try:
             await redis.ping()
             await check_durability(redis, settings)
-            await ensure_groups(redis, settings.streams)
+            for part_settings in all_partitions(settings):
+                await ensure_groups(redis, part_settings.streams)
             return None
         except DurabilityError:
             raise

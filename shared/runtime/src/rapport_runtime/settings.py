@@ -23,6 +23,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rapport_contracts.streams import Streams
 
+# REDIS_URL schemes naming a Redis Cluster: seed nodes, comma-separated, e.g.
+# redis+cluster://10.0.0.1:6379,10.0.0.2:6379 (docs/scaling.md).
+CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
+
 DEV_ADMIN_TOKEN = "dev-admin-token"  # noqa: S105 - a documented development default, refused in production
 
 
@@ -42,6 +46,29 @@ class RapportSettings(BaseSettings):
         description="REDIS_URL (or RAPPORT_REDIS_URL).",
     )
     prefix: str = Field(default="rapport", pattern=r"^[A-Za-z0-9_.:-]+$")
+    partitions: int = Field(
+        default=1,
+        ge=1,
+        le=1024,
+        description="RAPPORT_PARTITIONS: each stream is split into this many partitions, one "
+        "conversation always on the same one (docs/scaling.md). 1 with a standalone Redis is "
+        "the unpartitioned layout. Every process of a deployment must use the same value.",
+    )
+    consumer_partitions: str = Field(
+        default="all",
+        description="RAPPORT_CONSUMER_PARTITIONS: the partitions this process's stages read: "
+        "all, a list such as 0,2,4-6, or spread (p % RAPPORT_REPLICAS == "
+        "RAPPORT_REPLICA_INDEX).",
+    )
+    replicas: int | None = Field(
+        default=None, ge=1, description="RAPPORT_REPLICAS: replicas of this stage (for spread)."
+    )
+    replica_index: int | None = Field(
+        default=None,
+        ge=0,
+        description="RAPPORT_REPLICA_INDEX: this replica's index, 0-based (for spread); unset, "
+        "the number ending the host name (a StatefulSet pod's ordinal).",
+    )
     config: str | None = Field(default=None, description="Path of the sites YAML file.")
     admin_token: SecretStr | None = None
 
@@ -272,6 +299,55 @@ class RapportSettings(BaseSettings):
         if problems:
             raise ValueError("unsafe settings for RAPPORT_ENV=production: " + "; ".join(problems))
         return self
+
+    @model_validator(mode="after")
+    def _check_partitions(self) -> RapportSettings:
+        self.owned_partitions  # noqa: B018 - raises with what to fix
+        return self
+
+    @property
+    def redis_cluster(self) -> bool:
+        """``REDIS_URL`` names a Redis Cluster (``redis+cluster://`` or ``rediss+cluster://``)."""
+        return self.redis_url.startswith(CLUSTER_SCHEMES)
+
+    @property
+    def owned_partitions(self) -> tuple[int, ...]:
+        """The partitions this process's stages read (see ``consumer_partitions``)."""
+        spec = self.consumer_partitions.strip().lower()
+        count = self.partitions
+        if spec in ("", "all"):
+            return tuple(range(count))
+        if spec == "spread":
+            index = self.replica_index
+            if index is None:
+                tail = socket.gethostname().rsplit("-", 1)[-1]
+                index = int(tail) if tail.isdigit() else None
+            if self.replicas is None or index is None:
+                raise ValueError(
+                    "RAPPORT_CONSUMER_PARTITIONS=spread needs RAPPORT_REPLICAS and "
+                    "RAPPORT_REPLICA_INDEX (or a host name ending in -<index>)"
+                )
+            if index >= self.replicas:
+                raise ValueError(
+                    f"RAPPORT_REPLICA_INDEX={index} must be below RAPPORT_REPLICAS={self.replicas}"
+                )
+            return tuple(p for p in range(count) if p % self.replicas == index)
+        owned: set[int] = set()
+        for part in spec.split(","):
+            low, _, high = part.strip().partition("-")
+            if not low.isdigit() or (high and not high.isdigit()):
+                raise ValueError(
+                    f"RAPPORT_CONSUMER_PARTITIONS={self.consumer_partitions!r}: use all, spread "
+                    "or a list of partition numbers and ranges such as 0,2,4-6"
+                )
+            first, last = int(low), int(high or low)
+            if last >= count or first > last:
+                raise ValueError(
+                    f"RAPPORT_CONSUMER_PARTITIONS={self.consumer_partitions!r} names partitions "
+                    f"outside 0..{count - 1} (RAPPORT_PARTITIONS={count})"
+                )
+            owned.update(range(first, last + 1))
+        return tuple(sorted(owned))
 
     @property
     def streams(self) -> Streams:

@@ -23,6 +23,7 @@ from rapport_contracts import ClassifiedMessage, Decision
 from rapport_contracts.events import Feedback
 from rapport_handoff.adapters.base import InboundFeedback
 from rapport_runtime.logs import Id
+from rapport_runtime.partitions import conversation_settings
 from rapport_runtime.redis import ConversationKeys, dedupe_key, xadd_event
 from rapport_runtime.settings import RapportSettings
 
@@ -74,7 +75,10 @@ async def record_feedback(
     """Write a ``Feedback`` event for each tag that judges a decision Rapport made and that
     was not written already; returns the events written. Raises RedisError."""
     written: list[Feedback] = []
+    everywhere = settings
     for item in items:
+        # The conversation's partition: its record, feedback stream and dedupe key.
+        settings = conversation_settings(everywhere, site, item.conversation_id)
         keys = ConversationKeys(settings.prefix, site, item.conversation_id)
         decisions = []
         for raw in await redis.hvals(keys.decisions):

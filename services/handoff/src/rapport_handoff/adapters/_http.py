@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 
 from rapport_handoff.adapters.base import AdapterContext, PermanentError, TransientError
 from rapport_handoff.adapters.webhook import RETRYABLE_STATUS, retry_after_seconds
+from rapport_runtime.redis import transaction_client
 
 # Answers worth another try: timeouts and throttling, conflicts (Zendesk answers 409 when two
 # updates of one ticket race) and server errors.
@@ -153,7 +154,8 @@ class Steps:
         result = await action()
         value = "" if result is None else str(result)
         if self.redis is not None:
-            async with self.redis.pipeline(transaction=True) as tx:
+            client = await transaction_client(self.redis, self.key)
+            async with client.pipeline(transaction=True) as tx:
                 tx.hset(self.key, name, value)
                 tx.expire(self.key, STEPS_TTL_S)
                 await tx.execute()

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from rapport_contracts import HandoffPacket
 from rapport_handoff.adapters.base import AdapterContext, Delivered, adapter_options
 from rapport_runtime.config import Site
-from rapport_runtime.redis import ConversationKeys, xadd_event
+from rapport_runtime.redis import ConversationKeys, transaction_client, xadd_event
 
 
 class InboxOptions(BaseModel):
@@ -36,7 +36,8 @@ class InboxAdapter:
     async def deliver(self, packet: HandoffPacket) -> Delivered:
         settings = self.context.settings
         key = inbox_key(settings.prefix, packet.site, packet.conversation_id)
-        async with self.context.redis.pipeline(transaction=True) as tx:
+        client = await transaction_client(self.context.redis, key)
+        async with client.pipeline(transaction=True) as tx:
             tx.hset(key, packet.handoff_id, packet.model_dump_json())
             tx.expire(key, settings.conversation_ttl_s)
             xadd_event(tx, f"{settings.prefix}:inbox:{packet.site}", packet, settings.stream_maxlen)

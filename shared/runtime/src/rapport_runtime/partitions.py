@@ -1,0 +1,76 @@
+"""Partitioned streams: one conversation's events on one partition, every key of a partition in
+one Redis Cluster hash slot.
+
+With ``RAPPORT_PARTITIONS=P`` each logical stream (``messages``, ``classified``, ...) becomes P
+streams. A stable hash of site + conversation id picks the partition, so one conversation's
+events stay in order on one stream. Partition ``p``'s keys all live under the prefix
+``<prefix>:{p<p>}``: the ``{p<p>}`` hash tag puts its streams, conversation records, dedupe
+keys, timers and retry queues in one slot, so each batch script and each MULTI/EXEC a stage
+runs touches exactly one slot (what Redis Cluster requires). Conversation keys keep their own
+``{site:conversation}`` braces after the prefix; Redis hashes only the first pair.
+
+The untagged layout (partition prefix = ``RAPPORT_PREFIX``, today's key names) is used with one
+partition on a standalone Redis, so a single-Redis deployment sees no change at all. A cluster
+URL always uses the tagged layout, even with one partition (everything then lives in one slot,
+which works but uses one master: set ``RAPPORT_PARTITIONS`` to a few per master).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from rapport_runtime.settings import RapportSettings
+
+
+def partition_of(site: str, conversation_id: str, partitions: int) -> int:
+    """The partition of a conversation: BLAKE2b of the length-prefixed site and id, modulo
+    ``partitions``. Stable across processes, versions and Python's hash randomisation; changing
+    ``partitions`` moves conversations (docs/scaling.md says how to change it safely)."""
+    if partitions <= 1:
+        return 0
+    joined = f"{len(site)}:{site}\x00{conversation_id}".encode()
+    digest = hashlib.blake2b(joined, digest_size=8).digest()
+    return int.from_bytes(digest, "big") % partitions
+
+
+def tagged(settings: RapportSettings) -> bool:
+    """Whether keys carry a partition hash tag (more than one partition, or a cluster)."""
+    return settings.partitions > 1 or settings.redis_cluster
+
+
+def partition_prefix(settings: RapportSettings, partition: int) -> str:
+    """The key prefix of ``partition``: ``RAPPORT_PREFIX`` itself in the untagged layout."""
+    if not 0 <= partition < settings.partitions:
+        raise ValueError(f"partition {partition} is not in 0..{settings.partitions - 1}")
+    if not tagged(settings):
+        return settings.prefix
+    return f"{settings.prefix}:{{p{partition}}}"
+
+
+def partition_settings(settings: RapportSettings, partition: int) -> RapportSettings:
+    """``settings`` as seen by the stages of one partition: the same, with that partition's
+    prefix, so every key a stage derives from ``settings.prefix`` lands in its slot. The
+    settings object itself when untagged (nothing changes)."""
+    prefix = partition_prefix(settings, partition)
+    if prefix == settings.prefix:
+        return settings
+    # model_copy does not validate: the braces are refused in RAPPORT_PREFIX on purpose.
+    return settings.model_copy(update={"prefix": prefix})
+
+
+def conversation_settings(
+    settings: RapportSettings, site: str, conversation_id: str
+) -> RapportSettings:
+    """The settings of the partition that holds this conversation."""
+    return partition_settings(settings, partition_of(site, conversation_id, settings.partitions))
+
+
+def all_partitions(settings: RapportSettings) -> list[RapportSettings]:
+    return [partition_settings(settings, p) for p in range(settings.partitions)]
+
+
+def owned_partitions(settings: RapportSettings) -> list[int]:
+    """The partitions this process's stages read: ``RAPPORT_CONSUMER_PARTITIONS`` (``all``, a
+    list such as ``0,2,4-6``, or ``spread``: every partition p with
+    ``p % RAPPORT_REPLICAS == RAPPORT_REPLICA_INDEX``)."""
+    return list(settings.owned_partitions)
