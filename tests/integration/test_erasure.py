@@ -4,6 +4,7 @@ other conversations, and says what it removed."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -96,3 +97,41 @@ def test_the_forget_command_says_what_it_removed(
     assert not redis_client.exists(f"{prefix}:conv:{{demo:c9}}:state")
     both = runner.invoke(app, ["forget", "--site", "demo"], env=env)
     assert both.exit_code == 2 and "exactly one of" in both.output
+
+
+def test_forget_finds_and_erases_a_customer_in_every_partition(
+    redis_url: str, prefix: str, redis_client: redis_sync.Redis
+) -> None:
+    """With RAPPORT_PARTITIONS=4 a customer's conversations sit in different partitions'
+    streams and keys: `rapport forget --customer` finds each and erases it where it lives."""
+    from typer.testing import CliRunner
+
+    from rapport_contracts import DATA_FIELD
+    from rapport_runtime.partitions import conversation_settings
+    from rapport_runtime.settings import RapportSettings
+    from rapport_tools.cli import app
+
+    settings = RapportSettings(redis_url=redis_url, prefix=prefix, partitions=4, config=None)
+    conversations = [f"c{n}" for n in range(8)]
+    parts = {conversation_settings(settings, "demo", c).prefix for c in conversations}
+    assert len(parts) > 1, "the test needs conversations in several partitions"
+    for c in conversations:
+        part = conversation_settings(settings, "demo", c)
+        record = {
+            "site": "demo",
+            "conversation_id": c,
+            "message_id": f"m-{c}",
+            "author": "customer",
+            "text": "my card is 4111 1111 1111 1111",
+            "customer": {"id": "u42"},
+        }
+        redis_client.xadd(part.streams.messages, {DATA_FIELD: json.dumps(record)})
+        redis_client.set(f"{part.prefix}:conv:{{demo:{c}}}:state", "{}")
+    env = {"REDIS_URL": redis_url, "RAPPORT_PREFIX": prefix, "RAPPORT_PARTITIONS": "4"}
+    done = CliRunner().invoke(app, ["forget", "--site", "demo", "--customer", "u42"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "removed 8 conversation(s): 8 key(s)" in done.output
+    for c in conversations:
+        part = conversation_settings(settings, "demo", c)
+        assert not redis_client.exists(f"{part.prefix}:conv:{{demo:{c}}}:state")
+        assert redis_client.xlen(part.streams.messages) == 0

@@ -40,12 +40,29 @@ def forget_command(
         in_archive = _archive_call(archive, archived_conversations, archive[1], site, customer)
 
     async def work(redis: Any) -> Any:
-        targets = (
-            {(site, conversation)}
-            if conversation is not None
-            else await conversations_of_customer(redis, settings.streams, site, customer or "")
-        )
-        return await forget(redis, settings.prefix, targets | in_archive, dry_run=dry_run)
+        from rapport_runtime.erasure import Erased
+        from rapport_runtime.partitions import all_partitions, conversation_settings
+
+        # With RAPPORT_PARTITIONS > 1 (or a cluster) each conversation lives in one partition's
+        # keys and streams: the customer's conversations are looked for in every partition and
+        # each is erased in its own.
+        parts = all_partitions(settings)
+        targets: set[tuple[str, str]] = set(in_archive)
+        if conversation is not None:
+            targets.add((site, conversation))
+        else:
+            for part in parts:
+                found = await conversations_of_customer(redis, part.streams, site, customer or "")
+                targets |= found
+        total = Erased(conversations=set(targets))
+        for part in parts:
+            mine = {t for t in targets if conversation_settings(settings, *t).prefix == part.prefix}
+            if mine:
+                erased = await forget(redis, part.prefix, mine, dry_run=dry_run)
+                total.keys += erased.keys
+                total.entries.update(erased.entries)
+                total.timers += erased.timers
+        return total
 
     erased = run_redis(settings, work)
     if not erased.conversations:
