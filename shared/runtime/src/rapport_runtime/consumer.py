@@ -79,6 +79,17 @@ TRANSIENT = (
     TryAgainError,
     RedisClusterException,
 )
+# What the loops catch: TRANSIENT, and a RuntimeError from a connection whose socket the peer
+# closed (uvloop's "the handler is closed", seen when a cluster master is killed and the
+# client reuses its connection); any other RuntimeError is a bug and stops the loop.
+CAUGHT = (*TRANSIENT, RuntimeError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, TRANSIENT):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and ("handler is closed" in text or "closed=True" in text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +284,9 @@ class StageRunner:
                     block=self.settings.poll_ms,
                 )
                 errors = 0
-            except TRANSIENT as exc:
+            except CAUGHT as exc:
+                if not is_transient(exc):
+                    raise
                 errors = await self._back_off(errors, exc)
                 continue
             except ResponseError as exc:
@@ -324,7 +337,9 @@ class StageRunner:
                     count=self.settings.max_records,
                 )
                 errors = 0
-            except TRANSIENT as exc:
+            except CAUGHT as exc:
+                if not is_transient(exc):
+                    raise
                 errors = await self._back_off(errors, exc)
                 continue
             except ResponseError as exc:
@@ -337,7 +352,9 @@ class StageRunner:
             if claimed:
                 try:
                     await self._reclaim(claimed)
-                except TRANSIENT as exc:  # left claimed: taken over again after the idle time
+                except CAUGHT as exc:  # left claimed: taken over again after the idle time
+                    if not is_transient(exc):
+                        raise
                     errors = await self._back_off(errors, exc)
                     continue
             if cursor == "0-0" or not claimed:
