@@ -365,7 +365,8 @@ class Writes:
         # first key written is declared (the script ignores KEYS) so that a Redis Cluster
         # client sends the script to the node owning the batch's slot; partitioned keys put
         # every key of a batch in that one slot (rapport_runtime.partitions).
-        return target.eval(_APPLY, 1, self.args[2], json.dumps(self.args, ensure_ascii=False))
+        keys = [self.args[2]] if self.args[1] != "0" else []  # a first op with no key: none
+        return target.eval(_APPLY, len(keys), *keys, json.dumps(self.args, ensure_ascii=False))
 
 
 # --------------------------------------------------------------------------- stream retention
