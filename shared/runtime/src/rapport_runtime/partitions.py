@@ -18,6 +18,9 @@ which works but uses one master: set ``RAPPORT_PARTITIONS`` to a few per master)
 from __future__ import annotations
 
 import hashlib
+import re
+
+from redis.asyncio import Redis
 
 from rapport_runtime.settings import RapportSettings
 
@@ -74,3 +77,57 @@ def owned_partitions(settings: RapportSettings) -> list[int]:
     list such as ``0,2,4-6``, or ``spread``: every partition p with
     ``p % RAPPORT_REPLICAS == RAPPORT_REPLICA_INDEX``)."""
     return list(settings.owned_partitions)
+
+
+async def partition_client(redis: Redis, part: RapportSettings) -> Redis:
+    """A client that can run any read over one partition's keys (SCAN, MGET of many keys, a
+    pipeline): ``redis`` itself on a standalone Redis; on a cluster the plain client of the
+    master owning the partition's slot. Why: every key of a partition is in that one slot, so
+    the node holds them all, while the cluster client would send a SCAN to one random node and
+    refuse a multi-key MGET or pipeline it cannot split (docs/scaling.md)."""
+    from rapport_runtime.redis import transaction_client
+
+    return await transaction_client(redis, part.streams.messages)
+
+
+# Stream entry ids as people see them: ``1764151200000-0`` with one partition, qualified by the
+# partition otherwise (``p3:1764151200000-0``): the same id can exist in two partitions'
+# streams, so a bare id names no entry once there are several.
+_BARE_ID = re.compile(r"^\d+(?:-\d+)?$")
+_QUALIFIED_ID = re.compile(r"^p(\d+):(\d+(?:-\d+)?)$")
+
+
+class EntryIdError(ValueError):
+    """An entry id that is malformed, names no partition when it must, or a partition that
+    does not exist; the message says what to write instead."""
+
+
+def qualify(settings: RapportSettings, partition: int, entry_id: str) -> str:
+    """``entry_id`` of ``partition`` as people see it: bare with one partition, else
+    ``p<partition>:<entry_id>``."""
+    return entry_id if settings.partitions <= 1 else f"p{partition}:{entry_id}"
+
+
+def parse_entry_id(settings: RapportSettings, text: str, what: str = "entry") -> tuple[int, str]:
+    """(partition, bare entry id) of an id written by a person (``1764151200000-0``, or
+    ``p3:1764151200000-0``). A bare id is partition 0 with one partition and refused with
+    several; ``what`` names the kind of id in the message (``dead-letter entry``)."""
+    value = text.strip()
+    example = qualify(settings, min(3, settings.partitions - 1), "1764151200000-0")
+    if found := _QUALIFIED_ID.match(value):
+        partition, bare = int(found.group(1)), found.group(2)
+        if partition >= settings.partitions:
+            raise EntryIdError(
+                f"{text!r}: partition {partition} does not exist (RAPPORT_PARTITIONS="
+                f"{settings.partitions}: partitions 0..{settings.partitions - 1}); is "
+                "RAPPORT_PARTITIONS the deployment's?"
+            )
+        return partition, bare
+    if _BARE_ID.match(value):
+        if settings.partitions > 1:
+            raise EntryIdError(
+                f"{text!r} names no partition: with RAPPORT_PARTITIONS={settings.partitions} "
+                f"{what} ids carry their partition, like {example}"
+            )
+        return 0, value
+    raise EntryIdError(f"{text!r} is not a {what} id; they look like {example}")
