@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis as redis_sync
@@ -247,7 +247,7 @@ def test_status_dlq_and_replay_on_a_cluster(
     client = SyncCluster(host="127.0.0.1", port=cluster.alive()[0].port)
     try:
         s = settings_for(cluster.url, prefix)
-        owners = {client.get_node_from_key(f"{part(s, p)}:dlq").port for p in range(P)}
+        owners = {cast("Any", client).get_node_from_key(f"{part(s, p)}:dlq").port for p in range(P)}
         assert len(owners) == 3, "partitions 0..3 fall on all three masters"
         seed_status(client, s)
         check_status(cluster.url, prefix)

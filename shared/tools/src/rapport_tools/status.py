@@ -171,7 +171,8 @@ async def _collect(parts: list[tuple[Redis, Streams]], redis_label: str, sample_
     # their clocks agree).
     recent: list[tuple[tuple[int, int], int, Any]] = []
     for partition, (redis, streams) in enumerate(parts):
-        for entry_id, fields in await redis.xrevrange(streams.decisions, count=5):
+        newest: Any = await redis.xrevrange(streams.decisions, count=5)
+        for entry_id, fields in newest:
             ms, _, seq = _text(entry_id).partition("-")
             recent.append(((int(ms), int(seq or 0)), partition, fields))
     recent.sort(key=lambda r: (r[0], r[1]), reverse=True)
