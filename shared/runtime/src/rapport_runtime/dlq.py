@@ -154,7 +154,7 @@ async def list_everywhere(
         found += [(_id_order(i), partition, i, letter) for i, letter in shown]
     found.sort(key=lambda f: (f[0], f[1]), reverse=True)
     kept = found if count is None else found[:count]
-    return [(qualify(settings, p, i), p, letter) for _, p, i, letter in kept], total
+    return [(qualify(settings.partitions, p, i), p, letter) for _, p, i, letter in kept], total
 
 
 async def locate(
@@ -174,7 +174,7 @@ async def locate(
         if other != partition and await show(
             await partition_client(redis, part), part.streams, entry_id
         ):
-            elsewhere.append(qualify(settings, other, entry_id))
+            elsewhere.append(qualify(settings.partitions, other, entry_id))
     return None, elsewhere
 
 

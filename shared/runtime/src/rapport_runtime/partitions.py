@@ -102,31 +102,32 @@ class EntryIdError(ValueError):
     does not exist; the message says what to write instead."""
 
 
-def qualify(settings: RapportSettings, partition: int, entry_id: str) -> str:
-    """``entry_id`` of ``partition`` as people see it: bare with one partition, else
-    ``p<partition>:<entry_id>``."""
-    return entry_id if settings.partitions <= 1 else f"p{partition}:{entry_id}"
+def qualify(partitions: int, partition: int, entry_id: str) -> str:
+    """``entry_id`` of ``partition`` as people see it: bare with one partition (of
+    ``partitions``), else ``p<partition>:<entry_id>``."""
+    return entry_id if partitions <= 1 else f"p{partition}:{entry_id}"
 
 
-def parse_entry_id(settings: RapportSettings, text: str, what: str = "entry") -> tuple[int, str]:
+def parse_entry_id(partitions: int, text: str, what: str = "entry") -> tuple[int, str]:
     """(partition, bare entry id) of an id written by a person (``1764151200000-0``, or
-    ``p3:1764151200000-0``). A bare id is partition 0 with one partition and refused with
-    several; ``what`` names the kind of id in the message (``dead-letter entry``)."""
+    ``p3:1764151200000-0``) when there are ``partitions``. A bare id is partition 0 with one
+    partition and refused with several; ``what`` names the kind of id in the message
+    (``dead-letter entry``)."""
     value = text.strip()
-    example = qualify(settings, min(3, settings.partitions - 1), "1764151200000-0")
+    example = qualify(partitions, min(3, partitions - 1), "1764151200000-0")
     if found := _QUALIFIED_ID.match(value):
         partition, bare = int(found.group(1)), found.group(2)
-        if partition >= settings.partitions:
+        if partition >= partitions:
             raise EntryIdError(
                 f"{text!r}: partition {partition} does not exist (RAPPORT_PARTITIONS="
-                f"{settings.partitions}: partitions 0..{settings.partitions - 1}); is "
-                "RAPPORT_PARTITIONS the deployment's?"
+                f"{partitions}: partitions 0..{partitions - 1}); is RAPPORT_PARTITIONS the "
+                "deployment's?"
             )
         return partition, bare
     if _BARE_ID.match(value):
-        if settings.partitions > 1:
+        if partitions > 1:
             raise EntryIdError(
-                f"{text!r} names no partition: with RAPPORT_PARTITIONS={settings.partitions} "
+                f"{text!r} names no partition: with RAPPORT_PARTITIONS={partitions} "
                 f"{what} ids carry their partition, like {example}"
             )
         return 0, value

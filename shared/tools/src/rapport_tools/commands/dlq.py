@@ -120,7 +120,7 @@ def _entry_ids(given: list[str]) -> tuple[Any, list[tuple[str, int, str]]]:
     parsed = []
     for text in given:
         try:
-            parsed.append((text, *parse_entry_id(found, text, "dead-letter entry")))
+            parsed.append((text, *parse_entry_id(found.partitions, text, "dead-letter entry")))
         except EntryIdError as exc:
             raise usage(f"{exc} (`rapport dlq list` shows them)") from None
     return found, parsed
