@@ -80,11 +80,13 @@ def owned_partitions(settings: RapportSettings) -> list[int]:
 
 
 async def partition_client(redis: Redis, part: RapportSettings) -> Redis:
-    """A client that can run any read over one partition's keys (SCAN, MGET of many keys, a
-    pipeline): ``redis`` itself on a standalone Redis; on a cluster the plain client of the
-    master owning the partition's slot. Why: every key of a partition is in that one slot, so
-    the node holds them all, while the cluster client would send a SCAN to one random node and
-    refuse a multi-key MGET or pipeline it cannot split (docs/scaling.md)."""
+    """A client for the reads an operator tool makes over one partition's keys (SCAN, MGET, a
+    pipeline of reads): ``redis`` itself on a standalone Redis; on a cluster the plain client
+    of the master owning the partition's slot. Why: every key of a partition is in that one
+    slot, so that master holds them all and answers alone, where redis-py's cluster client
+    walks a SCAN over every master (P partitions: P full walks of the cluster) and routes each
+    command of a pipeline on its own. Not for writes that must follow a fail-over: use
+    ``redis`` (the cluster client re-reads the slot map) or ``transaction_client``."""
     from rapport_runtime.redis import transaction_client
 
     return await transaction_client(redis, part.streams.messages)
