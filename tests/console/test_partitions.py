@@ -10,10 +10,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import redis as redis_sync
 from redis.cluster import RedisCluster as SyncCluster
 
 from rapport_console import data
@@ -26,7 +28,7 @@ from rapport_runtime.settings import RapportSettings
 from tests.console.conftest import TOKEN, serving
 from tests.console.seed import CALM, ESCALATED, HUMAN_REQUEST, SITE, add_decision, seed
 from tests.console.test_http import csrf_of
-from tests.helpers import RedisClusterProcess
+from tests.helpers import RedisClusterProcess, wait_until
 
 pytestmark = pytest.mark.integration
 P = 4
@@ -48,8 +50,6 @@ def where(request: pytest.FixtureRequest, prefix: str) -> Iterator[tuple[str, An
     if request.param == "standalone":
         url: str = request.getfixturevalue("redis_url")
         request.getfixturevalue("redis_client")  # deletes this test's keys afterwards
-        import redis as redis_sync
-
         client: Any = redis_sync.Redis.from_url(url)
     else:
         running: RedisClusterProcess = request.getfixturevalue("cluster")
@@ -145,3 +145,40 @@ def test_every_page_reads_every_partition(where: tuple[str, Any], prefix: str) -
     history = asyncio.run(lab_history())
     assert set(history.conversations) == {ESCALATED, CALM}  # from two partitions
     assert {d.decision_id for d in history.decisions} >= {seeded.calm_id, seeded.escalation_id}
+
+
+def test_the_console_follows_a_master_fail_over(tmp_path: Path, prefix: str) -> None:
+    """Three masters with a replica each: the master holding c-escalated's partition is killed,
+    its replica takes over, and the console (a long-running reader with nothing else to
+    refresh the slot map) finds the conversation on the new master."""
+    (tmp_path / "cluster").mkdir()
+    running = RedisClusterProcess(tmp_path / "cluster", masters=3, replicas=1)
+    running.start()
+    client: Any = SyncCluster(host="127.0.0.1", port=running.alive()[0].port)
+    try:
+        settings = RapportSettings(
+            redis_url=running.url, prefix=prefix, partitions=P, admin_token=TOKEN, config=None
+        )
+        seed(client, prefix, settings=settings)
+        key = conversation_settings(settings, SITE, ESCALATED).streams.messages
+        port = client.get_node_from_key(key).port
+        [victim] = [n for n in running.nodes if n.port == port]
+        with redis_sync.Redis(port=port) as master:
+            assert master.wait(1, 5000) == 1  # the replica has every seeded write
+        with serving(create_app(settings, ConsoleSettings())) as base, signed_in(base) as http:
+
+            def waiting() -> list[str]:
+                answer = http.get("/api/now")
+                if answer.status_code != 200:
+                    return []
+                return [w["conversation_id"] for w in answer.json()["waiting"]]
+
+            assert waiting() == [ESCALATED]
+            victim.stop()
+            wait_until(lambda: port not in {n.port for n in running.primaries()}, 30)
+            assert wait_until(lambda: waiting() == [ESCALATED], 30)
+            conversation = http.get(f"/sites/{SITE}/conversations/{ESCALATED}")
+            assert conversation.status_code == 200 and HUMAN_REQUEST in conversation.text
+    finally:
+        client.close()
+        running.stop()

@@ -87,8 +87,14 @@ async def partition_client(redis: Redis, part: RapportSettings) -> Redis:
     walks a SCAN over every master (P partitions: P full walks of the cluster) and routes each
     command of a pipeline on its own. Not for writes that must follow a fail-over: use
     ``redis`` (the cluster client re-reads the slot map) or ``transaction_client``."""
-    from rapport_runtime.redis import transaction_client
+    from rapport_runtime.redis import is_cluster, transaction_client
 
+    if is_cluster(redis):
+        # One command through the cluster client first: after a fail-over it meets the dead
+        # master, re-reads the slot map and retries on the promoted replica, so the node
+        # client below is the live master's (a long-running reader such as the console has
+        # nothing else that would refresh the map).
+        await redis.exists(part.streams.messages)
     return await transaction_client(redis, part.streams.messages)
 
 
