@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import redis as redis_sync
+from pydantic import SecretStr
 from redis.cluster import RedisCluster as SyncCluster
 
 from rapport_console import data
@@ -72,7 +73,7 @@ def signed_in(url: str) -> Iterator[httpx.Client]:
 def test_every_page_reads_every_partition(where: tuple[str, Any], prefix: str) -> None:
     url, r = where
     settings = RapportSettings(
-        redis_url=url, prefix=prefix, partitions=P, admin_token=TOKEN, config=None
+        redis_url=url, prefix=prefix, partitions=P, admin_token=SecretStr(TOKEN), config=None
     )
     assert partition_of(SITE, ESCALATED, P) != partition_of(SITE, CALM, P)
     seeded = seed(r, prefix, settings=settings)
@@ -157,7 +158,11 @@ def test_the_console_follows_a_master_fail_over(tmp_path: Path, prefix: str) -> 
     client: Any = SyncCluster(host="127.0.0.1", port=running.alive()[0].port)
     try:
         settings = RapportSettings(
-            redis_url=running.url, prefix=prefix, partitions=P, admin_token=TOKEN, config=None
+            redis_url=running.url,
+            prefix=prefix,
+            partitions=P,
+            admin_token=SecretStr(TOKEN),
+            config=None,
         )
         seed(client, prefix, settings=settings)
         key = conversation_settings(settings, SITE, ESCALATED).streams.messages

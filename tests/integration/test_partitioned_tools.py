@@ -168,7 +168,7 @@ def check_status(url: str, prefix: str) -> None:
     assert result.exit_code == 1, result.output
     out = result.output
     assert "streams (4 partitions)" in out
-    assert f"work waiting and no consumer" in out and f"{prefix}:{{p1}}:messages" in out
+    assert f"sentiment on {prefix}:{{p1}}:messages: work waiting and no consumer" in out
     assert f"1 dead letter(s) in 1 of 4 partitions' DLQs: {prefix}:{{p1}}:dlq" in out
     assert "1 via zendesk" in out and "(rule-3)" in out and "(rule-0)" in out
     report = json.loads(cli(url, prefix, "status", "--sample", "0", "--json").output)
