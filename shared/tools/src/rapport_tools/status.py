@@ -206,11 +206,15 @@ def _partitioned_tables(status: Status) -> list[str]:
     for name, length in status.streams.items():
         logical, partition = _logical(name)
         lengths.setdefault(logical, {})[partition] = length
-    lines = [f"streams ({status.partitions} partitions)       total  largest partition"]
+    title = f"streams ({status.partitions} partitions)"
+    lines = [f"{title:<26} {'total':>9}  largest partition"]
     for logical, per in lengths.items():
         top = max(per, key=lambda p: per[p])
-        lines.append(f"  {logical:<24} {sum(per.values()):>13,}  p{top} {per[top]:,}")
-    lines += ["", "consumer groups          lag  pending  partitions  consumers (least idle)"]
+        lines.append(f"  {logical:<24} {sum(per.values()):>9,}  p{top} {per[top]:,}")
+    lines += [
+        "",
+        f"{'consumer groups':<26} {'lag':>9} {'pending':>8}  partitions  consumers (least idle)",
+    ]
     merged: dict[tuple[str, str], list[Group]] = {}
     for g in status.groups:
         merged.setdefault((g.group, _logical(g.stream)[0]), []).append(g)
@@ -221,7 +225,7 @@ def _partitioned_tables(status: Status) -> list[str]:
                 idle[c["name"]] = min(idle.get(c["name"], c["idle_ms"]), c["idle_ms"])
         who = ", ".join(f"{name} ({ms // 1000} s)" for name, ms in idle.items()) or "-"
         lag, pending = sum(g.lag for g in gs), sum(g.pending for g in gs)
-        lines.append(f"  {group:<9} {logical:<12} {lag:>8} {pending:>8} {len(gs):>11}  {who}")
+        lines.append(f"  {group:<11} {logical:<12} {lag:>9} {pending:>8}  {len(gs):>10}  {who}")
     return lines
 
 
