@@ -25,7 +25,9 @@ from rapport_contracts import (
     TranscriptEntry,
 )
 from rapport_router.state import RouterState
+from rapport_runtime.partitions import conversation_settings
 from rapport_runtime.redis import ConversationKeys
+from rapport_runtime.settings import RapportSettings
 
 SITE = "demo"
 ESCALATED = "c-escalated"
@@ -110,7 +112,27 @@ def _decision(
     )
 
 
-def seed(client: redis_sync.Redis, prefix: str, dead_letters: int = 1) -> Seeded:
+def where(prefix: str, conversation: str, settings: RapportSettings | None) -> str:
+    """The key prefix of ``conversation``'s partition: ``prefix`` itself unless ``settings``
+    partition the keys (RAPPORT_PARTITIONS > 1, a cluster)."""
+    if settings is None:
+        return prefix
+    return conversation_settings(settings, SITE, conversation).prefix
+
+
+def seed(
+    client: redis_sync.Redis,
+    prefix: str,
+    dead_letters: int = 1,
+    settings: RapportSettings | None = None,
+) -> Seeded:
+    """The conversations, each in its partition when ``settings`` partition the keys (the
+    failed handoff and the dead letters in c-other's)."""
+    prefix, calm_prefix, other_prefix = (
+        where(prefix, ESCALATED, settings),
+        where(prefix, CALM, settings),
+        where(prefix, "c-other", settings),
+    )
     streams = Streams(prefix)
     now = datetime.now(UTC)
     t0 = now - timedelta(minutes=7)
@@ -217,9 +239,10 @@ def seed(client: redis_sync.Redis, prefix: str, dead_letters: int = 1) -> Seeded
         attempts=5,
         detail="HTTP 500",
     )
-    _xadd(client, streams.handoffs, failed)
+    _xadd(client, Streams(other_prefix).handoffs, failed)
 
-    calm_keys = ConversationKeys(prefix, SITE, CALM)
+    streams = Streams(calm_prefix)
+    calm_keys = ConversationKeys(calm_prefix, SITE, CALM)
     calm_msg = _classified(CALM, "m1", "How do I reset my password?", now - timedelta(minutes=1))
     calm = _decision(CALM, "d-calm-1", "m1", now - timedelta(seconds=50), human=False)
     client.hset(calm_keys.messages, "m1", calm_msg.model_dump_json())
@@ -227,6 +250,7 @@ def seed(client: redis_sync.Redis, prefix: str, dead_letters: int = 1) -> Seeded
     client.hset(calm_keys.decisions, calm.decision_id, calm.model_dump_json())
     client.set(calm_keys.state, RouterState(customer_turns=1).model_dump_json())
     _xadd(client, streams.decisions, calm)
+    streams = Streams(other_prefix)
     for i in range(dead_letters):
         _xadd(
             client,
@@ -244,10 +268,16 @@ def seed(client: redis_sync.Redis, prefix: str, dead_letters: int = 1) -> Seeded
 
 
 def add_decision(
-    client: redis_sync.Redis, prefix: str, conversation: str, decision_id: str, message_id: str
+    client: redis_sync.Redis,
+    prefix: str,
+    conversation: str,
+    decision_id: str,
+    message_id: str,
+    settings: RapportSettings | None = None,
 ) -> Decision:
     """One more automation decision (what the live feed should pick up)."""
     decision = _decision(conversation, decision_id, message_id, datetime.now(UTC), human=False)
+    prefix = where(prefix, conversation, settings)
     keys = ConversationKeys(prefix, SITE, conversation)
     client.hset(keys.decisions, decision.decision_id, decision.model_dump_json())
     client.xadd(Streams(prefix).decisions, {DATA_FIELD: decision.model_dump_json()})

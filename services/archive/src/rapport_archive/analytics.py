@@ -74,9 +74,12 @@ class Latency:
     p90_ms: float
 
 
-@dataclass(frozen=True)
-class FeedbackRate:
-    site: str
+class VerdictRates:
+    """The unneeded- and missed-escalation rates of a row of counts: escalations judged
+    unneeded / escalations, automated decisions judged missed / automated decisions (None with
+    nothing to divide by). One definition for the archive's analytics and the console's
+    feedback page (``rapport_console.data.RateRow``), which count the same things."""
+
     escalations: int
     unneeded: int
     automated: int
@@ -89,6 +92,15 @@ class FeedbackRate:
     @property
     def missed_rate(self) -> float | None:
         return self.missed / self.automated if self.automated else None
+
+
+@dataclass(frozen=True)
+class FeedbackRate(VerdictRates):
+    site: str
+    escalations: int
+    unneeded: int
+    automated: int
+    missed: int
 
 
 @dataclass

@@ -186,25 +186,30 @@ def _waiting_json(items: list[data.Waiting]) -> list[dict[str, Any]]:
     ]
 
 
+async def _parts(request: Request) -> list[data.Part]:
+    """Every partition (RAPPORT_PARTITIONS), each on a client that reaches its slot."""
+    return await data.parts(_redis(request), _settings(request))
+
+
 async def now_page(request: Request) -> Response:
-    redis, streams = _redis(request), _settings(request).streams
-    items = await data.waiting(redis, _settings(request).prefix)
-    decisions = await data.recent_decisions(redis, streams, count=30)
+    parts = await _parts(request)
+    items = await data.waiting(parts)
+    decisions, cursor = await data.recent_decisions(parts, count=30)
     return render(
         request,
         "now.html",
         waiting=items,
         groups=data.waiting_groups(items),
-        banner=await data.banner(redis, streams),
+        banner=await data.banner(parts),
         decisions=decisions,
-        last_id=decisions[0]["id"] if decisions else "0-0",
+        last_id=cursor,
     )
 
 
 async def api_now(request: Request) -> Response:
-    redis, settings = _redis(request), _settings(request)
-    items = await data.waiting(redis, settings.prefix)
-    banner = await data.banner(redis, settings.streams)
+    parts = await _parts(request)
+    items = await data.waiting(parts)
+    banner = await data.banner(parts)
     return JSONResponse(
         {
             "waiting": _waiting_json(items),
@@ -220,20 +225,16 @@ async def api_now(request: Request) -> Response:
 
 async def api_decisions(request: Request) -> Response:
     after = request.query_params.get("after") or None
-    if after is not None and not _is_entry_id(after):
-        return JSONResponse(
-            {"error": "invalid_after", "message": "`after` is a stream entry id like 1-0."},
-            status_code=422,
-        )
-    rows = await data.recent_decisions(_redis(request), _settings(request).streams, after=after)
+    try:
+        rows, cursor = await data.recent_decisions(await _parts(request), after=after)
+    except data.CursorError as exc:
+        return JSONResponse({"error": "invalid_after", "message": str(exc)}, status_code=422)
     for row in rows:
         row["url"] = conversation_url(row["site"], row["conversation_id"])
-    return JSONResponse({"decisions": rows})
-
-
-def _is_entry_id(value: str) -> bool:
-    ms, sep, seq = value.partition("-")
-    return ms.isdigit() and (not sep or seq.isdigit())
+    # With several partitions ``cursor`` (each partition's position) is what the feed sends
+    # back as ``after``; with one, the newest row's id is, as it always was.
+    extra = {"cursor": cursor} if _settings(request).partitions > 1 else {}
+    return JSONResponse({"decisions": rows, **extra})
 
 
 async def open_conversation(request: Request) -> Response:
@@ -249,9 +250,8 @@ async def open_conversation(request: Request) -> Response:
 async def conversation_page(request: Request) -> Response:
     site = request.path_params["site"]
     conversation_id = request.path_params["conversation_id"]
-    record = await data.conversation(
-        _redis(request), _settings(request).prefix, site, conversation_id
-    )
+    part = await data.part_of(_redis(request), _settings(request), site, conversation_id)
+    record = await data.conversation(part, site, conversation_id)
     if record is None:
         return render(
             request,
@@ -290,7 +290,8 @@ async def post_feedback(request: Request) -> Response:
             request, "error.html", status_code=422, title="Unknown verdict", message=verdict
         )
     settings = _settings(request)
-    record = await data.conversation(_redis(request), settings.prefix, site, conversation_id)
+    part = await data.part_of(_redis(request), settings, site, conversation_id)
+    record = await data.conversation(part, site, conversation_id)
     decision: Decision | None = None
     if record is not None:
         decision = next((d for d in record.decisions if d.decision_id == decision_id), None)
@@ -305,7 +306,7 @@ async def post_feedback(request: Request) -> Response:
         )
     await data.record_feedback(
         _redis(request),
-        settings.streams,
+        part.streams,  # the conversation's partition, where the archive and the rates read it
         decision=decision,
         verdict=cast("FeedbackVerdict", verdict),
         language=views.language_of(record, decision.message_id),
@@ -321,12 +322,10 @@ async def post_feedback(request: Request) -> Response:
 
 async def feedback_page(request: Request) -> Response:
     console: ConsoleSettings = request.app.state.console
-    redis, settings = _redis(request), _settings(request)
+    settings, parts = _settings(request), await _parts(request)
     window = console.rates_window_days
-    result = await data.rates(redis, settings.streams, window_days=window)
-    judged = await data.judged_history(
-        redis, settings.prefix, settings.streams, window, console.suggestions_max_conversations
-    )
+    result = await data.rates(parts, window_days=window)
+    judged = await data.judged_history(parts, window, console.suggestions_max_conversations)
     problem, found = "", {}
     try:
         policies = {name: p.live for name, p in lab.site_policies(settings).items()}
@@ -442,7 +441,7 @@ async def _lab(
         context["skipped"] = archived.skipped
     else:
         history = await data.site_history(
-            _redis(request), settings.prefix, site.site, since, until, console.lab_max_conversations
+            await _parts(request), site.site, since, until, console.lab_max_conversations
         )
     context["source_used"] = source
     context["result"] = lab.replay(site, checked.policy, history, since, until)

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 from redis.asyncio import Redis
 
+from rapport_archive.analytics import VerdictRates
 from rapport_contracts import (
     DATA_FIELD,
     ClassifiedMessage,
@@ -31,13 +32,53 @@ from rapport_contracts import (
     Streams,
 )
 from rapport_contracts.events import Feedback, FeedbackVerdict
+from rapport_runtime.partitions import (
+    EntryIdError,
+    all_partitions,
+    parse_entry_id,
+    partition_client,
+    partition_of,
+)
 from rapport_runtime.redis import ConversationKeys, xadd_event
+from rapport_runtime.settings import RapportSettings
 
 PRIORITY_RANK: dict[str, int] = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 SCAN_COUNT = 1000
 FAILURES_WINDOW_S = 24 * 3600
 STREAM_CHUNK = 1000
 BANNER_SCAN = 5000  # handoff results the banner looks at, newest first
+
+
+@dataclass(frozen=True)
+class Part:
+    """One partition as the console reads it (RAPPORT_PARTITIONS, docs/scaling.md): its index,
+    its key prefix and streams, and a client that reaches its slot (on a cluster the master
+    owning it, so SCAN, MGET and pipelines over the partition's keys work as on one Redis)."""
+
+    index: int
+    redis: Redis
+    prefix: str
+    streams: Streams
+
+
+async def parts(redis: Redis, settings: RapportSettings) -> list[Part]:
+    """Every partition; with one untagged partition, one ``Part`` on ``redis`` itself."""
+    return [
+        Part(p, await partition_client(redis, s), s.prefix, s.streams)
+        for p, s in enumerate(all_partitions(settings))
+    ]
+
+
+async def part_of(redis: Redis, settings: RapportSettings, site: str, conversation_id: str) -> Part:
+    """The partition holding this conversation's record and events."""
+    p = partition_of(site, conversation_id, settings.partitions)
+    s = all_partitions(settings)[p]
+    return Part(p, await partition_client(redis, s), s.prefix, s.streams)
+
+
+def _order(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
 
 
 class OwnerState(BaseModel):
@@ -84,12 +125,21 @@ def split_state_key(prefix: str, key: str) -> tuple[str, str] | None:
     return (site, conversation) if sep and site and conversation else None
 
 
-async def waiting(redis: Redis, prefix: str, now: datetime | None = None) -> list[Waiting]:
-    """Conversations escalated and not yet picked up by a person, most urgent and longest
-    waiting first."""
+async def waiting(partitions: list[Part], now: datetime | None = None) -> list[Waiting]:
+    """Conversations escalated and not yet picked up by a person, in every partition, most
+    urgent and longest waiting first."""
     now = now or datetime.now(UTC)
+    found: list[Waiting] = []
+    for part in partitions:
+        found += await _waiting(part.redis, part.prefix, now)
+    found.sort(key=lambda w: (PRIORITY_RANK.get(w.priority, 9), -w.waiting_s, w.site))
+    return found
+
+
+async def _waiting(redis: Redis, prefix: str, now: datetime) -> list[Waiting]:
     keys = [
-        _text(k) async for k in redis.scan_iter(match=f"{prefix}:conv:*:state", count=SCAN_COUNT)
+        _text(k)
+        async for k in redis.scan_iter(match=f"{_glob(prefix)}:conv:*:state", count=SCAN_COUNT)
     ]
     found: list[Waiting] = []
     for start in range(0, len(keys), 500):
@@ -118,7 +168,6 @@ async def waiting(redis: Redis, prefix: str, now: datetime | None = None) -> lis
                     handoff_confirmed=state.handoff_confirmed,
                 )
             )
-    found.sort(key=lambda w: (PRIORITY_RANK.get(w.priority, 9), -w.waiting_s, w.site))
     return found
 
 
@@ -166,11 +215,11 @@ def _read_entries(entries: Any) -> list[tuple[str, bytes | str]]:
     return out
 
 
-async def recent_decisions(
-    redis: Redis, streams: Streams, after: str | None = None, count: int = 50
+async def _recent(
+    redis: Redis, streams: Streams, after: str | None, count: int
 ) -> list[dict[str, Any]]:
-    """The newest decisions, newest first; with ``after`` (a stream entry id), only the ones
-    written after it (what the live feed polls for)."""
+    """One partition's newest decisions, newest first; with ``after`` (a stream entry id), the
+    oldest ``count`` written after it."""
     raw: Any
     if after:
         newer = await redis.xrange(streams.decisions, min=f"({after}", max="+", count=count)
@@ -184,6 +233,80 @@ async def recent_decisions(
         except ValidationError:
             continue
     return rows
+
+
+class CursorError(ValueError):
+    """An ``after`` the live feed cannot read; the message says what it should look like."""
+
+
+def _cursor_positions(partitions: list[Part], after: str | None) -> list[str | None]:
+    """Each partition's position in the feed. With one partition ``after`` is an entry id;
+    with several, the cursor the feed was given (``p0:<id>,p1:<id>,...``, one per partition),
+    or a bare entry id, taken as the same position in each."""
+    if not after:
+        return [None] * len(partitions)
+    bare = _is_bare_id(after)
+    if len(partitions) == 1 or bare:
+        if not bare:
+            raise CursorError("`after` is a stream entry id like 1-0.")
+        return [after] * len(partitions)
+    positions: list[str | None] = [None] * len(partitions)
+    for item in after.split(","):
+        try:
+            p, entry_id = parse_entry_id(len(partitions), item)
+        except EntryIdError:
+            raise CursorError(
+                "`after` is the feed's cursor, one entry id per partition like "
+                "p0:1-0,p1:1-0 (or one entry id for them all)."
+            ) from None
+        positions[p] = entry_id
+    if any(position is None for position in positions):
+        raise CursorError(
+            f"`after` must give a position for each of the {len(partitions)} partitions."
+        )
+    return positions
+
+
+def _is_bare_id(value: str) -> bool:
+    ms, sep, seq = value.partition("-")
+    return ms.isdigit() and (not sep or seq.isdigit())
+
+
+async def recent_decisions(
+    partitions: list[Part], after: str | None = None, count: int = 50
+) -> tuple[list[dict[str, Any]], str]:
+    """The newest decisions of every partition, newest first, and the feed's cursor; with
+    ``after`` (a cursor this returned), only the ones written after it (what the live feed
+    polls for). With one partition rows and cursor are plain entry ids, as they always were;
+    with several each row's id is qualified (``p3:<id>``) and the cursor holds each
+    partition's position, so no partition's decisions are skipped, whatever ids the others
+    (or another master's clock) gave theirs. Raises CursorError for an ``after`` it cannot
+    read."""
+    positions = _cursor_positions(partitions, after)
+    found: list[tuple[tuple[int, int], int, dict[str, Any]]] = []
+    for part, position in zip(partitions, positions, strict=True):
+        for row in await _recent(part.redis, part.streams, position, count):
+            found.append((_order(row["id"]), part.index, row))
+    newest: list[str] = [position or "0-0" for position in positions]
+    if after:
+        found.sort(key=lambda f: (f[0], f[1]))  # the oldest new ones: the next poll gets the rest
+        found = list(reversed(found[:count]))
+        shown = found
+    else:
+        # Each partition's newest counts, shown or not: one not shown is older than every row
+        # shown, so not for the live feed to bring later.
+        shown = sorted(found, key=lambda f: (f[0], f[1]), reverse=True)
+        found = shown[:count]
+    for _, p, row in reversed(shown):
+        newest[p] = row["id"]
+    if len(partitions) == 1:
+        rows = [row for *_, row in found]
+        return rows, rows[0]["id"] if rows else (after or "0-0")
+    rows = []
+    for _, p, row in found:
+        rows.append(row | {"id": f"p{p}:{row['id']}"})
+    cursor = ",".join(f"p{p}:{entry_id}" for p, entry_id in enumerate(newest))
+    return rows, cursor
 
 
 @dataclass(frozen=True)
@@ -215,18 +338,33 @@ async def _window(
     return out
 
 
-async def banner(redis: Redis, streams: Streams) -> Banner:
-    failures = 0
+async def _windows(
+    partitions: list[Part], since_s: float, limit: int
+) -> list[tuple[str, bytes | str]]:
+    """:func:`_window` of the decisions stream of every partition, concatenated (each at most
+    ``limit``)."""
+    out: list[tuple[str, bytes | str]] = []
+    for part in partitions:
+        out += await _window(part.redis, part.streams.decisions, since_s, limit)
+    return out
+
+
+async def banner(partitions: list[Part]) -> Banner:
+    failures = depth = 0
     since = f"{int((time.time() - FAILURES_WINDOW_S) * 1000)}-0"
-    # The newest results of the window, bounded: the page polls this every few seconds.
-    newest = await redis.xrevrange(streams.handoffs, max="+", min=since, count=BANNER_SCAN)
-    for _, raw in _read_entries(newest):
-        try:
-            if HandoffResult.read(raw).status == "failed":
-                failures += 1
-        except ValidationError:
-            continue
-    return Banner(dlq_depth=int(await redis.xlen(streams.dlq)), helpdesk_failures=failures)
+    for part in partitions:
+        # The newest results of the window, bounded: the page polls this every few seconds.
+        newest = await part.redis.xrevrange(
+            part.streams.handoffs, max="+", min=since, count=BANNER_SCAN
+        )
+        for _, raw in _read_entries(newest):
+            try:
+                if HandoffResult.read(raw).status == "failed":
+                    failures += 1
+            except ValidationError:
+                continue
+        depth += int(await part.redis.xlen(part.streams.dlq))
+    return Banner(dlq_depth=depth, helpdesk_failures=failures)
 
 
 @dataclass
@@ -247,8 +385,10 @@ def inbox_key(prefix: str, site: str, conversation_id: str) -> str:
 
 
 async def conversation(
-    redis: Redis, prefix: str, site: str, conversation_id: str, packets_scan: int = 2000
+    part: Part, site: str, conversation_id: str, packets_scan: int = 2000
 ) -> ConversationRecord | None:
+    """The record of one conversation, read in its partition (:func:`part_of`)."""
+    redis, prefix = part.redis, part.prefix
     keys = ConversationKeys(prefix, site, conversation_id)
     async with redis.pipeline(transaction=False) as read:
         read.hvals(keys.messages)
@@ -290,14 +430,24 @@ async def conversation(
     wanted = {d.decision_id for d in decisions}
     record.feedback = {
         decision_id: item
-        for decision_id, item in (await latest_feedback(redis, Streams(prefix))).items()
+        for decision_id, item in (await latest_feedback([part])).items()
         if decision_id in wanted
     }
     return record
 
 
-async def all_feedback(redis: Redis, streams: Streams, limit: int = 200_000) -> list[Feedback]:
-    """Every feedback event on the stream, oldest first."""
+async def all_feedback(partitions: list[Part], limit: int = 200_000) -> list[Feedback]:
+    """Every feedback event of every partition's stream, each partition's oldest first (one
+    decision's feedback is all in its conversation's partition, in order)."""
+    out: list[Feedback] = []
+    for part in partitions:
+        out += await _feedback(part.redis, part.streams, limit - len(out))
+        if len(out) >= limit:
+            break
+    return out
+
+
+async def _feedback(redis: Redis, streams: Streams, limit: int) -> list[Feedback]:
     out: list[Feedback] = []
     start = "-"
     while True:
@@ -314,9 +464,9 @@ async def all_feedback(redis: Redis, streams: Streams, limit: int = 200_000) -> 
         start = f"({chunk[-1][0]}"
 
 
-async def latest_feedback(redis: Redis, streams: Streams) -> dict[str, Feedback]:
+async def latest_feedback(partitions: list[Part]) -> dict[str, Feedback]:
     """The latest verdict per decision (a lead may change their mind)."""
-    return {f.decision_id: f for f in await all_feedback(redis, streams)}
+    return {f.decision_id: f for f in await all_feedback(partitions)}
 
 
 async def record_feedback(
@@ -348,7 +498,9 @@ async def record_feedback(
 
 
 @dataclass
-class RateRow:
+class RateRow(VerdictRates):
+    """One site and rule's counts; the rates are the archive's definitions (VerdictRates)."""
+
     site: str
     rule: str
     escalations: int = 0
@@ -356,14 +508,6 @@ class RateRow:
     automated: int = 0
     missed: int = 0
     correct: int = 0
-
-    @property
-    def unneeded_rate(self) -> float | None:
-        return self.unneeded / self.escalations if self.escalations else None
-
-    @property
-    def missed_rate(self) -> float | None:
-        return self.missed / self.automated if self.automated else None
 
 
 @dataclass
@@ -374,16 +518,14 @@ class Rates:
     by_language: list[tuple[str, str, int]]  # (language, verdict, count)
 
 
-async def rates(
-    redis: Redis, streams: Streams, window_days: float = 30.0, limit: int = 500_000
-) -> Rates:
+async def rates(partitions: list[Part], window_days: float = 30.0, limit: int = 500_000) -> Rates:
     """Unneeded-escalation rate (escalations marked unneeded / escalations) and
     missed-escalation rate (automation decisions marked missed / automation decisions), per
     site and deciding rule, over the live (not shadow) decisions still on the stream in the
     window. The latest verdict per decision counts."""
     table: dict[tuple[str, str], RateRow] = {}
     decided: dict[str, tuple[str, str]] = {}
-    entries = await _window(redis, streams.decisions, window_days * 86400, limit)
+    entries = await _windows(partitions, window_days * 86400, limit)
     for _, raw in entries:
         try:
             decision = Decision.read(raw)
@@ -399,7 +541,7 @@ async def rates(
             row.automated += 1
         decided[decision.decision_id] = key
     languages: Counter[tuple[str, str]] = Counter()
-    for decision_id, item in (await latest_feedback(redis, streams)).items():
+    for decision_id, item in (await latest_feedback(partitions)).items():
         key = decided.get(decision_id) or (item.site, item.rule or "default")
         if key not in table:
             continue  # the decision left the window (or the stream): no denominator for it
@@ -477,8 +619,7 @@ class History:
 
 
 async def site_history(
-    redis: Redis,
-    prefix: str,
+    partitions: list[Part],
     site: str,
     since: datetime,
     until: datetime,
@@ -486,19 +627,26 @@ async def site_history(
     scan_limit: int = 20_000,
 ) -> History:
     """The conversations of ``site`` with a customer turn between ``since`` and ``until``,
-    the ``cap`` most recent ones (by their last customer turn), with their decisions."""
-    pattern = f"{_glob(prefix)}:conv:{{{_glob(site)}:*}}:messages"
-    head, tail = f"{prefix}:conv:{{{site}:", "}:messages"
+    the ``cap`` most recent ones (by their last customer turn), with their decisions, from
+    every partition (``scan_limit`` records in all)."""
     ids: list[str] = []
     capped = False
-    async for key in redis.scan_iter(match=pattern, count=SCAN_COUNT):
-        text = _text(key)
-        if text.startswith(head) and text.endswith(tail):
-            ids.append(text[len(head) : -len(tail)])
-        if len(ids) >= scan_limit:
-            capped = True
+    records: dict[tuple[str, str], tuple[list[ClassifiedMessage], list[Decision]]] = {}
+    for part in partitions:
+        pattern = f"{_glob(part.prefix)}:conv:{{{_glob(site)}:*}}:messages"
+        head, tail = f"{part.prefix}:conv:{{{site}:", "}:messages"
+        mine: list[str] = []
+        async for key in part.redis.scan_iter(match=pattern, count=SCAN_COUNT):
+            text = _text(key)
+            if text.startswith(head) and text.endswith(tail):
+                mine.append(text[len(head) : -len(tail)])
+            if len(ids) + len(mine) >= scan_limit:
+                capped = True
+                break
+        ids += mine
+        records |= await _records(part.redis, part.prefix, [(site, i) for i in mine])
+        if capped:
             break
-    records = await _records(redis, prefix, [(site, i) for i in ids])
     inside: list[tuple[datetime, str]] = []
     for (_, conversation_id), (messages, _) in records.items():
         times = [
@@ -532,20 +680,19 @@ class Judged:
 
 
 async def judged_history(
-    redis: Redis,
-    prefix: str,
-    streams: Streams,
+    partitions: list[Part],
     window_days: float,
     max_conversations: int = 1000,
     limit: int = 500_000,
 ) -> Judged:
     """The conversations with feedback (newest first), then those with a live escalation in
     the window (the needed escalations a change must keep), up to ``max_conversations``."""
-    feedback = sorted((await latest_feedback(redis, streams)).values(), key=lambda f: f.at)
+    feedback = sorted((await latest_feedback(partitions)).values(), key=lambda f: f.at)
     wanted: dict[tuple[str, str], None] = {}
     for item in reversed(feedback):
         wanted.setdefault((item.site, item.conversation_id))
-    entries = await _window(redis, streams.decisions, window_days * 86400, limit)
+    entries = await _windows(partitions, window_days * 86400, limit)
+    entries.sort(key=lambda e: _order(e[0]))  # one window per partition: newest last again
     for _, raw in reversed(entries):
         try:
             decision = Decision.read(raw)
@@ -554,7 +701,11 @@ async def judged_history(
         if decision.route == "human" and not decision.shadow:
             wanted.setdefault((decision.site, decision.conversation_id))
     keys = list(wanted)[:max_conversations]
-    records = await _records(redis, prefix, keys)
+    records: dict[tuple[str, str], tuple[list[ClassifiedMessage], list[Decision]]] = {}
+    for part in partitions:
+        # Each conversation is read in its own partition.
+        mine = [k for k in keys if partition_of(*k, len(partitions)) == part.index]
+        records |= await _records(part.redis, part.prefix, mine)
     classified = sorted(
         (c for messages, _ in records.values() for c in messages),
         key=lambda c: (c.message.sent_at, c.message.received_at),

@@ -14,7 +14,9 @@ from redis.asyncio import Redis
 
 from rapport_contracts import DeadLetter
 from rapport_contracts.streams import DATA_FIELD, Streams
+from rapport_runtime.partitions import all_partitions, partition_client, qualify
 from rapport_runtime.redis import transaction_client
+from rapport_runtime.settings import RapportSettings
 
 PAGE = 500
 
@@ -123,3 +125,76 @@ async def purge(redis: Redis, streams: Streams, where: LetterFilter) -> int:
     for start in range(0, len(doomed), PAGE):
         await redis.xdel(streams.dlq, *doomed[start : start + PAGE])
     return len(doomed)
+
+
+# Every partition's DLQ (RAPPORT_PARTITIONS > 1 or a cluster): the functions above work on one
+# partition's streams; these run them on each partition, on a client that reaches its slot,
+# and name entries by qualified id (``p3:1764151200000-0``, see rapport_runtime.partitions).
+
+
+def _id_order(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+async def list_everywhere(
+    redis: Redis,
+    settings: RapportSettings,
+    count: int | None = None,
+    where: LetterFilter | None = None,
+) -> tuple[list[tuple[str, int, DeadLetter]], int]:
+    """The newest ``count`` matching dead letters of all partitions (all with None) as
+    (qualified id, partition, letter), newest first, and how many match in all."""
+    found: list[tuple[tuple[int, int], int, str, DeadLetter]] = []
+    total = 0
+    for partition, part in enumerate(all_partitions(settings)):
+        client = await partition_client(redis, part)
+        shown, matching = await list_dead_letters(client, part.streams, count, where)
+        total += matching
+        found += [(_id_order(i), partition, i, letter) for i, letter in shown]
+    found.sort(key=lambda f: (f[0], f[1]), reverse=True)
+    kept = found if count is None else found[:count]
+    return [(qualify(settings.partitions, p, i), p, letter) for _, p, i, letter in kept], total
+
+
+async def locate(
+    redis: Redis, settings: RapportSettings, partition: int, entry_id: str
+) -> tuple[DeadLetter | None, list[str]]:
+    """The dead letter ``entry_id`` of ``partition``, and, when it is not there, the qualified
+    ids under which the same bare id is in another partition's DLQ (a wrong partition typed or
+    pasted: the caller says which one to use)."""
+    parts = all_partitions(settings)
+    letter = await show(
+        await partition_client(redis, parts[partition]), parts[partition].streams, entry_id
+    )
+    if letter is not None or len(parts) == 1:
+        return letter, []
+    elsewhere = []
+    for other, part in enumerate(parts):
+        if other != partition and await show(
+            await partition_client(redis, part), part.streams, entry_id
+        ):
+            elsewhere.append(qualify(settings.partitions, other, entry_id))
+    return None, elsewhere
+
+
+async def replay_one(
+    redis: Redis, settings: RapportSettings, partition: int, entry_id: str
+) -> bool:
+    """Replay one partition's dead letter (see :func:`replay`); False when it is not there."""
+    part = all_partitions(settings)[partition]
+    client = await partition_client(redis, part)
+    return bool(await replay(client, part.streams, [entry_id], settings.stream_maxlen))
+
+
+async def purge_everywhere(redis: Redis, settings: RapportSettings, where: LetterFilter) -> int:
+    """:func:`purge` in every partition's DLQ; returns how many in all."""
+    purged = 0
+    for part in all_partitions(settings):
+        purged += await purge(await partition_client(redis, part), part.streams, where)
+    return purged
+
+
+async def depth_everywhere(redis: Redis, settings: RapportSettings) -> int:
+    """Entries in every partition's DLQ."""
+    return sum([int(await redis.xlen(part.streams.dlq)) for part in all_partitions(settings)])

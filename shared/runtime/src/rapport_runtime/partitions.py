@@ -18,6 +18,9 @@ which works but uses one master: set ``RAPPORT_PARTITIONS`` to a few per master)
 from __future__ import annotations
 
 import hashlib
+import re
+
+from redis.asyncio import Redis
 
 from rapport_runtime.settings import RapportSettings
 
@@ -74,3 +77,66 @@ def owned_partitions(settings: RapportSettings) -> list[int]:
     list such as ``0,2,4-6``, or ``spread``: every partition p with
     ``p % RAPPORT_REPLICAS == RAPPORT_REPLICA_INDEX``)."""
     return list(settings.owned_partitions)
+
+
+async def partition_client(redis: Redis, part: RapportSettings) -> Redis:
+    """A client for the reads an operator tool makes over one partition's keys (SCAN, MGET, a
+    pipeline of reads): ``redis`` itself on a standalone Redis; on a cluster the plain client
+    of the master owning the partition's slot. Why: every key of a partition is in that one
+    slot, so that master holds them all and answers alone, where redis-py's cluster client
+    walks a SCAN over every master (P partitions: P full walks of the cluster) and routes each
+    command of a pipeline on its own. Not for writes that must follow a fail-over: use
+    ``redis`` (the cluster client re-reads the slot map) or ``transaction_client``."""
+    from rapport_runtime.redis import is_cluster, transaction_client
+
+    if is_cluster(redis):
+        # One command through the cluster client first: after a fail-over it meets the dead
+        # master, re-reads the slot map and retries on the promoted replica, so the node
+        # client below is the live master's (a long-running reader such as the console has
+        # nothing else that would refresh the map).
+        await redis.exists(part.streams.messages)
+    return await transaction_client(redis, part.streams.messages)
+
+
+# Stream entry ids as people see them: ``1764151200000-0`` with one partition, qualified by the
+# partition otherwise (``p3:1764151200000-0``): the same id can exist in two partitions'
+# streams, so a bare id names no entry once there are several.
+_BARE_ID = re.compile(r"^\d+(?:-\d+)?$")
+_QUALIFIED_ID = re.compile(r"^p(\d+):(\d+(?:-\d+)?)$")
+
+
+class EntryIdError(ValueError):
+    """An entry id that is malformed, names no partition when it must, or a partition that
+    does not exist; the message says what to write instead."""
+
+
+def qualify(partitions: int, partition: int, entry_id: str) -> str:
+    """``entry_id`` of ``partition`` as people see it: bare with one partition (of
+    ``partitions``), else ``p<partition>:<entry_id>``."""
+    return entry_id if partitions <= 1 else f"p{partition}:{entry_id}"
+
+
+def parse_entry_id(partitions: int, text: str, what: str = "entry") -> tuple[int, str]:
+    """(partition, bare entry id) of an id written by a person (``1764151200000-0``, or
+    ``p3:1764151200000-0``) when there are ``partitions``. A bare id is partition 0 with one
+    partition and refused with several; ``what`` names the kind of id in the message
+    (``dead-letter entry``)."""
+    value = text.strip()
+    example = qualify(partitions, min(3, partitions - 1), "1764151200000-0")
+    if found := _QUALIFIED_ID.match(value):
+        partition, bare = int(found.group(1)), found.group(2)
+        if partition >= partitions:
+            raise EntryIdError(
+                f"{text!r}: partition {partition} does not exist (RAPPORT_PARTITIONS="
+                f"{partitions}: partitions 0..{partitions - 1}); is RAPPORT_PARTITIONS the "
+                "deployment's?"
+            )
+        return partition, bare
+    if _BARE_ID.match(value):
+        if partitions > 1:
+            raise EntryIdError(
+                f"{text!r} names no partition: with RAPPORT_PARTITIONS={partitions} "
+                f"{what} ids carry their partition, like {example}"
+            )
+        return 0, value
+    raise EntryIdError(f"{text!r} is not a {what} id; they look like {example}")

@@ -156,6 +156,11 @@ class _Cluster(RedisCluster):
         await super().aclose()
 
 
+def is_cluster(redis: Redis) -> bool:
+    """Whether ``redis`` is the cluster client :func:`connect` makes for a cluster URL."""
+    return isinstance(redis, _Cluster)
+
+
 async def transaction_client(redis: Redis, key: str) -> Redis:
     """The client to run a WATCH/MULTI on ``key``'s slot with: ``redis`` itself, or on a
     cluster the plain client of the master owning the slot (see :class:`_Cluster`)."""

@@ -49,7 +49,9 @@
           cell(tr, d.rule);
           tbody.insertBefore(tr, tbody.firstChild);
         }
-        if (rows.length) { lastId = rows[0].id; feed.setAttribute("data-last-id", lastId); }
+        // The server's cursor: the newest id, or each partition's position (RAPPORT_PARTITIONS).
+        var next = body.cursor || (rows.length ? rows[0].id : lastId);
+        if (next !== lastId) { lastId = next; feed.setAttribute("data-last-id", lastId); }
         while (tbody.rows.length > MAX_ROWS) { tbody.deleteRow(tbody.rows.length - 1); }
       })
       .catch(function () { /* signed out or offline: try again on the next tick */ });

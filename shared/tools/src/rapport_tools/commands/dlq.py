@@ -11,6 +11,7 @@ import typer
 from rapport_tools.commands._common import (
     JsonOpt,
     fail,
+    load_settings,
     new_typer,
     redis_settings,
     run_redis,
@@ -18,9 +19,6 @@ from rapport_tools.commands._common import (
 )
 
 dlq_app = new_typer("Inspect and replay the dead-letter stream.")
-
-
-_ENTRY_ID = re.compile(r"^\d+(-\d+)?$")
 
 
 _AGE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
@@ -79,24 +77,32 @@ def dlq_list(
     newer_than: NewerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show parked entries: where from, how often tried, and why; says how many match."""
-    from rapport_runtime.dlq import list_dead_letters
+    """Show parked entries: where from, how often tried, and why; says how many match.
+    With RAPPORT_PARTITIONS > 1 every partition's DLQ, ids qualified (p3:1764151200000-0)."""
+    from rapport_runtime.dlq import list_everywhere
 
     where = _letter_filter(stream, site, reason, older_than, newer_than)
     settings = redis_settings(quiet=as_json)
 
     async def work(redis: Any) -> Any:
-        return await list_dead_letters(redis, settings.streams, None if show_all else count, where)
+        return await list_everywhere(redis, settings, None if show_all else count, where)
 
     letters, total = run_redis(settings, work)
+    partitioned = settings.partitions > 1
     if as_json:
-        rows = [{"id": i, **d.model_dump(mode="json")} for i, d in letters]
+        rows = [
+            {"id": i, **({"partition": p} if partitioned else {}), **d.model_dump(mode="json")}
+            for i, p, d in letters
+        ]
         typer.echo(json.dumps({"total": total, "entries": rows}, indent=2))
         return
     if not total:
-        typer.echo(f"no dead letters match in {settings.streams.dlq}")
+        where_text = (
+            f"the DLQs of {settings.partitions} partitions" if partitioned else settings.streams.dlq
+        )
+        typer.echo(f"no dead letters match in {where_text}")
         return
-    for entry_id, letter in letters:
+    for entry_id, _, letter in letters:
         typer.echo(
             f"{entry_id}  from {letter.stream} ({letter.group}) after {letter.deliveries} "
             f"deliveries: {letter.reason[:300]}"
@@ -105,27 +111,49 @@ def dlq_list(
     typer.echo(f"{len(letters)} of {total} matching dead letters shown{more}")
 
 
+def _entry_ids(given: list[str]) -> tuple[Any, list[tuple[str, int, str]]]:
+    """The settings and (as typed, partition, bare id) of each id; a malformed id, or a bare
+    one while there are several partitions, is a usage error (before Redis is asked)."""
+    from rapport_runtime.partitions import EntryIdError, parse_entry_id
+
+    found = load_settings()
+    parsed = []
+    for text in given:
+        try:
+            parsed.append((text, *parse_entry_id(found.partitions, text, "dead-letter entry")))
+        except EntryIdError as exc:
+            raise usage(f"{exc} (`rapport dlq list` shows them)") from None
+    return found, parsed
+
+
+def _elsewhere(text: str, others: list[str]) -> str:
+    return f"; it is in another partition: {', '.join(others)}" if others else ""
+
+
 @dlq_app.command("show")
 def dlq_show(
     entry_id: Annotated[str, typer.Argument(help="A dead-letter entry id (from `list`).")],
 ) -> None:
     """Print one dead letter whole, payload included, as JSON."""
-    from rapport_runtime.dlq import show
+    from rapport_runtime.dlq import locate
 
-    if not _ENTRY_ID.match(entry_id):
-        raise usage(
-            f"{entry_id!r} is not a dead-letter entry id; they look like 1764151200000-0 "
-            "(`rapport dlq list` shows them)"
-        )
+    _, [(text, partition, bare)] = _entry_ids([entry_id])
     settings = redis_settings(quiet=True)
 
     async def work(redis: Any) -> Any:
-        return await show(redis, settings.streams, entry_id)
+        return await locate(redis, settings, partition, bare)
 
-    letter = run_redis(settings, work)
+    letter, others = run_redis(settings, work)
     if letter is None:
-        raise fail(f"{entry_id} is not in {settings.streams.dlq} (`rapport dlq list`)")
-    typer.echo(json.dumps({"id": entry_id, **letter.model_dump(mode="json")}, indent=2))
+        dlq = all_dlqs(settings)[partition]
+        raise fail(f"{text} is not in {dlq}{_elsewhere(text, others)} (`rapport dlq list`)")
+    typer.echo(json.dumps({"id": text, **letter.model_dump(mode="json")}, indent=2))
+
+
+def all_dlqs(settings: Any) -> list[str]:
+    from rapport_runtime.partitions import all_partitions
+
+    return [part.streams.dlq for part in all_partitions(settings)]
 
 
 @dlq_app.command("purge")
@@ -141,7 +169,7 @@ def dlq_purge(
     yes: Annotated[bool, typer.Option("--yes", help="Do it; without it, only count.")] = False,
 ) -> None:
     """Delete matching dead letters for good (they will never be replayed)."""
-    from rapport_runtime.dlq import list_dead_letters, purge
+    from rapport_runtime.dlq import list_everywhere, purge_everywhere
 
     given = (stream, site, reason, older_than, newer_than)
     if all(v is None for v in given) and not everything:
@@ -153,10 +181,10 @@ def dlq_purge(
     settings = redis_settings()
 
     async def count(redis: Any) -> Any:
-        return (await list_dead_letters(redis, settings.streams, 0, where))[1]
+        return (await list_everywhere(redis, settings, 0, where))[1]
 
     async def work(redis: Any) -> Any:
-        return await purge(redis, settings.streams, where)
+        return await purge_everywhere(redis, settings, where)
 
     if not yes:
         matching = run_redis(settings, count)
@@ -170,23 +198,25 @@ def dlq_replay(
     entry_ids: Annotated[list[str], typer.Argument(help="Dead-letter entry ids (from `list`).")],
 ) -> None:
     """Put entries back on the stream they came from (after fixing the cause)."""
-    from rapport_runtime.dlq import replay
+    from rapport_runtime.dlq import locate, replay_one
 
-    bad = [e for e in entry_ids if not _ENTRY_ID.match(e)]
-    if bad:
-        raise usage(
-            f"{bad[0]!r} is not a dead-letter entry id; they look like 1764151200000-0 "
-            "(`rapport dlq list` shows them)"
-        )
+    _, parsed = _entry_ids(entry_ids)
     settings = redis_settings()
 
-    async def work(redis: Any) -> list[str]:
-        return await replay(redis, settings.streams, entry_ids, settings.stream_maxlen)
+    async def work(redis: Any) -> list[tuple[str, bool, list[str]]]:
+        out = []
+        for text, partition, bare in parsed:
+            done = await replay_one(redis, settings, partition, bare)
+            others = [] if done else (await locate(redis, settings, partition, bare))[1]
+            out.append((text, done, others))
+        return out
 
-    done: list[str] = run_redis(settings, work)
-    for entry_id in entry_ids:
-        typer.echo(f"{entry_id}: {'replayed' if entry_id in done else 'not found in the DLQ'}")
-    if len(done) != len(entry_ids):
+    results: list[tuple[str, bool, list[str]]] = run_redis(settings, work)
+    for text, done, others in results:
+        typer.echo(
+            f"{text}: {'replayed' if done else 'not found in the DLQ'}{_elsewhere(text, others)}"
+        )
+    if not all(done for _, done, _ in results):
         raise typer.Exit(1)
 
 

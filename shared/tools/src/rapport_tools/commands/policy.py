@@ -107,22 +107,41 @@ def _since(tools: Any, since: str) -> str:
 
 
 def _read_stream(settings: RapportSettings, stream: str, start: str) -> list[bytes]:
+    """Every entry's data of the logical stream ``stream`` (``classified``, ``decisions``)
+    from ``start`` on, in every partition, oldest first (merged by entry id: one
+    conversation's entries are on one partition, in order)."""
     from rapport_contracts.streams import DATA_FIELD
+    from rapport_runtime.partitions import all_partitions, partition_client
 
-    async def work(redis: Any) -> list[bytes]:
-        out: list[bytes] = []
+    async def read(redis: Any, name: str, partition: int) -> list[tuple[int, int, int, bytes]]:
+        out: list[tuple[int, int, int, bytes]] = []
         position = start
         while True:
-            batch: Any = await redis.xrange(stream, min=position, count=5000)
+            batch: Any = await redis.xrange(name, min=position, count=5000)
             if not batch:
                 return out
-            out += [fields.get(DATA_FIELD.encode(), b"") for _, fields in batch]
-            last = batch[-1][0].decode()
-            ms, seq = last.split("-")
+            for entry_id, fields in batch:
+                ms, seq = entry_id.decode().split("-")
+                out.append((int(ms), int(seq), partition, fields.get(DATA_FIELD.encode(), b"")))
+            ms, seq = batch[-1][0].decode().split("-")
             position = f"{ms}-{int(seq) + 1}"
+
+    async def work(redis: Any) -> list[bytes]:
+        merged: list[tuple[int, int, int, bytes]] = []
+        for partition, part in enumerate(all_partitions(settings)):
+            client = await partition_client(redis, part)
+            merged += await read(client, getattr(part.streams, stream), partition)
+        merged.sort(key=lambda e: e[:3])
+        return [data for *_, data in merged]
 
     entries: list[bytes] = run_redis(settings, work)
     return entries
+
+
+def _stream_label(settings: RapportSettings, stream: str) -> str:
+    """The stream as messages name it: its key, or every partition's with several."""
+    name: str = getattr(settings.streams, stream)
+    return name if settings.partitions == 1 else f"{name} ({settings.partitions} partitions)"
 
 
 def _readable(raw: list[bytes], model: Any, what: str) -> list[Any]:
@@ -184,8 +203,8 @@ def policy_replay(
 
         start = _since(tools, since)
         settings = redis_settings(quiet=as_json)
-        raw = _read_stream(settings, settings.streams.classified, start)
-        history = _readable(raw, ClassifiedMessage, settings.streams.classified)
+        raw = _read_stream(settings, "classified", start)
+        history = _readable(raw, ClassifiedMessage, _stream_label(settings, "classified"))
         items = tools.items_from_history(history, site)
     report = tools.compare(items, candidate, baseline).as_dict()
     if as_json:
@@ -206,8 +225,8 @@ def policy_diff(
     tools = _router_tools()
     start = _since(tools, since)
     settings = redis_settings(quiet=as_json)
-    raw = _read_stream(settings, settings.streams.decisions, start)
-    decisions = _readable(raw, Decision, settings.streams.decisions)
+    raw = _read_stream(settings, "decisions", start)
+    decisions = _readable(raw, Decision, _stream_label(settings, "decisions"))
     report = tools.live_versus_shadow(decisions, site)
     if report["shadow"]["messages"] == 0:
         typer.echo(f"no shadow decisions for site {site!r} since {since}; set `shadow_policy`")

@@ -21,13 +21,13 @@ def status_command(
 ) -> None:
     """Streams, lag and pending per group, consumers, dead letters, handoff failures, the last
     decisions; exit code 1 when something needs attention (for a cron check)."""
-    from rapport_tools.status import collect, render
+    from rapport_tools.status import collect_everywhere, render
 
     settings = redis_settings(quiet=as_json)
     label = settings.redis_url.split("@")[-1]
 
     async def work(redis: Any) -> Any:
-        return await collect(redis, settings.streams, label, sample)
+        return await collect_everywhere(redis, settings, label, sample)
 
     while True:
         status = run_redis(settings, work)
