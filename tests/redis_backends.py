@@ -31,6 +31,7 @@ import redis as redis_sync
 from redis.cluster import RedisCluster
 
 from rapport_contracts import Streams
+from rapport_runtime.partitions import partition_of
 from tests.helpers import RedisClusterProcess, wait_until
 
 BACKENDS = ("standalone", "cluster")
@@ -60,6 +61,10 @@ class Backend:
         if not self.is_cluster and self.partitions == 1:
             return [prefix]
         return [f"{prefix}:{{p{p}}}" for p in range(self.partitions)]
+
+    def conversation_prefix(self, prefix: str, site: str, conversation_id: str) -> str:
+        """The key prefix of the partition holding this conversation."""
+        return self.prefixes(prefix)[partition_of(site, conversation_id, self.partitions)]
 
     def keys(self, prefix: str, name: str) -> list[str]:
         """``name`` (``decisions``, ``handoff:retry``...) in every partition."""

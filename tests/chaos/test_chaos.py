@@ -561,10 +561,13 @@ def test_a_handoff_killed_right_after_the_helpdesks_200_is_reposted_soon_and_nev
     desk, base = helpdesk
     rapport = make_rapport(backend.env(), prefix, sites_file(tmp_path, base), replicas=1)
     killed: list[str] = []
+    kills: list[float] = []  # when each SIGKILL was sent
 
     def kill_the_caller(key: str) -> None:
-        if len(killed) < 3 and key not in killed:
+        # On a key's first POST only: a repeat of a call an earlier kill cut is not a new one.
+        if len(killed) < 3 and len(desk.posted[key]) == 1:
             killed.append(key)
+            kills.append(time.monotonic())
             rapport.procs["handoff-0"].send_signal(signal.SIGKILL)
 
     desk.after_ticket = kill_the_caller
@@ -595,8 +598,17 @@ def test_a_handoff_killed_right_after_the_helpdesks_200_is_reposted_soon_and_nev
         for key in killed:
             first, again, *_ = desk.posted[key]
             assert again - first < 30, f"{key} re-posted {again - first:.0f} s after the kill"
-        # Only calls cut by a kill are repeated, each with its own key (the helpdesk dedupes).
-        assert all(len(times) <= 2 for times in desk.posted.values())
+        # Only calls cut by a kill are repeated, each with its own key (the helpdesk dedupes). A
+        # kill also cuts the other calls in flight at that moment (with P = 4 the process has
+        # one reader per partition, so several), and a call repeated after one kill may be cut
+        # by the next: a key may be posted once more per kill around its POSTs, and never more.
+        # "Around": the helpdesk runs in this process and, on a loaded machine, may handle a
+        # request it had already received seconds after its sender was killed (the time kept
+        # is when the handler ran), hence the kills up to LAG before the first POST count.
+        lag = 5.0
+        for key, times in desk.posted.items():
+            cuts = sum(1 for k in kills if times[0] - lag <= k <= times[-1])
+            assert len(times) - 1 <= cuts, f"{key}: {len(times)} POSTs, {cuts} kills between"
     finally:
         rapport.stop()
 
