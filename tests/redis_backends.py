@@ -110,6 +110,35 @@ class Backend:
                         return False
         return True
 
+    def groups(self, prefix: str) -> dict[str, list[tuple[str, int, int, int]]]:
+        """Per stream of every partition: (group, lag, pending, consumers), to say where a
+        pipeline stalled when a wait times out."""
+        out: dict[str, list[tuple[str, int, int, int]]] = {}
+        for p in self.prefixes(prefix):
+            for stream in Streams(p).groups():
+                if not self.client.exists(stream):
+                    continue
+                out[stream] = [
+                    (
+                        g["name"].decode() if isinstance(g["name"], bytes) else g["name"],
+                        int(g.get("lag") or 0),
+                        int(g.get("pending") or 0),
+                        int(g.get("consumers") or 0),
+                    )
+                    for g in self.client.xinfo_groups(stream)
+                ]
+        return out
+
+    def wait(self, prefix: str, predicate: Any, timeout: float, what: str) -> None:
+        """``wait_until``, and on a timeout say ``what`` was awaited and every group's state."""
+        try:
+            wait_until(predicate, timeout=timeout)
+        except AssertionError:
+            raise AssertionError(
+                f"{what}: not within {timeout} s on {self.name}; groups (group, lag, pending, "
+                f"consumers): {self.groups(prefix)}"
+            ) from None
+
     def wait_quiescent(self, prefix: str, timeout: float = 30.0) -> None:
         """As ``tests.helpers.wait_quiescent``, over every partition: from then on nothing can
         land late, so a count is final."""

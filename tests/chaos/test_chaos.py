@@ -170,6 +170,20 @@ class Rapport:
     def edge(self) -> str:
         return f"http://127.0.0.1:{self.ports['handoff-0']}"
 
+    def health(self) -> dict[str, str]:
+        """Each process: exited (its code) or its /healthz answer, for a failure message."""
+        out = {}
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                out[name] = f"exited {proc.returncode}"
+                continue
+            try:
+                reply = httpx.get(f"http://127.0.0.1:{self.ports[name]}/healthz", timeout=2)
+                out[name] = f"{reply.status_code} {reply.text[:200]}"
+            except httpx.HTTPError as exc:
+                out[name] = f"no answer ({exc})"
+        return out
+
     def stop(self) -> None:
         for proc in self.procs.values():
             if proc.poll() is None:
@@ -373,7 +387,15 @@ def test_sigkills_of_every_service_with_two_replicas_racing_and_a_flaky_helpdesk
         for name in rapport.names():
             if rapport.procs[name].poll() is not None:
                 rapport.start(name)
-        wait_until(lambda: backend.xlen(prefix, "decisions") >= len(items), timeout=120)
+        try:
+            backend.wait(
+                prefix,
+                lambda: backend.xlen(prefix, "decisions") >= len(items),
+                120,
+                f"{len(items)} decisions (have {backend.xlen(prefix, 'decisions')} at the start)",
+            )
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; processes: {rapport.health()}") from None
         backend.wait_quiescent(prefix, timeout=120)
         # Handoffs waiting on the retry schedule (a 503, a dead owner's lock) are not pending
         # in any group: wait for each escalation's outcome too.
