@@ -11,7 +11,10 @@ replicas (read from /proc, start-up excluded: from the first output on), and the
 P = 1 measured in the same run. On a two-core machine the wall rate cannot pass about two
 replicas' worth; the CPU per message says what each partition costs, and whether it grows with
 P (it should not: partitions share nothing but Redis). Redis is a private redis-server on a
-free port unless REDIS_URL is set (a standalone URL; P = 1 uses the unpartitioned layout).
+free port unless REDIS_URL is set: a standalone URL (P = 1 uses the unpartitioned layout) or a
+cluster (``redis+cluster://host:port,...``: every P uses the tagged layout, the partitions'
+slots on whichever masters the tags hash to; the masters share the machine's cores with the
+replicas).
 """
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import redis
+from redis.cluster import ClusterNode, RedisCluster
 
 from rapport_contracts import Message
 from rapport_runtime.partitions import partition_of, partition_prefix
+from rapport_runtime.redis import cluster_nodes
 from rapport_runtime.settings import RapportSettings
 from rapport_tools.dev import embedded_redis, find_redis_server, free_port
 
@@ -58,12 +64,21 @@ def redis_url() -> Iterator[str]:
         yield url
 
 
+def client(url: str) -> Any:
+    """A synchronous client: redis.Redis, or RedisCluster for a cluster URL (its pipeline and
+    multi-key DELETE split the commands by slot)."""
+    if RapportSettings(redis_url=url).redis_cluster:
+        nodes, options = cluster_nodes(url)
+        return RedisCluster(startup_nodes=[ClusterNode(h, p) for h, p in nodes], **options)
+    return redis.Redis.from_url(url)
+
+
 def cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
 
 
-def prefill(r: redis.Redis, prefixes: list[str], n: int, conversations: int) -> None:
+def prefill(r: Any, prefixes: list[str], n: int, conversations: int) -> None:
     now = datetime.now(UTC)
     pipe = r.pipeline(transaction=False)
     for i in range(n):
@@ -83,12 +98,12 @@ def prefill(r: redis.Redis, prefixes: list[str], n: int, conversations: int) -> 
     pipe.execute()
 
 
-def total(r: redis.Redis, prefixes: list[str], stream: str) -> int:
+def total(r: Any, prefixes: list[str], stream: str) -> int:
     return sum(int(r.xlen(f"{p}:{stream}")) for p in prefixes)
 
 
 def run_stage(
-    env: dict[str, str], service: str, r: redis.Redis, prefixes: list[str], output: str, n: int
+    env: dict[str, str], service: str, r: Any, prefixes: list[str], output: str, n: int
 ) -> tuple[float, float]:
     """P replicas of ``service``, one per partition; (msg/s, CPU µs per message)."""
     procs = [
@@ -118,7 +133,7 @@ def run_stage(
             proc.wait(timeout=30)
 
 
-def measure(url: str, r: redis.Redis, partitions: int, n: int, conversations: int) -> list[float]:
+def measure(url: str, r: Any, partitions: int, n: int, conversations: int) -> list[float]:
     base = f"bench{uuid.uuid4().hex[:6]}"
     settings = RapportSettings(redis_url=url, prefix=base, partitions=partitions)
     prefixes = [partition_prefix(settings, p) for p in range(partitions)]
@@ -149,10 +164,14 @@ def main() -> None:
     args = parser.parse_args()
     counts = [int(p) for p in args.partitions.split(",")]
     with redis_url() as url:
-        r = redis.Redis.from_url(url)
+        r = client(url)
         rows = {p: measure(url, r, p, args.messages, args.conversations) for p in counts}
         r.close()
-    print(f"{args.messages} messages in {args.conversations} conversations, {os.cpu_count()} CPUs")
+    where = "a Redis Cluster" if RapportSettings(redis_url=url).redis_cluster else "one Redis"
+    print(
+        f"{args.messages} messages in {args.conversations} conversations on {where}, "
+        f"{os.cpu_count()} CPUs"
+    )
     print("P  sentiment msg/s  x P=1  CPU µs/msg | router msg/s  x P=1  CPU µs/msg")
     floor = rows[counts[0]]
     for p, (s_rate, s_cpu, r_rate, r_cpu) in rows.items():

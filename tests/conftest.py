@@ -22,6 +22,9 @@ import redis as redis_sync
 from rapport_runtime.settings import RapportSettings
 from rapport_tools.dev import embedded_redis, find_redis_server
 
+# The `backend` fixture (a single Redis and a local 3-master cluster) and its collection hooks.
+pytest_plugins = ("tests.redis_backends",)
+
 
 def docker_answers() -> bool:
     """Whether a Docker engine answers ``GET /_ping`` (probed by hand: docker-py leaks a socket

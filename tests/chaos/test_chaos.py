@@ -1,6 +1,16 @@
 """Chaos: real processes, a real Redis and a real HTTP helpdesk that fails on command, attacked
 while ≥ 3,000 messages flow (about a fifth of the conversations ask for a person).
 
+Every row that can apply runs twice (``tests/redis_backends.py``): on a single Redis
+(``[standalone]``, one partition) and on a local 3-master Redis Cluster with
+``RAPPORT_PARTITIONS=4`` (``[cluster]``: each stage reads and reclaims four partitions whose
+slots lie on three masters). The rows that kill and restart the one redis-server are
+standalone only (``not_on_cluster``, each says why); their cluster counterpart, a master
+fail-over under load, is ``tests/e2e/test_cluster.py``. The cluster rows send fewer messages
+where a row is long (``on_cluster``): the attack and the checks are the same, the count only
+bounds the run time (the cluster's three masters share this machine's cores with the
+services), and each cluster count still spans every partition many times over.
+
 Checked at the end, after the pipeline is quiescent (every group has read and acked
 everything, so nothing can land late):
 
@@ -46,6 +56,7 @@ from tests.helpers import (
     wait_until,
     webhook_sites_file,
 )
+from tests.redis_backends import Backend
 
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e]
 
@@ -107,7 +118,7 @@ class Helpdesk:
 
 
 @dataclass
-class Cluster:
+class Rapport:
     """Rapport as processes: one sentiment, and `replicas` routers and handoffs racing."""
 
     env: dict[str, str]
@@ -159,6 +170,20 @@ class Cluster:
     def edge(self) -> str:
         return f"http://127.0.0.1:{self.ports['handoff-0']}"
 
+    def health(self) -> dict[str, str]:
+        """Each process: exited (its code) or its /healthz answer, for a failure message."""
+        out = {}
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                out[name] = f"exited {proc.returncode}"
+                continue
+            try:
+                reply = httpx.get(f"http://127.0.0.1:{self.ports[name]}/healthz", timeout=2)
+                out[name] = f"{reply.status_code} {reply.text[:200]}"
+            except httpx.HTTPError as exc:
+                out[name] = f"no answer ({exc})"
+        return out
+
     def stop(self) -> None:
         for proc in self.procs.values():
             if proc.poll() is None:
@@ -204,10 +229,16 @@ def sites_file(tmp_path: Path, base: str) -> Path:
     )
 
 
-def make_cluster(redis_url: str, prefix: str, sites: Path, replicas: int) -> Cluster:
+def make_rapport(redis: dict[str, str], prefix: str, sites: Path, replicas: int) -> Rapport:
+    """``redis``: REDIS_URL and, on a cluster, RAPPORT_PARTITIONS (``Backend.env``)."""
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("RAPPORT_PARTITIONS", "RAPPORT_CONSUMER_PARTITIONS")
+    }
     env = {
-        **os.environ,
-        "REDIS_URL": redis_url,
+        **inherited,
+        **redis,
         "RAPPORT_PREFIX": prefix,
         "RAPPORT_CONFIG": str(sites),
         "CHAOS_SECRET": "demo-secret",
@@ -221,7 +252,13 @@ def make_cluster(redis_url: str, prefix: str, sites: Path, replicas: int) -> Clu
         "RAPPORT_LOG_LEVEL": "ERROR",
         "RAPPORT_ADMIN_TOKEN": "chaos-admin-token-0123",
     }
-    return Cluster(env, replicas)
+    return Rapport(env, replicas)
+
+
+def on_cluster(backend: Backend, standalone: int, cluster: int) -> int:
+    """The message count of a row: fewer on the cluster where the row is long (see the module
+    docstring: run time, not a weaker check)."""
+    return cluster if backend.is_cluster else standalone
 
 
 def conversations(total_messages: int) -> list[tuple[str, str, str]]:
@@ -284,19 +321,19 @@ def events(r: redis_sync.Redis, stream: str) -> list[dict[str, Any]]:
         last = batch[-1][0].decode()
 
 
-def check_outcomes(r: redis_sync.Redis, prefix: str, accepted: list[str], desk: Helpdesk) -> None:
-    decisions = [d for d in events(r, f"{prefix}:decisions") if not d["shadow"]]
+def check_outcomes(b: Backend, prefix: str, accepted: list[str], desk: Helpdesk) -> None:
+    decisions = [d for d in b.events(prefix, "decisions") if not d["shadow"]]
     per_message = Counter(d["message_id"] for d in decisions if not d["message_id"].startswith("h"))
     assert set(per_message) == set(accepted), "every accepted message is decided"
     assert [m for m, n in per_message.items() if n != 1] == [], "exactly one decision each"
 
-    packets = events(r, f"{prefix}:escalations")
-    results = events(r, f"{prefix}:handoffs")
+    packets = b.events(prefix, "escalations")
+    results = b.events(prefix, "handoffs")
     delivered = {x["handoff_id"] for x in results if x["status"] == "delivered"}
     failed = {x["handoff_id"] for x in results if x["status"] == "failed"} - delivered
     resumed = {
         i["conversation_id"]
-        for i in events(r, f"{prefix}:automation")
+        for i in b.events(prefix, "automation")
         if i["action"] == "resume" and i["customer_message"] == HONEST
     }
     for packet in packets:
@@ -309,8 +346,8 @@ def check_outcomes(r: redis_sync.Redis, prefix: str, accepted: list[str], desk: 
     assert set(desk.tickets) <= {p["handoff_id"] for p in packets}
 
     on_hold = []
-    for key in r.scan_iter(match=f"{prefix}:conv:*:state", count=1000):
-        state = json.loads(r.get(key) or "{}")
+    for key in b.scan(prefix, "conv:*:state"):
+        state = json.loads(b.client.get(key) or "{}")
         if state.get("owner") == "escalated" and not state.get("handoff_confirmed"):
             on_hold.append(key)
     assert on_hold == [], "customers left on hold with nobody coming"
@@ -318,77 +355,81 @@ def check_outcomes(r: redis_sync.Redis, prefix: str, accepted: list[str], desk: 
 
 @pytest.mark.timeout(600)
 def test_sigkills_of_every_service_with_two_replicas_racing_and_a_flaky_helpdesk(
-    redis_url: str,
+    backend: Backend,
     prefix: str,
-    redis_client: redis_sync.Redis,
     tmp_path: Path,
     helpdesk: tuple[Helpdesk, str],
 ) -> None:
     desk, base = helpdesk
     desk.mode = "flaky"
-    cluster = make_cluster(redis_url, prefix, sites_file(tmp_path, base), replicas=2)
+    rapport = make_rapport(backend.env(), prefix, sites_file(tmp_path, base), replicas=2)
     items = conversations(3000)
     rng = random.Random(11)
     try:
-        cluster.start_all()
+        rapport.start_all()
 
         async def attack() -> None:
             # Kill a random service (never the edge's own handoff-0 mid-request storm: the
             # sender retries anyway) every 0.7-1.5 s while the messages flow.
-            victims = [n for n in cluster.names() if n != "handoff-0"]
+            victims = [n for n in rapport.names() if n != "handoff-0"]
             for _ in range(8):
                 await asyncio.sleep(rng.uniform(0.7, 1.5))
-                cluster.kill_and_restart(rng.choice(victims))
+                rapport.kill_and_restart(rng.choice(victims))
 
         async def run() -> list[str]:
-            sending = asyncio.create_task(post_all(cluster.edge, items))
+            sending = asyncio.create_task(post_all(rapport.edge, items))
             await attack()
             return await sending
 
         accepted = asyncio.run(run())
         assert len(accepted) == len(items)
         desk.mode = "healthy"
-        for name in cluster.names():
-            if cluster.procs[name].poll() is not None:
-                cluster.start(name)
-        wait_until(lambda: redis_client.xlen(f"{prefix}:decisions") >= len(items), timeout=120)
-        wait_quiescent(redis_client, prefix, timeout=120)
+        for name in rapport.names():
+            if rapport.procs[name].poll() is not None:
+                rapport.start(name)
+        try:
+            backend.wait(
+                prefix,
+                lambda: backend.xlen(prefix, "decisions") >= len(items),
+                120,
+                f"{len(items)} decisions (have {backend.xlen(prefix, 'decisions')} at the start)",
+            )
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; processes: {rapport.health()}") from None
+        backend.wait_quiescent(prefix, timeout=120)
         # Handoffs waiting on the retry schedule (a 503, a dead owner's lock) are not pending
         # in any group: wait for each escalation's outcome too.
-        wait_until(lambda: _settled(redis_client, prefix), timeout=120)
-        check_outcomes(redis_client, prefix, accepted, desk)
+        wait_until(lambda: _settled(backend, prefix), timeout=120)
+        check_outcomes(backend, prefix, accepted, desk)
     finally:
-        cluster.stop()
+        rapport.stop()
 
 
 @pytest.mark.timeout(300)
 def test_a_permanently_refusing_helpdesk_leaves_nobody_on_hold(
-    redis_url: str,
+    backend: Backend,
     prefix: str,
-    redis_client: redis_sync.Redis,
     tmp_path: Path,
     helpdesk: tuple[Helpdesk, str],
 ) -> None:
     desk, base = helpdesk
     desk.mode = "refusing"
-    cluster = make_cluster(redis_url, prefix, sites_file(tmp_path, base), replicas=1)
+    rapport = make_rapport(backend.env(), prefix, sites_file(tmp_path, base), replicas=1)
     items = conversations(750)  # 250 conversations, 50 of them ask for a person
     try:
-        cluster.start_all()
-        accepted = asyncio.run(post_all(cluster.edge, items))
-        wait_until(lambda: redis_client.xlen(f"{prefix}:decisions") >= len(items), timeout=60)
-        wait_quiescent(redis_client, prefix, timeout=60)
-        wait_until(lambda: _settled(redis_client, prefix), timeout=60)
-        check_outcomes(redis_client, prefix, accepted, desk)
-        resumes = [
-            i for i in events(redis_client, f"{prefix}:automation") if i["action"] == "resume"
-        ]
+        rapport.start_all()
+        accepted = asyncio.run(post_all(rapport.edge, items))
+        wait_until(lambda: backend.xlen(prefix, "decisions") >= len(items), timeout=60)
+        backend.wait_quiescent(prefix, timeout=60)
+        wait_until(lambda: _settled(backend, prefix), timeout=60)
+        check_outcomes(backend, prefix, accepted, desk)
+        resumes = [i for i in backend.events(prefix, "automation") if i["action"] == "resume"]
         assert len({i["conversation_id"] for i in resumes}) == 50
-        notes = events(redis_client, f"{prefix}:notifications")
+        notes = backend.events(prefix, "notifications")
         assert len(notes) == 50 and {n["priority"] for n in notes} == {"urgent"}
         assert desk.tickets == Counter()
     finally:
-        cluster.stop()
+        rapport.stop()
 
 
 class OwnRedis:
@@ -444,7 +485,15 @@ def _pings(client: redis_sync.Redis) -> bool:
         return False
 
 
+NOT_ON_CLUSTER_RESTART = (
+    "restarts the deployment's one redis-server: a cluster has no single server to restart, "
+    "it fails a master over to its replica (tests/e2e/test_cluster.py)"
+)
+
+
 @pytest.mark.timeout(300)
+@pytest.mark.not_on_cluster(reason=NOT_ON_CLUSTER_RESTART)
+@pytest.mark.usefixtures("backend")
 @pytest.mark.parametrize("appendonly", [True, False], ids=["restart-with-aof", "comes-back-empty"])
 def test_redis_killed_and_restarted_the_pipeline_carries_on(
     tmp_path: Path, helpdesk: tuple[Helpdesk, str], appendonly: bool
@@ -452,25 +501,30 @@ def test_redis_killed_and_restarted_the_pipeline_carries_on(
     """kill -9 of Redis under load, then a restart: with AOF (the compose default) everything
     accepted before the crash is still decided; coming back empty, the services recreate their
     groups (saying so) and everything accepted after the restart is decided. No process dies,
-    none stays stuck."""
+    none stays stuck.
+
+    Standalone only (the ``[cluster]`` item is deselected): the row kills and restarts the
+    deployment's one redis-server, with or without its AOF. A cluster has no single server to
+    restart; losing a master there means its replica takes over, which is the fail-over row of
+    ``tests/e2e/test_cluster.py``. (The test runs its own redis-server, not the backend's.)"""
     _, base = helpdesk
     data = tmp_path / "redis"
     data.mkdir()
     own = OwnRedis(data, appendonly)
     own.start()
     prefix = "chaos"
-    cluster = make_cluster(own.url, prefix, sites_file(tmp_path, base), replicas=1)
+    rapport = make_rapport({"REDIS_URL": own.url}, prefix, sites_file(tmp_path, base), replicas=1)
     client = redis_sync.Redis.from_url(own.url)
     try:
-        cluster.start_all()
-        before = asyncio.run(post_all(cluster.edge, conversations(300)))
+        rapport.start_all()
+        before = asyncio.run(post_all(rapport.edge, conversations(300)))
         wait_until(lambda: client.xlen(f"{prefix}:decisions") >= len(before), timeout=60)
         wait_quiescent(client, prefix)
         own.kill()
         time.sleep(0.5)
         own.start(empty=not appendonly)
         after_items = [(f"x{c}", f"x{m}", t) for c, m, t in conversations(300)]
-        after = asyncio.run(post_all(cluster.edge, after_items))
+        after = asyncio.run(post_all(rapport.edge, after_items))
         expected = set(after) | (set(before) if appendonly else set())
 
         def decided() -> set[str]:
@@ -486,40 +540,39 @@ def test_redis_killed_and_restarted_the_pipeline_carries_on(
             if not d["shadow"] and not d["message_id"].startswith("h")
         )
         assert [m for m, n in per_message.items() if n != 1] == []
-        for name in cluster.names():
-            assert cluster.procs[name].poll() is None, f"{name} died"
-            health = httpx.get(f"http://127.0.0.1:{cluster.ports[name]}/healthz", timeout=5)
+        for name in rapport.names():
+            assert rapport.procs[name].poll() is None, f"{name} died"
+            health = httpx.get(f"http://127.0.0.1:{rapport.ports[name]}/healthz", timeout=5)
             assert health.status_code == 200, (name, health.text)
     finally:
-        cluster.stop()
+        rapport.stop()
         client.close()
         if own.proc is not None and own.proc.poll() is None:
             own.kill()
 
 
-def _restart_when_dead(cluster: Cluster, names: list[str], stop: asyncio.Event) -> Any:
+def _restart_when_dead(rapport: Rapport, names: list[str], stop: asyncio.Event) -> Any:
     async def loop() -> None:
         while not stop.is_set():
             for name in names:
-                if cluster.procs[name].poll() is not None:
-                    cluster.start(name)
+                if rapport.procs[name].poll() is not None:
+                    rapport.start(name)
             await asyncio.sleep(0.1)
 
     return loop()
 
 
-def _settled(r: redis_sync.Redis, prefix: str) -> bool:
-    """Every escalation has an outcome and nothing waits on the retry schedule."""
-    packets = {p["handoff_id"] for p in events(r, f"{prefix}:escalations")}
-    ended = {x["handoff_id"] for x in events(r, f"{prefix}:handoffs")}
-    return packets <= ended and r.zcard(f"{prefix}:handoff:retry") == 0
+def _settled(b: Backend, prefix: str) -> bool:
+    """Every escalation has an outcome and nothing waits on any partition's retry schedule."""
+    packets = {p["handoff_id"] for p in b.events(prefix, "escalations")}
+    ended = {x["handoff_id"] for x in b.events(prefix, "handoffs")}
+    return packets <= ended and b.zcard(prefix, "handoff:retry") == 0
 
 
 @pytest.mark.timeout(300)
 def test_a_handoff_killed_right_after_the_helpdesks_200_is_reposted_soon_and_never_parked(
-    redis_url: str,
+    backend: Backend,
     prefix: str,
-    redis_client: redis_sync.Redis,
     tmp_path: Path,
     helpdesk: tuple[Helpdesk, str],
 ) -> None:
@@ -528,26 +581,29 @@ def test_a_handoff_killed_right_after_the_helpdesks_200_is_reposted_soon_and_nev
     within about one lock lease (not after the delivery deadline), ends delivered, and none is
     dead-lettered while its lock waits."""
     desk, base = helpdesk
-    cluster = make_cluster(redis_url, prefix, sites_file(tmp_path, base), replicas=1)
+    rapport = make_rapport(backend.env(), prefix, sites_file(tmp_path, base), replicas=1)
     killed: list[str] = []
+    kills: list[float] = []  # when each SIGKILL was sent
 
     def kill_the_caller(key: str) -> None:
-        if len(killed) < 3 and key not in killed:
+        # On a key's first POST only: a repeat of a call an earlier kill cut is not a new one.
+        if len(killed) < 3 and len(desk.posted[key]) == 1:
             killed.append(key)
-            cluster.procs["handoff-0"].send_signal(signal.SIGKILL)
+            kills.append(time.monotonic())
+            rapport.procs["handoff-0"].send_signal(signal.SIGKILL)
 
     desk.after_ticket = kill_the_caller
     items = conversations(600)  # 200 conversations, 40 ask for a person
     try:
-        cluster.start_all()
+        rapport.start_all()
 
         async def run() -> list[str]:
             stop = asyncio.Event()
-            restarting = asyncio.create_task(_restart_when_dead(cluster, ["handoff-0"], stop))
-            accepted = await post_all(cluster.edge, items)
+            restarting = asyncio.create_task(_restart_when_dead(rapport, ["handoff-0"], stop))
+            accepted = await post_all(rapport.edge, items)
             await asyncio.to_thread(
                 wait_until,
-                lambda: len(killed) == 3 and _settled(redis_client, prefix),
+                lambda: len(killed) == 3 and _settled(backend, prefix),
                 150,
             )
             stop.set()
@@ -555,26 +611,34 @@ def test_a_handoff_killed_right_after_the_helpdesks_200_is_reposted_soon_and_nev
             return accepted
 
         accepted = asyncio.run(asyncio.wait_for(run(), timeout=200))
-        wait_quiescent(redis_client, prefix, timeout=60)
-        check_outcomes(redis_client, prefix, accepted, desk)
-        results = events(redis_client, f"{prefix}:handoffs")
+        backend.wait_quiescent(prefix, timeout=60)
+        check_outcomes(backend, prefix, accepted, desk)
+        results = backend.events(prefix, "handoffs")
         assert {x["status"] for x in results} == {"delivered"}
-        assert redis_client.xlen(f"{prefix}:dlq") == 0
+        assert backend.xlen(prefix, "dlq") == 0
         assert len(killed) == 3
         for key in killed:
             first, again, *_ = desk.posted[key]
             assert again - first < 30, f"{key} re-posted {again - first:.0f} s after the kill"
-        # Only calls cut by a kill are repeated, each with its own key (the helpdesk dedupes).
-        assert all(len(times) <= 2 for times in desk.posted.values())
+        # Only calls cut by a kill are repeated, each with its own key (the helpdesk dedupes). A
+        # kill also cuts the other calls in flight at that moment (with P = 4 the process has
+        # one reader per partition, so several), and a call repeated after one kill may be cut
+        # by the next: a key may be posted once more per kill around its POSTs, and never more.
+        # "Around": the helpdesk runs in this process and, on a loaded machine, may handle a
+        # request it had already received seconds after its sender was killed (the time kept
+        # is when the handler ran), hence the kills up to LAG before the first POST count.
+        lag = 5.0
+        for key, times in desk.posted.items():
+            cuts = sum(1 for k in kills if times[0] - lag <= k <= times[-1])
+            assert len(times) - 1 <= cuts, f"{key}: {len(times)} POSTs, {cuts} kills between"
     finally:
-        cluster.stop()
+        rapport.stop()
 
 
 @pytest.mark.timeout(300)
 def test_a_helpdesk_hanging_for_5_s_gets_each_handoff_under_one_key_and_all_end_delivered(
-    redis_url: str,
+    backend: Backend,
     prefix: str,
-    redis_client: redis_sync.Redis,
     tmp_path: Path,
     helpdesk: tuple[Helpdesk, str],
 ) -> None:
@@ -584,48 +648,56 @@ def test_a_helpdesk_hanging_for_5_s_gets_each_handoff_under_one_key_and_all_end_
     escalation ends delivered, none failed, nobody left on hold."""
     desk, base = helpdesk
     desk.mode = "hanging"
-    cluster = make_cluster(redis_url, prefix, sites_file(tmp_path, base), replicas=1)
+    rapport = make_rapport(backend.env(), prefix, sites_file(tmp_path, base), replicas=1)
     items = conversations(300)  # 100 conversations, 20 ask for a person
     try:
-        cluster.start_all()
-        accepted = asyncio.run(post_all(cluster.edge, items))
-        wait_until(lambda: _settled(redis_client, prefix), timeout=120)
-        wait_quiescent(redis_client, prefix, timeout=60)
-        check_outcomes(redis_client, prefix, accepted, desk)
-        packets = {p["handoff_id"] for p in events(redis_client, f"{prefix}:escalations")}
-        results = events(redis_client, f"{prefix}:handoffs")
+        rapport.start_all()
+        accepted = asyncio.run(post_all(rapport.edge, items))
+        wait_until(lambda: _settled(backend, prefix), timeout=120)
+        backend.wait_quiescent(prefix, timeout=60)
+        check_outcomes(backend, prefix, accepted, desk)
+        packets = {p["handoff_id"] for p in backend.events(prefix, "escalations")}
+        results = backend.events(prefix, "handoffs")
         assert {x["status"] for x in results} == {"delivered"}
         assert set(desk.tickets) == packets  # one ticket per key at a deduping receiver
         assert desk.hang_until is not None
         assert any(len(times) > 1 for times in desk.posted.values()), "the hang was exercised"
     finally:
-        cluster.stop()
+        rapport.stop()
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.not_on_cluster(reason="cuts and reloads the AOF of the deployment's one Redis")
+@pytest.mark.usefixtures("backend")
 def test_a_host_crash_cutting_the_last_second_of_aof_loses_no_accepted_message(
     tmp_path: Path, helpdesk: tuple[Helpdesk, str]
 ) -> None:
     """A host crash with ``appendfsync everysec`` emulated: Redis is SIGKILLed and its AOF cut
     back to what it held before the last burst of messages, all answered 202. The edge (on
     another host, still alive) notices the restart and appends the lost messages again: every
-    accepted message ends with exactly one decision."""
+    accepted message ends with exactly one decision.
+
+    Standalone only (the ``[cluster]`` item is deselected): the row restarts the one
+    redis-server from a cut AOF. On a cluster the same loss (writes a master acknowledged but
+    had not passed on) happens when a replica is promoted, and the edge's acceptance watch
+    compares every master's run_id to catch it: the fail-over row of
+    ``tests/e2e/test_cluster.py``. (The test runs its own redis-server, not the backend's.)"""
     _, base = helpdesk
     data = tmp_path / "redis"
     data.mkdir()
     own = OwnRedis(data, appendonly=True, appendfsync="everysec")
     own.start()
     prefix = "chaos"
-    cluster = make_cluster(own.url, prefix, sites_file(tmp_path, base), replicas=1)
+    rapport = make_rapport({"REDIS_URL": own.url}, prefix, sites_file(tmp_path, base), replicas=1)
     client = redis_sync.Redis.from_url(own.url)
     try:
-        cluster.start_all()
-        before = asyncio.run(post_all(cluster.edge, conversations(450)))
+        rapport.start_all()
+        before = asyncio.run(post_all(rapport.edge, conversations(450)))
         wait_until(lambda: client.xlen(f"{prefix}:decisions") >= len(before), timeout=60)
         wait_quiescent(client, prefix)
         cut_at = own.aof.stat().st_size
         burst_items = [(f"b{c}", f"b{m}", t) for c, m, t in conversations(150)]
-        burst = asyncio.run(post_all(cluster.edge, burst_items))
+        burst = asyncio.run(post_all(rapport.edge, burst_items))
         own.kill()
         own.cut_aof(cut_at)
         own.start()
@@ -643,10 +715,10 @@ def test_a_host_crash_cutting_the_last_second_of_aof_loses_no_accepted_message(
         per_message = decided()
         assert set(per_message) == expected
         assert [m for m, n in per_message.items() if n != 1] == []
-        for name in cluster.names():
-            assert cluster.procs[name].poll() is None, f"{name} died"
+        for name in rapport.names():
+            assert rapport.procs[name].poll() is None, f"{name} died"
     finally:
-        cluster.stop()
+        rapport.stop()
         client.close()
         if own.proc is not None and own.proc.poll() is None:
             own.kill()
@@ -654,9 +726,8 @@ def test_a_host_crash_cutting_the_last_second_of_aof_loses_no_accepted_message(
 
 @pytest.mark.timeout(300)
 def test_a_rate_limiting_helpdesk_is_waited_for_as_it_asks_and_every_handoff_lands(
-    redis_url: str,
+    backend: Backend,
     prefix: str,
-    redis_client: redis_sync.Redis,
     tmp_path: Path,
     helpdesk: tuple[Helpdesk, str],
 ) -> None:
@@ -665,15 +736,17 @@ def test_a_rate_limiting_helpdesk_is_waited_for_as_it_asks_and_every_handoff_lan
     on hold."""
     desk, base = helpdesk
     desk.mode = "rate_limited"
-    cluster = make_cluster(redis_url, prefix, sites_file(tmp_path, base), replicas=1)
-    items = conversations(600)  # 200 conversations, 40 ask for a person
+    rapport = make_rapport(backend.env(), prefix, sites_file(tmp_path, base), replicas=1)
+    # 200 conversations, 40 ask for a person; on the cluster 100 and 20: the row's time is
+    # the helpdesk's 4 calls a second, and 20 handoffs still hit the limit many times.
+    items = conversations(on_cluster(backend, 600, 300))
     try:
-        cluster.start_all()
-        accepted = asyncio.run(post_all(cluster.edge, items))
-        wait_until(lambda: _settled(redis_client, prefix), timeout=150)
-        wait_quiescent(redis_client, prefix, timeout=60)
-        check_outcomes(redis_client, prefix, accepted, desk)
-        results = events(redis_client, f"{prefix}:handoffs")
+        rapport.start_all()
+        accepted = asyncio.run(post_all(rapport.edge, items))
+        wait_until(lambda: _settled(backend, prefix), timeout=150)
+        backend.wait_quiescent(prefix, timeout=60)
+        check_outcomes(backend, prefix, accepted, desk)
+        results = backend.events(prefix, "handoffs")
         assert {x["status"] for x in results} == {"delivered"}
         assert desk.limited, "the rate limit was exercised"
         for key, refusals in desk.limited.items():
@@ -682,4 +755,4 @@ def test_a_rate_limiting_helpdesk_is_waited_for_as_it_asks_and_every_handoff_lan
                 assert later, f"{key} never posted again after its 429"
                 assert later[0] - refused_at >= 0.9, f"{key} retried before Retry-After"
     finally:
-        cluster.stop()
+        rapport.stop()

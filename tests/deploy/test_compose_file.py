@@ -6,6 +6,8 @@ alert rules in test_prometheus_rules.py."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.deploy.tools import require_binary
 from tests.helpers import reference_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,3 +80,51 @@ def test_the_archive_writes_to_a_healthy_postgres_and_the_console_reads_it(
     assert console["depends_on"]["archive"]["condition"] == "service_healthy"
     assert console["depends_on"]["redis"]["condition"] == "service_healthy"
     assert "postgres-data" in compose["volumes"]
+
+
+@pytest.mark.parametrize("service", ["sentiment", "router"])
+def test_a_stage_runs_as_many_replicas_as_its_variable_says(
+    compose: dict[str, Any], service: str
+) -> None:
+    svc = compose["services"][service]
+    assert svc["deploy"]["replicas"] == f"${{RAPPORT_{service.upper()}_REPLICAS:-1}}"
+    env = svc["environment"]
+    # Identical replicas (compose gives a container no index): every one reads every
+    # partition, and none is given a consumer name, so each keeps its own <host>-<pid>.
+    assert env["RAPPORT_CONSUMER_PARTITIONS"] == "all"
+    assert "RAPPORT_CONSUMER_NAME" not in env
+
+
+def test_every_service_has_the_one_partition_count(compose: dict[str, Any]) -> None:
+    for name in ("sentiment", "router", "handoff", "console", "archive"):
+        env = compose["services"][name]["environment"]
+        assert env["RAPPORT_PARTITIONS"] == "${RAPPORT_PARTITIONS:-1}", name
+
+
+def test_the_edge_stays_one_container_on_its_published_port(compose: dict[str, Any]) -> None:
+    """Replicas of the handoff would fight over the one host port it publishes."""
+    handoff = compose["services"]["handoff"]
+    assert handoff["ports"] and "deploy" not in handoff
+
+
+def test_docker_compose_renders_the_replica_count_from_the_environment() -> None:
+    binary = require_binary("docker-compose", "docker-compose")
+    result = subprocess.run(
+        [binary, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "RAPPORT_ROUTER_REPLICAS": "3", "RAPPORT_PARTITIONS": "4"},
+    )
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    assert services["router"]["deploy"]["replicas"] == 3
+    assert services["sentiment"]["deploy"]["replicas"] == 1
+    counts = {
+        name: str(s["environment"]["RAPPORT_PARTITIONS"])
+        for name, s in services.items()
+        if name.startswith(("sentiment", "router", "handoff", "console", "archive"))
+    }
+    assert set(counts.values()) == {"4"}, counts

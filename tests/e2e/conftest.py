@@ -15,6 +15,7 @@ import pytest
 import redis as redis_sync
 
 from rapport_tools.dev import free_port
+from tests.redis_backends import Backend
 
 SERVICES = ("sentiment", "router", "handoff")
 
@@ -75,11 +76,17 @@ class Pipeline:
         return codes
 
 
-@pytest.fixture
-def pipeline(redis_url: str, prefix: str, redis_client: redis_sync.Redis) -> Iterator[Pipeline]:
+def running_pipeline(redis: dict[str, str], prefix: str) -> Iterator[Pipeline]:
+    """The three services on ``redis`` (REDIS_URL and, for a cluster, RAPPORT_PARTITIONS),
+    ready; stopped afterwards."""
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("RAPPORT_CONFIG", "RAPPORT_PARTITIONS", "RAPPORT_CONSUMER_PARTITIONS")
+    }
     env = {
-        **os.environ,
-        "REDIS_URL": redis_url,
+        **inherited,
+        **redis,
         "RAPPORT_PREFIX": prefix,
         "RAPPORT_POLL_MS": "20",
         "RAPPORT_RECLAIM_IDLE_MS": "1000",
@@ -89,9 +96,8 @@ def pipeline(redis_url: str, prefix: str, redis_client: redis_sync.Redis) -> Ite
         "RAPPORT_DEMO_SECRET": "demo-secret",
         "RAPPORT_ADMIN_TOKEN": "e2e-admin-token",
     }
-    env.pop("RAPPORT_CONFIG", None)
     p = Pipeline(
-        redis_url,
+        redis["REDIS_URL"],
         prefix,
         env,
         ports={s: free_port() for s in SERVICES},
@@ -105,3 +111,17 @@ def pipeline(redis_url: str, prefix: str, redis_client: redis_sync.Redis) -> Ite
         yield p
     finally:
         p.stop_all()
+
+
+@pytest.fixture
+def pipeline(redis_url: str, prefix: str, redis_client: redis_sync.Redis) -> Iterator[Pipeline]:
+    """The pipeline on the session's single Redis (for tests that read its keys directly, and
+    the operator tools, which read one partition)."""
+    yield from running_pipeline({"REDIS_URL": redis_url}, prefix)
+
+
+@pytest.fixture
+def any_pipeline(backend: Backend, prefix: str) -> Iterator[Pipeline]:
+    """The pipeline on every backend (``tests/redis_backends.py``): a single Redis, and a local
+    3-master cluster with four partitions. Read what it wrote through ``backend``."""
+    yield from running_pipeline(backend.env(), prefix)

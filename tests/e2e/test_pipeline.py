@@ -1,10 +1,13 @@
 """End to end: signed webhooks in over HTTP, decisions and handoffs out, through three real
-service processes and a real Redis."""
+service processes and a real Redis.
+
+Each test runs on a single Redis (``[standalone]``) and on a local 3-master Redis Cluster with
+four partitions (``[cluster]``, ``tests/redis_backends.py``): the same behaviour, read through
+the backend, which looks in every partition."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import socket
 import time
@@ -12,10 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-import redis as redis_sync
 
 from tests.e2e.conftest import Pipeline
-from tests.helpers import message, signed, wait_quiescent, wait_until
+from tests.helpers import message, signed, wait_until
+from tests.redis_backends import Backend
 
 pytestmark = pytest.mark.e2e
 
@@ -33,8 +36,9 @@ def post(p: Pipeline, body: dict[str, Any]) -> httpx.Response:
 
 
 def test_a_request_for_a_person_is_escalated_with_the_transcript_within_a_second(
-    pipeline: Pipeline,
+    any_pipeline: Pipeline,
 ) -> None:
+    pipeline = any_pipeline
     assert (
         post(
             pipeline, message("c-esc", "m1", "Hello, I have a question about my account.")
@@ -67,9 +71,8 @@ def test_a_request_for_a_person_is_escalated_with_the_transcript_within_a_second
     assert elapsed < 1.0, f"escalation took {elapsed:.2f} s"
 
 
-def test_a_routine_question_stays_with_automation(
-    pipeline: Pipeline, redis_client: redis_sync.Redis
-) -> None:
+def test_a_routine_question_stays_with_automation(any_pipeline: Pipeline, backend: Backend) -> None:
+    pipeline = any_pipeline
     assert post(pipeline, message("c-auto", "m1", "How do I reset my password?")).status_code == 202
     view = wait_until(lambda: (v := conversation(pipeline, "c-auto")) and v["decisions"] and v)
     [decision] = view["decisions"]
@@ -79,13 +82,14 @@ def test_a_routine_question_stays_with_automation(
         "default",
     )
     assert view["handoffs"] == []
-    automation = redis_client.xrange(f"{pipeline.prefix}:automation")
-    assert [json.loads(f[b"__data__"])["message_id"] for _, f in automation] == ["m1"]
+    automation = backend.events(pipeline.prefix, "automation")
+    assert [i["message_id"] for i in automation] == ["m1"]
 
 
 def test_once_a_person_owns_the_conversation_there_is_no_second_escalation(
-    pipeline: Pipeline,
+    any_pipeline: Pipeline,
 ) -> None:
+    pipeline = any_pipeline
     post(pipeline, message("c-own", "m1", "I want to talk to a real person"))
     wait_until(lambda: (v := conversation(pipeline, "c-own")) and v["handoffs"])
     post(pipeline, message("c-own", "m2", "Hi, Sam here, I'll help you", author="agent"))
@@ -100,10 +104,13 @@ def test_once_a_person_owns_the_conversation_there_is_no_second_escalation(
 
 
 def test_sigkill_of_the_sentiment_service_loses_and_duplicates_nothing(
-    pipeline: Pipeline, redis_client: redis_sync.Redis
+    any_pipeline: Pipeline, backend: Backend
 ) -> None:
+    pipeline, client = any_pipeline, backend.client
     total, conversations = 1000, 50
-    messages_stream = f"{pipeline.prefix}:messages"
+    # One stream per partition (one on the single Redis): the victim's entries in flight may
+    # be on any of them.
+    messages_streams = backend.keys(pipeline.prefix, "messages")
 
     async def send(numbers: range) -> None:
         async with httpx.AsyncClient(base_url=pipeline.edge, timeout=10) as http:
@@ -120,6 +127,15 @@ def test_sigkill_of_the_sentiment_service_loses_and_duplicates_nothing(
 
             await asyncio.gather(*(one(i) for i in numbers))
 
+    def pending_of(consumer: str) -> int:
+        return sum(
+            int(c["pending"])
+            for stream in messages_streams
+            if client.exists(stream)
+            for c in client.xinfo_consumers(stream, "sentiment")
+            if c["name"].decode() == consumer
+        )
+
     asyncio.run(send(range(0, 300)))
     sent, stranded = 300, 0
     for _attempt in range(5):
@@ -130,41 +146,29 @@ def test_sigkill_of_the_sentiment_service_loses_and_duplicates_nothing(
         asyncio.run(send(range(sent, sent + 100)))
         sent += 100
         sentiment.send_signal(signal.SIGCONT)
-        wait_until(
-            lambda v=victim: any(
-                c["name"].decode() == v and c["pending"] > 0
-                for c in redis_client.xinfo_consumers(messages_stream, "sentiment")
-            ),
-            timeout=5,
-            interval=0.001,
-        )
+        wait_until(lambda v=victim: pending_of(v) > 0, timeout=5, interval=0.001)
         pipeline.kill("sentiment")
-        stranded = sum(
-            c["pending"]
-            for c in redis_client.xinfo_consumers(messages_stream, "sentiment")
-            if c["name"].decode() == victim
-        )
+        stranded = pending_of(victim)
         pipeline.start("sentiment")
         pipeline.wait_ready("sentiment")
         if stranded:
             break
     asyncio.run(send(range(sent, total)))
 
-    decisions_stream = f"{pipeline.prefix}:decisions"
-    wait_until(lambda: redis_client.xlen(decisions_stream) >= total, timeout=60, interval=0.2)
-    wait_quiescent(redis_client, pipeline.prefix)  # nothing can land late after this
-    ids = [
-        json.loads(f[b"__data__"])["message_id"] for _, f in redis_client.xrange(decisions_stream)
-    ]
+    wait_until(
+        lambda: backend.xlen(pipeline.prefix, "decisions") >= total, timeout=60, interval=0.2
+    )
+    backend.wait_quiescent(pipeline.prefix)  # nothing can land late after this
+    ids = [d["message_id"] for d in backend.events(pipeline.prefix, "decisions")]
     assert stranded > 0, "the kill did not catch entries in flight; the test proved nothing"
     assert len(ids) == total
     assert sorted(ids) == sorted(f"k-m{i}" for i in range(total))
-    assert redis_client.xpending(messages_stream, "sentiment")["pending"] == 0
-    assert redis_client.xlen(f"{pipeline.prefix}:dlq") == 0
+    assert all(client.xpending(s, "sentiment")["pending"] == 0 for s in messages_streams)
+    assert backend.xlen(pipeline.prefix, "dlq") == 0
     print(f"entries pending on the killed consumer when it died: {stranded}")
 
 
-def test_services_stop_cleanly_on_sigterm(pipeline: Pipeline) -> None:
-    codes = pipeline.stop_all()
+def test_services_stop_cleanly_on_sigterm(any_pipeline: Pipeline) -> None:
+    codes = any_pipeline.stop_all()
     # uvicorn re-raises SIGTERM after a clean shutdown, hence 143 or 0, never a crash code.
     assert all(code in (0, -15, 143) for code in codes.values()), codes

@@ -1,7 +1,10 @@
 """The human promise, end to end: a helpdesk that refuses every handoff (404) must end with the
 customer told honestly, the bot released and the on-call notified; once the helpdesk is fixed,
 `rapport dlq replay` re-delivers the handoff, exactly once per Idempotency-Key. Three real
-service processes, a real Redis, a real HTTP helpdesk."""
+service processes, a real Redis, a real HTTP helpdesk.
+
+The rows run on a single Redis and on a local 3-master cluster with four partitions (the
+``backend`` fixture, ``tests/redis_backends.py``), except the replay row (see its docstring)."""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from starlette.routing import Route
 from rapport_tools.dev import free_port
 from tests.e2e.conftest import SERVICES, Pipeline
 from tests.helpers import http_server, message, signed, wait_until, webhook_sites_file
+from tests.redis_backends import Backend
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
@@ -65,8 +69,9 @@ def stream(r: redis_sync.Redis, name: str) -> list[dict[str, Any]]:
 
 @contextlib.contextmanager
 def rapport_against(
-    desk: Helpdesk, redis_url: str, prefix: str, tmp_path: Path, **settings: str
+    desk: Helpdesk, redis: dict[str, str], prefix: str, tmp_path: Path, **settings: str
 ) -> Iterator[tuple[Pipeline, dict[str, str]]]:
+    """``redis``: REDIS_URL and, on a cluster, RAPPORT_PARTITIONS (``Backend.env``)."""
     with http_server(desk.app()) as base:
         policy = {
             "id": "e2e",
@@ -91,9 +96,14 @@ def rapport_against(
             policy=policy,
             attempts=1,
         )
+        inherited = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("RAPPORT_PARTITIONS", "RAPPORT_CONSUMER_PARTITIONS")
+        }
         env = {
-            **os.environ,
-            "REDIS_URL": redis_url,
+            **inherited,
+            **redis,
             "RAPPORT_PREFIX": prefix,
             "RAPPORT_CONFIG": str(sites),
             "E2E_SECRET": "demo-secret",
@@ -103,7 +113,7 @@ def rapport_against(
             "RAPPORT_ADMIN_TOKEN": "e2e-admin-token-0123",
             **settings,
         }
-        p = Pipeline(redis_url, prefix, env, ports={s: free_port() for s in SERVICES})
+        p = Pipeline(redis["REDIS_URL"], prefix, env, ports={s: free_port() for s in SERVICES})
         try:
             for service in SERVICES:
                 p.start(service)
@@ -121,31 +131,35 @@ def ask_for_a_person(p: Pipeline, conversation: str) -> None:
 
 
 def test_a_helpdesk_in_maintenance_is_retried_on_schedule_not_on_deliveries(
-    redis_url: str, prefix: str, redis_client: redis_sync.Redis, tmp_path: Path
+    backend: Backend, prefix: str, tmp_path: Path
 ) -> None:
     desk = Helpdesk(refusing=False, unavailable=3)
-    with rapport_against(desk, redis_url, prefix, tmp_path, RAPPORT_HANDOFF_RETRY_BASE_S="0.2") as (
-        p,
-        _,
-    ):
+    with rapport_against(
+        desk, backend.env(), prefix, tmp_path, RAPPORT_HANDOFF_RETRY_BASE_S="0.2"
+    ) as (p, _):
         ask_for_a_person(p, "c-busy")
         wait_until(lambda: sum(desk.keys.values()) == 1, timeout=30)
-        results = wait_until(lambda: stream(redis_client, f"{prefix}:handoffs") or None)
+        results = wait_until(lambda: backend.events(prefix, "handoffs") or None)
         assert [r["status"] for r in results] == ["delivered"]
         assert desk.posts == 4  # three 503s, each honoured (Retry-After: 1), then the ticket
         # The entry was acked at the first 503: no delivery attempts burnt, nothing pending.
-        assert redis_client.xpending(f"{prefix}:escalations", "handoff")["pending"] == 0
-        assert redis_client.xlen(f"{prefix}:dlq") == 0
-        assert [i["action"] for i in stream(redis_client, f"{prefix}:automation")] == ["hold"]
+        pending = {
+            s: backend.client.xpending(s, "handoff")["pending"]
+            for s in backend.keys(prefix, "escalations")
+            if backend.client.exists(s)
+        }
+        assert pending and set(pending.values()) == {0}, pending
+        assert backend.xlen(prefix, "dlq") == 0
+        assert [i["action"] for i in backend.events(prefix, "automation")] == ["hold"]
 
 
 def test_a_helpdesk_down_longer_than_the_retry_budget_fails_and_is_acted_on(
-    redis_url: str, prefix: str, redis_client: redis_sync.Redis, tmp_path: Path
+    backend: Backend, prefix: str, tmp_path: Path
 ) -> None:
     desk = Helpdesk(refusing=False, unavailable=1000)
     with rapport_against(
         desk,
-        redis_url,
+        backend.env(),
         prefix,
         tmp_path,
         RAPPORT_HANDOFF_RETRY_BASE_S="0.1",
@@ -153,23 +167,29 @@ def test_a_helpdesk_down_longer_than_the_retry_budget_fails_and_is_acted_on(
         RAPPORT_HANDOFF_RETRIES="2",
     ) as (p, _):
         ask_for_a_person(p, "c-down")
-        [result] = wait_until(lambda: stream(redis_client, f"{prefix}:handoffs") or None, 30)
+        [result] = wait_until(lambda: backend.events(prefix, "handoffs") or None, 30)
         assert result["status"] == "failed" and "gave up after 3 attempts" in result["detail"]
         resumes = wait_until(
             lambda: (
-                [i for i in stream(redis_client, f"{prefix}:automation") if i["action"] == "resume"]
-                or None
+                [i for i in backend.events(prefix, "automation") if i["action"] == "resume"] or None
             )
         )
         assert resumes[0]["customer_message"] == HONEST
         assert desk.posts == 3
 
 
+@pytest.mark.not_on_cluster(reason="`rapport dlq` reads the unpartitioned DLQ (not yet aware)")
+@pytest.mark.usefixtures("backend")
 def test_a_refusing_helpdesk_ends_with_the_customer_told_and_replay_redelivers(
     redis_url: str, prefix: str, redis_client: redis_sync.Redis, tmp_path: Path
 ) -> None:
+    """Standalone only (the ``[cluster]`` item is deselected): the operator's replay goes
+    through ``rapport dlq``, which reads the unpartitioned DLQ key and so sees nothing with
+    partitions or a cluster; the operator tools are being made partition-aware on another
+    branch, and this row should then run on both. The refusal itself (customer told, on-call
+    notified) is the chaos suite's refusing-helpdesk row, which runs on both."""
     desk = Helpdesk()
-    with rapport_against(desk, redis_url, prefix, tmp_path) as (p, env):
+    with rapport_against(desk, {"REDIS_URL": redis_url}, prefix, tmp_path) as (p, env):
         ask_for_a_person(p, "c-refused")
         automation = f"{prefix}:automation"
 

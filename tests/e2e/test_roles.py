@@ -1,9 +1,9 @@
 """RAPPORT_HANDOFF_ROLE: the edge and the handoff stage as separate processes (what
-docker-compose runs), each doing only its part, and a message going through both."""
+docker-compose runs), each doing only its part, and a message going through both; on a single
+Redis and on a local 3-master cluster with four partitions (``tests/redis_backends.py``)."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -12,11 +12,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-import redis as redis_sync
 
 from rapport_tools.dev import free_port
 from tests.e2e.conftest import Pipeline
-from tests.helpers import signed, wait_quiescent, wait_until
+from tests.helpers import signed, wait_until
+from tests.redis_backends import Backend
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -38,18 +38,22 @@ SERVICES = ("sentiment", "router", "handoff:edge", "handoff:stage")
 
 
 @pytest.fixture
-def roles(redis_url: str, prefix: str, redis_client: redis_sync.Redis) -> Iterator[Roles]:
+def roles(backend: Backend, prefix: str) -> Iterator[Roles]:
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("RAPPORT_CONFIG", "RAPPORT_PARTITIONS", "RAPPORT_CONSUMER_PARTITIONS")
+    }
     env = {
-        **os.environ,
-        "REDIS_URL": redis_url,
+        **inherited,
+        **backend.env(),
         "RAPPORT_PREFIX": prefix,
         "RAPPORT_POLL_MS": "20",
         "RAPPORT_GRACEFUL_TIMEOUT_S": "3",
         "RAPPORT_LOG_LEVEL": "WARNING",
         "RAPPORT_DEMO_SECRET": "demo-secret",
     }
-    env.pop("RAPPORT_CONFIG", None)
-    p = Roles(redis_url, prefix, env, ports={s: free_port() for s in SERVICES})
+    p = Roles(backend.url, prefix, env, ports={s: free_port() for s in SERVICES})
     p.metrics_ports = {s: free_port() for s in SERVICES}
     for service in SERVICES:
         p.start(service)
@@ -62,7 +66,7 @@ def roles(redis_url: str, prefix: str, redis_client: redis_sync.Redis) -> Iterat
 
 
 def test_the_edge_and_the_stage_run_apart_and_a_handoff_goes_through_both(
-    roles: Roles, redis_client: redis_sync.Redis, prefix: str
+    roles: Roles, backend: Backend, prefix: str
 ) -> None:
     edge = f"http://127.0.0.1:{roles.ports['handoff:edge']}"
     stage = f"http://127.0.0.1:{roles.ports['handoff:stage']}"
@@ -83,21 +87,21 @@ def test_the_edge_and_the_stage_run_apart_and_a_handoff_goes_through_both(
             == 202
         )
 
-    handoffs = f"{prefix}:handoffs"
-
     def delivered() -> bool:
-        return any(
-            json.loads(f[b"__data__"])["status"] == "delivered"
-            for _, f in redis_client.xrange(handoffs)
-        )
+        return any(h["status"] == "delivered" for h in backend.events(prefix, "handoffs"))
 
     wait_until(delivered, timeout=30)
-    wait_quiescent(redis_client, prefix, timeout=30)
-    # Only the stage process consumes escalations; the edge process never joined the group.
+    backend.wait_quiescent(prefix, timeout=30)
+    # Only the stage process consumes escalations (in every partition's group); the edge
+    # process never joined one.
     consumers = {
-        c["name"].decode() for c in redis_client.xinfo_consumers(f"{prefix}:escalations", "handoff")
+        c["name"].decode()
+        for stream in backend.keys(prefix, "escalations")
+        if backend.client.exists(stream)
+        for c in backend.client.xinfo_consumers(stream, "handoff")
     }
     assert consumers == {"handoff-stage"}
-    assert redis_client.hlen(f"{prefix}:conv:{{demo:apart}}:inbox") == 1
+    inbox = f"{backend.conversation_prefix(prefix, 'demo', 'apart')}:conv:{{demo:apart}}:inbox"
+    assert backend.client.hlen(inbox) == 1
     time.sleep(0.1)
     assert all(p.poll() is None for p in roles.processes.values())
