@@ -4,7 +4,7 @@ customer told honestly, the bot released and the on-call notified; once the help
 service processes, a real Redis, a real HTTP helpdesk.
 
 The rows run on a single Redis and on a local 3-master cluster with four partitions (the
-``backend`` fixture, ``tests/redis_backends.py``), except the replay row (see its docstring)."""
+``backend`` fixture, ``tests/redis_backends.py``)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
-import redis as redis_sync
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -61,10 +60,6 @@ class Helpdesk:
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/hook", self.receive, methods=["POST"])])
-
-
-def stream(r: redis_sync.Redis, name: str) -> list[dict[str, Any]]:
-    return [json.loads(f[b"__data__"]) for _, f in r.xrange(name)]
 
 
 @contextlib.contextmanager
@@ -178,38 +173,40 @@ def test_a_helpdesk_down_longer_than_the_retry_budget_fails_and_is_acted_on(
         assert desk.posts == 3
 
 
-@pytest.mark.not_on_cluster(reason="`rapport dlq` reads the unpartitioned DLQ (not yet aware)")
-@pytest.mark.usefixtures("backend")
 def test_a_refusing_helpdesk_ends_with_the_customer_told_and_replay_redelivers(
-    redis_url: str, prefix: str, redis_client: redis_sync.Redis, tmp_path: Path
+    backend: Backend, prefix: str, tmp_path: Path
 ) -> None:
-    """Standalone only (the ``[cluster]`` item is deselected): the operator's replay goes
-    through ``rapport dlq``, which reads the unpartitioned DLQ key and so sees nothing with
-    partitions or a cluster; the operator tools are being made partition-aware on another
-    branch, and this row should then run on both. The refusal itself (customer told, on-call
-    notified) is the chaos suite's refusing-helpdesk row, which runs on both."""
+    """The operator's replay goes through ``rapport dlq`` with the id it lists: bare on one
+    partition, qualified by its partition (``p3:<id>``) when there are several."""
     desk = Helpdesk()
-    with rapport_against(desk, {"REDIS_URL": redis_url}, prefix, tmp_path) as (p, env):
+    with rapport_against(desk, backend.env(), prefix, tmp_path) as (p, env):
         ask_for_a_person(p, "c-refused")
-        automation = f"{prefix}:automation"
 
         def released() -> list[dict[str, Any]] | None:
-            got = [i for i in stream(redis_client, automation) if i["action"] == "resume"]
+            got = [i for i in backend.events(prefix, "automation") if i["action"] == "resume"]
             return got or None
 
         [resume] = wait_until(released, timeout=20)
         assert resume["conversation_id"] == "c-refused"
         assert resume["customer_message"] == HONEST
-        [note] = stream(redis_client, f"{prefix}:notifications")
+        [note] = backend.events(prefix, "notifications")
         assert note["targets"] == ["pager"] and note["priority"] == "urgent"
-        [hold] = [i for i in stream(redis_client, automation) if i["action"] == "hold"]
+        [hold] = [i for i in backend.events(prefix, "automation") if i["action"] == "hold"]
         assert hold["conversation_id"] == "c-refused"
 
-        # The helpdesk is fixed; the operator replays the dead-lettered handoff.
+        # The helpdesk is fixed; the operator lists the dead letters and replays the one.
         desk.refusing = False
-        [(dlq_id, _)] = cast("list[tuple[bytes, Any]]", redis_client.xrange(f"{prefix}:dlq"))
+        listed = subprocess.run(
+            [sys.executable, "-m", "rapport_tools.cli", "dlq", "list", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert listed.returncode == 0, listed.stderr
+        [letter] = json.loads(listed.stdout)["entries"]
         replay = subprocess.run(
-            [sys.executable, "-m", "rapport_tools.cli", "dlq", "replay", dlq_id.decode()],
+            [sys.executable, "-m", "rapport_tools.cli", "dlq", "replay", letter["id"]],
             env=env,
             capture_output=True,
             text=True,
@@ -217,6 +214,6 @@ def test_a_refusing_helpdesk_ends_with_the_customer_told_and_replay_redelivers(
         )
         assert replay.returncode == 0, replay.stderr
         wait_until(lambda: sum(desk.keys.values()) >= 1, timeout=20)
-        results = stream(redis_client, f"{prefix}:handoffs")
+        results = backend.events(prefix, "handoffs")
         assert [r["status"] for r in results] == ["failed", "delivered"]
         assert set(desk.keys.values()) == {1}  # delivered once per Idempotency-Key
