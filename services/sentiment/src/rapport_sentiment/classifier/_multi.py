@@ -34,6 +34,13 @@ from ._lexicon_more import (
     LAUGHTER,
     MORE,
 )
+from ._lexicon_tweets import (
+    BOOSTERS_MORE,
+    EMOJI_FR_IT,
+    MORE_TWEETS,
+    NEGATORS_MORE,
+    sharp_s_variants,
+)
 
 # lexicon-3.2: the words of ``_lexicon_more`` join the tables (an entry of ``_langs`` keeps its
 # valence).
@@ -77,6 +84,26 @@ for _code, _drop in NOT_NEGATORS.items():
     LANGUAGES[_code] = dataclasses.replace(
         _lang, negators=_lang.negators - _drop, negated_before=_before
     )
+# lexicon-3.4 (``_lexicon_tweets``): post spellings of negators, boosters and words, as the
+# lexicon-3.3 entries (an entry already read keeps its valence); German entries with "ss" also
+# in their "ß" spelling, which the fold keeps.
+for _code, _more in MORE_TWEETS.items():
+    _lexicon = LANGUAGES[_code].lexicon
+    for _word, _v in _more.items():
+        if not _covered(_lexicon, _word):
+            _lexicon[_word] = _v
+for _word, _v in sharp_s_variants(LANGUAGES["de"].lexicon).items():
+    LANGUAGES["de"].lexicon.setdefault(_word, _v)
+for _code in PUNCTUATED:
+    for _word, _v in EMOJI_FR_IT.items():
+        if _word not in COMMON:
+            LANGUAGES[_code].lexicon.setdefault(_word, _v)
+for _code, _boosters in BOOSTERS_MORE.items():
+    for _word, _b in _boosters.items():
+        LANGUAGES[_code].boosters.setdefault(_word, _b)
+for _code, _add in NEGATORS_MORE.items():
+    _lang = LANGUAGES[_code]
+    LANGUAGES[_code] = dataclasses.replace(_lang, negators=_lang.negators | _add)
 for _code, _idioms in IDIOMS.items():
     for _, _token, _v in _idioms:
         LANGUAGES[_code].lexicon[_token] = _v
@@ -319,9 +346,15 @@ _Waits = tuple[tuple[float, re.Pattern[str]], ...]
 
 def _compile(lang: Language) -> tuple[tuple[_Compiled, ...], re.Pattern[str], _Waits]:
     written = lang.patterns + EXTRA_PATTERNS.get(lang.code, ())
+    if lang.code == "de":  # "scheiße", "schließen": the ß spelling of every written "ss"
+        written = tuple((n, s, _SHARP_S.sub("(?:ss|ß)", r), neg) for n, s, r, neg in written)
     pats = tuple(_Compiled(n, s, re.compile(r), neg) for n, s, r, neg in written)
     waits = tuple((s, re.compile(r)) for s, r in lang.waits)
     return pats, re.compile(lang.negated_before), waits
+
+
+# A literal "ss" of a German pattern (not an escaped "\s" followed by "s"; lexicon-3.4).
+_SHARP_S = re.compile(r"(?<!\\)ss")
 
 
 COMPILED = {code: _compile(lang) for code, lang in LANGUAGES.items()}

@@ -1,0 +1,82 @@
+"""Post and chat spellings of es/de/fr/pt/it (lexicon-3.4, ``_lexicon_tweets``): negators,
+boosters and words as people type them, German ß, two emoji for French and Italian. Every
+phrase is our own; the language is given so that only the reading is tested."""
+
+from __future__ import annotations
+
+import pytest
+
+from rapport_sentiment.classifier import _multi, classify
+from rapport_sentiment.classifier._langs import LANGUAGES
+
+
+def label(text: str, language: str) -> str:
+    return classify(text, language=language).sentiment
+
+
+def score(text: str, language: str) -> float:
+    return classify(text, language=language).sentiment_score
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # negators as typed: the praise after them is no praise
+        ("fr", "c'est pa génial ton truc", "negative"),
+        ("fr", "nn vraiment je suis pas contente", "negative"),
+        ("it", "nn mi piace per niente questa app", "negative"),
+        ("it", "manco bello è il nuovo menu", "negative"),
+        ("pt", "n gostei nada do atendimento", "negative"),
+        ("de", "das ist nich gut so", "negative"),
+        # abbreviations and slang of posts
+        ("fr", "jtm ma soeur", "positive"),
+        ("fr", "cimer pour le coup de main", "positive"),
+        ("fr", "quel bouffon celui-là", "negative"),
+        ("it", "tvb amica mia", "positive"),
+        ("it", "che pagliaccio questo qui", "negative"),
+        ("es", "tqm hermana", "positive"),
+        ("es", "qué pinche servicio", "negative"),
+        ("pt", "obg pela ajuda de hoje", "positive"),
+        ("pt", "pqp que demora", "negative"),
+        ("de", "hdl meine süße", "positive"),
+        # German ß: the lexicon's "ss" words in their ß spelling
+        ("de", "so eine Scheiße", "negative"),
+        ("de", "das macht richtig Spaß", "positive"),
+        ("de", "einfach großartig", "positive"),
+    ],
+)
+def test_post_spellings(language: str, text: str, expected: str) -> None:
+    assert label(text, language) == expected
+
+
+def test_booster_spellings_scale_like_the_booster() -> None:
+    # "tro" is typed "trop": it boosts the word after it as "trop" does
+    assert score("tro bien", "fr") == pytest.approx(score("trop bien", "fr"))
+    assert score("tro bien", "fr") > score("bien", "fr")
+    assert score("mlt bello", "it") == pytest.approx(score("molto bello", "it"))
+    assert score("mui bueno", "es") == pytest.approx(score("muy bueno", "es"))
+
+
+def test_italian_grande_is_mild_praise() -> None:
+    # valence 1: on its own it leans positive without crossing the positive cut
+    assert 0 < score("grande! ce l'hai fatta", "it") < _multi.POSITIVE_AT
+    assert label("grande problema con la consegna", "it") == "negative"
+
+
+def test_sharp_s_reaches_the_german_signals() -> None:
+    # the profanity pattern is written "scheiss...": its ß spelling fires the same signal
+    names = {s.name for s in classify("So eine Scheiße!", language="de").signals}
+    assert "profanity" in names
+    assert _multi._SHARP_S.sub("(?:ss|ß)", r"\bschliessen\s+sie\b") == (
+        r"\bschlie(?:ss|ß)en\s+sie\b"
+    )
+
+
+def test_emoji_of_irony_is_french_and_italian_only() -> None:
+    assert LANGUAGES["fr"].lexicon["🙃"] < 0 and LANGUAGES["it"].lexicon["🙃"] < 0
+    assert "🙃" not in LANGUAGES["de"].lexicon
+
+
+def test_a_known_word_keeps_its_valence() -> None:
+    # an entry the tables already read is not overwritten by the post list ("cool" in French)
+    assert _multi.valence(LANGUAGES["fr"], "cool") == 2.0
