@@ -49,6 +49,34 @@ def test_post_spellings(language: str, text: str, expected: str) -> None:
     assert label(text, language) == expected
 
 
+@pytest.mark.parametrize(
+    "text", ["Ich bin schon zu Hause", "wir sind schon fast da", "Hast du schon gegessen"]
+)
+def test_german_schon_is_already_not_beautiful(text: str) -> None:
+    # folded, "schön" is "schon": German keeps its umlauts for the lexicon
+    assert label(text, "de") == "neutral"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Das ist schön", "positive"),
+        ("Das ist so schoen", "positive"),
+        ("das ist nicht schön", "negative"),
+        ("Ich bin total glücklich", "positive"),
+        ("Ärgerlich, echt", "negative"),
+        ("So süß", "positive"),
+    ],
+)
+def test_german_umlaut_words_still_read(text: str, expected: str) -> None:
+    assert label(text, "de") == expected
+
+
+def test_german_umlaut_booster_and_ascii_entries() -> None:
+    # "völlig" boosts as "voll"; "blöd" is read through the ASCII entry of the table
+    assert score("völlig blöd", "de") < score("blöd", "de") < 0
+
+
 def test_booster_spellings_scale_like_the_booster() -> None:
     # "tro" is typed "trop": it boosts the word after it as "trop" does
     assert score("tro bien", "fr") == pytest.approx(score("trop bien", "fr"))

@@ -11,7 +11,8 @@ The classes:
   not at all: "mica bello", "manco funziona"), pt "n" (the usual short form of "não": "n
   gostei", "n sei"; an "ñ" folds to "n" too), de "nich" and "nix" (nicht, nichts).
 * **Boosters as typed**: fr "tro"/"trp" (trop), "tlm" (tellement), "vrmt" (vraiment), "grv"
-  (grave); it "mlt" (molto), "tnt" (tanto); pt "mtt"; es "mui" (muy), "mazo" (Spain: very).
+  (grave); it "mlt" (molto), "tnt" (tanto); pt "mtt"; es "mui" (muy), "mazo" (Spain: very);
+  de "völlig" (completely: the table had only "voll"), "krass", "übelst" (very, in posts).
 * **Abbreviations and slang of posts** (``MORE_TWEETS``): love and thanks ("jtm", "tvb", "tqm",
   "hdl", "obg", "tmj"), reassurance ("tkt", "ntp"), "cool" words ("chido", "chingón"), the
   exasperated swearing of posts ("ptain", "pqp", "krl", "ptm", "alv"), mockery of a person
@@ -42,6 +43,7 @@ BOOSTERS_MORE: dict[str, dict[str, float]] = {
     "it": {"mlt": 1.4, "tnt": 1.3},
     "pt": {"mtt": 1.4},
     "es": {"mui": 1.4, "mazo": 1.3},
+    "de": {"vollig": 1.3, "voellig": 1.3, "krass": 1.3, "ubelst": 1.4, "uebelst": 1.4},
 }
 
 MORE_TWEETS: dict[str, dict[str, float]] = {
@@ -71,7 +73,7 @@ MORE_TWEETS: dict[str, dict[str, float]] = {
     ),
     "de": _lex(
         p3="hdl hdgdl",
-        p2="nice",
+        p2="nice süß* suess*",
     ),
 }
 

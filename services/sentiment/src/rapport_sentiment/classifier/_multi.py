@@ -94,6 +94,15 @@ for _code, _more in MORE_TWEETS.items():
             _lexicon[_word] = _v
 for _word, _v in sharp_s_variants(LANGUAGES["de"].lexicon).items():
     LANGUAGES["de"].lexicon.setdefault(_word, _v)
+# German with its umlauts (``fold_keep_umlauts``): every entry written "ae"/"oe"/"ue" also in
+# its umlaut spelling ("schoen*" -> "schön*"); "schon*" was there only to catch a folded "schön"
+# and read "schon" (already) as praise, so it goes.
+_de = LANGUAGES["de"].lexicon
+for _word, _v in list(_de.items()):
+    _uml = _word.replace("ae", "ä").replace("oe", "ö").replace("ue", "ü")
+    if _uml != _word:
+        _de.setdefault(_uml, _v)
+_de.pop("schon*", None)
 for _code in PUNCTUATED:
     for _word, _v in EMOJI_FR_IT.items():
         if _word not in COMMON:
@@ -177,9 +186,26 @@ def fold(text: str) -> str:
     return low.translate(_FOLD)
 
 
+# German keeps its umlauts for the lexicon (lexicon-3.4): folded, "schön" (beautiful) is "schon"
+# (already), one of the commonest German words, and "Ich bin schon zu Hause" read positive. The
+# negators, boosters and contrast words are still compared folded; a word is looked up with its
+# umlauts first, then folded (``valence``), so that entries written in ASCII still read it.
+_FOLD_KEEP_UMLAUTS = str.maketrans({k: v for k, v in _FOLD.items() if chr(k) not in "äöüÄÖÜ"})
+KEEPS_UMLAUTS = frozenset(("de",))
+
+
+def fold_keep_umlauts(text: str) -> str:
+    """As ``fold``, but ä, ö and ü stay (German lexicon reading)."""
+    low = text.lower()
+    if len(low) != len(text):
+        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    return low.translate(_FOLD_KEEP_UMLAUTS)
+
+
 def features(lang: Language, folded: str) -> list[str]:
     """Tokens with negation marked (``not_<word>``), as the trainer and the classifier see them."""
     out: list[str] = []
+    umlauts = lang.code in KEEPS_UMLAUTS
     scope = 0
     contrast = CONTRAST.get(lang.code, _NO_CONTRAST)
     text = _NOISE.sub(" ", folded)
@@ -188,7 +214,8 @@ def features(lang: Language, folded: str) -> list[str]:
         text = idioms.sub(_idiom_token, text)
     restrictive = RESTRICTIVE.get(lang.code)
     restricted = False  # the open scope was opened by French "ne"/"n'" alone
-    for tok in (_FEATURE_TOKEN if lang.code in PUNCTUATED else TOKEN).findall(text):
+    for word in (_FEATURE_TOKEN if lang.code in PUNCTUATED else TOKEN).findall(text):
+        tok = word.translate(_FOLD) if umlauts else word
         if tok in lang.negators:
             restricted = (
                 restrictive is not None and tok in restrictive[0] and (restricted or not scope)
@@ -208,9 +235,9 @@ def features(lang: Language, folded: str) -> list[str]:
             out.append(tok)
         elif scope:
             scope -= 1
-            out.append("not_" + tok)
+            out.append("not_" + word)
         else:
-            out.append(tok)
+            out.append(word)
     return out
 
 
@@ -267,6 +294,10 @@ def valence(lang: Language, word: str) -> float | None:
     if memo in _VALENCE_MEMO:
         return _VALENCE_MEMO[memo]
     v = _lookup(lang, word)
+    if v is None and lang.code in KEEPS_UMLAUTS:
+        plain = word.translate(_FOLD)  # "blöd": the ASCII entries ("blod*") of the table
+        if plain != word:
+            v = _lookup(lang, plain)
     if v is None and len(word) >= 4 and LAUGHTER.fullmatch(word):
         v = LAUGH
     if v is None and ELONGATED.search(word):
@@ -300,15 +331,17 @@ def scan(lang: Language, folded: str) -> Scan:
     contrast = CONTRAST.get(lang.code, _NO_CONTRAST)
     valences: list[float] = []
     but_at = -1
+    umlauts = lang.code in KEEPS_UMLAUTS
     for key in features(lang, folded):
         if key[0] == "!":
             exclamations += 1
         negated = key.startswith("not_")
         word = key[4:] if negated else key
-        b = lang.boosters.get(word)
+        plain = word.translate(_FOLD) if umlauts else word
+        b = lang.boosters.get(plain)
         if b is not None:
             boost = b
-        elif word in contrast:
+        elif plain in contrast:
             but_at = len(valences)  # the last contrast word splits the message
             boost = 1.0
         else:
@@ -462,7 +495,7 @@ def read(
     shipped_neg, shipped_pos = LEX_WEIGHTS[code]
     w_neg = shipped_neg if neg_lex is None else neg_lex
     w_pos = shipped_pos if pos_lex is None else pos_lex
-    s = scan(lang, folded)
+    s = scan(lang, fold_keep_umlauts(text) if code in KEEPS_UMLAUTS else folded)
     hits = signals(code, folded)
     best = {h.name: h.score for h in hits}
     evidence = (
