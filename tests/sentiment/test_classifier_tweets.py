@@ -108,3 +108,43 @@ def test_emoji_of_irony_is_french_and_italian_only() -> None:
 def test_a_known_word_keeps_its_valence() -> None:
     # an entry the tables already read is not overwritten by the post list ("cool" in French)
     assert _multi.valence(LANGUAGES["fr"], "cool") == 2.0
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        # a stem written for one word family no longer reads unrelated common words
+        ("it", "ho parlato con una persona al telefono"),
+        ("it", "personalmente preferisco il treno"),
+        ("it", "il consiglio comunale si riunisce domani"),
+        ("it", "cosa è successo ieri sera"),
+        ("pt", "vou dormir agora"),
+        ("pt", "vem depressa"),
+        ("de", "mein Freund kommt morgen"),
+        ("de", "wann kriegen wir das Paket"),
+        ("de", "die Sitzung ist öffentlich"),
+        ("fr", "nous pourrions venir demain"),
+        ("fr", "le panneau est à droite"),
+        ("es", "mi hija está en casa"),
+        ("es", "la enfermera llega a las diez"),
+        ("pt", "que haja tempo para tudo"),
+    ],
+)
+def test_words_a_stem_caught_by_accident_are_neutral(language: str, text: str) -> None:
+    assert label(text, language) == "neutral"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("it", "ho perso il treno", "negative"),
+        ("it", "un grande successo", "positive"),
+        ("pt", "estou com muita dor", "negative"),
+        ("es", "jajaja qué risa", "positive"),
+        ("it", "ahahah che ridere", "positive"),
+        ("de", "der Krieg ist schrecklich", "negative"),
+        ("de", "ich freue mich so", "positive"),
+    ],
+)
+def test_the_words_the_stems_were_for_still_read(language: str, text: str, expected: str) -> None:
+    assert label(text, language) == expected

@@ -23,11 +23,30 @@ The classes:
   has no accent to drop, and the fold keeps the text's length), so "scheiße" read as nothing.
   Every German entry with "ss" also gets its "ß" spelling (both spellings exist in German:
   after a long vowel or a diphthong the standard spelling is ß).
+* **Words a stem caught by accident** (``NOT_SENTIMENT``, ``REPLACED_STEMS``): a stem written
+  for one word family also read unrelated common words. Found by listing, per language, the
+  XED train words (CC BY 4.0, read by path) that get a valence only through a stem, most
+  frequent first, and reading the list: it "pers*" (perso, lost) read "persona", "persone",
+  "personalmente", "persino" (even) as -2; pt "dor*" (pain) read "dormir"; de "krieg*" (war)
+  read "kriegen" (to get), "freu*" (glad) read "Freund" (friend), "offen*" (open, unresolved)
+  read "öffentlich" and "offensichtlich"; fr "pourri*" (rotten) read "pourrions"/"pourriez"
+  (could); es/pt "perd*" (lose) read "perdón"/"perdoar" (pardon, forgive); fr "panne*" read
+  "panneau", "etrange*" read "étrangers" (foreigners); es "enferm*" read "enfermera" (nurse);
+  it "consigli*" (advise) read "consiglio"/"consigliere" (council, councillor, frequent in
+  political posts); pt "depress*" read "depressa" (quickly), "atras*" (late) read "atrás"
+  (behind, ago). Each gets valence 0 (read, no sentiment), or the stem is replaced by the
+  words it was meant for. Italian "è successo" (it happened) is no "successo" (success):
+  an idiom token of valence 0 (``IDIOMS_MORE``).
+* **Laughter** (``LAUGHTER_STRICT``): the laughter pattern of lexicon-3.2 took any two of
+  "ja/ha/hi/..." in a row, so the words "hija" (daughter) and "haja" (let there be) laughed;
+  now the first syllable must repeat ("jaja", "ahah", "hihi", "jejeje").
 * Two emoji for French and Italian (with ``COMMON_FR_IT``): 🙃 (the upside-down face of irony
   and resignation, -1) and 😅 (a nervous laugh, +1).
 """
 
 from __future__ import annotations
+
+import re
 
 from ._langs import _lex
 
@@ -76,6 +95,58 @@ MORE_TWEETS: dict[str, dict[str, float]] = {
         p2="nice süß* suess*",
     ),
 }
+
+NOT_SENTIMENT: dict[str, tuple[str, ...]] = {
+    "it": (
+        "persona",
+        "persone",
+        "personale",
+        "personali",
+        "personalmente",
+        "personalita",
+        "personaggio",
+        "personaggi",
+        "persino",
+        "consiglio",
+        "consigli",
+        "consigliere",
+        "consiglieri",
+        "consigliera",
+    ),
+    "pt": ("depressa", "atras", "perdao", "perdoa*", "perdoe*", "perdoar*"),
+    "de": (
+        "kriegen",
+        "kriegt",
+        "kriegst",
+        "kriegte",
+        "kriegten",
+        "freund",
+        "freunde",
+        "freunden",
+        "freundes",
+        "freundin",
+        "freundinnen",
+        "freundschaft*",
+        "offentlich*",
+        "öffentlich*",
+        "offensichtlich*",
+    ),
+    "fr": ("pourrions", "pourriez", "panneau*", "etranger*"),
+    "es": ("perdon", "perdona", "perdone", "perdoname", "perdoneme", "perdonar*", "enfermer*"),
+}
+# A stem replaced by the words it was written for.
+REPLACED_STEMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "it": {"pers*": ("perso", "persa", "persi", "perse")},
+    "pt": {"dor*": ("dor", "dores", "doloros*", "dolorid*")},
+}
+# (regex on the folded text, token, valence), as ``_lexicon_fr_it.IDIOMS``.
+IDIOMS_MORE: dict[str, tuple[tuple[str, str, float], ...]] = {
+    "it": ((r"\b(?:e|era|sia|fosse|sara|sono|erano|siano)\s+success[oaie]\b", "qqesuccesso", 0.0),),
+}
+# The first syllable repeats: "jaja", "ahah", "hihi"; not "hija", "haja".
+LAUGHTER_STRICT = re.compile(
+    r"(ja|je|ha|he|ah|eh|ji|hi)\1(?:ja|je|ha|he|ah|eh|ji|hi)*[jhae]?|k{3,}|(?:rs){2,}|(?:hua){2,}"
+)
 
 # French and Italian readers only, as ``COMMON_FR_IT``.
 EMOJI_FR_IT = _lex(p1="😅", n1="🙃")

@@ -31,14 +31,17 @@ from ._lexicon_more import (
     ELONGATED,
     EXTRA_PATTERNS,
     LAUGH,
-    LAUGHTER,
     MORE,
 )
 from ._lexicon_tweets import (
     BOOSTERS_MORE,
     EMOJI_FR_IT,
+    IDIOMS_MORE,
+    LAUGHTER_STRICT,
     MORE_TWEETS,
     NEGATORS_MORE,
+    NOT_SENTIMENT,
+    REPLACED_STEMS,
     sharp_s_variants,
 )
 
@@ -103,6 +106,14 @@ for _word, _v in list(_de.items()):
     if _uml != _word:
         _de.setdefault(_uml, _v)
 _de.pop("schon*", None)
+for _code, _words in NOT_SENTIMENT.items():
+    for _word in _words:
+        LANGUAGES[_code].lexicon[_word] = 0.0
+for _code, _stems in REPLACED_STEMS.items():
+    for _stem, _words in _stems.items():
+        _v = LANGUAGES[_code].lexicon.pop(_stem)
+        for _word in _words:
+            LANGUAGES[_code].lexicon.setdefault(_word, _v)
 for _code in PUNCTUATED:
     for _word, _v in EMOJI_FR_IT.items():
         if _word not in COMMON:
@@ -113,6 +124,7 @@ for _code, _boosters in BOOSTERS_MORE.items():
 for _code, _add in NEGATORS_MORE.items():
     _lang = LANGUAGES[_code]
     LANGUAGES[_code] = dataclasses.replace(_lang, negators=_lang.negators | _add)
+IDIOMS = {code: IDIOMS.get(code, ()) + IDIOMS_MORE.get(code, ()) for code in IDIOMS | IDIOMS_MORE}
 for _code, _idioms in IDIOMS.items():
     for _, _token, _v in _idioms:
         LANGUAGES[_code].lexicon[_token] = _v
@@ -298,7 +310,7 @@ def valence(lang: Language, word: str) -> float | None:
         plain = word.translate(_FOLD)  # "blöd": the ASCII entries ("blod*") of the table
         if plain != word:
             v = _lookup(lang, plain)
-    if v is None and len(word) >= 4 and LAUGHTER.fullmatch(word):
+    if v is None and len(word) >= 4 and LAUGHTER_STRICT.fullmatch(word):
         v = LAUGH
     if v is None and ELONGATED.search(word):
         v = _lookup(lang, ELONGATED.sub(r"\1", word))
