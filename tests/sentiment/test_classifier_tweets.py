@@ -148,3 +148,26 @@ def test_words_a_stem_caught_by_accident_are_neutral(language: str, text: str) -
 )
 def test_the_words_the_stems_were_for_still_read(language: str, text: str, expected: str) -> None:
     assert label(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # a booster that is also a word: alone it is that word, before a word it boosts
+        ("de", "Super!", "positive"),
+        ("fr", "c'est super", "positive"),
+        ("fr", "c'est pas super", "negative"),
+        ("fr", "c'est grave", "negative"),
+        ("es", "¡súper!", "positive"),
+        ("it", "super, grazie", "positive"),
+        ("pt", "bem vindo ao grupo", "positive"),
+    ],
+)
+def test_a_booster_alone_is_a_word(language: str, text: str, expected: str) -> None:
+    assert label(text, language) == expected
+
+
+def test_a_booster_before_a_word_only_boosts_it() -> None:
+    # "super content" is "very glad": the booster is not counted a second time
+    assert score("super content", "fr") == pytest.approx(score("très content", "fr"), abs=0.05)
+    assert score("super content", "fr") > score("content", "fr")

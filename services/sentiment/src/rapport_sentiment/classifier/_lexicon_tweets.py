@@ -37,9 +37,16 @@ The classes:
   (behind, ago). Each gets valence 0 (read, no sentiment), or the stem is replaced by the
   words it was meant for. Italian "è successo" (it happened) is no "successo" (success):
   an idiom token of valence 0 (``IDIOMS_MORE``).
+* **Discourse markers** that carry no judgement: fr "bien sûr", "bien entendu", "bien que",
+  "eh bien", "ah bon", "bon ben"; es "si bien" (although), "o bien"; de "einfach" (far more
+  often "simply, just" than "easy": "ich kann einfach nicht") -> valence 0.
 * **Laughter** (``LAUGHTER_STRICT``): the laughter pattern of lexicon-3.2 took any two of
   "ja/ha/hi/..." in a row, so the words "hija" (daughter) and "haja" (let there be) laughed;
   now the first syllable must repeat ("jaja", "ahah", "hihi", "jejeje").
+* **A booster that is a word of its own** (``_multi.scan``): "super", "mega", "grave",
+  "demais", "bem" boost the next word; when no word with a valence follows, they count as
+  the word they also are ("Super!", "c'est pas super", "c'est grave", "bem vindo"). Spanish and
+  Italian "super" get that valence (2) here; it was a booster only.
 * Two emoji for French and Italian (with ``COMMON_FR_IT``): 🙃 (the upside-down face of irony
   and resignation, -1) and 😅 (a nervous laugh, +1).
 """
@@ -75,12 +82,13 @@ MORE_TWEETS: dict[str, dict[str, float]] = {
     ),
     "it": _lex(
         p3="tvb tvtb tat",
+        p2="super",
         p1="grande grandi speriamo spero",
         n2="buffon* pagliacc* bufal* dimettiti dimettetevi",
     ),
     "es": _lex(
         p3="tqm tkm",
-        p2="chido chida chidos chidas chingon* cool nice",
+        p2="super chido chida chidos chidas chingon* cool nice",
         p1="ntp",
         n3="ctm",
         n2="ptm alv pinche* chingad*",
@@ -115,6 +123,7 @@ NOT_SENTIMENT: dict[str, tuple[str, ...]] = {
     ),
     "pt": ("depressa", "atras", "perdao", "perdoa*", "perdoe*", "perdoar*"),
     "de": (
+        "einfach",
         "kriegen",
         "kriegt",
         "kriegst",
@@ -141,6 +150,14 @@ REPLACED_STEMS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # (regex on the folded text, token, valence), as ``_lexicon_fr_it.IDIOMS``.
 IDIOMS_MORE: dict[str, tuple[tuple[str, str, float], ...]] = {
+    "fr": (
+        (
+            r"\bbien\s+(?:sur|entendu|que|qu)\b|\b(?:eh|et\s+bien)\s+bien\b|\b(?:ah|eh|oh)\s+bon\b|\bbon\s+ben\b",
+            "qqbiensur",
+            0.0,
+        ),
+    ),
+    "es": ((r"\b(?:si|o|mas)\s+bien\b", "qqsibien", 0.0),),
     "it": ((r"\b(?:e|era|sia|fosse|sara|sono|erano|siano)\s+success[oaie]\b", "qqesuccesso", 0.0),),
 }
 # The first syllable repeats: "jaja", "ahah", "hihi"; not "hija", "haja".

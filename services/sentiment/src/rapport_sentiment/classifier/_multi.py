@@ -344,6 +344,10 @@ def scan(lang: Language, folded: str) -> Scan:
     valences: list[float] = []
     but_at = -1
     umlauts = lang.code in KEEPS_UMLAUTS
+    # A booster that is also a word of its own ("super", "mega", "grave", "demais") and boosts
+    # nothing - no word with a valence follows it - counts as that word (lexicon-3.4):
+    # "Super!", "c'est pas super", "c'est grave" read as nothing before.
+    pending: float | None = None
     for key in features(lang, folded):
         if key[0] == "!":
             exclamations += 1
@@ -352,8 +356,16 @@ def scan(lang: Language, folded: str) -> Scan:
         plain = word.translate(_FOLD) if umlauts else word
         b = lang.boosters.get(plain)
         if b is not None:
+            if pending is not None:
+                valences.append(pending)
+            pending = valence(lang, word)
+            if pending is not None and negated:
+                pending *= NEGATED_POSITIVE_FACTOR if pending > 0 else NEGATED_NEGATIVE_FACTOR
             boost = b
         elif plain in contrast:
+            if pending is not None:
+                valences.append(pending)
+                pending = None
             but_at = len(valences)  # the last contrast word splits the message
             boost = 1.0
         else:
@@ -362,6 +374,9 @@ def scan(lang: Language, folded: str) -> Scan:
                 if negated:
                     v *= NEGATED_POSITIVE_FACTOR if v > 0 else NEGATED_NEGATIVE_FACTOR
                 valences.append(v * boost)
+            elif pending is not None:
+                valences.append(pending)
+            pending = None
             boost = 1.0
         if key not in seen:
             seen.add(key)
@@ -369,6 +384,8 @@ def scan(lang: Language, folded: str) -> Scan:
             neg_z += w.neg
             pos_z += w.pos
             frus_z += w.frus
+    if pending is not None:
+        valences.append(pending)
     for i, v in enumerate(valences):
         if but_at >= 0:  # as English "but" (``_core._scan``): before x0.5, after x1.5
             v *= 0.5 if i < but_at else 1.5
