@@ -171,3 +171,26 @@ def test_a_booster_before_a_word_only_boosts_it() -> None:
     # "super content" is "very glad": the booster is not counted a second time
     assert score("super content", "fr") == pytest.approx(score("très content", "fr"), abs=0.05)
     assert score("super content", "fr") > score("content", "fr")
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("fr", "#BonneJournée à tous", "positive"),
+        ("it", "#ChePalle stamattina", "negative"),
+        ("de", "#SchöneGrüße aus Köln", "positive"),
+        ("es", "#QueVerguenza de servicio", "negative"),
+    ],
+)
+def test_camel_case_hashtags_are_read_as_words(language: str, text: str, expected: str) -> None:
+    assert label(text, language) == expected
+
+
+def test_hashtag_split_keeps_the_signal_spans() -> None:
+    # the signals read the message as written: a span still indexes the original text
+    text = "#ServiceNul vous m'avez débité deux fois"
+    c = classify(text, language="fr")
+    assert c.signals
+    for s in c.signals:
+        if s.start is not None and s.end is not None:
+            assert text[s.start : s.end] == s.evidence

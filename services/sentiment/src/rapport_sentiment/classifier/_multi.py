@@ -510,6 +510,17 @@ def _load_lex_weights() -> dict[str, tuple[float, float]]:
 LEX_WEIGHTS = _load_lex_weights()
 
 
+# A hashtag written in camel case is read as its words (only the lexicon reads this text;
+# the signals and their spans read ``folded``).
+_HASHTAG = re.compile(r"#(\w+)")
+_CAMEL = re.compile(r"(?<=[^\W\d_])(?=[A-ZÀ-ÖØ-Þ])")
+
+
+def _split_hashtag(m: re.Match[str]) -> str:
+    word = m.group(1)
+    return " " + (_CAMEL.sub(" ", word) if not word.isupper() else word) + " "
+
+
 def read(
     code: str,
     text: str,
@@ -524,7 +535,13 @@ def read(
     shipped_neg, shipped_pos = LEX_WEIGHTS[code]
     w_neg = shipped_neg if neg_lex is None else neg_lex
     w_pos = shipped_pos if pos_lex is None else pos_lex
-    s = scan(lang, fold_keep_umlauts(text) if code in KEEPS_UMLAUTS else folded)
+    # "#BonneJournée" is read "bonne journée" (lexicon-3.4)
+    raw = _HASHTAG.sub(_split_hashtag, text) if "#" in text else None
+    if code in KEEPS_UMLAUTS:
+        lexical = fold_keep_umlauts(text if raw is None else raw)
+    else:
+        lexical = folded if raw is None else fold(raw)
+    s = scan(lang, lexical)
     hits = signals(code, folded)
     best = {h.name: h.score for h in hits}
     evidence = (
