@@ -194,3 +194,8 @@ def test_hashtag_split_keeps_the_signal_spans() -> None:
     for s in c.signals:
         if s.start is not None and s.end is not None:
             assert text[s.start : s.end] == s.evidence
+
+
+@pytest.mark.parametrize(("language", "text"), [("fr", "merci ^^"), ("de", "bis morgen ^_^")])
+def test_caret_smile(language: str, text: str) -> None:
+    assert label(text, language) == "positive"

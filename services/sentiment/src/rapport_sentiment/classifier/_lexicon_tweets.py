@@ -47,6 +47,7 @@ The classes:
   "demais", "bem" boost the next word; when no word with a valence follows, they count as
   the word they also are ("Super!", "c'est pas super", "c'est grave", "bem vindo"). Spanish and
   Italian "super" get that valence (2) here; it was a booster only.
+* The caret smile "^^" / "^_^" (every language: an emoticon is no word of one language).
 * Two emoji for French and Italian (with ``COMMON_FR_IT``): 🙃 (the upside-down face of irony
   and resignation, -1) and 😅 (a nervous laugh, +1).
 """
@@ -164,6 +165,9 @@ IDIOMS_MORE: dict[str, tuple[tuple[str, str, float], ...]] = {
 LAUGHTER_STRICT = re.compile(
     r"(ja|je|ha|he|ah|eh|ji|hi)\1(?:ja|je|ha|he|ah|eh|ji|hi)*[jhae]?|k{3,}|(?:rs){2,}|(?:hua){2,}"
 )
+
+# Every language's reader (``COMMON``): a smile written with carets.
+COMMON_TWEETS = _lex(p2="^^ ^_^ ^__^")
 
 # French and Italian readers only, as ``COMMON_FR_IT``.
 EMOJI_FR_IT = _lex(p1="😅", n1="🙃")

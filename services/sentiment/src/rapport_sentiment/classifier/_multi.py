@@ -35,6 +35,7 @@ from ._lexicon_more import (
 )
 from ._lexicon_tweets import (
     BOOSTERS_MORE,
+    COMMON_TWEETS,
     EMOJI_FR_IT,
     IDIOMS_MORE,
     LAUGHTER_STRICT,
@@ -95,6 +96,8 @@ for _code, _more in MORE_TWEETS.items():
     for _word, _v in _more.items():
         if not _covered(_lexicon, _word):
             _lexicon[_word] = _v
+for _word, _v in COMMON_TWEETS.items():
+    COMMON.setdefault(_word, _v)
 for _word, _v in sharp_s_variants(LANGUAGES["de"].lexicon).items():
     LANGUAGES["de"].lexicon.setdefault(_word, _v)
 # German with its umlauts (``fold_keep_umlauts``): every entry written "ae"/"oe"/"ue" also in
@@ -180,7 +183,8 @@ _FOLD = str.maketrans(
 )
 
 _EMOJI = "[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u2764]\ufe0f?"
-_EMOTICON = r"[:;=][-o^']?[()\[\]dp/\\|*@3<>]{1,3}(?![a-z])|<3+"
+# "^^" / "^_^" (a smile in posts of every language; lexicon-3.4)
+_EMOTICON = r"[:;=][-o^']?[()\[\]dp/\\|*@3<>]{1,3}(?![a-z])|<3+|\^_*\^"
 TOKEN = re.compile(rf"{_EMOTICON}|[^\W\d_]+|[!?]+|{_EMOJI}")
 # The reader's tokens add the punctuation that ends a negation's scope (lexicon-3.3: "aucun
 # problème, merci" is thanks); ``TOKEN`` stays the count of words for the caller.
