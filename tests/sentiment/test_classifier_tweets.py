@@ -199,3 +199,34 @@ def test_hashtag_split_keeps_the_signal_spans() -> None:
 @pytest.mark.parametrize(("language", "text"), [("fr", "merci ^^"), ("de", "bis morgen ^_^")])
 def test_caret_smile(language: str, text: str) -> None:
     assert label(text, language) == "positive"
+
+
+def test_model_first_answer_is_the_same_with_one_or_three() -> None:
+    # detection asks the model for one answer first (speed): it must be the first of three
+    from pathlib import Path
+
+    from rapport_sentiment.classifier import _language
+
+    model = _language._load()
+    path = Path(__file__).parent / "data" / "language_phrases.tsv"
+    lines = [ln.split("\t")[1] for ln in path.read_text("utf-8").splitlines() if "\t" in ln]
+    assert len(lines) > 50
+    for text in [*lines, "ok thx", "hola", "merci", "jajaja"]:
+        one = model.predict(text, k=1)
+        three = model.predict(text, k=3)
+        assert one[0][0] == three[0][0]
+        assert float(one[1][0]) == pytest.approx(float(three[1][0]), abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("my order is late and nobody answers", "en"),  # the English fast path still fires
+        ("Me han cobrado dos veces el pedido", "es"),  # ASCII, no English word: the model
+        ("ok thx", "en"),
+    ],
+)
+def test_ascii_text_without_english_function_words_skips_the_english_scan(
+    text: str, language: str
+) -> None:
+    assert classify(text).language == language
