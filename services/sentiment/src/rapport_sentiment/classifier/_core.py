@@ -32,7 +32,7 @@ from ._lexicon import (
 )
 from ._text import NEGATION_WINDOW, NEGATORS, TOKEN, normalise, stem_key
 
-CLASSIFIER_VERSION = "lexicon-3.3"
+CLASSIFIER_VERSION = "lexicon-3.4"
 
 # Tuned on the dev files (see docs/classifier.md); left alone afterwards.
 NEGATIVE_AT = -0.05  # sentiment_score <= this is "negative"
@@ -210,10 +210,12 @@ def _tok_info(tok: str) -> _Tok:
     return info
 
 
-def _scan(lowered: str) -> _Scan:
+def _scan(lowered: str, toks: list[str] | None = None) -> _Scan:
     """One pass over the tokens: lexicon valence with negation, boosters and 'but'; learned
-    logits on negation-marked features. Each distinct token is looked up once (``_TOK_MEMO``)."""
-    toks = TOKEN.findall(lowered)
+    logits on negation-marked features. Each distinct token is looked up once (``_TOK_MEMO``).
+    ``toks``: ``TOKEN.findall(lowered)`` when the caller has it already."""
+    if toks is None:
+        toks = TOKEN.findall(lowered)
     neg_z, pos_z, frus_z = _BIAS
     total = 0.0
     positive = 0.0
@@ -422,7 +424,17 @@ def classify(
         # Text with a letter outside ASCII is never plain English: its English token scan
         # waits until the language is known (speed: most such messages are not English).
         ascii_letters = lang_id.ascii_letters(text)
-        scan = _scan(normalise(low)) if ascii_letters else None
+        scan = None
+        lowered = ""
+        if ascii_letters:
+            # The fast path needs two English function words among the scan's keys, and every
+            # key is a token (or "not_" + a token, which is no function word): with fewer than
+            # two among the tokens it cannot hold, so the scan waits until the language is
+            # known (speed, lexicon-3.4: ASCII text in another language skipped it).
+            lowered = normalise(low)
+            toks = TOKEN.findall(lowered)
+            if len(lang_id.EN_MARKERS.intersection(toks)) >= 2:
+                scan = _scan(lowered, toks)
         if scan is not None and lang_id.plain_english(scan.keys, text):
             found = _Language("en", lang_id.FAST_CONFIDENCE, "detected", True)
         else:
@@ -433,10 +445,12 @@ def classify(
             else:
                 d = lang_id.detect(text)
                 if (
-                    scan is not None
+                    ascii_letters
                     and d.language != "en"
                     and (d.confidence or 0.0) < lang_id.UNSURE
-                    and lang_id.plain_english(scan.keys, text, need=1)
+                    and lang_id.plain_english(
+                        (scan if scan is not None else _scan(lowered)).keys, text, need=1
+                    )
                 ):
                     d = lang_id.Detected("en", d.confidence, "detected")
                 source: Literal["detected", "default"] = (

@@ -31,8 +31,19 @@ from ._lexicon_more import (
     ELONGATED,
     EXTRA_PATTERNS,
     LAUGH,
-    LAUGHTER,
     MORE,
+)
+from ._lexicon_tweets import (
+    BOOSTERS_MORE,
+    COMMON_TWEETS,
+    EMOJI_FR_IT,
+    IDIOMS_MORE,
+    LAUGHTER_STRICT,
+    MORE_TWEETS,
+    NEGATORS_MORE,
+    NOT_SENTIMENT,
+    REPLACED_STEMS,
+    sharp_s_variants,
 )
 
 # lexicon-3.2: the words of ``_lexicon_more`` join the tables (an entry of ``_langs`` keeps its
@@ -77,6 +88,46 @@ for _code, _drop in NOT_NEGATORS.items():
     LANGUAGES[_code] = dataclasses.replace(
         _lang, negators=_lang.negators - _drop, negated_before=_before
     )
+# lexicon-3.4 (``_lexicon_tweets``): post spellings of negators, boosters and words, as the
+# lexicon-3.3 entries (an entry already read keeps its valence); German entries with "ss" also
+# in their "ß" spelling, which the fold keeps.
+for _code, _more in MORE_TWEETS.items():
+    _lexicon = LANGUAGES[_code].lexicon
+    for _word, _v in _more.items():
+        if not _covered(_lexicon, _word):
+            _lexicon[_word] = _v
+for _word, _v in COMMON_TWEETS.items():
+    COMMON.setdefault(_word, _v)
+for _word, _v in sharp_s_variants(LANGUAGES["de"].lexicon).items():
+    LANGUAGES["de"].lexicon.setdefault(_word, _v)
+# German with its umlauts (``fold_keep_umlauts``): every entry written "ae"/"oe"/"ue" also in
+# its umlaut spelling ("schoen*" -> "schön*"); "schon*" was there only to catch a folded "schön"
+# and read "schon" (already) as praise, so it goes.
+_de = LANGUAGES["de"].lexicon
+for _word, _v in list(_de.items()):
+    _uml = _word.replace("ae", "ä").replace("oe", "ö").replace("ue", "ü")
+    if _uml != _word:
+        _de.setdefault(_uml, _v)
+_de.pop("schon*", None)
+for _code, _words in NOT_SENTIMENT.items():
+    for _word in _words:
+        LANGUAGES[_code].lexicon[_word] = 0.0
+for _code, _stems in REPLACED_STEMS.items():
+    for _stem, _words in _stems.items():
+        _v = LANGUAGES[_code].lexicon.pop(_stem)
+        for _word in _words:
+            LANGUAGES[_code].lexicon.setdefault(_word, _v)
+for _code in PUNCTUATED:
+    for _word, _v in EMOJI_FR_IT.items():
+        if _word not in COMMON:
+            LANGUAGES[_code].lexicon.setdefault(_word, _v)
+for _code, _boosters in BOOSTERS_MORE.items():
+    for _word, _b in _boosters.items():
+        LANGUAGES[_code].boosters.setdefault(_word, _b)
+for _code, _add in NEGATORS_MORE.items():
+    _lang = LANGUAGES[_code]
+    LANGUAGES[_code] = dataclasses.replace(_lang, negators=_lang.negators | _add)
+IDIOMS = {code: IDIOMS.get(code, ()) + IDIOMS_MORE.get(code, ()) for code in IDIOMS | IDIOMS_MORE}
 for _code, _idioms in IDIOMS.items():
     for _, _token, _v in _idioms:
         LANGUAGES[_code].lexicon[_token] = _v
@@ -132,7 +183,8 @@ _FOLD = str.maketrans(
 )
 
 _EMOJI = "[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u2764]\ufe0f?"
-_EMOTICON = r"[:;=][-o^']?[()\[\]dp/\\|*@3<>]{1,3}(?![a-z])|<3+"
+# "^^" / "^_^" (a smile in posts of every language; lexicon-3.4)
+_EMOTICON = r"[:;=][-o^']?[()\[\]dp/\\|*@3<>]{1,3}(?![a-z])|<3+|\^_*\^"
 TOKEN = re.compile(rf"{_EMOTICON}|[^\W\d_]+|[!?]+|{_EMOJI}")
 # The reader's tokens add the punctuation that ends a negation's scope (lexicon-3.3: "aucun
 # problème, merci" is thanks); ``TOKEN`` stays the count of words for the caller.
@@ -150,9 +202,26 @@ def fold(text: str) -> str:
     return low.translate(_FOLD)
 
 
+# German keeps its umlauts for the lexicon (lexicon-3.4): folded, "schön" (beautiful) is "schon"
+# (already), one of the commonest German words, and "Ich bin schon zu Hause" read positive. The
+# negators, boosters and contrast words are still compared folded; a word is looked up with its
+# umlauts first, then folded (``valence``), so that entries written in ASCII still read it.
+_FOLD_KEEP_UMLAUTS = str.maketrans({k: v for k, v in _FOLD.items() if chr(k) not in "äöüÄÖÜ"})
+KEEPS_UMLAUTS = frozenset(("de",))
+
+
+def fold_keep_umlauts(text: str) -> str:
+    """As ``fold``, but ä, ö and ü stay (German lexicon reading)."""
+    low = text.lower()
+    if len(low) != len(text):
+        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    return low.translate(_FOLD_KEEP_UMLAUTS)
+
+
 def features(lang: Language, folded: str) -> list[str]:
     """Tokens with negation marked (``not_<word>``), as the trainer and the classifier see them."""
     out: list[str] = []
+    umlauts = lang.code in KEEPS_UMLAUTS
     scope = 0
     contrast = CONTRAST.get(lang.code, _NO_CONTRAST)
     text = _NOISE.sub(" ", folded)
@@ -161,7 +230,8 @@ def features(lang: Language, folded: str) -> list[str]:
         text = idioms.sub(_idiom_token, text)
     restrictive = RESTRICTIVE.get(lang.code)
     restricted = False  # the open scope was opened by French "ne"/"n'" alone
-    for tok in (_FEATURE_TOKEN if lang.code in PUNCTUATED else TOKEN).findall(text):
+    for word in (_FEATURE_TOKEN if lang.code in PUNCTUATED else TOKEN).findall(text):
+        tok = word.translate(_FOLD) if umlauts else word
         if tok in lang.negators:
             restricted = (
                 restrictive is not None and tok in restrictive[0] and (restricted or not scope)
@@ -181,9 +251,9 @@ def features(lang: Language, folded: str) -> list[str]:
             out.append(tok)
         elif scope:
             scope -= 1
-            out.append("not_" + tok)
+            out.append("not_" + word)
         else:
-            out.append(tok)
+            out.append(word)
     return out
 
 
@@ -240,7 +310,11 @@ def valence(lang: Language, word: str) -> float | None:
     if memo in _VALENCE_MEMO:
         return _VALENCE_MEMO[memo]
     v = _lookup(lang, word)
-    if v is None and len(word) >= 4 and LAUGHTER.fullmatch(word):
+    if v is None and lang.code in KEEPS_UMLAUTS:
+        plain = word.translate(_FOLD)  # "blöd": the ASCII entries ("blod*") of the table
+        if plain != word:
+            v = _lookup(lang, plain)
+    if v is None and len(word) >= 4 and LAUGHTER_STRICT.fullmatch(word):
         v = LAUGH
     if v is None and ELONGATED.search(word):
         v = _lookup(lang, ELONGATED.sub(r"\1", word))
@@ -273,15 +347,29 @@ def scan(lang: Language, folded: str) -> Scan:
     contrast = CONTRAST.get(lang.code, _NO_CONTRAST)
     valences: list[float] = []
     but_at = -1
+    umlauts = lang.code in KEEPS_UMLAUTS
+    # A booster that is also a word of its own ("super", "mega", "grave", "demais") and boosts
+    # nothing - no word with a valence follows it - counts as that word (lexicon-3.4):
+    # "Super!", "c'est pas super", "c'est grave" read as nothing before.
+    pending: float | None = None
     for key in features(lang, folded):
         if key[0] == "!":
             exclamations += 1
         negated = key.startswith("not_")
         word = key[4:] if negated else key
-        b = lang.boosters.get(word)
+        plain = word.translate(_FOLD) if umlauts else word
+        b = lang.boosters.get(plain)
         if b is not None:
+            if pending is not None:
+                valences.append(pending)
+            pending = valence(lang, word)
+            if pending is not None and negated:
+                pending *= NEGATED_POSITIVE_FACTOR if pending > 0 else NEGATED_NEGATIVE_FACTOR
             boost = b
-        elif word in contrast:
+        elif plain in contrast:
+            if pending is not None:
+                valences.append(pending)
+                pending = None
             but_at = len(valences)  # the last contrast word splits the message
             boost = 1.0
         else:
@@ -290,6 +378,9 @@ def scan(lang: Language, folded: str) -> Scan:
                 if negated:
                     v *= NEGATED_POSITIVE_FACTOR if v > 0 else NEGATED_NEGATIVE_FACTOR
                 valences.append(v * boost)
+            elif pending is not None:
+                valences.append(pending)
+            pending = None
             boost = 1.0
         if key not in seen:
             seen.add(key)
@@ -297,6 +388,8 @@ def scan(lang: Language, folded: str) -> Scan:
             neg_z += w.neg
             pos_z += w.pos
             frus_z += w.frus
+    if pending is not None:
+        valences.append(pending)
     for i, v in enumerate(valences):
         if but_at >= 0:  # as English "but" (``_core._scan``): before x0.5, after x1.5
             v *= 0.5 if i < but_at else 1.5
@@ -319,9 +412,15 @@ _Waits = tuple[tuple[float, re.Pattern[str]], ...]
 
 def _compile(lang: Language) -> tuple[tuple[_Compiled, ...], re.Pattern[str], _Waits]:
     written = lang.patterns + EXTRA_PATTERNS.get(lang.code, ())
+    if lang.code == "de":  # "scheiße", "schließen": the ß spelling of every written "ss"
+        written = tuple((n, s, _SHARP_S.sub("(?:ss|ß)", r), neg) for n, s, r, neg in written)
     pats = tuple(_Compiled(n, s, re.compile(r), neg) for n, s, r, neg in written)
     waits = tuple((s, re.compile(r)) for s, r in lang.waits)
     return pats, re.compile(lang.negated_before), waits
+
+
+# A literal "ss" of a German pattern (not an escaped "\s" followed by "s"; lexicon-3.4).
+_SHARP_S = re.compile(r"(?<!\\)ss")
 
 
 COMPILED = {code: _compile(lang) for code, lang in LANGUAGES.items()}
@@ -415,6 +514,17 @@ def _load_lex_weights() -> dict[str, tuple[float, float]]:
 LEX_WEIGHTS = _load_lex_weights()
 
 
+# A hashtag written in camel case is read as its words (only the lexicon reads this text;
+# the signals and their spans read ``folded``).
+_HASHTAG = re.compile(r"#(\w+)")
+_CAMEL = re.compile(r"(?<=[^\W\d_])(?=[A-ZÀ-ÖØ-Þ])")
+
+
+def _split_hashtag(m: re.Match[str]) -> str:
+    word = m.group(1)
+    return " " + (_CAMEL.sub(" ", word) if not word.isupper() else word) + " "
+
+
 def read(
     code: str,
     text: str,
@@ -429,7 +539,13 @@ def read(
     shipped_neg, shipped_pos = LEX_WEIGHTS[code]
     w_neg = shipped_neg if neg_lex is None else neg_lex
     w_pos = shipped_pos if pos_lex is None else pos_lex
-    s = scan(lang, folded)
+    # "#BonneJournée" is read "bonne journée" (lexicon-3.4)
+    raw = _HASHTAG.sub(_split_hashtag, text) if "#" in text else None
+    if code in KEEPS_UMLAUTS:
+        lexical = fold_keep_umlauts(text if raw is None else raw)
+    else:
+        lexical = folded if raw is None else fold(raw)
+    s = scan(lang, lexical)
     hits = signals(code, folded)
     best = {h.name: h.score for h in hits}
     evidence = (
