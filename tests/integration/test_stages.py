@@ -293,3 +293,37 @@ async def test_dead_consumer_names_are_removed_but_not_those_with_pending_entrie
         assert names == {"gone-with-pending"}
     finally:
         await client.aclose()
+
+
+async def test_a_read_that_never_answers_is_abandoned_and_the_loop_reads_on(
+    make_settings: Callable[..., RapportSettings],
+    redis_client: redis_sync.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A blocking read held by Redis (CLIENT PAUSE stands in for a connection that stopped
+    answering) is abandoned after its block time plus the stall limit, said at ERROR, and the
+    loop goes on reading: the message sent meanwhile is classified once Redis answers."""
+    from rapport_runtime import consumer
+    from rapport_sentiment.app import SentimentStage
+
+    monkeypatch.setattr(consumer, "READ_STALL_S", 0.3)
+    settings = make_settings()
+    stream = settings.streams.messages
+    redis_client.xgroup_create(stream, "sentiment", id="0", mkstream=True)
+    client = Redis.from_url(settings.redis_url)
+    runner = consumer.StageRunner(SentimentStage(settings, Runtime(settings, client)), settings)
+    try:
+        await runner.start()
+        await asyncio.sleep(0.1)
+        redis_client.client_pause(1500, all=True)
+        await asyncio.sleep(1.0)
+        assert any("had no answer after" in r.getMessage() for r in caplog.records), caplog.text
+        assert runner.running  # the loop read again, it did not die
+        xadd(redis_client, stream, msg(1).model_dump_json())  # waits out the pause itself
+        await asyncio.to_thread(
+            wait_until, lambda: redis_client.xlen(settings.streams.classified) == 1, 10
+        )
+    finally:
+        await runner.stop(2.0)
+        await client.aclose()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -68,6 +69,15 @@ JANITOR_EVERY_S = 300.0
 # Back-off after Redis errors in a loop: short, so a restart is followed quickly, but bounded so
 # an outage does not become a busy loop.
 ERROR_BACKOFF_S = (0.1, 0.5, 1.0, 2.0)
+# A blocking read answers within its BLOCK time; one that has not answered this long after it
+# is stuck on a connection (no socket timeout is set, since BLOCK must outlast it) and is
+# abandoned: cancelling it drops that connection, and the loop reads again on a fresh one.
+# Seen once in a while on a cluster under heavy load: two partitions' readers of a live process
+# stopped reading, with nothing logged, until the process was restarted.
+READ_STALL_S = 15.0
+# A batch still in hand after this long is said so in the log (and again each time as long),
+# so that a stage that stops making progress says where it stopped.
+SLOW_BATCH_S = 60.0
 # Errors a loop waits out. The cluster ones happen while a master fails over (its slots are
 # briefly served by nobody: CLUSTERDOWN, TRYAGAIN, a slot no node covers, no seed node
 # reachable while the client re-reads the topology); they are checked before ResponseError,
@@ -274,16 +284,29 @@ class StageRunner:
     async def _read_loop(self) -> None:
         stage, errors = self.stage, 0
         bind_here(stage=stage.group, stream=stage.stream)  # this loop's task only
+        read_limit_s = self.settings.poll_ms / 1000 + READ_STALL_S
         while not self._stopping.is_set():
             try:
-                reply: Any = await self.redis.xreadgroup(
-                    stage.group,
-                    self.consumer,
-                    {stage.stream: ">"},
-                    count=self.settings.max_records,
-                    block=self.settings.poll_ms,
+                reply: Any = await asyncio.wait_for(
+                    self.redis.xreadgroup(
+                        stage.group,
+                        self.consumer,
+                        {stage.stream: ">"},
+                        count=self.settings.max_records,
+                        block=self.settings.poll_ms,
+                    ),
+                    read_limit_s,
                 )
                 errors = 0
+            except TimeoutError:
+                log.error(
+                    "%s: a read with a %d ms block had no answer after %.0f s; abandoned "
+                    "(its connection is dropped) and read again",
+                    self,
+                    self.settings.poll_ms,
+                    read_limit_s,
+                )
+                continue
             except CAUGHT as exc:
                 if not is_transient(exc):
                     raise
@@ -392,10 +415,22 @@ class StageRunner:
         """While the batch is processed, reset its entries' idle time now and then, so that the
         reclaimer of another replica never takes over the entries of a live consumer."""
         interval = self.settings.reclaim_idle_ms / 3000
+        started = time.monotonic()
+        said = 0
 
         async def touch() -> None:
+            nonlocal said
             while True:
                 await asyncio.sleep(interval)
+                running_s = time.monotonic() - started
+                if running_s >= SLOW_BATCH_S * (said + 1):
+                    said += 1
+                    log.warning(
+                        "%s: a batch of %d still in hand after %.0f s",
+                        self,
+                        len(entry_ids),
+                        running_s,
+                    )
                 with contextlib.suppress(Exception):
                     await self.redis.xclaim(
                         self.stage.stream,
