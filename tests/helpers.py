@@ -37,6 +37,27 @@ def signed(
     return raw, {"Content-Type": "application/json", **sign(secret, raw), **extra}
 
 
+def human_request_policy(policy_id: str, **extra: Any) -> dict[str, Any]:
+    """The policy most end-to-end rows run: a person when the customer asks for one (queue
+    support, priority high), automation otherwise; ``extra`` adds top-level keys such as
+    ``handoff_failure``."""
+    return {
+        "id": policy_id,
+        "version": "1",
+        "rules": [
+            {
+                "name": "explicit-human-request",
+                "when": {"any_signal": ["human_request"]},
+                "route": "human",
+                "queue": "support",
+                "priority": "high",
+            },
+            {"name": "default", "route": "automation"},
+        ],
+        **extra,
+    }
+
+
 def message(
     conversation: str = "c1", message_id: str = "m1", text: str = "hello", author: str = "customer"
 ) -> dict[str, Any]:

@@ -50,6 +50,7 @@ from starlette.routing import Route
 from rapport_tools.dev import free_port
 from tests.helpers import (
     http_server,
+    human_request_policy,
     message,
     signed,
     wait_quiescent,
@@ -203,21 +204,7 @@ def helpdesk() -> Iterator[tuple[Helpdesk, str]]:
 
 
 def sites_file(tmp_path: Path, base: str) -> Path:
-    policy: dict[str, Any] = {
-        "id": "chaos",
-        "version": "1",
-        "rules": [
-            {
-                "name": "explicit-human-request",
-                "when": {"any_signal": ["human_request"]},
-                "route": "human",
-                "queue": "support",
-                "priority": "high",
-            },
-            {"name": "default", "route": "automation"},
-        ],
-        "handoff_failure": {"message": HONEST},
-    }
+    policy = human_request_policy("chaos", handoff_failure={"message": HONEST})
     return webhook_sites_file(
         tmp_path / "sites.yaml",
         f"{base}/hook",

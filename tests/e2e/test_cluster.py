@@ -33,6 +33,7 @@ from tests.e2e.conftest import SERVICES, Pipeline
 from tests.helpers import (
     RedisClusterProcess,
     http_server,
+    human_request_policy,
     message,
     signed,
     wait_until,
@@ -42,20 +43,7 @@ from tests.helpers import (
 pytestmark = pytest.mark.e2e
 
 PARTITIONS = 4  # hash tags {p0}..{p3} fall on all three masters' slot ranges
-POLICY = {
-    "id": "cluster",
-    "version": "1",
-    "rules": [
-        {
-            "name": "explicit-human-request",
-            "when": {"any_signal": ["human_request"]},
-            "route": "human",
-            "queue": "support",
-            "priority": "high",
-        },
-        {"name": "default", "route": "automation"},
-    ],
-}
+POLICY = human_request_policy("cluster")
 
 
 class Helpdesk:

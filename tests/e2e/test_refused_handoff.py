@@ -27,7 +27,14 @@ from starlette.routing import Route
 
 from rapport_tools.dev import free_port
 from tests.e2e.conftest import SERVICES, Pipeline
-from tests.helpers import http_server, message, signed, wait_until, webhook_sites_file
+from tests.helpers import (
+    http_server,
+    human_request_policy,
+    message,
+    signed,
+    wait_until,
+    webhook_sites_file,
+)
 from tests.redis_backends import Backend
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
@@ -68,21 +75,9 @@ def rapport_against(
 ) -> Iterator[tuple[Pipeline, dict[str, str]]]:
     """``redis``: REDIS_URL and, on a cluster, RAPPORT_PARTITIONS (``Backend.env``)."""
     with http_server(desk.app()) as base:
-        policy = {
-            "id": "e2e",
-            "version": "1",
-            "rules": [
-                {
-                    "name": "explicit-human-request",
-                    "when": {"any_signal": ["human_request"]},
-                    "route": "human",
-                    "queue": "support",
-                    "priority": "high",
-                },
-                {"name": "default", "route": "automation"},
-            ],
-            "handoff_failure": {"message": HONEST, "notify": ["pager"]},
-        }
+        policy = human_request_policy(
+            "e2e", handoff_failure={"message": HONEST, "notify": ["pager"]}
+        )
         sites = webhook_sites_file(
             tmp_path / "sites.yaml",
             f"{base}/hook",

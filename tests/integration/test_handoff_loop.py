@@ -21,6 +21,7 @@ from rapport_runtime.config import AdapterConfig, Site, Sites
 from rapport_runtime.consumer import Entry
 from rapport_runtime.service import Runtime
 from rapport_runtime.settings import RapportSettings
+from tests.helpers import human_request_policy
 from tests.integration.test_router import ASK, T0, Harness
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
@@ -30,21 +31,7 @@ HONEST = "We could not reach a person; our on-call team will call you within the
 
 def policy(fallback: str | None = None) -> Policy:
     return Policy.model_validate(
-        {
-            "id": "p",
-            "version": "1",
-            "rules": [
-                {
-                    "name": "explicit-human-request",
-                    "when": {"any_signal": ["human_request"]},
-                    "route": "human",
-                    "queue": "support",
-                    "priority": "high",
-                },
-                {"name": "default", "route": "automation"},
-            ],
-            "handoff_failure": {"fallback_queue": fallback, "message": HONEST},
-        }
+        human_request_policy("p", handoff_failure={"fallback_queue": fallback, "message": HONEST})
     )
 
 
