@@ -287,16 +287,14 @@ class StageRunner:
         read_limit_s = self.settings.poll_ms / 1000 + READ_STALL_S
         while not self._stopping.is_set():
             try:
-                reply: Any = await asyncio.wait_for(
-                    self.redis.xreadgroup(
+                async with asyncio.timeout(read_limit_s):
+                    reply: Any = await self.redis.xreadgroup(
                         stage.group,
                         self.consumer,
                         {stage.stream: ">"},
                         count=self.settings.max_records,
                         block=self.settings.poll_ms,
-                    ),
-                    read_limit_s,
-                )
+                    )
                 errors = 0
             except TimeoutError:
                 log.error(

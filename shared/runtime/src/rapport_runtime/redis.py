@@ -49,6 +49,13 @@ def _retry() -> Retry:
 # cap, which the edge used to report as "Redis is unreachable" (503) with Redis healthy.
 POOL_SIZE = 64
 POOL_WAIT_S = 5.0
+# On a cluster, no command waits for its reply forever. The longest a healthy Redis takes is a blocking read's
+# BLOCK (RAPPORT_POLL_MS, at most 10 s), so 20 s means a connection that stopped answering: the
+# command fails with a TimeoutError, the connection is dropped and the caller's loop goes on.
+# Seen on a Redis Cluster under heavy load: a batch script's reply never came (the script had
+# run), and that partition's reader waited for it until the process was restarted.
+COMMAND_TIMEOUT_S = 20.0
+CONNECT_TIMEOUT_S = 5.0
 
 
 class PoolExhaustedError(MaxConnectionsError):
@@ -144,6 +151,8 @@ class _Cluster(RedisCluster):
                 retry=_retry(),
                 retry_on_error=_RETRY_ON,
                 health_check_interval=30,
+                socket_timeout=COMMAND_TIMEOUT_S,
+                socket_connect_timeout=CONNECT_TIMEOUT_S,
                 **options,
             )
             client = self._node_clients[node.name] = Redis.from_pool(pool)
@@ -186,6 +195,8 @@ def connect(url: str, pool_size: int = POOL_SIZE, wait_s: float = POOL_WAIT_S) -
             retry=_retry(),
             retry_on_error=list[type[Exception]](_RETRY_ON),
             health_check_interval=30,
+            socket_timeout=COMMAND_TIMEOUT_S,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
             **options,
         )
         return cast("Redis", cluster)
