@@ -49,11 +49,11 @@ def _retry() -> Retry:
 # cap, which the edge used to report as "Redis is unreachable" (503) with Redis healthy.
 POOL_SIZE = 64
 POOL_WAIT_S = 5.0
-# On a cluster, no command waits for its reply forever. The longest a healthy Redis takes is a blocking read's
-# BLOCK (RAPPORT_POLL_MS, at most 10 s), so 20 s means a connection that stopped answering: the
-# command fails with a TimeoutError, the connection is dropped and the caller's loop goes on.
-# Seen on a Redis Cluster under heavy load: a batch script's reply never came (the script had
-# run), and that partition's reader waited for it until the process was restarted.
+# On a cluster, no command waits for its reply forever. The longest a healthy Redis takes is a
+# blocking read's BLOCK (RAPPORT_POLL_MS, at most 10 s), so 20 s means a connection that stopped
+# answering: the command fails with a TimeoutError, the connection is dropped and the caller's
+# loop goes on. Seen on a Redis Cluster under heavy load: a batch script's reply never came (the
+# script had run), and that partition's reader waited for it until the process was restarted.
 COMMAND_TIMEOUT_S = 20.0
 CONNECT_TIMEOUT_S = 5.0
 
