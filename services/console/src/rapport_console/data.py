@@ -31,7 +31,7 @@ from rapport_contracts import (
     Streams,
 )
 from rapport_contracts.events import Feedback, FeedbackVerdict
-from rapport_runtime.redis import ConversationKeys, xadd_event
+from rapport_runtime.redis import ConversationKeys, resolve_records, xadd_event
 
 PRIORITY_RANK: dict[str, int] = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 SCAN_COUNT = 1000
@@ -259,6 +259,8 @@ async def conversation(
         messages_raw, decisions_raw, handoffs_raw, inbox_raw, state_raw = await read.execute()
     if not (messages_raw or decisions_raw or handoffs_raw):
         return None
+    # The record refers to the streams' entries (one round trip for all of them).
+    messages_raw, decisions_raw = await resolve_records(redis, messages_raw, decisions_raw)
     messages = sorted(
         (ClassifiedMessage.read(v) for v in messages_raw),
         key=lambda c: (c.message.sent_at, c.message.received_at),
@@ -438,6 +440,7 @@ async def _records(
                 read.hvals(record.messages)
                 read.hvals(record.decisions)
             replies = await read.execute()
+        replies = await resolve_records(redis, *replies)  # references to the streams' entries
         for i, key in enumerate(chunk):
             messages, decisions = [], []
             for raw in replies[2 * i]:

@@ -894,7 +894,12 @@ def run(
             return _run(b, duration, rate, rounds)
         finally:
             b.stop()
-            keys = list(r.scan_iter(match=f"{b.prefix}:*", count=1000))
+            # RAPPORT_BENCH_KEEP=1 with REDIS_URL leaves the keys for MEMORY USAGE by hand.
+            keys = (
+                []
+                if os.environ.get("RAPPORT_BENCH_KEEP") == "1"
+                else list(r.scan_iter(match=f"{b.prefix}:*", count=1000))
+            )
             for i in range(0, len(keys), 1000):
                 r.delete(*keys[i : i + 1000])
             r.close()
