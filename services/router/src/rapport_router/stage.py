@@ -141,7 +141,7 @@ class RouterStage(Stage[ClassifiedMessage]):
 
             writes = Writes()
             for key, state in states.items():
-                writes.set(key, state.model_dump_json(), ex=self.settings.conversation_ttl_s)
+                writes.set(key, state.dump(), ex=self.settings.conversation_ttl_s)
             for seen_key, plan in plans:
                 writes.set(seen_key, "1", ex=self.settings.dedupe_ttl_s)
                 self.write_plan(writes, plan)
@@ -224,7 +224,7 @@ class RouterStage(Stage[ClassifiedMessage]):
             plan.packet = packet.model_copy(update={"traceparent": traceparent})
 
     def write_state(self, writes: Writes, keys: ConversationKeys, state: RouterState) -> None:
-        writes.set(keys.state, state.model_dump_json(), ex=self.settings.conversation_ttl_s)
+        writes.set(keys.state, state.dump(), ex=self.settings.conversation_ttl_s)
 
     def write_plan(self, writes: Writes, plan: Plan) -> None:
         ttl, maxlen = self.settings.conversation_ttl_s, self.settings.stream_maxlen

@@ -51,6 +51,16 @@ class RouterState(BaseModel):
     # that arrives later (a reclaimed entry) is recorded but never answered as if current.
     latest_received_at: datetime | None = None
 
+    def dump(self) -> str:
+        """The stored JSON: fields at their default are left out (they read back as the
+        default), except ``owner``, which readers of the record (the edge's and console's
+        views) look at. Under half the bytes of the full dump (issue 14: ~650 -> ~250 bytes
+        per conversation)."""
+        body = self.model_dump_json(exclude_defaults=True)
+        if body.startswith('{"owner"'):  # owner is the first field: present unless "bot"
+            return body
+        return '{"owner":"bot"' + ("}" if body == "{}" else "," + body[1:])
+
     # The ownership fields are stored here, flat, and handed to the pure state machine.
     def ownership(self) -> Ownership:
         return Ownership(**{name: getattr(self, name) for name in Ownership.__dataclass_fields__})
