@@ -1,5 +1,6 @@
 """The router's stored state (issue 14, bounded memory): defaults are left out of the JSON, so a
-bot-owned conversation's is under half the full dump's size, reads back equal, and always names its owner."""
+bot-owned conversation's is under half the full dump's size, reads back equal, and always names
+its owner."""
 
 from __future__ import annotations
 
