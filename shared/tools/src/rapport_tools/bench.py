@@ -4,12 +4,16 @@ What runs, each a process of its own: Redis (a private ``redis-server`` on a fre
 ``REDIS_URL``), the three services (``python -m rapport_<service>``, as deployed), a fake
 helpdesk the ``webhook`` adapter posts handoffs to (or the built-in ``inbox`` adapter), a bare
 3-hop relay (one process per hop: ``XREADGROUP`` a batch, ``XADD`` each entry and ``XACK`` the
-batch in one pipelined transaction, no parsing) and a load generator.
+batch in one pipelined transaction, no parsing), the issue's floor, a bare 3-hop FastStream
+batch relay (one process per hop: a ``StreamSub(batch=True)`` subscriber whose handler
+``broker.publish``-es each message to the next stream; needs the dev group's ``faststream``,
+else it is left out and its keys are null), and a load generator.
 
 Phases, interleaved so that the floor and Rapport see the same machine (``--rounds`` times):
 
 1. ``relay``: the generator writes Message JSON into the relay's first stream, as fast as the
    relay drains it (at most ``--window`` entries in flight), for ``--duration`` seconds.
+   Then the same through the FastStream relay (``fsrelay``).
 2. ``raw XADD``: the generator alone, pipelined XADDs nobody reads (the ceiling of one writer).
 3. ``stream``: the same, written straight into Rapport's inbound stream; done when every
    message has its Decision.
@@ -189,6 +193,44 @@ def _relay_hop(url: str, src: str, dst: str, group: str) -> None:
                 pipe.xadd(dst, fields, maxlen=STREAM_MAXLEN, approximate=True)
             pipe.xack(src, group, *(entry_id for entry_id, _ in entries))
             pipe.execute()
+
+
+def _faststream_hop(url: str, src: str, dst: str, group: str) -> None:
+    """One hop of the issue's floor: a FastStream batch subscriber (its parser decodes each
+    entry, its ack policy acks the batch after the handler) publishing each message to the
+    next stream with ``broker.publish`` (FastStream's envelope), as a relay written the
+    FastStream way would. Needs the dev group's ``faststream``."""
+    import asyncio
+    import logging
+
+    from faststream.redis import RedisBroker, StreamSub
+
+    logging.basicConfig(level=logging.WARNING)
+    broker = RedisBroker(url, log_level=logging.DEBUG)  # its per-batch INFO lines stay quiet
+    sub = StreamSub(
+        src, group=group, consumer="hop", batch=True, max_records=BATCH, polling_interval=100
+    )
+
+    @broker.subscriber(stream=sub)
+    async def hop(bodies: list[Any]) -> None:
+        for body in bodies:
+            await broker.publish(body, stream=dst, maxlen=STREAM_MAXLEN)
+
+    async def main() -> None:
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stopped.set)
+        async with broker:
+            await broker.start()
+            await stopped.wait()
+
+    asyncio.run(main())
+
+
+def faststream_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("faststream") is not None
 
 
 class _Texts:
@@ -468,9 +510,10 @@ def _child_main(argv: list[str]) -> None:
     sub = parser.add_subparsers(dest="role", required=True)
     helpdesk = sub.add_parser("helpdesk")
     helpdesk.add_argument("--port", type=int, required=True)
-    hop = sub.add_parser("relay")
-    for name in ("--url", "--src", "--dst", "--group"):
-        hop.add_argument(name, required=True)
+    for role in ("relay", "fsrelay"):
+        hop = sub.add_parser(role)
+        for name in ("--url", "--src", "--dst", "--group"):
+            hop.add_argument(name, required=True)
     load = sub.add_parser("load")
     load.add_argument("mode", choices=("stream", "xadd-open", "http"))
     load.add_argument("--url", required=True)
@@ -490,6 +533,8 @@ def _child_main(argv: list[str]) -> None:
             asyncio.run(_helpdesk(a.port))
     elif a.role == "relay":
         _relay_hop(a.url, a.src, a.dst, a.group)
+    elif a.role == "fsrelay":
+        _faststream_hop(a.url, a.src, a.dst, a.group)
     elif a.mode == "stream":
         sys.stdout.write(json.dumps(_load_stream(a)) + "\n")
     elif a.mode == "xadd-open":
@@ -542,6 +587,7 @@ class Bench:
     children: dict[str, Child] = field(default_factory=dict)
     spies: list[Child] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
+    faststream: bool = False  # the FastStream relay floor runs too
 
     def say(self, line: str) -> None:
         self.log.append(line)
@@ -555,6 +601,7 @@ class Bench:
             "decisions": f"{p}:decisions",
             "handoffs": f"{p}:handoffs",
             **{f"relay{i}": f"{p}:relay:{i}" for i in range(RELAY_HOPS + 1)},
+            **{f"fsrelay{i}": f"{p}:relay:fs{i}" for i in range(RELAY_HOPS + 1)},
             "raw": f"{p}:rawxadd",
         }
 
@@ -618,6 +665,13 @@ class Bench:
             argv = [sys.executable, "-m", "rapport_tools.bench", "relay", "--url", self.url]
             argv += ["--src", src, "--dst", dst, "--group", "relay"]
             self.spawn(f"relay{i + 1}", argv, env)
+        if self.faststream:
+            for i in range(RELAY_HOPS):
+                src, dst = s[f"fsrelay{i}"], s[f"fsrelay{i + 1}"]
+                self.r.xgroup_create(src, "relay", id="0", mkstream=True)
+                argv = [sys.executable, "-m", "rapport_tools.bench", "fsrelay", "--url", self.url]
+                argv += ["--src", src, "--dst", dst, "--group", "relay"]
+                self.spawn(f"fsrelay{i + 1}", argv, env)
         for service in SERVICES:
             self.wait_ready(service)
 
@@ -714,9 +768,10 @@ class Bench:
 
     def phase(self, kind: str, tag: str, duration: float, **options: Any) -> Phase:
         s = self.streams
-        if kind == "relay":
-            names, done = tuple(f"relay{i + 1}" for i in range(RELAY_HOPS)), s["relay3"]
-            options |= {"stream": s["relay0"], "done_stream": done}
+        if kind in ("relay", "fsrelay"):
+            names = tuple(f"{kind}{i + 1}" for i in range(RELAY_HOPS))
+            done = s[f"{kind}{RELAY_HOPS}"]
+            options |= {"stream": s[f"{kind}0"], "done_stream": done}
             mode = "xadd-open" if options.get("rate") else "stream"
             if mode == "xadd-open":
                 options.pop("done_stream")
@@ -755,8 +810,9 @@ class Bench:
         return phase
 
     def empty_relay(self) -> None:
-        for i in range(RELAY_HOPS + 1):
-            self.r.xtrim(self.streams[f"relay{i}"], maxlen=0, approximate=False)
+        for kind in ("relay", "fsrelay"):
+            for i in range(RELAY_HOPS + 1):
+                self.r.xtrim(self.streams[f"{kind}{i}"], maxlen=0, approximate=False)
 
     def latencies(self, tag: str, since: float) -> tuple[list[float], list[float]]:
         """accept -> decision and accept -> handoff (delivered), in ms, for one phase."""
@@ -888,7 +944,7 @@ def run(
         r = redis_sync.Redis.from_url(url)
         b = Bench(
             url, r, f"bench{uuid.uuid4().hex[:6]}", workdir, adapter, profile, redis_pid,
-            window, concurrency, conversations,
+            window, concurrency, conversations, faststream=faststream_available(),
         )  # fmt: skip
         try:
             return _run(b, duration, rate, rounds)
@@ -921,14 +977,22 @@ def _run(
     stream: list[Phase] = []
     http: list[Phase] = []
     raw: list[Phase] = []
+    fs: list[Phase] = []
+    if not b.faststream:
+        b.say("faststream is not installed (uv sync --group dev): no FastStream floor")
     for n in range(rounds):
         relay.append(b.phase("relay", f"r{n}", duration))
         b.empty_relay()
+        if b.faststream:
+            fs.append(b.phase("fsrelay", f"f{n}", duration))
+            b.empty_relay()
         raw.append(b.phase("raw", f"x{n}", min(duration, 2.0)))
         stream.append(b.phase("stream", f"s{n}", duration))
         http.append(b.phase("http", f"h{n}", duration))
         b.say(
-            f"round {n + 1}: relay {relay[-1].rate:,.0f}/s, raw XADD {raw[-1].rate:,.0f}/s, "
+            f"round {n + 1}: relay {relay[-1].rate:,.0f}/s, "
+            + (f"FastStream relay {fs[-1].rate:,.0f}/s, " if fs else "")
+            + f"raw XADD {raw[-1].rate:,.0f}/s, "
             f"stream {stream[-1].rate:,.0f}/s ({stream[-1].rate / relay[-1].rate:.2f} x), "
             f"http {http[-1].rate:,.0f}/s ({http[-1].rate / relay[-1].rate:.2f} x), "
             f"load average {os.getloadavg()[0]:.2f}"
@@ -952,13 +1016,22 @@ def _run(
     cpu_floor = _per_msg(relay, (*relay_names, "redis"))
     floor_cpu = {"relay": round(cpu_floor["total"] - cpu_floor["redis"], 4)}
     floor_cpu |= {"redis": cpu_floor["redis"], "total": cpu_floor["total"]}
+    fs_names = tuple(f"fsrelay{i + 1}" for i in range(RELAY_HOPS))
+    fs_cpu: dict[str, float] | None = None
+    if fs:
+        cpu_fs = _per_msg(fs, (*fs_names, "redis"))
+        fs_cpu = {"relay": round(cpu_fs["total"] - cpu_fs["redis"], 4)}
+        fs_cpu |= {"redis": cpu_fs["redis"], "total": cpu_fs["total"]}
     rss = {name: round(peak_rss_mb(b.children[name].pid), 1) for name in SERVICES}
     if b.redis_pid:
         rss["redis"] = round(peak_rss_mb(b.redis_pid), 1)
+    cpu_all = {"stream": cpu_stream, "http": cpu_http, "floor": floor_cpu}
+    if fs_cpu:
+        cpu_all["floor_faststream"] = fs_cpu
     result: dict[str, Any] = {
         "stream_ingest_msgs_per_s": round(stream_rate, 1),
         "http_ingest_msgs_per_s": round(http_rate, 1),
-        "cpu_ms_per_msg": {"stream": cpu_stream, "http": cpu_http, "floor": floor_cpu},
+        "cpu_ms_per_msg": cpu_all,
         "latency_ms": {
             "p50": round(percentile(decision_lat, 50), 2),
             "p95": round(percentile(decision_lat, 95), 2),
@@ -974,6 +1047,21 @@ def _run(
             "stream": round(cpu_stream["total"] / floor_cpu["total"], 3),
             "http": round(cpu_http["total"] / floor_cpu["total"], 3),
         },
+        # The issue's own floor, a bare 3-hop FastStream batch relay, in the same rounds
+        # (None without faststream installed).
+        "floor_faststream_relay_msgs_per_s": round(_rate(fs), 1) if fs else None,
+        "ratio_to_faststream_floor": {
+            "stream": round(stream_rate / _rate(fs), 3),
+            "http": round(http_rate / _rate(fs), 3),
+        }
+        if fs
+        else None,
+        "cpu_ratio_to_faststream_floor": {
+            "stream": round(cpu_stream["total"] / fs_cpu["total"], 3),
+            "http": round(cpu_http["total"] / fs_cpu["total"], 3),
+        }
+        if fs_cpu
+        else None,
         "rss_mb": rss,
         "redis_bytes_per_msg": round((memory_after - memory_before) / max(messages, 1), 1),
         "refused": {"http_ingest": _statuses(http), "latency": _statuses([lat_phase])},
@@ -1014,6 +1102,17 @@ def _report(result: dict[str, Any]) -> str:
         (
             f"floor: bare 3-hop relay      {result['floor_relay_msgs_per_s']:10,.0f} msg/s  "
             f"cpu-ms/msg {stages(cpu['floor'])}",
+            *(
+                [
+                    "floor: FastStream 3-hop relay "
+                    f"{result['floor_faststream_relay_msgs_per_s']:7,.0f} msg/s  "
+                    f"cpu-ms/msg {stages(cpu['floor_faststream'])}; Rapport's cpu "
+                    f"{result['cpu_ratio_to_faststream_floor']['stream']:.2f} x (stream), "
+                    f"{result['cpu_ratio_to_faststream_floor']['http']:.2f} x (http)",
+                ]
+                if result.get("floor_faststream_relay_msgs_per_s")
+                else []
+            ),
             f"stream ingest, end to end    {result['stream_ingest_msgs_per_s']:10,.0f} msg/s  "
             f"({result['ratio_to_floor']['stream']:.2f} x floor; cpu "
             f"{result['cpu_ratio_to_floor']['stream']:.2f} x)  cpu-ms/msg {stages(cpu['stream'])}",
