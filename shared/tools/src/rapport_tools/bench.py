@@ -13,11 +13,12 @@ Phases, interleaved so that the floor and Rapport see the same machine (``--roun
 
 1. ``relay``: the generator writes Message JSON into the relay's first stream, as fast as the
    relay drains it (at most ``--window`` entries in flight), for ``--duration`` seconds.
-   Then the same through the FastStream relay (``fsrelay``).
 2. ``raw XADD``: the generator alone, pipelined XADDs nobody reads (the ceiling of one writer).
 3. ``stream``: the same, written straight into Rapport's inbound stream; done when every
    message has its Decision.
 4. ``http``: ``--concurrency`` closed-loop senders of signed webhooks to the edge (same window).
+5. ``fsrelay``: phase 1 through the FastStream relay (left out with
+   ``RAPPORT_BENCH_FASTSTREAM=0``).
 
 Then, at one fixed open-loop ``--rate`` (default: half the measured HTTP rate), signed webhooks
 for ``--duration`` seconds: accept -> decision latency (the Decision's ``decided_at`` minus the
@@ -230,6 +231,8 @@ def _faststream_hop(url: str, src: str, dst: str, group: str) -> None:
 def faststream_available() -> bool:
     import importlib.util
 
+    if os.environ.get("RAPPORT_BENCH_FASTSTREAM") == "0":  # left out on purpose
+        return False
     return importlib.util.find_spec("faststream") is not None
 
 
@@ -983,12 +986,12 @@ def _run(
     for n in range(rounds):
         relay.append(b.phase("relay", f"r{n}", duration))
         b.empty_relay()
-        if b.faststream:
-            fs.append(b.phase("fsrelay", f"f{n}", duration))
-            b.empty_relay()
         raw.append(b.phase("raw", f"x{n}", min(duration, 2.0)))
         stream.append(b.phase("stream", f"s{n}", duration))
         http.append(b.phase("http", f"h{n}", duration))
+        if b.faststream:
+            fs.append(b.phase("fsrelay", f"f{n}", duration))
+            b.empty_relay()
         b.say(
             f"round {n + 1}: relay {relay[-1].rate:,.0f}/s, "
             + (f"FastStream relay {fs[-1].rate:,.0f}/s, " if fs else "")
