@@ -22,6 +22,7 @@ KEYS = {
     "floor_faststream_relay_msgs_per_s",
     "ratio_to_faststream_floor",
     "cpu_ratio_to_faststream_floor",
+    "cpu_ms_per_msg_whole_run",
     "rss_mb",
     "redis_bytes_per_msg",
     "refused",
