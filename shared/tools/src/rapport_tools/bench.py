@@ -104,6 +104,17 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def rss_mb(pid: int) -> float:
+    """VmRSS: the resident set now (the soak's samples)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def redis_cpu(r: redis.Redis) -> float:
     info: Any = r.info("cpu")
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
@@ -934,6 +945,7 @@ def run(
     concurrency: int,
     conversations: int,
     profile: Path | None,
+    soak_s: float = 0.0,
 ) -> tuple[dict[str, Any], list[str]]:
     import shutil
     import tempfile
@@ -950,6 +962,8 @@ def run(
             window, concurrency, conversations, faststream=faststream_available(),
         )  # fmt: skip
         try:
+            if soak_s > 0:
+                return _soak(b, soak_s, rate or SOAK_RATE)
             return _run(b, duration, rate, rounds)
         finally:
             b.stop()
@@ -963,6 +977,115 @@ def run(
                 r.delete(*keys[i : i + 1000])
             r.close()
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+SOAK_RATE = 100.0  # msg/s of signed webhooks, open loop, unless --rate says otherwise
+SOAK_SAMPLES = 30
+# RSS "flat": the second half's peak within this of the first half's (after a warm-up tenth).
+SOAK_RSS_SLACK_MB = 5.0
+SOAK_RSS_SLACK_SHARE = 0.05
+
+
+def soak_verdict(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Flat or not, from the samples: each service's RSS (peak of the second half against the
+    first half's, the first tenth left out as warm-up), and Redis's growth per accepted message
+    in each half (Redis grows by design while history is retained: what must hold is that
+    each message costs the same, not that the total stays put)."""
+    kept = samples[max(1, len(samples) // 10) :] if len(samples) > 4 else samples
+    half = max(1, len(kept) // 2)
+    first, second = kept[:half], kept[half:] or kept[-1:]
+    services: dict[str, Any] = {}
+    for name in kept[0]["rss_mb"]:
+        before = max(x["rss_mb"][name] for x in first)
+        after = max(x["rss_mb"][name] for x in second)
+        slack = max(SOAK_RSS_SLACK_MB, before * SOAK_RSS_SLACK_SHARE)
+        services[name] = {
+            "first_half_peak_mb": round(before, 1),
+            "second_half_peak_mb": round(after, 1),
+            "flat": after - before <= slack,
+        }
+
+    def per_msg(part: list[dict[str, Any]]) -> float | None:
+        grew = int(part[-1]["accepted"]) - int(part[0]["accepted"])
+        if grew <= 0:
+            return None
+        return (int(part[-1]["redis_used_bytes"]) - int(part[0]["redis_used_bytes"])) / grew
+
+    redis_first, redis_second = per_msg(first), per_msg(second)
+    steady = (
+        redis_first is not None
+        and redis_second is not None
+        and redis_second <= max(redis_first * 1.25, redis_first + 200)
+    )
+    return {
+        "rss": services,
+        "redis_bytes_per_msg": {
+            "first_half": None if redis_first is None else round(redis_first),
+            "second_half": None if redis_second is None else round(redis_second),
+            "steady": steady,
+        },
+        "flat": steady and all(v["flat"] for v in services.values()),
+    }
+
+
+def _soak(b: Bench, seconds: float, rate: float) -> tuple[dict[str, Any], list[str]]:
+    """Signed webhooks at ``rate`` for ``seconds``, open loop, sampling each service's RSS and
+    Redis's ``used_memory`` ``SOAK_SAMPLES`` times."""
+    import subprocess
+
+    b.start()
+    time.sleep(1.0)
+    b.say(
+        f"soak: {rate:,.0f} msg/s of signed webhooks for {seconds:,.0f} s, load average "
+        f"{os.getloadavg()[0]:.2f}"
+    )
+    argv = [sys.executable, "-m", "rapport_tools.bench", "load", "http", "--url", b.url]
+    argv += ["--tag", "soak", "--duration", str(seconds), "--rate", str(rate)]
+    argv += ["--edge", f"127.0.0.1:{b.ports['handoff']}", "--window", str(b.window)]
+    argv += ["--concurrency", str(b.concurrency), "--conversations", str(b.conversations)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    every = max(1.0, seconds / SOAK_SAMPLES)
+    started = time.time()
+    samples: list[dict[str, Any]] = []
+    while True:
+        samples.append(
+            {
+                "t_s": round(time.time() - started, 1),
+                "rss_mb": {n: round(rss_mb(b.children[n].pid), 1) for n in SERVICES},
+                "redis_used_bytes": int(b.r.info("memory")["used_memory"]),
+                "accepted": entries_added(b.r, b.streams["messages"]),
+            }
+        )
+        if proc.poll() is not None:
+            break
+        time.sleep(every)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"load generator failed: {err.decode()[-2000:]}")
+    load: dict[str, Any] = json.loads(out)
+    verdict = soak_verdict(samples)
+    result = {
+        "soak": {
+            "seconds": seconds,
+            "rate": rate,
+            "accepted": int(load["accepted"]),
+            "refused": load.get("statuses", {}),
+            "samples": samples,
+            **verdict,
+        }
+    }
+    b.say(
+        "soak: "
+        + ", ".join(
+            f"{n} RSS {v['first_half_peak_mb']} -> {v['second_half_peak_mb']} MB"
+            for n, v in verdict["rss"].items()
+        )
+        + f"; redis bytes per message {verdict['redis_bytes_per_msg']['first_half']} (first "
+        f"half) -> {verdict['redis_bytes_per_msg']['second_half']} (second); "
+        + ("flat" if verdict["flat"] else "NOT flat")
+        + f"; backlog at the end: {b.backlog()}; load average {os.getloadavg()[0]:.2f}"
+    )
+    return result, b.log
 
 
 def _run(
@@ -1171,6 +1294,15 @@ def bench(
     as_json: Annotated[
         bool, typer.Option("--json", help="The figures as JSON on stdout (the log on stderr).")
     ] = False,
+    soak: Annotated[
+        float,
+        typer.Option(
+            "--soak",
+            min=0.0,
+            help="Instead of the rounds: signed webhooks at --rate (default 100/s) for this "
+            "many seconds, RSS and Redis memory sampled; says whether memory stays flat.",
+        ),
+    ] = 0.0,
 ) -> None:
     """Measure Rapport end to end beside a bare 3-hop relay, in the same run."""
     if adapter not in ("webhook", "inbox"):
@@ -1178,13 +1310,15 @@ def bench(
         raise typer.Exit(2)
     try:
         result, _log = run(
-            duration, rate, rounds, adapter, window, concurrency, conversations, profile
+            duration, rate, rounds, adapter, window, concurrency, conversations, profile, soak
         )
     except RuntimeError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
     if as_json:
         typer.echo(json.dumps(result, indent=2))
+    elif soak:
+        typer.echo("\n".join(_log[-1:]))
     else:
         typer.echo(_report(result))
 
