@@ -30,6 +30,15 @@ CPU time per message is each process's own ``utime + stime`` (``/proc/<pid>/stat
 phase; peak RSS is ``VmHWM``; Redis memory per message is the growth of ``used_memory`` over the
 run (relay streams emptied) divided by the messages Rapport accepted.
 
+``cpu_ms_per_msg_whole_run`` is the services' and Redis's CPU from the first round to the end
+over every message Rapport accepted: a handoff backlog one phase leaves is charged to the run,
+not to the phase it spilled into.
+
+``--soak SECONDS`` replaces the rounds: signed webhooks at ``--rate`` (default 100/s), open loop,
+each service's RSS (``VmRSS``) and Redis's ``used_memory`` sampled 30 times, and a verdict
+(:func:`soak_verdict`): flat when no service's RSS grows past the warm-up and each message costs
+Redis as much late in the run as early on.
+
 Only the standard library and typer are imported at module level (``rapport --help`` imports
 this module); Redis, Pydantic and the contracts are imported where they are used.
 """
