@@ -19,6 +19,10 @@ KEYS = {
     "floor_relay_msgs_per_s",
     "ratio_to_floor",
     "cpu_ratio_to_floor",
+    "floor_faststream_relay_msgs_per_s",
+    "ratio_to_faststream_floor",
+    "cpu_ratio_to_faststream_floor",
+    "cpu_ms_per_msg_whole_run",
     "rss_mb",
     "redis_bytes_per_msg",
     "refused",
@@ -51,6 +55,12 @@ def test_bench_json_has_every_figure() -> None:
         assert result["ratio_to_floor"][mode] > 0
         assert result["cpu_ratio_to_floor"][mode] > 0
     assert result["cpu_ms_per_msg"]["floor"]["total"] > 0
+    # The floor, a FastStream batch relay (faststream is in the dev group).
+    assert result["floor_faststream_relay_msgs_per_s"] > 0
+    assert result["cpu_ms_per_msg"]["floor_faststream"]["total"] > 0
+    for mode in ("stream", "http"):
+        assert result["ratio_to_faststream_floor"][mode] > 0
+        assert result["cpu_ratio_to_faststream_floor"][mode] > 0
     latency = result["latency_ms"]
     assert set(latency) == {"p50", "p95", "p99", "rate"}
     assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"]

@@ -13,7 +13,15 @@ import redis as redis_sync
 from redis.asyncio import Redis
 
 from rapport_contracts import Streams
-from rapport_runtime.redis import Writes, dedupe_key, safe_min_id, trim_by_age
+from rapport_runtime.redis import (
+    Writes,
+    dedupe_key,
+    record_ref,
+    resolve_record_maps,
+    resolve_records,
+    safe_min_id,
+    trim_by_age,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -167,6 +175,51 @@ async def test_a_batch_of_writes_lands_byte_for_byte_whatever_the_text(
         with pytest.raises(Exception, match="command not allowed: FLUSHALL"):
             await bad.apply(redis)
         assert await redis.hlen(key) == len(texts)
+    finally:
+        await redis.delete(stream, key)
+        await redis.aclose()
+
+
+async def test_a_record_refers_to_its_stream_entry_instead_of_a_second_copy(
+    redis_url: str, prefix: str
+) -> None:
+    """Each message and decision is stored once (issue 14): the stream entry holds the JSON,
+    the conversation's record a ~40-byte reference to it, so the record stays a listpack on
+    a default Redis; readers get the JSON back in one round trip, JSON values written before
+    references pass through, an entry the stream no longer holds is left out, and the record
+    is still capped to its newest N by the entries' times."""
+    redis = Redis.from_url(redis_url)
+    stream, key = f"{prefix}:refs:classified", f"{prefix}:conv:{{demo:c}}:messages"
+    events = [json.dumps({"message_id": f"m{i}", "text": "x" * 500}) for i in range(12)]
+    try:
+        writes = Writes()
+        for i, data in enumerate(events):
+            writes.xadd_ref(stream, data, 1000, key, f"m{i}")
+        await writes.apply(redis)
+        stored: dict[Any, Any] = await redis.hgetall(key)
+        assert all(len(v) < 64 for v in stored.values()), stored
+        assert await redis.object("ENCODING", key) == b"listpack"
+        refs = [record_ref(stored[f"m{i}".encode()]) for i in range(12)]
+        entries: Any = await redis.xrange(stream)
+        assert refs == [(stream, entry_id.decode()) for entry_id, _ in entries]
+
+        (resolved,) = await resolve_record_maps(redis, [stored])
+        assert {f.decode(): v.decode() for f, v in resolved.items()} == {
+            f"m{i}": data for i, data in enumerate(events)
+        }
+        # An older record's JSON value is returned as it is, beside resolved references.
+        assert await resolve_records(redis, [b'{"old": 1}', stored[b"m0"]]) == [
+            [b'{"old": 1}', events[0].encode()]
+        ]
+        # An entry trimmed or erased from the stream: the record shows what is still there.
+        await redis.xdel(stream, entries[0][0])
+        (left,) = await resolve_records(redis, [stored[b"m0"], stored[b"m1"]])
+        assert left == [events[1].encode()]
+
+        capped = Writes()
+        capped.hcap(key, 4, "received_at")  # 12 > 4 + 1: trimmed to the newest 4 entries
+        await capped.apply(redis)
+        assert sorted(k.decode() for k in await redis.hkeys(key)) == ["m10", "m11", "m8", "m9"]
     finally:
         await redis.delete(stream, key)
         await redis.aclose()

@@ -39,7 +39,7 @@ from rapport_runtime.partitions import (
     partition_client,
     partition_of,
 )
-from rapport_runtime.redis import ConversationKeys, xadd_event
+from rapport_runtime.redis import ConversationKeys, resolve_records, xadd_event
 from rapport_runtime.settings import RapportSettings
 
 PRIORITY_RANK: dict[str, int] = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
@@ -399,6 +399,8 @@ async def conversation(
         messages_raw, decisions_raw, handoffs_raw, inbox_raw, state_raw = await read.execute()
     if not (messages_raw or decisions_raw or handoffs_raw):
         return None
+    # The record refers to the streams' entries (one round trip for all of them).
+    messages_raw, decisions_raw = await resolve_records(redis, messages_raw, decisions_raw)
     messages = sorted(
         (ClassifiedMessage.read(v) for v in messages_raw),
         key=lambda c: (c.message.sent_at, c.message.received_at),
@@ -580,6 +582,7 @@ async def _records(
                 read.hvals(record.messages)
                 read.hvals(record.decisions)
             replies = await read.execute()
+        replies = await resolve_records(redis, *replies)  # references to the streams' entries
         for i, key in enumerate(chunk):
             messages, decisions = [], []
             for raw in replies[2 * i]:

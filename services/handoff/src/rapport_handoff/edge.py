@@ -59,7 +59,7 @@ from rapport_runtime.config import Sites
 from rapport_runtime.limits import JSONLimitError, loads_bounded
 from rapport_runtime.logs import Id, bind
 from rapport_runtime.partitions import all_partitions, conversation_settings
-from rapport_runtime.redis import ConversationKeys, accept_once, dedupe_key
+from rapport_runtime.redis import ConversationKeys, accept_once, dedupe_key, resolve_records
 from rapport_runtime.service import Runtime
 from rapport_runtime.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 
@@ -400,6 +400,8 @@ async def conversation_view(
         messages_raw, decisions_raw, handoffs_raw, inbox_raw, state_raw = await read.execute()
     if not (messages_raw or decisions_raw or handoffs_raw):
         return None
+    # The record refers to the streams' entries (one round trip for all of them).
+    messages_raw, decisions_raw = await resolve_records(runtime.redis, messages_raw, decisions_raw)
     messages = sorted(
         (ClassifiedMessage.read(v) for v in messages_raw),
         key=lambda c: (c.message.sent_at, c.message.received_at),

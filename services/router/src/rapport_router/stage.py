@@ -35,7 +35,13 @@ from rapport_router.timers import TIMER_LEASE_S, Timer, TimerKeys, claim_due, fi
 from rapport_runtime.config import Sites
 from rapport_runtime.consumer import Entry, Stage
 from rapport_runtime.logs import Id, bind, bind_event
-from rapport_runtime.redis import ConversationKeys, Writes, dedupe_key, transaction_client
+from rapport_runtime.redis import (
+    ConversationKeys,
+    Writes,
+    dedupe_key,
+    resolve_record_maps,
+    transaction_client,
+)
 from rapport_runtime.service import Runtime, stop_if_cancelled
 from rapport_runtime.settings import RapportSettings
 from rapport_runtime.tracing import current_traceparent, stage_span
@@ -135,7 +141,7 @@ class RouterStage(Stage[ClassifiedMessage]):
 
             writes = Writes()
             for key, state in states.items():
-                writes.set(key, state.model_dump_json(), ex=self.settings.conversation_ttl_s)
+                writes.set(key, state.dump(), ex=self.settings.conversation_ttl_s)
             for seen_key, plan in plans:
                 writes.set(seen_key, "1", ex=self.settings.dedupe_ttl_s)
                 self.write_plan(writes, plan)
@@ -180,7 +186,7 @@ class RouterStage(Stage[ClassifiedMessage]):
     async def build_packet_for(self, plan: Plan, keys: ConversationKeys, pipe: Pipeline) -> None:
         if plan.packet_request is None:
             return
-        transcript = await read_transcript(pipe, keys, self.settings.transcript_turns)
+        transcript = await read_transcript(pipe, self.redis, keys, self.settings.transcript_turns)
         # The handoff (and its helpdesk call) hangs below this decision in the trace.
         self._attach_packet(plan, transcript, current_traceparent())
 
@@ -198,6 +204,7 @@ class RouterStage(Stage[ClassifiedMessage]):
             for key in conversations:
                 read.hgetall(key)
             raws = await read.execute()
+        raws = await resolve_record_maps(self.redis, raws)  # the records refer to entries
         turns = self.settings.transcript_turns
         transcripts = {
             key: transcript_of(raw, turns) for key, raw in zip(conversations, raws, strict=True)
@@ -217,19 +224,20 @@ class RouterStage(Stage[ClassifiedMessage]):
             plan.packet = packet.model_copy(update={"traceparent": traceparent})
 
     def write_state(self, writes: Writes, keys: ConversationKeys, state: RouterState) -> None:
-        writes.set(keys.state, state.model_dump_json(), ex=self.settings.conversation_ttl_s)
+        writes.set(keys.state, state.dump(), ex=self.settings.conversation_ttl_s)
 
     def write_plan(self, writes: Writes, plan: Plan) -> None:
         ttl, maxlen = self.settings.conversation_ttl_s, self.settings.stream_maxlen
         for decision in plan.decisions:
             k = ConversationKeys(self.settings.prefix, decision.site, decision.conversation_id)
-            data = decision.model_dump_json()  # once, for the record and the stream
-            writes.hset(k.decisions, decision.decision_id, data)
+            # Stored once, in the decisions stream; the record refers to the entry.
+            writes.xadd_ref(
+                self.streams.decisions, decision, maxlen, k.decisions, decision.decision_id
+            )
             writes.expire(k.decisions, ttl)
             # The conversation's record keeps its last N messages and decisions (issue 14).
             writes.hcap(k.decisions, self.settings.conversation_max_records, "decided_at")
             writes.hcap(k.messages, self.settings.conversation_max_records, "received_at")
-            writes.xadd(self.streams.decisions, data, maxlen)
         if plan.packet is not None:
             writes.xadd(self.streams.escalations, plan.packet, maxlen)
         for instruction in plan.instructions:

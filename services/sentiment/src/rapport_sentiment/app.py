@@ -93,11 +93,16 @@ class SentimentStage(Stage[Message]):
             )
             turn = Turn(author=message.author, text=message.text)
             turns.append(turn)
-            data = classified.model_dump_json()  # once, for the record and the stream
-            writes.hset(k.messages, message.message_id, data)
+            # Stored once, in the classified stream; the record refers to the entry.
+            writes.xadd_ref(
+                self.streams.classified,
+                classified,
+                self.settings.stream_maxlen,
+                k.messages,
+                message.message_id,
+            )
             writes.rpush(k.turns, turn.model_dump_json())
             touched.add(k.messages)
-            writes.xadd(self.streams.classified, data, self.settings.stream_maxlen)
         for key in touched:
             turns_key = key.removesuffix(":messages") + ":turns"
             writes.ltrim(turns_key, -self.settings.transcript_turns, -1)

@@ -238,6 +238,68 @@ def xadd_event(pipe: Pipeline | Redis, stream: str, event: Event | str, maxlen: 
     )
 
 
+# A record's value that refers to the stream entry holding the event (``<entry id>@<stream>``)
+# instead of a second copy of its JSON (issue 14: every message and decision was stored twice,
+# ~1.9 KB of the ~5.1 KB retained per message). A reference is ~40 bytes, so a record of up to
+# ``hash-max-listpack-entries`` (128) of them stays a listpack on a default Redis, where a hash
+# of JSON values (> 64 bytes each) is a hashtable with ~100 bytes of overhead per field.
+REF_SEPARATOR = "@"
+
+
+def record_ref(value: bytes | str) -> tuple[str, str] | None:
+    """``(stream, entry id)`` if a record's value is a reference, None if it is the event's
+    JSON itself (records written before references, or by hand)."""
+    text = value.decode() if isinstance(value, bytes) else value
+    if text[:1] in ("{", ""):
+        return None
+    entry_id, sep, stream = text.partition(REF_SEPARATOR)
+    return (stream, entry_id) if sep and stream else None
+
+
+async def _resolve(redis: Redis, values: list[Any]) -> list[bytes | None]:
+    """Each value as event JSON, position for position; None where the entry is gone."""
+    out: list[bytes | None] = [v if isinstance(v, bytes) else str(v).encode() for v in values]
+    refs = [(i, ref) for i, v in enumerate(values) if (ref := record_ref(v)) is not None]
+    if not refs:
+        return out
+    async with redis.pipeline(transaction=False) as read:
+        for _, (stream, entry_id) in refs:
+            read.xrange(stream, min=entry_id, max=entry_id, count=1)
+        pages: list[Any] = await read.execute()
+    for (i, _), page in zip(refs, pages, strict=True):
+        out[i] = page[0][1].get(DATA_FIELD.encode()) if page else None
+    return out
+
+
+async def resolve_records(redis: Redis, *groups: list[Any]) -> list[list[bytes]]:
+    """Records' values (``HVALS`` replies, one list per record) as event JSON, each list in
+    its order: references are read from their streams, all in one pipelined round trip
+    (``XRANGE id id`` each); JSON values are kept as they are. An entry its stream no longer
+    holds (trimmed by ``MAXLEN``, or erased) is left out: the record shows what the history
+    still has."""
+    values = await _resolve(redis, [v for group in groups for v in group])
+    out: list[list[bytes]] = []
+    start = 0
+    for group in groups:
+        out.append([v for v in values[start : start + len(group)] if v is not None])
+        start += len(group)
+    return out
+
+
+async def resolve_record_maps(
+    redis: Redis, records: list[dict[Any, Any]]
+) -> list[dict[Any, bytes]]:
+    """Records' ``HGETALL`` replies with their references resolved, all in one round trip (a
+    field whose entry is gone is left out)."""
+    flat = [(n, f) for n, record in enumerate(records) for f in record]
+    values = await _resolve(redis, [records[n][f] for n, f in flat])
+    out: list[dict[Any, bytes]] = [{} for _ in records]
+    for (n, f), v in zip(flat, values, strict=True):
+        if v is not None:
+            out[n][f] = v
+    return out
+
+
 class ConversationKeys:
     """Keys of one conversation's record. The ``{site:conversation}`` hash tag keeps them in one
     slot, so a Redis Cluster can still update them in one transaction."""
@@ -305,9 +367,18 @@ local function hcap(key, keep, slack, field)
   local items = {}
   local pattern = '"' .. field .. '"%s*:%s*"([^"]*)"'
   for j = 1, #all, 2 do
-    items[#items + 1] = {all[j], epoch(string.match(all[j + 1], pattern))}
+    -- A reference (<ms>-<seq>@<stream>) is ordered by its entry id; JSON by its field.
+    local ms, seq = string.match(all[j + 1], '^(%d+)%-(%d+)@')
+    if ms then
+      items[#items + 1] = {all[j], tonumber(ms) / 1000, tonumber(seq)}
+    else
+      items[#items + 1] = {all[j], epoch(string.match(all[j + 1], pattern)), 0}
+    end
   end
-  table.sort(items, function(a, b) return a[2] < b[2] end)
+  table.sort(items, function(a, b)
+    if a[2] ~= b[2] then return a[2] < b[2] end
+    return a[3] < b[3]
+  end)
   for j = 1, #items - keep do redis.call('HDEL', key, items[j][1]) end
 end
 -- The writes come as one JSON array (see Writes.apply): one argument to pack, not thousands.
@@ -317,6 +388,12 @@ while i <= n do
   local op, argc = ARGV[i], tonumber(ARGV[i + 1])
   if op == 'HCAP' then
     hcap(ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]), ARGV[i + 5])
+  elseif op == 'XREF' then
+    -- XREF stream maxlen field data key hfield: the event goes to the stream once, and the
+    -- record's field refers to its entry (<id>@<stream>) instead of holding a second copy.
+    local stream = ARGV[i + 2]
+    local id = redis.call('XADD', stream, 'MAXLEN', '~', ARGV[i + 3], '*', ARGV[i + 4], ARGV[i + 5])
+    redis.call('HSET', ARGV[i + 6], ARGV[i + 7], id .. '@' .. stream)
   elseif not allowed[op] then
     return redis.error_reply('rapport: command not allowed: ' .. op)
   else
@@ -357,6 +434,12 @@ class Writes:
         """``event`` or its JSON already made (an event stored twice is serialised once)."""
         data = event if isinstance(event, str) else event.model_dump_json()
         self._op("XADD", stream, "MAXLEN", "~", maxlen, "*", DATA_FIELD, data)
+
+    def xadd_ref(self, stream: str, event: Event | str, maxlen: int, key: str, field: str) -> None:
+        """``XADD`` the event and set ``key``'s ``field`` to a reference to its entry
+        (``<id>@<stream>``, see :func:`resolve_records`): stored once, found from both."""
+        data = event if isinstance(event, str) else event.model_dump_json()
+        self._op("XREF", stream, maxlen, DATA_FIELD, data, key, field)
 
     def xack(self, stream: str, group: str, *entry_ids: str) -> None:
         if entry_ids:

@@ -4,7 +4,10 @@ What runs, each a process of its own: Redis (a private ``redis-server`` on a fre
 ``REDIS_URL``), the three services (``python -m rapport_<service>``, as deployed), a fake
 helpdesk the ``webhook`` adapter posts handoffs to (or the built-in ``inbox`` adapter), a bare
 3-hop relay (one process per hop: ``XREADGROUP`` a batch, ``XADD`` each entry and ``XACK`` the
-batch in one pipelined transaction, no parsing) and a load generator.
+batch in one pipelined transaction, no parsing), the issue's floor, a bare 3-hop FastStream
+batch relay (one process per hop: a ``StreamSub(batch=True)`` subscriber whose handler
+``broker.publish``-es each message to the next stream; needs the dev group's ``faststream``,
+else it is left out and its keys are null), and a load generator.
 
 Phases, interleaved so that the floor and Rapport see the same machine (``--rounds`` times):
 
@@ -14,6 +17,8 @@ Phases, interleaved so that the floor and Rapport see the same machine (``--roun
 3. ``stream``: the same, written straight into Rapport's inbound stream; done when every
    message has its Decision.
 4. ``http``: ``--concurrency`` closed-loop senders of signed webhooks to the edge (same window).
+5. ``fsrelay``: phase 1 through the FastStream relay (left out with
+   ``RAPPORT_BENCH_FASTSTREAM=0``).
 
 Then, at one fixed open-loop ``--rate`` (default: half the measured HTTP rate), signed webhooks
 for ``--duration`` seconds: accept -> decision latency (the Decision's ``decided_at`` minus the
@@ -24,6 +29,15 @@ CPU time per message is each process's own ``utime + stime`` (``/proc/<pid>/stat
 ``used_cpu_user + used_cpu_sys`` (``INFO cpu``) over the phase, divided by the messages of the
 phase; peak RSS is ``VmHWM``; Redis memory per message is the growth of ``used_memory`` over the
 run (relay streams emptied) divided by the messages Rapport accepted.
+
+``cpu_ms_per_msg_whole_run`` is the services' and Redis's CPU from the first round to the end
+over every message Rapport accepted: a handoff backlog one phase leaves is charged to the run,
+not to the phase it spilled into.
+
+``--soak SECONDS`` replaces the rounds: signed webhooks at ``--rate`` (default 100/s), open loop,
+each service's RSS (``VmRSS``) and Redis's ``used_memory`` sampled 30 times, and a verdict
+(:func:`soak_verdict`): flat when no service's RSS grows past the warm-up and each message costs
+Redis as much late in the run as early on.
 
 Only the standard library and typer are imported at module level (``rapport --help`` imports
 this module); Redis, Pydantic and the contracts are imported where they are used.
@@ -93,6 +107,17 @@ def peak_rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def rss_mb(pid: int) -> float:
+    """VmRSS: the resident set now (the soak's samples)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -189,6 +214,46 @@ def _relay_hop(url: str, src: str, dst: str, group: str) -> None:
                 pipe.xadd(dst, fields, maxlen=STREAM_MAXLEN, approximate=True)
             pipe.xack(src, group, *(entry_id for entry_id, _ in entries))
             pipe.execute()
+
+
+def _faststream_hop(url: str, src: str, dst: str, group: str) -> None:
+    """One hop of the issue's floor: a FastStream batch subscriber (its parser decodes each
+    entry, its ack policy acks the batch after the handler) publishing each message to the
+    next stream with ``broker.publish`` (FastStream's envelope), as a relay written the
+    FastStream way would. Needs the dev group's ``faststream``."""
+    import asyncio
+    import logging
+
+    from faststream.redis import RedisBroker, StreamSub
+
+    logging.basicConfig(level=logging.WARNING)
+    broker = RedisBroker(url, log_level=logging.DEBUG)  # its per-batch INFO lines stay quiet
+    sub = StreamSub(
+        src, group=group, consumer="hop", batch=True, max_records=BATCH, polling_interval=100
+    )
+
+    @broker.subscriber(stream=sub)
+    async def hop(bodies: list[Any]) -> None:
+        for body in bodies:
+            await broker.publish(body, stream=dst, maxlen=STREAM_MAXLEN)
+
+    async def main() -> None:
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stopped.set)
+        async with broker:
+            await broker.start()
+            await stopped.wait()
+
+    asyncio.run(main())
+
+
+def faststream_available() -> bool:
+    import importlib.util
+
+    if os.environ.get("RAPPORT_BENCH_FASTSTREAM") == "0":  # left out on purpose
+        return False
+    return importlib.util.find_spec("faststream") is not None
 
 
 class _Texts:
@@ -468,9 +533,10 @@ def _child_main(argv: list[str]) -> None:
     sub = parser.add_subparsers(dest="role", required=True)
     helpdesk = sub.add_parser("helpdesk")
     helpdesk.add_argument("--port", type=int, required=True)
-    hop = sub.add_parser("relay")
-    for name in ("--url", "--src", "--dst", "--group"):
-        hop.add_argument(name, required=True)
+    for role in ("relay", "fsrelay"):
+        hop = sub.add_parser(role)
+        for name in ("--url", "--src", "--dst", "--group"):
+            hop.add_argument(name, required=True)
     load = sub.add_parser("load")
     load.add_argument("mode", choices=("stream", "xadd-open", "http"))
     load.add_argument("--url", required=True)
@@ -490,6 +556,8 @@ def _child_main(argv: list[str]) -> None:
             asyncio.run(_helpdesk(a.port))
     elif a.role == "relay":
         _relay_hop(a.url, a.src, a.dst, a.group)
+    elif a.role == "fsrelay":
+        _faststream_hop(a.url, a.src, a.dst, a.group)
     elif a.mode == "stream":
         sys.stdout.write(json.dumps(_load_stream(a)) + "\n")
     elif a.mode == "xadd-open":
@@ -542,6 +610,7 @@ class Bench:
     children: dict[str, Child] = field(default_factory=dict)
     spies: list[Child] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
+    faststream: bool = False  # the FastStream relay floor runs too
 
     def say(self, line: str) -> None:
         self.log.append(line)
@@ -555,6 +624,7 @@ class Bench:
             "decisions": f"{p}:decisions",
             "handoffs": f"{p}:handoffs",
             **{f"relay{i}": f"{p}:relay:{i}" for i in range(RELAY_HOPS + 1)},
+            **{f"fsrelay{i}": f"{p}:relay:fs{i}" for i in range(RELAY_HOPS + 1)},
             "raw": f"{p}:rawxadd",
         }
 
@@ -618,6 +688,13 @@ class Bench:
             argv = [sys.executable, "-m", "rapport_tools.bench", "relay", "--url", self.url]
             argv += ["--src", src, "--dst", dst, "--group", "relay"]
             self.spawn(f"relay{i + 1}", argv, env)
+        if self.faststream:
+            for i in range(RELAY_HOPS):
+                src, dst = s[f"fsrelay{i}"], s[f"fsrelay{i + 1}"]
+                self.r.xgroup_create(src, "relay", id="0", mkstream=True)
+                argv = [sys.executable, "-m", "rapport_tools.bench", "fsrelay", "--url", self.url]
+                argv += ["--src", src, "--dst", dst, "--group", "relay"]
+                self.spawn(f"fsrelay{i + 1}", argv, env)
         for service in SERVICES:
             self.wait_ready(service)
 
@@ -714,9 +791,10 @@ class Bench:
 
     def phase(self, kind: str, tag: str, duration: float, **options: Any) -> Phase:
         s = self.streams
-        if kind == "relay":
-            names, done = tuple(f"relay{i + 1}" for i in range(RELAY_HOPS)), s["relay3"]
-            options |= {"stream": s["relay0"], "done_stream": done}
+        if kind in ("relay", "fsrelay"):
+            names = tuple(f"{kind}{i + 1}" for i in range(RELAY_HOPS))
+            done = s[f"{kind}{RELAY_HOPS}"]
+            options |= {"stream": s[f"{kind}0"], "done_stream": done}
             mode = "xadd-open" if options.get("rate") else "stream"
             if mode == "xadd-open":
                 options.pop("done_stream")
@@ -755,8 +833,9 @@ class Bench:
         return phase
 
     def empty_relay(self) -> None:
-        for i in range(RELAY_HOPS + 1):
-            self.r.xtrim(self.streams[f"relay{i}"], maxlen=0, approximate=False)
+        for kind in ("relay", "fsrelay"):
+            for i in range(RELAY_HOPS + 1):
+                self.r.xtrim(self.streams[f"{kind}{i}"], maxlen=0, approximate=False)
 
     def latencies(self, tag: str, since: float) -> tuple[list[float], list[float]]:
         """accept -> decision and accept -> handoff (delivered), in ms, for one phase."""
@@ -875,6 +954,7 @@ def run(
     concurrency: int,
     conversations: int,
     profile: Path | None,
+    soak_s: float = 0.0,
 ) -> tuple[dict[str, Any], list[str]]:
     import shutil
     import tempfile
@@ -888,17 +968,133 @@ def run(
         r = redis_sync.Redis.from_url(url)
         b = Bench(
             url, r, f"bench{uuid.uuid4().hex[:6]}", workdir, adapter, profile, redis_pid,
-            window, concurrency, conversations,
+            window, concurrency, conversations, faststream=faststream_available(),
         )  # fmt: skip
         try:
+            if soak_s > 0:
+                return _soak(b, soak_s, rate or SOAK_RATE)
             return _run(b, duration, rate, rounds)
         finally:
             b.stop()
-            keys = list(r.scan_iter(match=f"{b.prefix}:*", count=1000))
+            # RAPPORT_BENCH_KEEP=1 with REDIS_URL leaves the keys for MEMORY USAGE by hand.
+            keys = (
+                []
+                if os.environ.get("RAPPORT_BENCH_KEEP") == "1"
+                else list(r.scan_iter(match=f"{b.prefix}:*", count=1000))
+            )
             for i in range(0, len(keys), 1000):
                 r.delete(*keys[i : i + 1000])
             r.close()
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+SOAK_RATE = 100.0  # msg/s of signed webhooks, open loop, unless --rate says otherwise
+SOAK_SAMPLES = 30
+# RSS "flat": the second half's peak within this of the first half's (after a warm-up tenth).
+SOAK_RSS_SLACK_MB = 5.0
+SOAK_RSS_SLACK_SHARE = 0.05
+
+
+def soak_verdict(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Flat or not, from the samples: each service's RSS (peak of the second half against the
+    first half's, the first tenth left out as warm-up), and Redis's growth per accepted message
+    in each half (Redis grows by design while history is retained: what must hold is that
+    each message costs the same, not that the total stays put)."""
+    kept = samples[max(1, len(samples) // 10) :] if len(samples) > 4 else samples
+    half = max(1, len(kept) // 2)
+    first, second = kept[:half], kept[half:] or kept[-1:]
+    services: dict[str, Any] = {}
+    for name in kept[0]["rss_mb"]:
+        before = max(x["rss_mb"][name] for x in first)
+        after = max(x["rss_mb"][name] for x in second)
+        slack = max(SOAK_RSS_SLACK_MB, before * SOAK_RSS_SLACK_SHARE)
+        services[name] = {
+            "first_half_peak_mb": round(before, 1),
+            "second_half_peak_mb": round(after, 1),
+            "flat": after - before <= slack,
+        }
+
+    def per_msg(part: list[dict[str, Any]]) -> float | None:
+        grew = int(part[-1]["accepted"]) - int(part[0]["accepted"])
+        if grew <= 0:
+            return None
+        return (int(part[-1]["redis_used_bytes"]) - int(part[0]["redis_used_bytes"])) / grew
+
+    redis_first, redis_second = per_msg(first), per_msg(second)
+    steady = (
+        redis_first is not None
+        and redis_second is not None
+        and redis_second <= max(redis_first * 1.25, redis_first + 200)
+    )
+    return {
+        "rss": services,
+        "redis_bytes_per_msg": {
+            "first_half": None if redis_first is None else round(redis_first),
+            "second_half": None if redis_second is None else round(redis_second),
+            "steady": steady,
+        },
+        "flat": steady and all(v["flat"] for v in services.values()),
+    }
+
+
+def _soak(b: Bench, seconds: float, rate: float) -> tuple[dict[str, Any], list[str]]:
+    """Signed webhooks at ``rate`` for ``seconds``, open loop, sampling each service's RSS and
+    Redis's ``used_memory`` ``SOAK_SAMPLES`` times."""
+    import subprocess
+
+    b.start()
+    time.sleep(1.0)
+    b.say(
+        f"soak: {rate:,.0f} msg/s of signed webhooks for {seconds:,.0f} s, load average "
+        f"{os.getloadavg()[0]:.2f}"
+    )
+    argv = [sys.executable, "-m", "rapport_tools.bench", "load", "http", "--url", b.url]
+    argv += ["--tag", "soak", "--duration", str(seconds), "--rate", str(rate)]
+    argv += ["--edge", f"127.0.0.1:{b.ports['handoff']}", "--window", str(b.window)]
+    argv += ["--concurrency", str(b.concurrency), "--conversations", str(b.conversations)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    every = max(1.0, seconds / SOAK_SAMPLES)
+    started = time.time()
+    samples: list[dict[str, Any]] = []
+    while True:
+        samples.append(
+            {
+                "t_s": round(time.time() - started, 1),
+                "rss_mb": {n: round(rss_mb(b.children[n].pid), 1) for n in SERVICES},
+                "redis_used_bytes": int(b.r.info("memory")["used_memory"]),
+                "accepted": entries_added(b.r, b.streams["messages"]),
+            }
+        )
+        if proc.poll() is not None:
+            break
+        time.sleep(every)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"load generator failed: {err.decode()[-2000:]}")
+    load: dict[str, Any] = json.loads(out)
+    verdict = soak_verdict(samples)
+    result = {
+        "soak": {
+            "seconds": seconds,
+            "rate": rate,
+            "accepted": int(load["accepted"]),
+            "refused": load.get("statuses", {}),
+            "samples": samples,
+            **verdict,
+        }
+    }
+    b.say(
+        "soak: "
+        + ", ".join(
+            f"{n} RSS {v['first_half_peak_mb']} -> {v['second_half_peak_mb']} MB"
+            for n, v in verdict["rss"].items()
+        )
+        + f"; redis bytes per message {verdict['redis_bytes_per_msg']['first_half']} (first "
+        f"half) -> {verdict['redis_bytes_per_msg']['second_half']} (second); "
+        + ("flat" if verdict["flat"] else "NOT flat")
+        + f"; backlog at the end: {b.backlog()}; load average {os.getloadavg()[0]:.2f}"
+    )
+    return result, b.log
 
 
 def _run(
@@ -912,18 +1108,27 @@ def _run(
     )
     time.sleep(1.0)
     memory_before = int(b.r.info("memory")["used_memory"])
+    cpu_start = b.cpu(SERVICES)  # the whole run's CPU, free of which phase did which work
     relay: list[Phase] = []
     stream: list[Phase] = []
     http: list[Phase] = []
     raw: list[Phase] = []
+    fs: list[Phase] = []
+    if not b.faststream:
+        b.say("faststream is not installed (uv sync --group dev): no FastStream floor")
     for n in range(rounds):
         relay.append(b.phase("relay", f"r{n}", duration))
         b.empty_relay()
         raw.append(b.phase("raw", f"x{n}", min(duration, 2.0)))
         stream.append(b.phase("stream", f"s{n}", duration))
         http.append(b.phase("http", f"h{n}", duration))
+        if b.faststream:
+            fs.append(b.phase("fsrelay", f"f{n}", duration))
+            b.empty_relay()
         b.say(
-            f"round {n + 1}: relay {relay[-1].rate:,.0f}/s, raw XADD {raw[-1].rate:,.0f}/s, "
+            f"round {n + 1}: relay {relay[-1].rate:,.0f}/s, "
+            + (f"FastStream relay {fs[-1].rate:,.0f}/s, " if fs else "")
+            + f"raw XADD {raw[-1].rate:,.0f}/s, "
             f"stream {stream[-1].rate:,.0f}/s ({stream[-1].rate / relay[-1].rate:.2f} x), "
             f"http {http[-1].rate:,.0f}/s ({http[-1].rate / relay[-1].rate:.2f} x), "
             f"load average {os.getloadavg()[0]:.2f}"
@@ -941,19 +1146,31 @@ def _run(
     memory_after = int(b.r.info("memory")["used_memory"])
     breakdown = b.memory_breakdown(messages)
 
+    cpu_end = b.cpu(SERVICES)
+    whole = {n: round((cpu_end[n] - cpu_start[n]) * 1000 / max(messages, 1), 4) for n in cpu_end}
+    whole["total"] = round(sum(whole.values()), 4)
     relay_names = tuple(f"relay{i + 1}" for i in range(RELAY_HOPS))
     cpu_stream = _per_msg(stream, (*SERVICES, "redis"))
     cpu_http = _per_msg(http, (*SERVICES, "redis"))
     cpu_floor = _per_msg(relay, (*relay_names, "redis"))
     floor_cpu = {"relay": round(cpu_floor["total"] - cpu_floor["redis"], 4)}
     floor_cpu |= {"redis": cpu_floor["redis"], "total": cpu_floor["total"]}
+    fs_names = tuple(f"fsrelay{i + 1}" for i in range(RELAY_HOPS))
+    fs_cpu: dict[str, float] | None = None
+    if fs:
+        cpu_fs = _per_msg(fs, (*fs_names, "redis"))
+        fs_cpu = {"relay": round(cpu_fs["total"] - cpu_fs["redis"], 4)}
+        fs_cpu |= {"redis": cpu_fs["redis"], "total": cpu_fs["total"]}
     rss = {name: round(peak_rss_mb(b.children[name].pid), 1) for name in SERVICES}
     if b.redis_pid:
         rss["redis"] = round(peak_rss_mb(b.redis_pid), 1)
+    cpu_all = {"stream": cpu_stream, "http": cpu_http, "floor": floor_cpu}
+    if fs_cpu:
+        cpu_all["floor_faststream"] = fs_cpu
     result: dict[str, Any] = {
         "stream_ingest_msgs_per_s": round(stream_rate, 1),
         "http_ingest_msgs_per_s": round(http_rate, 1),
-        "cpu_ms_per_msg": {"stream": cpu_stream, "http": cpu_http, "floor": floor_cpu},
+        "cpu_ms_per_msg": cpu_all,
         "latency_ms": {
             "p50": round(percentile(decision_lat, 50), 2),
             "p95": round(percentile(decision_lat, 95), 2),
@@ -969,6 +1186,25 @@ def _run(
             "stream": round(cpu_stream["total"] / floor_cpu["total"], 3),
             "http": round(cpu_http["total"] / floor_cpu["total"], 3),
         },
+        # The issue's own floor, a bare 3-hop FastStream batch relay, in the same rounds
+        # (None without faststream installed).
+        "floor_faststream_relay_msgs_per_s": round(_rate(fs), 1) if fs else None,
+        "ratio_to_faststream_floor": {
+            "stream": round(stream_rate / _rate(fs), 3),
+            "http": round(http_rate / _rate(fs), 3),
+        }
+        if fs
+        else None,
+        "cpu_ratio_to_faststream_floor": {
+            "stream": round(cpu_stream["total"] / fs_cpu["total"], 3),
+            "http": round(cpu_http["total"] / fs_cpu["total"], 3),
+        }
+        if fs_cpu
+        else None,
+        # Every message Rapport accepted in the run (stream, HTTP, latency phases) over the
+        # services' and Redis's CPU from the first round to the end: a handoff backlog one
+        # phase leaves is charged to the run, not to whichever phase it spilled into.
+        "cpu_ms_per_msg_whole_run": whole,
         "rss_mb": rss,
         "redis_bytes_per_msg": round((memory_after - memory_before) / max(messages, 1), 1),
         "refused": {"http_ingest": _statuses(http), "latency": _statuses([lat_phase])},
@@ -1009,6 +1245,17 @@ def _report(result: dict[str, Any]) -> str:
         (
             f"floor: bare 3-hop relay      {result['floor_relay_msgs_per_s']:10,.0f} msg/s  "
             f"cpu-ms/msg {stages(cpu['floor'])}",
+            *(
+                [
+                    "floor: FastStream 3-hop relay "
+                    f"{result['floor_faststream_relay_msgs_per_s']:7,.0f} msg/s  "
+                    f"cpu-ms/msg {stages(cpu['floor_faststream'])}; Rapport's cpu "
+                    f"{result['cpu_ratio_to_faststream_floor']['stream']:.2f} x (stream), "
+                    f"{result['cpu_ratio_to_faststream_floor']['http']:.2f} x (http)",
+                ]
+                if result.get("floor_faststream_relay_msgs_per_s")
+                else []
+            ),
             f"stream ingest, end to end    {result['stream_ingest_msgs_per_s']:10,.0f} msg/s  "
             f"({result['ratio_to_floor']['stream']:.2f} x floor; cpu "
             f"{result['cpu_ratio_to_floor']['stream']:.2f} x)  cpu-ms/msg {stages(cpu['stream'])}",
@@ -1056,6 +1303,15 @@ def bench(
     as_json: Annotated[
         bool, typer.Option("--json", help="The figures as JSON on stdout (the log on stderr).")
     ] = False,
+    soak: Annotated[
+        float,
+        typer.Option(
+            "--soak",
+            min=0.0,
+            help="Instead of the rounds: signed webhooks at --rate (default 100/s) for this "
+            "many seconds, RSS and Redis memory sampled; says whether memory stays flat.",
+        ),
+    ] = 0.0,
 ) -> None:
     """Measure Rapport end to end beside a bare 3-hop relay, in the same run."""
     if adapter not in ("webhook", "inbox"):
@@ -1063,13 +1319,15 @@ def bench(
         raise typer.Exit(2)
     try:
         result, _log = run(
-            duration, rate, rounds, adapter, window, concurrency, conversations, profile
+            duration, rate, rounds, adapter, window, concurrency, conversations, profile, soak
         )
     except RuntimeError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
     if as_json:
         typer.echo(json.dumps(result, indent=2))
+    elif soak:
+        typer.echo("\n".join(_log[-1:]))
     else:
         typer.echo(_report(result))
 

@@ -24,7 +24,7 @@ from rapport_contracts.events import Feedback
 from rapport_handoff.adapters.base import InboundFeedback
 from rapport_runtime.logs import Id
 from rapport_runtime.partitions import conversation_settings
-from rapport_runtime.redis import ConversationKeys, dedupe_key, xadd_event
+from rapport_runtime.redis import ConversationKeys, dedupe_key, resolve_records, xadd_event
 from rapport_runtime.settings import RapportSettings
 
 log = logging.getLogger("rapport.inbound.feedback")
@@ -81,7 +81,8 @@ async def record_feedback(
         settings = conversation_settings(everywhere, site, item.conversation_id)
         keys = ConversationKeys(settings.prefix, site, item.conversation_id)
         decisions = []
-        for raw in await redis.hvals(keys.decisions):
+        (recorded,) = await resolve_records(redis, await redis.hvals(keys.decisions))
+        for raw in recorded:
             try:
                 decisions.append(Decision.read(raw))
             except ValidationError:
@@ -98,6 +99,9 @@ async def record_feedback(
             continue
         language = None
         raw_message = await redis.hget(keys.messages, decision.message_id)
+        if raw_message is not None:
+            (found,) = await resolve_records(redis, [raw_message])  # a reference, usually
+            raw_message = found[0] if found else None
         if raw_message is not None:
             try:
                 classified = ClassifiedMessage.read(raw_message)
