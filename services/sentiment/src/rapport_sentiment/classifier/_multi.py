@@ -62,24 +62,39 @@ def _covered(lexicon: dict[str, float], word: str) -> bool:
     return word in lexicon or any(w[:k] + "*" in lexicon for k in range(len(w), 2, -1))
 
 
+def _add_uncovered(more: dict[str, dict[str, float]]) -> None:
+    """Each language's new entries, except where an entry already read (exactly or by a stem)
+    keeps its valence: a new longer stem would otherwise shadow it."""
+    for code, words in more.items():
+        lexicon = LANGUAGES[code].lexicon
+        for word, v in words.items():
+            if not _covered(lexicon, word):
+                lexicon[word] = v
+
+
+def _add_to_punctuated(words: dict[str, float]) -> None:
+    """Entries for the French and Italian readers only (``PUNCTUATED``), never over COMMON."""
+    for code in PUNCTUATED:
+        for word, v in words.items():
+            if word not in COMMON:
+                LANGUAGES[code].lexicon.setdefault(word, v)
+
+
+def _add_boosters(boosters: dict[str, dict[str, float]]) -> None:
+    for code, words in boosters.items():
+        for word, b in words.items():
+            LANGUAGES[code].boosters.setdefault(word, b)
+
+
 # lexicon-3.3 (``_lexicon_fr_it``): an entry already read, exactly or by a stem, keeps its
 # valence (a new longer stem would otherwise shadow it); boosters, negators and set phrases.
-for _code, _more in MORE_FR_IT.items():
-    _lexicon = LANGUAGES[_code].lexicon
-    for _word, _v in _more.items():
-        if not _covered(_lexicon, _word):
-            _lexicon[_word] = _v
+_add_uncovered(MORE_FR_IT)
 # The emoji of ``COMMON_FR_IT`` and the punctuation that ends a negation are French and
 # Italian only: checked on XED fr/it train; for de/es/pt there was no train evidence either
 # way, and the first dev look with them on every language saw German fall (docs/classifier.md,
 # look 9), so those readers stay as they were.
-for _code in PUNCTUATED:
-    for _word, _v in COMMON_FR_IT.items():
-        if _word not in COMMON:
-            LANGUAGES[_code].lexicon.setdefault(_word, _v)
-for _code, _boosters in BOOSTERS.items():
-    for _word, _b in _boosters.items():
-        LANGUAGES[_code].boosters.setdefault(_word, _b)
+_add_to_punctuated(COMMON_FR_IT)
+_add_boosters(BOOSTERS)
 for _code, _drop in NOT_NEGATORS.items():
     _lang = LANGUAGES[_code]
     _before = _lang.negated_before
@@ -91,11 +106,7 @@ for _code, _drop in NOT_NEGATORS.items():
 # lexicon-3.4 (``_lexicon_tweets``): post spellings of negators, boosters and words, as the
 # lexicon-3.3 entries (an entry already read keeps its valence); German entries with "ss" also
 # in their "ß" spelling, which the fold keeps.
-for _code, _more in MORE_TWEETS.items():
-    _lexicon = LANGUAGES[_code].lexicon
-    for _word, _v in _more.items():
-        if not _covered(_lexicon, _word):
-            _lexicon[_word] = _v
+_add_uncovered(MORE_TWEETS)
 for _word, _v in COMMON_TWEETS.items():
     COMMON.setdefault(_word, _v)
 for _word, _v in sharp_s_variants(LANGUAGES["de"].lexicon).items():
@@ -117,13 +128,8 @@ for _code, _stems in REPLACED_STEMS.items():
         _v = LANGUAGES[_code].lexicon.pop(_stem)
         for _word in _words:
             LANGUAGES[_code].lexicon.setdefault(_word, _v)
-for _code in PUNCTUATED:
-    for _word, _v in EMOJI_FR_IT.items():
-        if _word not in COMMON:
-            LANGUAGES[_code].lexicon.setdefault(_word, _v)
-for _code, _boosters in BOOSTERS_MORE.items():
-    for _word, _b in _boosters.items():
-        LANGUAGES[_code].boosters.setdefault(_word, _b)
+_add_to_punctuated(EMOJI_FR_IT)
+_add_boosters(BOOSTERS_MORE)
 for _code, _add in NEGATORS_MORE.items():
     _lang = LANGUAGES[_code]
     LANGUAGES[_code] = dataclasses.replace(_lang, negators=_lang.negators | _add)
