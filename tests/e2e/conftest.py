@@ -76,9 +76,11 @@ class Pipeline:
         return codes
 
 
-def running_pipeline(redis: dict[str, str], prefix: str) -> Iterator[Pipeline]:
+def running_pipeline(
+    redis: dict[str, str], prefix: str, extra: dict[str, str] | None = None
+) -> Iterator[Pipeline]:
     """The three services on ``redis`` (REDIS_URL and, for a cluster, RAPPORT_PARTITIONS),
-    ready; stopped afterwards."""
+    with ``extra`` settings on top, ready; stopped afterwards."""
     inherited = {
         k: v
         for k, v in os.environ.items()
@@ -95,6 +97,7 @@ def running_pipeline(redis: dict[str, str], prefix: str) -> Iterator[Pipeline]:
         "RAPPORT_LOG_LEVEL": "WARNING",
         "RAPPORT_DEMO_SECRET": "demo-secret",
         "RAPPORT_ADMIN_TOKEN": "e2e-admin-token",
+        **(extra or {}),
     }
     p = Pipeline(
         redis["REDIS_URL"],

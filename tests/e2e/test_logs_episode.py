@@ -5,7 +5,11 @@ at DEBUG and tracing on, a real HTTP helpdesk and a site secret, an API token an
 (e-mail, phone, a Luhn-valid card number, an IBAN) in the customers' messages, in the
 helpdesk's error answers and in an entry that cannot be read. Every line each process wrote
 is parsed as JSON; none may contain a secret or personal data, and the ids (site,
-conversation, message, handoff, trace) must survive whole, as fields of their own."""
+conversation, message, handoff, trace) must survive whole, as fields of their own.
+
+On a single Redis and on a local 3-master cluster with four partitions (``backend``,
+``tests/redis_backends.py``): the cluster client's own log lines, and the lines of each
+partition's reader and reclaimer, obey the same rules."""
 
 from __future__ import annotations
 
@@ -20,7 +24,6 @@ from typing import Any
 
 import httpx
 import pytest
-import redis as redis_sync
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -29,6 +32,7 @@ from starlette.routing import Route
 from rapport_tools.dev import free_port
 from tests.e2e.conftest import SERVICES, Pipeline
 from tests.helpers import http_server, signed, wait_until, webhook_sites_file
+from tests.redis_backends import Backend
 
 pytestmark = pytest.mark.e2e
 
@@ -108,7 +112,7 @@ class LoggedPipeline(Pipeline):
 
 
 @pytest.fixture
-def episode(redis_url: str, prefix: str, tmp_path: Path) -> Iterator[tuple[LoggedPipeline, Any]]:
+def episode(backend: Backend, prefix: str, tmp_path: Path) -> Iterator[tuple[LoggedPipeline, Any]]:
     desk = Helpdesk()
     with http_server(desk.app()) as base:
         sites = webhook_sites_file(
@@ -119,8 +123,8 @@ def episode(redis_url: str, prefix: str, tmp_path: Path) -> Iterator[tuple[Logge
             attempts=1,
         )
         env = {
-            **os.environ,
-            "REDIS_URL": redis_url,
+            **{k: v for k, v in os.environ.items() if k != "RAPPORT_CONSUMER_PARTITIONS"},
+            **backend.env(),
             "RAPPORT_PREFIX": prefix,
             "RAPPORT_CONFIG": str(sites),
             "LOGS_SITE_SECRET": SITE_SECRET,
@@ -139,7 +143,7 @@ def episode(redis_url: str, prefix: str, tmp_path: Path) -> Iterator[tuple[Logge
         logs = tmp_path / "logs"
         logs.mkdir()
         p = LoggedPipeline(
-            redis_url,
+            backend.url,
             prefix,
             env,
             ports={s: free_port() for s in SERVICES},
@@ -186,7 +190,7 @@ def records(p: LoggedPipeline) -> list[dict[str, Any]]:
 
 
 def test_a_full_episode_logs_json_with_ids_and_no_personal_data_or_secrets(
-    episode: tuple[LoggedPipeline, Helpdesk], redis_client: redis_sync.Redis, prefix: str
+    episode: tuple[LoggedPipeline, Helpdesk], backend: Backend, prefix: str
 ) -> None:
     p, desk = episode
     ask = "I want to talk to a real person right now"
@@ -203,14 +207,12 @@ def test_a_full_episode_logs_json_with_ids_and_no_personal_data_or_secrets(
         "author": PERSONAL[:60],
         "text": PERSONAL,
     }
-    redis_client.xadd(f"{prefix}:messages", {"__data__": json.dumps(unreadable)})
+    inbound = f"{backend.conversation_prefix(prefix, 'demo', 'c-broken')}:messages"
+    backend.client.xadd(inbound, {"__data__": json.dumps(unreadable)})
 
     def finished() -> bool:
-        handoffs = [
-            json.loads(f[b"__data__"]) for _, f in redis_client.xrange(f"{prefix}:handoffs")
-        ]
-        by = {h["conversation_id"]: h["status"] for h in handoffs}
-        dlq = redis_client.xlen(f"{prefix}:dlq")
+        by = {h["conversation_id"]: h["status"] for h in backend.events(prefix, "handoffs")}
+        dlq = backend.xlen(prefix, "dlq")
         return by == {"c-happy": "delivered", "c-refused": "failed", "c-retried": "delivered"} and (
             dlq >= 2
         )

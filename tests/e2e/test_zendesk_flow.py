@@ -1,19 +1,21 @@
 """A whole episode with a real helpdesk adapter, through the three service processes: Zendesk's
 signed webhooks in, the handoff to a fake Zendesk API out, then the agent's reply and the
-ticket's resolution handing the conversation back to the bot."""
+ticket's resolution handing the conversation back to the bot.
+
+On a single Redis and on a local 3-master cluster with four partitions (``backend``,
+``tests/redis_backends.py``): the webhooks, the dedupe of the vendor's retries, the feedback
+tag and the return to the bot all land in the conversation's partition."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
-import redis as redis_sync
 
-from rapport_contracts import DATA_FIELD
 from rapport_contracts.events import Feedback
 from tests.e2e.conftest import SERVICES, Pipeline
 from tests.handoff.adapters._sign import b64, basic, hmac_raw, now_iso
@@ -21,6 +23,7 @@ from tests.handoff.adapters.fake import FakeVendor
 from tests.handoff.adapters.test_zendesk import comment_added
 from tests.handoff.test_feedback_tags import zendesk_tags_changed
 from tests.helpers import http_server, wait_until
+from tests.redis_backends import Backend
 
 pytestmark = pytest.mark.e2e
 
@@ -40,9 +43,10 @@ def zendesk() -> Iterator[tuple[FakeVendor, str]]:
 
 
 @pytest.fixture
-def acme(pipeline: Pipeline, zendesk: tuple[FakeVendor, str], tmp_path: Path) -> Pipeline:
+def acme(any_pipeline: Pipeline, zendesk: tuple[FakeVendor, str], tmp_path: Path) -> Pipeline:
     """The running pipeline, restarted with a sites file whose `acme` site uses Zendesk."""
     _, base = zendesk
+    pipeline = any_pipeline
     sites = tmp_path / "sites.yaml"
     sites.write_text(
         f"""
@@ -91,7 +95,7 @@ def view(p: Pipeline) -> dict[str, Any] | None:
 
 
 def test_zendesk_episode_escalates_hands_off_and_returns_to_the_bot(
-    acme: Pipeline, zendesk: tuple[FakeVendor, str], redis_client: redis_sync.Redis
+    acme: Pipeline, zendesk: tuple[FakeVendor, str], backend: Backend
 ) -> None:
     fake, _ = zendesk
     customer = comment_added({"id": "8447388090494", "is_staff": False, "name": "Jo"})
@@ -130,11 +134,8 @@ def test_zendesk_episode_escalates_hands_off_and_returns_to_the_bot(
     tagged = zendesk_tags_changed([tag], ["mobile", tag])
     assert post(acme, tagged, "inv-tag").status_code == 204
     assert post(acme, tagged, "inv-tag").status_code == 204
-    entries = cast(
-        "list[tuple[bytes, dict[bytes, bytes]]]", redis_client.xrange(f"{acme.prefix}:feedback")
-    )
-    [(_, fields)] = entries
-    feedback = Feedback.read(fields[DATA_FIELD.encode()])
+    [written] = backend.events(acme.prefix, "feedback")
+    feedback = Feedback.read(json.dumps(written))
     assert (feedback.decision_id, feedback.verdict, feedback.source) == (
         delivered["decisions"][0]["decision_id"],
         "unneeded-escalation",
@@ -158,10 +159,7 @@ def test_zendesk_episode_escalates_hands_off_and_returns_to_the_bot(
     }
     assert post(acme, solved, "inv-3").status_code == 202
     wait_until(lambda: (v := view(acme)) and v["state"]["owner"] == "resolved", timeout=20)
-    actions = [
-        json.loads(f[b"__data__"])["action"]
-        for _, f in redis_client.xrange(f"{acme.prefix}:automation")
-    ]
+    actions = [a["action"] for a in backend.events(acme.prefix, "automation")]
     assert actions == ["hold", "resume"]
     assert len([r for r in fake.requests if r.method == "PUT"]) == 1  # exactly one handoff
-    assert redis_client.xlen(f"{acme.prefix}:feedback") == 1
+    assert backend.xlen(acme.prefix, "feedback") == 1

@@ -327,3 +327,52 @@ async def test_a_read_that_never_answers_is_abandoned_and_the_loop_reads_on(
     finally:
         await runner.stop(2.0)
         await client.aclose()
+
+
+class _LosesCancellation(Redis):
+    """A client whose XCLAIM loses a cancellation that lands while it waits for its reply, as
+    redis-py 8.1 does now and then (redis-py issues 2028, 2551): it returns as if answered."""
+
+    async def xclaim(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            await asyncio.sleep(0.2)  # a slow reply: most of the keeper's time is spent here
+        except asyncio.CancelledError:
+            return []
+        return await super().xclaim(*args, **kwargs)
+
+
+async def test_a_batch_ends_although_redis_py_loses_the_keepers_cancellation(
+    make_settings: Callable[..., RapportSettings],
+    redis_client: redis_sync.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The keeper that holds a slow batch's entries (XCLAIM every reclaim_idle_ms / 3) is
+    stopped without relying on cancellation: with a client that loses it, the reader still
+    finishes each batch and reads the next one. (Before, the finished batch waited for a
+    cancelled keeper that slept on, and the partition stopped reading.)"""
+    from rapport_runtime import consumer
+    from rapport_sentiment.app import SentimentStage
+
+    settings = make_settings(reclaim_idle_ms=60)  # the keeper claims every 20 ms
+    stream = settings.streams.messages
+    redis_client.xgroup_create(stream, "sentiment", id="0", mkstream=True)
+    client = _LosesCancellation.from_url(settings.redis_url)
+    stage = SentimentStage(settings, Runtime(settings, client))
+    handle = stage.handle_raw
+
+    async def slow(rows: Any) -> Any:
+        await asyncio.sleep(0.3)  # long enough for the keeper to be inside an XCLAIM
+        return await handle(rows)
+
+    monkeypatch.setattr(stage, "handle_raw", slow)
+    runner = consumer.StageRunner(stage, settings)
+    try:
+        await runner.start()
+        for i in range(1, 6):
+            xadd(redis_client, stream, msg(i).model_dump_json())
+            await asyncio.to_thread(
+                wait_until, lambda i=i: redis_client.xlen(settings.streams.classified) == i, 10
+            )
+    finally:
+        await runner.stop(2.0)
+        await client.aclose()

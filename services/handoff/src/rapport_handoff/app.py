@@ -227,9 +227,13 @@ class HandoffStage(Stage[HandoffPacket]):
                     await self.redis.eval(_RELEASE, 1, lock, token)
 
     async def _renew(self, lock: str, token: str, lease_ms: int) -> None:
+        # Ends by itself once the lock is no longer this delivery's: redis-py can lose the
+        # cancellation sent when the delivery ends (see rapport_runtime.consumer._kept_claimed),
+        # and a renewer that missed it must not run for the life of the process.
         while True:
             await asyncio.sleep(lease_ms / 3000)
-            await self.redis.eval(_RENEW, 1, lock, token, lease_ms)
+            if not await self.redis.eval(_RENEW, 1, lock, token, lease_ms):
+                return
 
     async def _after_the_owner(
         self, packet: HandoffPacket, entry_id: str | None, lock: str
