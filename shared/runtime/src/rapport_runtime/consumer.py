@@ -72,8 +72,9 @@ ERROR_BACKOFF_S = (0.1, 0.5, 1.0, 2.0)
 # A blocking read answers within its BLOCK time; one that has not answered this long after it
 # is stuck on a connection (no socket timeout is set, since BLOCK must outlast it) and is
 # abandoned: cancelling it drops that connection, and the loop reads again on a fresh one.
-# Seen once in a while on a cluster under heavy load: two partitions' readers of a live process
-# stopped reading, with nothing logged, until the process was restarted.
+# (The quiet stall of two partitions' readers seen on a cluster under load was not a read: it
+# was a finished batch waiting for its claim keeper, see _kept_claimed. This bound stays for a
+# connection that really stops answering.)
 READ_STALL_S = 15.0
 # A batch still in hand after this long is said so in the log (and again each time as long),
 # so that a stage that stops making progress says where it stopped.
