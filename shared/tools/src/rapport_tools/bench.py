@@ -375,6 +375,11 @@ class _Http:
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
         import asyncio
 
+        if self.reader is not None and self.reader.at_eof():
+            # The server closed this connection while it was idle (the edge does after
+            # RAPPORT_HTTP_KEEPALIVE_S); a new one, as httpx and urllib3 do, instead of a
+            # request that fails on a dead socket (the soak's "connection errors").
+            self.close()
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
