@@ -70,24 +70,33 @@ def message(
 
 
 @contextmanager
-def http_server(app: ASGIApp) -> Iterator[str]:
-    """Serve ``app`` over real HTTP on 127.0.0.1 in a background thread; yields its base URL."""
+def serving_in_thread(
+    app: ASGIApp, start_timeout_s: float = 10, **config: Any
+) -> Iterator[tuple[str, int]]:
+    """Serve ``app`` with uvicorn over real HTTP on 127.0.0.1 in a background thread, with
+    uvicorn ``config`` options on top of the test defaults; yields (base URL, port)."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
+    options: dict[str, Any] = {"log_level": "warning", "lifespan": "off", **config}
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + start_timeout_s
     while not server.started:
         if time.monotonic() > deadline:
             raise RuntimeError("test HTTP server did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", port
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=max(10.0, start_timeout_s))
+
+
+@contextmanager
+def http_server(app: ASGIApp) -> Iterator[str]:
+    """Serve ``app`` over real HTTP on 127.0.0.1 in a background thread; yields its base URL."""
+    with serving_in_thread(app) as (url, _):
+        yield url
 
 
 def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:

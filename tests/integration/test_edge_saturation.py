@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 import redis as redis_sync
-import uvicorn
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
@@ -26,8 +24,7 @@ from rapport_handoff.breaker import CircuitBreaker, SharedBreakers
 from rapport_runtime.limits import uvicorn_options
 from rapport_runtime.redis import PoolExhaustedError, connect
 from rapport_runtime.settings import RapportSettings
-from rapport_tools.dev import free_port
-from tests.helpers import message, signed, wait_until
+from tests.helpers import message, serving_in_thread, signed, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -40,23 +37,11 @@ def saturated_count(reason: str) -> float:
 @contextmanager
 def serving(settings: RapportSettings) -> Iterator[tuple[str, int, Any]]:
     app = create_app(settings)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", **uvicorn_options(settings)
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the edge did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", port, app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    # lifespan as the service runs it (the default "auto"), not the helper's "off".
+    with serving_in_thread(
+        app, start_timeout_s=20, lifespan="auto", **uvicorn_options(settings)
+    ) as (url, port):
+        yield url, port, app
 
 
 def held_request(port: int) -> socket.socket:

@@ -6,19 +6,16 @@ accepting messages. The server runs the way ``serve()`` should run it: uvicorn w
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from rapport_handoff.app import create_app
 from rapport_runtime.limits import uvicorn_options
 from rapport_runtime.settings import RapportSettings
-from rapport_tools.dev import free_port
-from tests.helpers import message, signed
+from tests.helpers import message, serving_in_thread, signed
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
@@ -32,28 +29,14 @@ def edge(
 ) -> Iterator[tuple[str, int]]:
     monkeypatch.delenv("RAPPORT_DEMO_SECRET", raising=False)
     settings = make_settings(body_timeout_s=BODY_TIMEOUT_S)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            backlog=2048,
-            **uvicorn_options(settings),
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the edge did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    with serving_in_thread(
+        create_app(settings),
+        start_timeout_s=20,
+        lifespan="auto",
+        backlog=2048,
+        **uvicorn_options(settings),
+    ) as (url, port):
+        yield url, port
 
 
 def slow_request(port: int) -> socket.socket:

@@ -4,19 +4,16 @@ connections, as the edge does after RAPPORT_HTTP_KEEPALIVE_S."""
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from rapport_tools.bench import _Http
-from rapport_tools.dev import free_port
+from tests.helpers import serving_in_thread
 
 KEEPALIVE_S = 1
 
@@ -28,29 +25,9 @@ async def accept(request: Request) -> JSONResponse:
 
 @pytest.fixture
 def short_keepalive_server() -> Iterator[int]:
-    port = free_port()
     app = Starlette(routes=[Route("/m", accept, methods=["POST"])])
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="off",
-            timeout_keep_alive=KEEPALIVE_S,
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.01)
-    try:
+    with serving_in_thread(app, timeout_keep_alive=KEEPALIVE_S) as (_, port):
         yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_a_connection_the_server_closed_while_idle_is_replaced_not_failed(
