@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -93,17 +94,38 @@ TRANSIENT = (
     TryAgainError,
     RedisClusterException,
 )
-# What the loops catch: TRANSIENT, and a RuntimeError from a connection whose socket the peer
+# What the loops catch: TRANSIENT; a RuntimeError from a connection whose socket the peer
 # closed (uvloop's "the handler is closed", seen when a cluster master is killed and the
-# client reuses its connection); any other RuntimeError is a bug and stops the loop.
-CAUGHT = (*TRANSIENT, RuntimeError)
+# client reuses its connection); and an AttributeError raised inside redis-py's connection code
+# (redis-py 8.1, during a fail-over: the cluster client re-reads the topology and closes the
+# old nodes' connections while another task is writing on one, "'NoneType' object has no
+# attribute 'writelines'"; it killed the router's readers in a fail-over test). Any other
+# RuntimeError or AttributeError is a bug and stops the loop.
+CAUGHT = (*TRANSIENT, RuntimeError, AttributeError)
+_REDIS_PY = f"{os.sep}redis{os.sep}"
 
 
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, TRANSIENT):
         return True
     text = str(exc)
-    return isinstance(exc, RuntimeError) and ("handler is closed" in text or "closed=True" in text)
+    if isinstance(exc, RuntimeError):
+        return "handler is closed" in text or "closed=True" in text
+    if isinstance(exc, AttributeError):
+        return _raised_in_redis_py_connection(exc)
+    return False
+
+
+def _raised_in_redis_py_connection(exc: BaseException) -> bool:
+    """Whether the innermost frame of ``exc`` is redis-py's connection module (a connection
+    closed under the command using it), not our code."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    filename = tb.tb_frame.f_code.co_filename
+    return _REDIS_PY in filename and filename.endswith("connection.py")
 
 
 @dataclass(frozen=True, slots=True)
