@@ -245,7 +245,7 @@ class HandoffStage(Stage[HandoffPacket]):
             # From the stream: never move a schedule the owner set. From the schedule: this
             # attempt holds the claim, so it sets the next look itself.
             tx.zadd(self.retry_keys.due, {packet.handoff_id: at}, nx=entry_id is not None)
-            tx.hset(self.retry_keys.packets, packet.handoff_id, packet.model_dump_json())
+            tx.hset(self.retry_keys.packets, packet.handoff_id, packet.compact_json())
             if entry_id is not None:
                 self.ack(tx, [entry_id])
             await tx.execute()
@@ -281,7 +281,7 @@ class HandoffStage(Stage[HandoffPacket]):
                 tx,
                 self.retry_keys,
                 packet.handoff_id,
-                packet.model_dump_json(),
+                packet.compact_json(),
                 time.time() + delay,
             )
             tx.expire(self.retry_keys.attempts, self.settings.conversation_ttl_s)
@@ -339,7 +339,7 @@ class HandoffStage(Stage[HandoffPacket]):
             detail=f"dead-lettered: {reason}"[:2000],
         )
         keys = ConversationKeys(self.settings.prefix, packet.site, packet.conversation_id)
-        pipe.hset(keys.handoffs, packet.handoff_id, result.model_dump_json())
+        pipe.hset(keys.handoffs, packet.handoff_id, result.compact_json())
         pipe.expire(keys.handoffs, self.settings.conversation_ttl_s)
         xadd_event(pipe, self.streams.handoffs, result, self.settings.stream_maxlen)
         HANDOFFS.labels(packet.site, result.adapter, "failed").inc()
@@ -371,7 +371,7 @@ class HandoffStage(Stage[HandoffPacket]):
         maxlen = self.settings.stream_maxlen
         cap = Writes()
         cap.hcap(keys.handoffs, self.settings.conversation_max_records, "at")
-        data = result.model_dump_json()  # once, for the record and the stream
+        data = result.compact_json()  # once, for the record and the stream
         tx_client = await transaction_client(self.redis, self.stream)  # the partition's slot
         async with tx_client.pipeline(transaction=True) as tx:
             tx.hset(keys.handoffs, packet.handoff_id, data)
@@ -386,7 +386,7 @@ class HandoffStage(Stage[HandoffPacket]):
                     deliveries=1,
                     # A helpdesk's error text can quote the ticket: stored redacted.
                     reason=redact(f"{adapter.name} refused the handoff: {detail}")[:2000],
-                    payload=packet.model_dump_json(),
+                    payload=packet.compact_json(),
                 )
                 xadd_event(tx, self.streams.dlq, letter, maxlen)
             if entry_id is not None:

@@ -89,6 +89,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _stamp(_data: dict[str, Any]) -> datetime:
+    """The default of an event's time fields: :func:`utc_now`, through a factory that takes the
+    validated data so that pydantic never calls it when serialising with ``exclude_defaults``
+    (it calls a no-argument factory and compares): a time is always written, even one equal
+    to the clock at the moment of writing (a frozen clock in a test)."""
+    return utc_now()
+
+
 class Contract(BaseModel):
     """Base of every model that crosses a process boundary."""
 
@@ -99,6 +107,14 @@ class Contract(BaseModel):
         """Parse JSON written by any compatible writer: unknown fields (from a newer writer)
         are ignored, here and in every nested model."""
         return cls.model_validate_json(raw, extra="ignore")
+
+    def compact_json(self) -> str:
+        """The stored form (every Redis writer's, issue 14): the JSON of the model without the
+        fields that are at their default, which :meth:`read` (today's and every earlier
+        version's) restores to the same values, so ``read(m.compact_json()) == m``. The
+        JSON Schema is unchanged (a field with a default is never required); see
+        ``docs/architecture.md``, "Changing a contract", on what it asks of a reader."""
+        return self.model_dump_json(exclude_defaults=True)
 
 
 class Event(Contract):
@@ -120,6 +136,15 @@ class Event(Contract):
             )
         return version
 
+    def compact_json(self) -> str:
+        """As :meth:`Contract.compact_json`, with ``schema_version`` always written at the top
+        level (a reader must not have to guess the writer's version); a nested event's
+        version, when it is the current one, is left out like any other default."""
+        body = self.model_dump_json(exclude_defaults=True)
+        if self.schema_version != SCHEMA_VERSION:
+            return body  # not the default: written already
+        return f'{{"schema_version":{SCHEMA_VERSION}{"," if body != "{}" else ""}{body[1:]}'
+
 
 class Customer(Contract):
     """What the site tells Rapport about the person writing; every field is optional."""
@@ -140,7 +165,7 @@ class Message(Event):
     author: Author
     text: str = Field(max_length=100_000)
     sent_at: datetime
-    received_at: datetime = Field(default_factory=utc_now)
+    received_at: datetime = Field(default_factory=_stamp)
     channel: str = Field(default="chat", max_length=64)
     language: str | None = Field(default=None, max_length=16)
     customer: Customer | None = None
@@ -242,7 +267,7 @@ class Decision(Event):
     shadow: bool = Field(
         default=False, description="True for a candidate policy's verdict; never acted on."
     )
-    decided_at: datetime = Field(default_factory=utc_now)
+    decided_at: datetime = Field(default_factory=_stamp)
 
 
 class AutomationInstruction(Event):
@@ -259,7 +284,7 @@ class AutomationInstruction(Event):
     customer_message: str | None = Field(
         default=None, description="Say this to the customer (e.g. a promise of a call back)."
     )
-    at: datetime = Field(default_factory=utc_now)
+    at: datetime = Field(default_factory=_stamp)
 
 
 class Notification(Event):
@@ -272,7 +297,7 @@ class Notification(Event):
     targets: tuple[str, ...]
     priority: Priority
     reason: str
-    at: datetime = Field(default_factory=utc_now)
+    at: datetime = Field(default_factory=_stamp)
 
 
 class TranscriptEntry(Contract):
@@ -320,7 +345,7 @@ class HandoffResult(Event):
     attempts: int = Field(ge=1)
     detail: str = ""
     external_id: str | None = None
-    at: datetime = Field(default_factory=utc_now)
+    at: datetime = Field(default_factory=_stamp)
 
 
 class DeadLetter(Event):
@@ -332,7 +357,7 @@ class DeadLetter(Event):
     deliveries: int
     reason: str
     payload: str
-    at: datetime = Field(default_factory=utc_now)
+    at: datetime = Field(default_factory=_stamp)
 
 
 EVENTS: dict[str, type[Event]] = {
@@ -372,7 +397,7 @@ class Feedback(Event):
     source: Literal["console", "helpdesk"] = "console"
     author: str = Field(default="", max_length=200)
     note: str = Field(default="", max_length=2000)
-    at: datetime = Field(default_factory=utc_now)
+    at: datetime = Field(default_factory=_stamp)
 
 
 EVENTS["Feedback"] = Feedback

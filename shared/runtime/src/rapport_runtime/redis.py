@@ -232,7 +232,7 @@ def xadd_event(pipe: Pipeline | Redis, stream: str, event: Event | str, maxlen: 
     """``event`` or its JSON already made (an event stored twice is serialised once)."""
     return pipe.xadd(
         stream,
-        {DATA_FIELD: event if isinstance(event, str) else event.model_dump_json()},
+        {DATA_FIELD: event if isinstance(event, str) else event.compact_json()},
         maxlen=maxlen,
         approximate=True,
     )
@@ -432,13 +432,13 @@ class Writes:
 
     def xadd(self, stream: str, event: Event | str, maxlen: int) -> None:
         """``event`` or its JSON already made (an event stored twice is serialised once)."""
-        data = event if isinstance(event, str) else event.model_dump_json()
+        data = event if isinstance(event, str) else event.compact_json()
         self._op("XADD", stream, "MAXLEN", "~", maxlen, "*", DATA_FIELD, data)
 
     def xadd_ref(self, stream: str, event: Event | str, maxlen: int, key: str, field: str) -> None:
         """``XADD`` the event and set ``key``'s ``field`` to a reference to its entry
         (``<id>@<stream>``, see :func:`resolve_records`): stored once, found from both."""
-        data = event if isinstance(event, str) else event.model_dump_json()
+        data = event if isinstance(event, str) else event.compact_json()
         self._op("XREF", stream, maxlen, DATA_FIELD, data, key, field)
 
     def xack(self, stream: str, group: str, *entry_ids: str) -> None:
