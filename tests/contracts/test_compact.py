@@ -28,6 +28,7 @@ from rapport_contracts import (
     Reason,
     Signal,
     TranscriptEntry,
+    Turn,
 )
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / f"v{SCHEMA_VERSION}"
@@ -231,3 +232,13 @@ def test_the_stored_bytes_shrink_by_the_stated_amount() -> None:
     )
     assert len(rounded.compact_json()) == 591
     assert (len(OLD_DECISION), len(Decision.read(OLD_DECISION).compact_json())) == (637, 576)
+
+
+@pytest.mark.parametrize("author", ["customer", "bot", "agent", "system"])
+@pytest.mark.parametrize("text", ["Where is my parcel?", "", "{not json", "c"])
+def test_a_packed_turn_reads_back_and_the_json_turn_still_reads(author: str, text: str) -> None:
+    turn = Turn(author=author, text=text)  # type: ignore[arg-type]
+    assert Turn.read(turn.pack()) == turn == Turn.read(turn.pack().encode())
+    assert Turn.read(turn.model_dump_json()) == turn  # a turns list from before
+    if author == "customer":  # '{"author":"customer","text":""}' against 'c'
+        assert len(turn.model_dump_json()) - len(turn.pack()) == 30 + text.count('"')

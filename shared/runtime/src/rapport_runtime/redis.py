@@ -307,7 +307,7 @@ class ConversationKeys:
     def __init__(self, prefix: str, site: str, conversation_id: str) -> None:
         base = f"{prefix}:conv:{{{site}:{conversation_id}}}"
         self.messages = f"{base}:messages"  # hash message_id -> ClassifiedMessage JSON
-        self.turns = f"{base}:turns"  # list of recent Turn JSON, oldest first
+        self.turns = f"{base}:turns"  # recent turns, oldest first (Turn.pack)
         self.decisions = f"{base}:decisions"  # hash decision_id -> Decision JSON
         self.handoffs = f"{base}:handoffs"  # hash handoff_id -> HandoffResult JSON
         self.state = f"{base}:state"  # the router's ConversationState JSON
