@@ -41,6 +41,8 @@ from rapport_runtime.partitions import all_partitions
 from rapport_runtime.redis import (
     ConversationKeys,
     Writes,
+    record_ref,
+    record_tag,
     run_trimmer,
     transaction_client,
     xadd_event,
@@ -369,15 +371,18 @@ class HandoffStage(Stage[HandoffPacket]):
             external_id=external_id,
         )
         maxlen = self.settings.stream_maxlen
-        cap = Writes()
-        cap.hcap(keys.handoffs, self.settings.conversation_max_records, "at")
-        data = result.compact_json()  # once, for the record and the stream
+        # The result goes to the stream once; the record refers to its entry, tagged with the
+        # status that the "delivered already?" check reads (issue 14: the record held a
+        # second copy of the result's JSON, ~230 bytes per handoff).
+        record = Writes()
+        record.xadd_ref(
+            self.streams.handoffs, result, maxlen, keys.handoffs, packet.handoff_id, tag=str(status)
+        )
+        record.expire(keys.handoffs, self.settings.conversation_ttl_s)
+        record.hcap(keys.handoffs, self.settings.conversation_max_records, "at")
         tx_client = await transaction_client(self.redis, self.stream)  # the partition's slot
         async with tx_client.pipeline(transaction=True) as tx:
-            tx.hset(keys.handoffs, packet.handoff_id, data)
-            tx.expire(keys.handoffs, self.settings.conversation_ttl_s)
-            cap.apply(tx)
-            xadd_event(tx, self.streams.handoffs, data, maxlen)
+            record.apply(tx)
             if status == "failed":
                 letter = DeadLetter(
                     stream=self.stream,
@@ -484,7 +489,9 @@ def _delivered(recorded: bytes | str | None) -> bool:
     back (``rapport dlq replay`` re-drives it)."""
     if recorded is None:
         return False
-    try:
+    if record_ref(recorded) is not None:  # a reference tagged with the status
+        return record_tag(recorded) == "delivered"
+    try:  # the result's JSON (recorded before references, or dead-lettered)
         return HandoffResult.read(recorded).status == "delivered"
     except ValidationError:
         return False

@@ -8,10 +8,13 @@ Writers are strict, readers are tolerant, so that a rolling deploy never dead-le
   version in ``READABLE_SCHEMA_VERSIONS``, so an older consumer reads a newer writer's events
   and a newer consumer reads what an older writer left on the stream.
 
-Changing a contract: add optional fields only (with a default), bump ``SCHEMA_VERSION``, keep
-the previous version readable, and check in the new schema snapshot (``uv run rapport schemas
---write``); a test replays the previous version's snapshots through today's readers. The full
-rule is in ``docs/architecture.md``.
+Stored form: writers store ``event.compact_json()``, the fields at their default left out
+(``read`` restores them; the schema never required them), so **a default never changes**.
+
+Changing a contract: add optional fields only (with a default), never change a default, bump
+``SCHEMA_VERSION``, keep the previous version readable, and check in the new schema snapshot
+(``uv run rapport schemas --write``); a test replays the previous version's snapshots through
+today's readers. The full rule is in ``docs/architecture.md``.
 
 Longer than most modules on purpose: every event a third party reads, in one module, so
 the contract can be read (and reviewed) in one sitting.
@@ -27,6 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints,
 
 # 2: Classification gained language_confidence, language_source and language_supported.
 # 3: Message and HandoffPacket gained traceparent (W3C trace context across the stream hops).
+# (Not a version: since 2026-12-03 writers store the compact form, Event.compact_json(), which
+# is an instance of the same v3 schema; docs/architecture.md, "The stored form".)
 SCHEMA_VERSION = 3
 READABLE_SCHEMA_VERSIONS = frozenset({1, 2, 3})
 # W3C trace context (https://www.w3.org/TR/trace-context/#traceparent-header), version 00.
