@@ -268,3 +268,17 @@ class RedisClusterProcess:
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
+
+
+def entry_dict(stream: str, raw: bytes | str) -> dict[str, Any]:
+    """A stream entry's event as a dict with every field (``model_dump(mode="json")``):
+    entries are stored in the compact form (``Event.compact_json()``, fields at their default
+    left out), so a test reads them as every reader does, through the stream's model.
+    ``stream`` is the stream's key or its name (``decisions``, ``rapport:{p0}:decisions``)."""
+    from rapport_contracts.asyncapi import CHANNELS
+
+    name = stream.rsplit(":", 1)[-1]
+    model = CHANNELS[name][0] if name in CHANNELS else None
+    if model is None:
+        return dict(json.loads(raw))
+    return model.read(raw).model_dump(mode="json")

@@ -20,7 +20,6 @@ directories use it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from redis.cluster import RedisCluster
 
 from rapport_contracts import Streams
 from rapport_runtime.partitions import partition_of
-from tests.helpers import RedisClusterProcess, wait_until
+from tests.helpers import RedisClusterProcess, entry_dict, wait_until
 
 BACKENDS = ("standalone", "cluster")
 # P = 4: the hash tags {p0}..{p3} fall on all three masters' slot ranges (docs/scaling.md).
@@ -82,7 +81,7 @@ class Backend:
                     batch = batch[1:]
                 if not batch:
                     break
-                out += [json.loads(f[b"__data__"]) for _, f in batch]
+                out += [entry_dict(key, f[b"__data__"]) for _, f in batch]
                 last = batch[-1][0].decode()
         return out
 

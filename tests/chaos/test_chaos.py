@@ -49,6 +49,7 @@ from starlette.routing import Route
 
 from rapport_tools.dev import free_port
 from tests.helpers import (
+    entry_dict,
     http_server,
     human_request_policy,
     message,
@@ -304,7 +305,7 @@ def events(r: redis_sync.Redis, stream: str) -> list[dict[str, Any]]:
             batch = batch[1:]
         if not batch:
             return out
-        out += [json.loads(f[b"__data__"]) for _, f in batch]
+        out += [entry_dict(stream, f[b"__data__"]) for _, f in batch]
         last = batch[-1][0].decode()
 
 

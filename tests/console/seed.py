@@ -47,7 +47,7 @@ class Seeded:
 
 
 def _xadd(client: redis_sync.Redis, stream: str, event: Event) -> None:
-    client.xadd(stream, {DATA_FIELD: event.model_dump_json()})
+    client.xadd(stream, {DATA_FIELD: event.compact_json()})
 
 
 def _classified(

@@ -17,6 +17,7 @@ from rapport_runtime.redis import (
     Writes,
     dedupe_key,
     record_ref,
+    record_tag,
     resolve_record_maps,
     resolve_records,
     safe_min_id,
@@ -220,6 +221,50 @@ async def test_a_record_refers_to_its_stream_entry_instead_of_a_second_copy(
         capped.hcap(key, 4, "received_at")  # 12 > 4 + 1: trimmed to the newest 4 entries
         await capped.apply(redis)
         assert sorted(k.decode() for k in await redis.hkeys(key)) == ["m10", "m11", "m8", "m9"]
+    finally:
+        await redis.delete(stream, key)
+        await redis.aclose()
+
+
+async def test_a_tagged_reference_carries_the_status_and_is_capped_by_its_entry(
+    redis_url: str, prefix: str
+) -> None:
+    """The handoffs record (issue 14): ``<status>:<entry id>@<stream>`` instead of a second
+    copy of the HandoffResult JSON; the status reads without the entry (the "delivered
+    already?" check must not depend on an entry MAXLEN may have trimmed), the entry resolves
+    like any reference, and the record is capped by the entries' ids, mixed with JSON values
+    recorded before."""
+    redis = Redis.from_url(redis_url)
+    stream, key = f"{prefix}:refs:handoffs", f"{prefix}:conv:{{demo:c}}:handoffs"
+    old = json.dumps({"handoff_id": "h-old", "status": "delivered", "at": "2020-01-01T00:00:00Z"})
+    events = [json.dumps({"handoff_id": f"h{i}", "detail": "x" * 200}) for i in range(8)]
+    try:
+        await redis.hset(key, "h-old", old)
+        writes = Writes()
+        for i, data in enumerate(events):
+            writes.xadd_ref(
+                stream, data, 1000, key, f"h{i}", tag="failed" if i % 2 else "delivered"
+            )
+        await writes.apply(redis)
+        stored: dict[Any, Any] = await redis.hgetall(key)
+        entries: Any = await redis.xrange(stream)
+        for i, (entry_id, _) in enumerate(entries):
+            value = stored[f"h{i}".encode()]
+            status = "failed" if i % 2 else "delivered"
+            assert value.decode() == f"{status}:{entry_id.decode()}@{stream}"
+            assert record_ref(value) == (stream, entry_id.decode())
+            assert record_tag(value) == status
+        assert record_tag(old) is None and record_ref(old) is None
+        assert record_tag(f"{entries[0][0].decode()}@{stream}") is None  # untagged
+        (resolved,) = await resolve_records(redis, list(stored.values()))
+        assert sorted(resolved) == sorted([old.encode(), *(e.encode() for e in events)])
+
+        capped = Writes()
+        capped.hcap(key, 3, "at")  # 9 > 3 + 1: the newest 3, the 2020 JSON value first out
+        await capped.apply(redis)
+        assert sorted(k.decode() for k in await redis.hkeys(key)) == ["h5", "h6", "h7"]
+        with pytest.raises(ValueError, match="lower-case letters"):
+            Writes().xadd_ref(stream, "{}", 10, key, "f", tag="bad:tag")
     finally:
         await redis.delete(stream, key)
         await redis.aclose()

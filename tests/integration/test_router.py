@@ -20,6 +20,7 @@ from rapport_runtime.consumer import Entry
 from rapport_runtime.policies import default_policy
 from rapport_runtime.service import Runtime
 from rapport_runtime.settings import RapportSettings
+from tests.helpers import entry_dict
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +79,8 @@ class Harness:
 
     async def stream(self, name: str) -> list[dict[str, Any]]:
         return [
-            json.loads(f[b"__data__"]) for _, f in await self.redis.xrange(f"{self.prefix}:{name}")
+            entry_dict(name, f[b"__data__"])
+            for _, f in await self.redis.xrange(f"{self.prefix}:{name}")
         ]
 
     async def state(self) -> dict[str, Any]:

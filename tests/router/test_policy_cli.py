@@ -137,7 +137,7 @@ def test_replay_from_stream_and_diff_live_against_shadow(
             sent_at=now,
         )
         event = ClassifiedMessage(message=message, classification=classification(score))
-        redis_client.xadd(f"{prefix}:classified", {"__data__": event.model_dump_json()})
+        redis_client.xadd(f"{prefix}:classified", {"__data__": event.compact_json()})
     policy = tmp_path / "strict.yaml"
     policy.write_text(STRICT)
     result = runner.invoke(
@@ -170,7 +170,7 @@ def test_replay_from_stream_and_diff_live_against_shadow(
         decision("m2", "human", "strongly-negative", False),
         decision("m2", "human", "any-negative", True),
     ):
-        redis_client.xadd(f"{prefix}:decisions", {"__data__": d.model_dump_json()})
+        redis_client.xadd(f"{prefix}:decisions", {"__data__": d.compact_json()})
     result = runner.invoke(app, ["policy", "diff", "--site", "demo", "--since", "1h", "--json"])
     assert result.exit_code == 0, result.output
     diff = json.loads(result.output)

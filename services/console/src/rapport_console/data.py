@@ -399,8 +399,10 @@ async def conversation(
         messages_raw, decisions_raw, handoffs_raw, inbox_raw, state_raw = await read.execute()
     if not (messages_raw or decisions_raw or handoffs_raw):
         return None
-    # The record refers to the streams' entries (one round trip for all of them).
-    messages_raw, decisions_raw = await resolve_records(redis, messages_raw, decisions_raw)
+    # The records refer to the streams' entries (one round trip for all of them).
+    messages_raw, decisions_raw, handoffs_raw = await resolve_records(
+        redis, messages_raw, decisions_raw, handoffs_raw
+    )
     messages = sorted(
         (ClassifiedMessage.read(v) for v in messages_raw),
         key=lambda c: (c.message.sent_at, c.message.received_at),

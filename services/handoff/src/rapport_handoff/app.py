@@ -41,6 +41,8 @@ from rapport_runtime.partitions import all_partitions
 from rapport_runtime.redis import (
     ConversationKeys,
     Writes,
+    record_ref,
+    record_tag,
     run_trimmer,
     transaction_client,
     xadd_event,
@@ -249,7 +251,7 @@ class HandoffStage(Stage[HandoffPacket]):
             # From the stream: never move a schedule the owner set. From the schedule: this
             # attempt holds the claim, so it sets the next look itself.
             tx.zadd(self.retry_keys.due, {packet.handoff_id: at}, nx=entry_id is not None)
-            tx.hset(self.retry_keys.packets, packet.handoff_id, packet.model_dump_json())
+            tx.hset(self.retry_keys.packets, packet.handoff_id, packet.compact_json())
             if entry_id is not None:
                 self.ack(tx, [entry_id])
             await tx.execute()
@@ -285,7 +287,7 @@ class HandoffStage(Stage[HandoffPacket]):
                 tx,
                 self.retry_keys,
                 packet.handoff_id,
-                packet.model_dump_json(),
+                packet.compact_json(),
                 time.time() + delay,
             )
             tx.expire(self.retry_keys.attempts, self.settings.conversation_ttl_s)
@@ -343,7 +345,7 @@ class HandoffStage(Stage[HandoffPacket]):
             detail=f"dead-lettered: {reason}"[:2000],
         )
         keys = ConversationKeys(self.settings.prefix, packet.site, packet.conversation_id)
-        pipe.hset(keys.handoffs, packet.handoff_id, result.model_dump_json())
+        pipe.hset(keys.handoffs, packet.handoff_id, result.compact_json())
         pipe.expire(keys.handoffs, self.settings.conversation_ttl_s)
         xadd_event(pipe, self.streams.handoffs, result, self.settings.stream_maxlen)
         HANDOFFS.labels(packet.site, result.adapter, "failed").inc()
@@ -373,15 +375,18 @@ class HandoffStage(Stage[HandoffPacket]):
             external_id=external_id,
         )
         maxlen = self.settings.stream_maxlen
-        cap = Writes()
-        cap.hcap(keys.handoffs, self.settings.conversation_max_records, "at")
-        data = result.model_dump_json()  # once, for the record and the stream
+        # The result goes to the stream once; the record refers to its entry, tagged with the
+        # status that the "delivered already?" check reads (issue 14: the record held a
+        # second copy of the result's JSON, ~230 bytes per handoff).
+        record = Writes()
+        record.xadd_ref(
+            self.streams.handoffs, result, maxlen, keys.handoffs, packet.handoff_id, tag=str(status)
+        )
+        record.expire(keys.handoffs, self.settings.conversation_ttl_s)
+        record.hcap(keys.handoffs, self.settings.conversation_max_records, "at")
         tx_client = await transaction_client(self.redis, self.stream)  # the partition's slot
         async with tx_client.pipeline(transaction=True) as tx:
-            tx.hset(keys.handoffs, packet.handoff_id, data)
-            tx.expire(keys.handoffs, self.settings.conversation_ttl_s)
-            cap.apply(tx)
-            xadd_event(tx, self.streams.handoffs, data, maxlen)
+            record.apply(tx)
             if status == "failed":
                 letter = DeadLetter(
                     stream=self.stream,
@@ -390,7 +395,7 @@ class HandoffStage(Stage[HandoffPacket]):
                     deliveries=1,
                     # A helpdesk's error text can quote the ticket: stored redacted.
                     reason=redact(f"{adapter.name} refused the handoff: {detail}")[:2000],
-                    payload=packet.model_dump_json(),
+                    payload=packet.compact_json(),
                 )
                 xadd_event(tx, self.streams.dlq, letter, maxlen)
             if entry_id is not None:
@@ -488,7 +493,9 @@ def _delivered(recorded: bytes | str | None) -> bool:
     back (``rapport dlq replay`` re-drives it)."""
     if recorded is None:
         return False
-    try:
+    if record_ref(recorded) is not None:  # a reference tagged with the status
+        return record_tag(recorded) == "delivered"
+    try:  # the result's JSON (recorded before references, or dead-lettered)
         return HandoffResult.read(recorded).status == "delivered"
     except ValidationError:
         return False

@@ -101,7 +101,7 @@ class SentimentStage(Stage[Message]):
                 k.messages,
                 message.message_id,
             )
-            writes.rpush(k.turns, turn.model_dump_json())
+            writes.rpush(k.turns, turn.pack())
             touched.add(k.messages)
         for key in touched:
             turns_key = key.removesuffix(":messages") + ":turns"

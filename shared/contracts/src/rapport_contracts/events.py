@@ -8,10 +8,13 @@ Writers are strict, readers are tolerant, so that a rolling deploy never dead-le
   version in ``READABLE_SCHEMA_VERSIONS``, so an older consumer reads a newer writer's events
   and a newer consumer reads what an older writer left on the stream.
 
-Changing a contract: add optional fields only (with a default), bump ``SCHEMA_VERSION``, keep
-the previous version readable, and check in the new schema snapshot (``uv run rapport schemas
---write``); a test replays the previous version's snapshots through today's readers. The full
-rule is in ``docs/architecture.md``.
+Stored form: writers store ``event.compact_json()``, the fields at their default left out
+(``read`` restores them; the schema never required them), so **a default never changes**.
+
+Changing a contract: add optional fields only (with a default), never change a default, bump
+``SCHEMA_VERSION``, keep the previous version readable, and check in the new schema snapshot
+(``uv run rapport schemas --write``); a test replays the previous version's snapshots through
+today's readers. The full rule is in ``docs/architecture.md``.
 
 Longer than most modules on purpose: every event a third party reads, in one module, so
 the contract can be read (and reviewed) in one sitting.
@@ -27,6 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints,
 
 # 2: Classification gained language_confidence, language_source and language_supported.
 # 3: Message and HandoffPacket gained traceparent (W3C trace context across the stream hops).
+# (Not a version: since 2026-12-03 writers store the compact form, Event.compact_json(), which
+# is an instance of the same v3 schema; docs/architecture.md, "The stored form".)
 SCHEMA_VERSION = 3
 READABLE_SCHEMA_VERSIONS = frozenset({1, 2, 3})
 # W3C trace context (https://www.w3.org/TR/trace-context/#traceparent-header), version 00.
@@ -89,6 +94,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _stamp(_data: dict[str, Any]) -> datetime:
+    """The default of an event's time fields: :func:`utc_now`, through a factory that takes the
+    validated data so that pydantic never calls it when serialising with ``exclude_defaults``
+    (it calls a no-argument factory and compares): a time is always written, even one equal
+    to the clock at the moment of writing (a frozen clock in a test)."""
+    return utc_now()
+
+
 class Contract(BaseModel):
     """Base of every model that crosses a process boundary."""
 
@@ -99,6 +112,14 @@ class Contract(BaseModel):
         """Parse JSON written by any compatible writer: unknown fields (from a newer writer)
         are ignored, here and in every nested model."""
         return cls.model_validate_json(raw, extra="ignore")
+
+    def compact_json(self) -> str:
+        """The stored form (every Redis writer's, issue 14): the JSON of the model without the
+        fields that are at their default, which :meth:`read` (today's and every earlier
+        version's) restores to the same values, so ``read(m.compact_json()) == m``. The
+        JSON Schema is unchanged (a field with a default is never required); see
+        ``docs/architecture.md``, "Changing a contract", on what it asks of a reader."""
+        return self.model_dump_json(exclude_defaults=True)
 
 
 class Event(Contract):
@@ -120,6 +141,15 @@ class Event(Contract):
             )
         return version
 
+    def compact_json(self) -> str:
+        """As :meth:`Contract.compact_json`, with ``schema_version`` always written at the top
+        level (a reader must not have to guess the writer's version); a nested event's
+        version, when it is the current one, is left out like any other default."""
+        body = self.model_dump_json(exclude_defaults=True)
+        if self.schema_version != SCHEMA_VERSION:
+            return body  # not the default: written already
+        return f'{{"schema_version":{SCHEMA_VERSION}{"," if body != "{}" else ""}{body[1:]}'
+
 
 class Customer(Contract):
     """What the site tells Rapport about the person writing; every field is optional."""
@@ -140,7 +170,7 @@ class Message(Event):
     author: Author
     text: str = Field(max_length=100_000)
     sent_at: datetime
-    received_at: datetime = Field(default_factory=utc_now)
+    received_at: datetime = Field(default_factory=_stamp)
     channel: str = Field(default="chat", max_length=64)
     language: str | None = Field(default=None, max_length=16)
     customer: Customer | None = None
@@ -154,11 +184,31 @@ class Message(Event):
     )
 
 
+_AUTHOR_INITIAL: dict[str, str] = {"customer": "c", "bot": "b", "agent": "a", "system": "s"}
+_INITIAL_AUTHOR: dict[str, Author] = {"c": "customer", "b": "bot", "a": "agent", "s": "system"}
+
+
 class Turn(Contract):
     """An earlier turn of the conversation, as the classifier sees it."""
 
     author: Author
     text: str
+
+    def pack(self) -> str:
+        """The form the conversation's ``turns`` list stores (issue 14): the author's initial
+        and the text, ``c`` + text for a customer's turn, 30 bytes fewer than the JSON
+        ``{"author":"customer","text":...}``. :meth:`read` reads both."""
+        return _AUTHOR_INITIAL[self.author] + self.text
+
+    @classmethod
+    def read(cls, raw: str | bytes) -> Self:
+        """A turn packed by :meth:`pack`, or its JSON (turns stored before the packed form):
+        a packed turn never starts with ``{``, JSON always does."""
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        author = _INITIAL_AUTHOR.get(text[:1])
+        if author is None:
+            return super().read(text)
+        return cls(author=author, text=text[1:])
 
 
 class Signal(Contract):
@@ -242,7 +292,7 @@ class Decision(Event):
     shadow: bool = Field(
         default=False, description="True for a candidate policy's verdict; never acted on."
     )
-    decided_at: datetime = Field(default_factory=utc_now)
+    decided_at: datetime = Field(default_factory=_stamp)
 
 
 class AutomationInstruction(Event):
@@ -259,7 +309,7 @@ class AutomationInstruction(Event):
     customer_message: str | None = Field(
         default=None, description="Say this to the customer (e.g. a promise of a call back)."
     )
-    at: datetime = Field(default_factory=utc_now)
+    at: datetime = Field(default_factory=_stamp)
 
 
 class Notification(Event):
@@ -272,7 +322,7 @@ class Notification(Event):
     targets: tuple[str, ...]
     priority: Priority
     reason: str
-    at: datetime = Field(default_factory=utc_now)
+    at: datetime = Field(default_factory=_stamp)
 
 
 class TranscriptEntry(Contract):
@@ -320,7 +370,7 @@ class HandoffResult(Event):
     attempts: int = Field(ge=1)
     detail: str = ""
     external_id: str | None = None
-    at: datetime = Field(default_factory=utc_now)
+    at: datetime = Field(default_factory=_stamp)
 
 
 class DeadLetter(Event):
@@ -332,7 +382,7 @@ class DeadLetter(Event):
     deliveries: int
     reason: str
     payload: str
-    at: datetime = Field(default_factory=utc_now)
+    at: datetime = Field(default_factory=_stamp)
 
 
 EVENTS: dict[str, type[Event]] = {
@@ -372,7 +422,7 @@ class Feedback(Event):
     source: Literal["console", "helpdesk"] = "console"
     author: str = Field(default="", max_length=200)
     note: str = Field(default="", max_length=2000)
-    at: datetime = Field(default_factory=utc_now)
+    at: datetime = Field(default_factory=_stamp)
 
 
 EVENTS["Feedback"] = Feedback

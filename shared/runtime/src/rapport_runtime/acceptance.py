@@ -232,7 +232,7 @@ async def accept_once(
         traceparent = current_traceparent()
         if traceparent is not None:
             event = event.model_copy(update={"traceparent": traceparent})
-    payload = event.model_dump_json()
+    payload = event.compact_json()
     result = await cast(
         "Any",
         redis.eval(_ACCEPT_ONCE, 2, seen_key, stream, str(ttl_s), str(maxlen), DATA_FIELD, payload),

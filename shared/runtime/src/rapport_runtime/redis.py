@@ -232,7 +232,7 @@ def xadd_event(pipe: Pipeline | Redis, stream: str, event: Event | str, maxlen: 
     """``event`` or its JSON already made (an event stored twice is serialised once)."""
     return pipe.xadd(
         stream,
-        {DATA_FIELD: event if isinstance(event, str) else event.model_dump_json()},
+        {DATA_FIELD: event if isinstance(event, str) else event.compact_json()},
         maxlen=maxlen,
         approximate=True,
     )
@@ -246,14 +246,30 @@ def xadd_event(pipe: Pipeline | Redis, stream: str, event: Event | str, maxlen: 
 REF_SEPARATOR = "@"
 
 
+# A reference may carry a tag before the entry id, ``<tag>:<entry id>@<stream>``: the one fact
+# its reader needs without the entry (the handoffs record's status, whose "delivered already?"
+# check must not depend on an entry that MAXLEN may have trimmed). Entry ids hold no ``:``.
+TAG_SEPARATOR = ":"
+
+
 def record_ref(value: bytes | str) -> tuple[str, str] | None:
-    """``(stream, entry id)`` if a record's value is a reference, None if it is the event's
-    JSON itself (records written before references, or by hand)."""
+    """``(stream, entry id)`` if a record's value is a reference (tagged or not), None if it
+    is the event's JSON itself (records written before references, or by hand)."""
     text = value.decode() if isinstance(value, bytes) else value
     if text[:1] in ("{", ""):
         return None
     entry_id, sep, stream = text.partition(REF_SEPARATOR)
-    return (stream, entry_id) if sep and stream else None
+    return (stream, entry_id.rpartition(TAG_SEPARATOR)[2]) if sep and stream else None
+
+
+def record_tag(value: bytes | str) -> str | None:
+    """The tag of a tagged reference (``delivered`` of ``delivered:<id>@<stream>``); None for
+    an untagged one or for JSON."""
+    text = value.decode() if isinstance(value, bytes) else value
+    if record_ref(text) is None:
+        return None
+    tag, sep, _ = text.partition(REF_SEPARATOR)[0].rpartition(TAG_SEPARATOR)
+    return tag if sep else None
 
 
 async def _resolve(redis: Redis, values: list[Any]) -> list[bytes | None]:
@@ -307,9 +323,11 @@ class ConversationKeys:
     def __init__(self, prefix: str, site: str, conversation_id: str) -> None:
         base = f"{prefix}:conv:{{{site}:{conversation_id}}}"
         self.messages = f"{base}:messages"  # hash message_id -> ClassifiedMessage JSON
-        self.turns = f"{base}:turns"  # list of recent Turn JSON, oldest first
+        self.turns = f"{base}:turns"  # recent turns, oldest first (Turn.pack)
         self.decisions = f"{base}:decisions"  # hash decision_id -> Decision JSON
-        self.handoffs = f"{base}:handoffs"  # hash handoff_id -> HandoffResult JSON
+        # hash handoff_id -> reference tagged with the status (<status>:<id>@<stream>), or
+        # HandoffResult JSON (before references, and a dead-lettered handoff's)
+        self.handoffs = f"{base}:handoffs"
         self.state = f"{base}:state"  # the router's ConversationState JSON
 
     def all(self) -> tuple[str, ...]:
@@ -368,7 +386,7 @@ local function hcap(key, keep, slack, field)
   local pattern = '"' .. field .. '"%s*:%s*"([^"]*)"'
   for j = 1, #all, 2 do
     -- A reference (<ms>-<seq>@<stream>) is ordered by its entry id; JSON by its field.
-    local ms, seq = string.match(all[j + 1], '^(%d+)%-(%d+)@')
+    local ms, seq = string.match(all[j + 1], '^%l*:?(%d+)%-(%d+)@')
     if ms then
       items[#items + 1] = {all[j], tonumber(ms) / 1000, tonumber(seq)}
     else
@@ -389,11 +407,14 @@ while i <= n do
   if op == 'HCAP' then
     hcap(ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]), ARGV[i + 5])
   elseif op == 'XREF' then
-    -- XREF stream maxlen field data key hfield: the event goes to the stream once, and the
-    -- record's field refers to its entry (<id>@<stream>) instead of holding a second copy.
+    -- XREF stream maxlen field data key hfield [tag]: the event goes to the stream once, and
+    -- the record's field refers to its entry ([tag:]<id>@<stream>) instead of holding a
+    -- second copy.
     local stream = ARGV[i + 2]
     local id = redis.call('XADD', stream, 'MAXLEN', '~', ARGV[i + 3], '*', ARGV[i + 4], ARGV[i + 5])
-    redis.call('HSET', ARGV[i + 6], ARGV[i + 7], id .. '@' .. stream)
+    local tag = ''
+    if argc >= 7 then tag = ARGV[i + 8] .. ':' end
+    redis.call('HSET', ARGV[i + 6], ARGV[i + 7], tag .. id .. '@' .. stream)
   elseif not allowed[op] then
     return redis.error_reply('rapport: command not allowed: ' .. op)
   else
@@ -432,14 +453,19 @@ class Writes:
 
     def xadd(self, stream: str, event: Event | str, maxlen: int) -> None:
         """``event`` or its JSON already made (an event stored twice is serialised once)."""
-        data = event if isinstance(event, str) else event.model_dump_json()
+        data = event if isinstance(event, str) else event.compact_json()
         self._op("XADD", stream, "MAXLEN", "~", maxlen, "*", DATA_FIELD, data)
 
-    def xadd_ref(self, stream: str, event: Event | str, maxlen: int, key: str, field: str) -> None:
+    def xadd_ref(
+        self, stream: str, event: Event | str, maxlen: int, key: str, field: str, tag: str = ""
+    ) -> None:
         """``XADD`` the event and set ``key``'s ``field`` to a reference to its entry
-        (``<id>@<stream>``, see :func:`resolve_records`): stored once, found from both."""
-        data = event if isinstance(event, str) else event.model_dump_json()
-        self._op("XREF", stream, maxlen, DATA_FIELD, data, key, field)
+        (``<id>@<stream>``, see :func:`resolve_records`): stored once, found from both. A
+        ``tag`` (letters only) goes before the id, ``<tag>:<id>@<stream>`` (:func:`record_tag`)."""
+        data = event if isinstance(event, str) else event.compact_json()
+        if tag and not (tag.isascii() and tag.isalpha() and tag.islower()):
+            raise ValueError(f"a reference's tag is lower-case letters: {tag!r}")
+        self._op("XREF", stream, maxlen, DATA_FIELD, data, key, field, *([tag] if tag else []))
 
     def xack(self, stream: str, group: str, *entry_ids: str) -> None:
         if entry_ids:

@@ -38,7 +38,7 @@ class InboxAdapter:
         key = inbox_key(settings.prefix, packet.site, packet.conversation_id)
         client = await transaction_client(self.context.redis, key)
         async with client.pipeline(transaction=True) as tx:
-            tx.hset(key, packet.handoff_id, packet.model_dump_json())
+            tx.hset(key, packet.handoff_id, packet.compact_json())
             tx.expire(key, settings.conversation_ttl_s)
             xadd_event(tx, f"{settings.prefix}:inbox:{packet.site}", packet, settings.stream_maxlen)
             await tx.execute()

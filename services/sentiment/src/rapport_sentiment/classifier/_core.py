@@ -320,6 +320,19 @@ _NEW_SIGNAL = Signal.__pydantic_validator__.validate_python
 _NEW_CLASSIFICATION = Classification.__pydantic_validator__.validate_python
 
 
+# The classification's scores are emitted with 4 decimals (issue 14: a float's shortest repr
+# is up to 19 characters, ~40 bytes of every stored classification; 4 decimals are 6-7). Fixed
+# by reasoning, not fitted: the policy's thresholds and the classifier's own constants have at
+# most 3 decimals, so a rounded score is on the same side of every one of them unless it lies
+# within 0.00005 of it; the label and the complexity level are decided before rounding. The
+# signals' scores were already rounded to 3 decimals (``_span``).
+SCORE_DIGITS = 4
+
+
+def _score(value: float | None) -> float | None:
+    return None if value is None else round(value, SCORE_DIGITS)
+
+
 def _span(name: str, score: float, text: str, start: int, end: int) -> Signal:
     signal: Signal = _NEW_SIGNAL(
         {
@@ -559,13 +572,13 @@ def _foreign(
     )
     return Classification(
         sentiment=label,
-        sentiment_score=max(-1.0, min(1.0, score)),
-        frustration=max(0.0, min(1.0, frustration)),
-        complexity=complexity,
+        sentiment_score=round(max(-1.0, min(1.0, score)), SCORE_DIGITS),
+        frustration=round(max(0.0, min(1.0, frustration)), SCORE_DIGITS),
+        complexity=round(complexity, SCORE_DIGITS),
         complexity_level=level,
         signals=tuple(signals),
         language=found.language,
-        language_confidence=found.language_confidence,
+        language_confidence=_score(found.language_confidence),
         language_source=found.language_source,
         language_supported=found.language_supported,
         classifier_version=CLASSIFIER_VERSION,
@@ -837,16 +850,16 @@ def _english(
     result: Classification = _NEW_CLASSIFICATION(
         {
             "sentiment": label,
-            "sentiment_score": max(-1.0, min(1.0, score)),
-            "frustration": max(0.0, min(1.0, frustration)),
-            "complexity": complexity,
+            "sentiment_score": round(max(-1.0, min(1.0, score)), SCORE_DIGITS),
+            "frustration": round(max(0.0, min(1.0, frustration)), SCORE_DIGITS),
+            "complexity": round(complexity, SCORE_DIGITS),
             "complexity_level": level,
             "signals": tuple(
                 v if isinstance(v, Signal) else _span(name, v[0], text, v[1], v[2])
                 for name, v in spans.items()
             ),
             "language": found.language,
-            "language_confidence": found.language_confidence,
+            "language_confidence": _score(found.language_confidence),
             "language_source": found.language_source,
             "language_supported": found.language_supported,
             "classifier_version": CLASSIFIER_VERSION,
