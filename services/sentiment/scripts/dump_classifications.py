@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rapport_contracts import Turn
-
 from rapport_sentiment.classifier import classify
 
 REPO = Path(__file__).resolve().parents[3]
@@ -80,7 +79,7 @@ def main() -> None:
         result = classify(text, context, language=language)
         rows.append(json.dumps([case_id, result.model_dump(mode="json")], ensure_ascii=False))
     args.out.write_text("\n".join(rows) + "\n", "utf-8")
-    print(f"{len(rows)} classifications written to {args.out}")
+    sys.stdout.write(f"{len(rows)} classifications written to {args.out}\n")
     if args.compare is None:
         return
     before = args.compare.read_text("utf-8").splitlines()
@@ -88,10 +87,10 @@ def main() -> None:
         sys.exit(f"DIFFERS: {len(before)} rows before, {len(rows)} now")
     differ = [i for i, (a, b) in enumerate(zip(before, rows, strict=True)) if a != b]
     for i in differ[:20]:
-        print(f"- {before[i][:300]}\n+ {rows[i][:300]}")
+        sys.stdout.write(f"- {before[i][:300]}\n+ {rows[i][:300]}\n")
     if differ:
         sys.exit(f"DIFFERS: {len(differ)} of {len(rows)} classifications")
-    print(f"identical: {len(rows)} of {len(rows)} classifications")
+    sys.stdout.write(f"identical: {len(rows)} of {len(rows)} classifications\n")
 
 
 if __name__ == "__main__":
