@@ -576,6 +576,7 @@ def _foreign(
 # that walking the set bits of a mask from the lowest runs the open patterns in order.
 _PATTERN_AT = {1 << p.bit: p for p in sig.PATTERNS}
 _FIND_AT = {1 << p.bit: sig.finder(p) for p in sig.PATTERNS}
+_ALTS_AT = {1 << p.bit: sig.alternative_bits(p) for p in sig.PATTERNS}
 _PATTERN_BITS = sum(_PATTERN_AT)
 if [p.bit for p in sig.PATTERNS] != sorted({p.bit for p in sig.PATTERNS}):
     raise RuntimeError("sig.PATTERNS must have distinct gate bits in increasing order")
@@ -583,45 +584,65 @@ if [p.bit for p in sig.PATTERNS] != sorted({p.bit for p in sig.PATTERNS}):
 
 # The gated patterns' searches and gate bits, bound once (speed: no method call per pattern).
 # Each search takes the message's ``sig.alternatives_open`` bits (a long pattern is searched
-# through the alternatives whose literals the message holds; the same match).
+# through the alternatives whose literals the message holds; the same match); with none of a
+# pattern's alternatives open (``_A_*``), its search is not called.
 _S_ACCOUNT_ACTION = sig.finder(sig.ACCOUNT_ACTION)
 _B_ACCOUNT_ACTION = 1 << sig.ACCOUNT_ACTION.bit
+_A_ACCOUNT_ACTION = sig.alternative_bits(sig.ACCOUNT_ACTION)
 _S_BOT_COMPLAINT = sig.finder(sig.BOT_COMPLAINT)
 _B_BOT_COMPLAINT = 1 << sig.BOT_COMPLAINT.bit
+_A_BOT_COMPLAINT = sig.alternative_bits(sig.BOT_COMPLAINT)
 _S_COMPLAINT_CUE = sig.finder(sig.COMPLAINT_CUE)
 _B_COMPLAINT_CUE = 1 << sig.COMPLAINT_CUE.bit
+_A_COMPLAINT_CUE = sig.alternative_bits(sig.COMPLAINT_CUE)
 _S_DELAY_TALK = sig.finder(sig.DELAY_TALK)
 _B_DELAY_TALK = 1 << sig.DELAY_TALK.bit
+_A_DELAY_TALK = sig.alternative_bits(sig.DELAY_TALK)
 _S_DISSATISFIED = sig.finder(sig.DISSATISFIED)
 _B_DISSATISFIED = 1 << sig.DISSATISFIED.bit
+_A_DISSATISFIED = sig.alternative_bits(sig.DISSATISFIED)
 _S_ERROR_CODE = sig.finder(sig.ERROR_CODE)
 _B_ERROR_CODE = 1 << sig.ERROR_CODE.bit
+_A_ERROR_CODE = sig.alternative_bits(sig.ERROR_CODE)
 _S_PROBLEM = sig.finder(sig.PROBLEM)
 _B_PROBLEM = 1 << sig.PROBLEM.bit
+_A_PROBLEM = sig.alternative_bits(sig.PROBLEM)
 _S_PROFANITY = sig.finder(sig.PROFANITY)
 _B_PROFANITY = 1 << sig.PROFANITY.bit
+_A_PROFANITY = sig.alternative_bits(sig.PROFANITY)
 _S_REPEATED_STRONG = sig.finder(sig.REPEATED_STRONG)
 _B_REPEATED_STRONG = 1 << sig.REPEATED_STRONG.bit
+_A_REPEATED_STRONG = sig.alternative_bits(sig.REPEATED_STRONG)
 _S_REPEATED_WEAK = sig.finder(sig.REPEATED_WEAK)
 _B_REPEATED_WEAK = 1 << sig.REPEATED_WEAK.bit
+_A_REPEATED_WEAK = sig.alternative_bits(sig.REPEATED_WEAK)
 _S_SARCASM_AFTER_FAILURE = sig.finder(sig.SARCASM_AFTER_FAILURE)
 _B_SARCASM_AFTER_FAILURE = 1 << sig.SARCASM_AFTER_FAILURE.bit
+_A_SARCASM_AFTER_FAILURE = sig.alternative_bits(sig.SARCASM_AFTER_FAILURE)
 _S_SARCASM_STRONG = sig.finder(sig.SARCASM_STRONG)
 _B_SARCASM_STRONG = 1 << sig.SARCASM_STRONG.bit
+_A_SARCASM_STRONG = sig.alternative_bits(sig.SARCASM_STRONG)
 _S_SARCASM_WEAK = sig.finder(sig.SARCASM_WEAK)
 _B_SARCASM_WEAK = 1 << sig.SARCASM_WEAK.bit
+_A_SARCASM_WEAK = sig.alternative_bits(sig.SARCASM_WEAK)
 _S_SERVICE_FAILURE = sig.finder(sig.SERVICE_FAILURE)
 _B_SERVICE_FAILURE = 1 << sig.SERVICE_FAILURE.bit
+_A_SERVICE_FAILURE = sig.alternative_bits(sig.SERVICE_FAILURE)
 _S_SERVICE_FAILURE_STRONG = sig.finder(sig.SERVICE_FAILURE_STRONG)
 _B_SERVICE_FAILURE_STRONG = 1 << sig.SERVICE_FAILURE_STRONG.bit
+_A_SERVICE_FAILURE_STRONG = sig.alternative_bits(sig.SERVICE_FAILURE_STRONG)
 _S_TECH_FAULT = sig.finder(sig.TECH_FAULT)
 _B_TECH_FAULT = 1 << sig.TECH_FAULT.bit
+_A_TECH_FAULT = sig.alternative_bits(sig.TECH_FAULT)
 _S_WAITING = sig.finder(sig.WAITING)
 _B_WAITING = 1 << sig.WAITING.bit
+_A_WAITING = sig.alternative_bits(sig.WAITING)
 _S_WAITING_WEAK = sig.finder(sig.WAITING_WEAK)
 _B_WAITING_WEAK = 1 << sig.WAITING_WEAK.bit
+_A_WAITING_WEAK = sig.alternative_bits(sig.WAITING_WEAK)
 _S_WHY_QUESTION = sig.finder(sig.WHY_QUESTION)
 _B_WHY_QUESTION = 1 << sig.WHY_QUESTION.bit
+_A_WHY_QUESTION = sig.alternative_bits(sig.WHY_QUESTION)
 
 # The opening and question-word patterns (written case-insensitive, without capitals) run
 # case-sensitively on the folded text, whose length and positions are the message's (speed).
@@ -654,7 +675,7 @@ def _english(
         bit = todo & -todo
         todo ^= bit
         p = _PATTERN_AT[bit]
-        if best.get(p.name, 0.0) >= p.score:
+        if best.get(p.name, 0.0) >= p.score or not alts & _ALTS_AT[bit]:
             continue
         find = _FIND_AT[bit]
         hit = find(low, alts)
@@ -667,31 +688,51 @@ def _english(
             add(p.name, p.score, hit.start(), hit.end())
             break
 
-    if m := (_S_REPEATED_STRONG(low, alts) if mask & _B_REPEATED_STRONG else None):
+    if m := (
+        _S_REPEATED_STRONG(low, alts)
+        if mask & _B_REPEATED_STRONG and alts & _A_REPEATED_STRONG
+        else None
+    ):
         add("repeated_contact", 0.75, m.start(), m.end())
-    elif m := (_S_REPEATED_WEAK(low, alts) if mask & _B_REPEATED_WEAK else None):
+    elif m := (
+        _S_REPEATED_WEAK(low, alts) if mask & _B_REPEATED_WEAK and alts & _A_REPEATED_WEAK else None
+    ):
         add("repeated_contact", 0.35, m.start(), m.end())
 
-    if m := (_S_WAITING(low, alts) if mask & _B_WAITING else None):
-        wait = sig.wait_score(m.group("unit"))
+    if m := (_S_WAITING(low, alts) if mask & _B_WAITING and alts & _A_WAITING else None):
+        # (by name: an alternative of the pattern, searched alone, may not have the group)
+        unit = m.groupdict().get("unit")
+        wait = sig.wait_score(unit)
         if text[m.end() : m.end() + 5].lower().strip().startswith("ago"):
             wait *= 0.6  # "ten months ago" dates something; it is not (yet) a wait
-        if m.group("unit") and (_S_DELAY_TALK(low, alts) if mask & _B_DELAY_TALK else None):
+        if unit and (
+            _S_DELAY_TALK(low, alts) if mask & _B_DELAY_TALK and alts & _A_DELAY_TALK else None
+        ):
             wait = min(wait, DELAY_WAIT_CAP)  # "delayed 3 hours": a late trip, not a wait on us
         add("waiting_time", wait, m.start(), m.end())
-    elif m := (_S_WAITING_WEAK(low, alts) if mask & _B_WAITING_WEAK else None):
+    elif m := (
+        _S_WAITING_WEAK(low, alts) if mask & _B_WAITING_WEAK and alts & _A_WAITING_WEAK else None
+    ):
         add("waiting_time", 0.4, m.start(), m.end())
 
-    if m := (_S_SERVICE_FAILURE_STRONG(low, alts) if mask & _B_SERVICE_FAILURE_STRONG else None):
-        add("service_failure", 0.8, m.start(), m.end())
-    elif m := (_S_SERVICE_FAILURE(low, alts) if mask & _B_SERVICE_FAILURE else None):
-        add("service_failure", 0.65, m.start(), m.end())
-    if (m := (_S_PROBLEM(low, alts) if mask & _B_PROBLEM else None)) and not sig.negated_before(
-        low, m.start()
+    if m := (
+        _S_SERVICE_FAILURE_STRONG(low, alts)
+        if mask & _B_SERVICE_FAILURE_STRONG and alts & _A_SERVICE_FAILURE_STRONG
+        else None
     ):
+        add("service_failure", 0.8, m.start(), m.end())
+    elif m := (
+        _S_SERVICE_FAILURE(low, alts)
+        if mask & _B_SERVICE_FAILURE and alts & _A_SERVICE_FAILURE
+        else None
+    ):
+        add("service_failure", 0.65, m.start(), m.end())
+    if (
+        m := (_S_PROBLEM(low, alts) if mask & _B_PROBLEM and alts & _A_PROBLEM else None)
+    ) and not sig.negated_before(low, m.start()):
         add("problem", 0.5, m.start(), m.end())
 
-    if m := (_S_PROFANITY(low, alts) if mask & _B_PROFANITY else None):
+    if m := (_S_PROFANITY(low, alts) if mask & _B_PROFANITY and alts & _A_PROFANITY else None):
         add("profanity", sig.profanity_score(m.group(0)), m.start(), m.end())
     if shout := _shouting(text):
         add("shouting", *shout)
@@ -699,7 +740,9 @@ def _english(
     # Bot failure: fallbacks in the bot's last turns, the customer repeating themselves, or
     # the customer saying that the bot does not help.
     earlier = _context_bot_failure(text, context, add)
-    if m := (_S_BOT_COMPLAINT(low, alts) if mask & _B_BOT_COMPLAINT else None):
+    if m := (
+        _S_BOT_COMPLAINT(low, alts) if mask & _B_BOT_COMPLAINT and alts & _A_BOT_COMPLAINT else None
+    ):
         add("bot_failure", 0.7, m.start(), m.end())
 
     # Sarcasm turns the positive words of a complaint around.
@@ -709,11 +752,21 @@ def _english(
         + EVIDENCE_REPEAT * best.get("repeated_contact", 0.0)
         + EVIDENCE_PROBLEM * best.get("problem", 0.0)
     )
-    sarcasm = (_S_SARCASM_STRONG(low, alts) if mask & _B_SARCASM_STRONG else None) or (
-        _S_SARCASM_AFTER_FAILURE(low, alts) if mask & _B_SARCASM_AFTER_FAILURE else None
+    sarcasm = (
+        _S_SARCASM_STRONG(low, alts)
+        if mask & _B_SARCASM_STRONG and alts & _A_SARCASM_STRONG
+        else None
+    ) or (
+        _S_SARCASM_AFTER_FAILURE(low, alts)
+        if mask & _B_SARCASM_AFTER_FAILURE and alts & _A_SARCASM_AFTER_FAILURE
+        else None
     )
     if not sarcasm and (problem_evidence >= 0.5 or best.get("bot_failure", 0.0) >= 0.7):
-        sarcasm = _S_SARCASM_WEAK(low, alts) if mask & _B_SARCASM_WEAK else None
+        sarcasm = (
+            _S_SARCASM_WEAK(low, alts)
+            if mask & _B_SARCASM_WEAK and alts & _A_SARCASM_WEAK
+            else None
+        )
     pos_lex, neg_lex = scan.positive, scan.negative
     if sarcasm:
         add("sarcasm", 0.7, sarcasm.start(), sarcasm.end())
@@ -747,7 +800,8 @@ def _english(
         and scan.exclamations == 0
         and not sarcasm
         and strong == 0.0
-        and (_S_TECH_FAULT(low, alts) if mask & _B_TECH_FAULT else None) is not None
+        and (_S_TECH_FAULT(low, alts) if mask & _B_TECH_FAULT and alts & _A_TECH_FAULT else None)
+        is not None
         and not any(t.author == "customer" for t in context)
     )
     if calm_report:
@@ -769,15 +823,33 @@ def _english(
             break
     if score < POSITIVE_AT and not stronger and not _TASK_OPENING(low):
         calm = _CALM_REQUEST(low)
-        late = _S_DELAY_TALK(low, alts) if mask & _B_DELAY_TALK else None
-        if not calm and (m := (_S_COMPLAINT_CUE(low, alts) if mask & _B_COMPLAINT_CUE else None)):
+        late = _S_DELAY_TALK(low, alts) if mask & _B_DELAY_TALK and alts & _A_DELAY_TALK else None
+        if not calm and (
+            m := (
+                _S_COMPLAINT_CUE(low, alts)
+                if mask & _B_COMPLAINT_CUE and alts & _A_COMPLAINT_CUE
+                else None
+            )
+        ):
             add("complaint", 0.7, m.start(), m.end())
-        elif not calm and (m := (_S_WHY_QUESTION(low, alts) if mask & _B_WHY_QUESTION else None)):
+        elif not calm and (
+            m := (
+                _S_WHY_QUESTION(low, alts)
+                if mask & _B_WHY_QUESTION and alts & _A_WHY_QUESTION
+                else None
+            )
+        ):
             add("complaint", 0.6, m.start(), m.end())
         elif (
             not calm
             and not late
-            and (m := (_S_DISSATISFIED(low, alts) if mask & _B_DISSATISFIED else None))
+            and (
+                m := (
+                    _S_DISSATISFIED(low, alts)
+                    if mask & _B_DISSATISFIED and alts & _A_DISSATISFIED
+                    else None
+                )
+            )
         ):
             add("complaint", 0.65, m.start(), m.end())
         elif (
@@ -818,9 +890,13 @@ def _english(
     if questions >= 2:
         q = text.find("?")
         add("several_questions", min(1.0, 0.3 * questions), max(0, q), max(0, q) + 1)
-    if m := (_S_ERROR_CODE(low, alts) if mask & _B_ERROR_CODE else None):
+    if m := (_S_ERROR_CODE(low, alts) if mask & _B_ERROR_CODE and alts & _A_ERROR_CODE else None):
         add("error_code", 0.7, m.start(), m.end())
-    if m := (_S_ACCOUNT_ACTION(low, alts) if mask & _B_ACCOUNT_ACTION else None):
+    if m := (
+        _S_ACCOUNT_ACTION(low, alts)
+        if mask & _B_ACCOUNT_ACTION and alts & _A_ACCOUNT_ACTION
+        else None
+    ):
         add("account_action", 0.6, m.start(), m.end())
     topics = 0
     for name in _TOPICS:

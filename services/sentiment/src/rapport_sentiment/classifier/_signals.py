@@ -888,12 +888,63 @@ def _candidates(items: Any) -> list[frozenset[str]]:
             found = frozenset().union(*sets) if all(sets) else None  # type: ignore[arg-type]
         elif (op is c.MAX_REPEAT or op is c.MIN_REPEAT) and av[0] >= 1:
             found = _required(av[2])
+        elif op is c.IN and len(av) <= 4 and all(o is c.LITERAL for o, _ in av):
+            found = frozenset(chr(a) for _, a in av)  # "[-_]": one of these characters
+            if any(ch.isspace() for ch in found):
+                found = None
         else:
-            found = None  # zero width, a class, an optional part: no literal required
+            found = None  # zero width, a wide class, an optional part: no literal required
         if found:
             candidates.append(found)
     close_run()
+    # a part that matches few strings ("h(?:ou)?rs?": hr, hrs, hour, hours) is its own best
+    # literals, rarer than its letters taken one run at a time
+    for op, av in items:
+        if op is c.SUBPATTERN or op is c.BRANCH:
+            strings = _expand([(op, av)])
+            if strings and "" not in strings:
+                candidates.append(frozenset(max(s.split(), key=len, default="") for s in strings))
+    whole = _expand(items)
+    if whole and "" not in whole:
+        candidates.append(frozenset(max(s.split(), key=len, default="") for s in whole))
+    candidates = [found for found in candidates if "" not in found]
     return sorted(candidates, key=_rarity, reverse=True)
+
+
+_EXPAND_LIMIT = 32
+
+
+def _expand(items: Any) -> set[str] | None:
+    """Every string the parsed ``items`` can match, when they are few (at most
+    _EXPAND_LIMIT); else None."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    out = {""}
+    for op, av in items:
+        if op is c.LITERAL:
+            part: set[str] | None = {chr(av)}
+        elif op is c.AT:
+            part = {""}
+        elif op is c.SUBPATTERN:
+            part = _expand(av[3])
+        elif op is c.BRANCH:
+            part = set()
+            for branch in av[1]:
+                strings = _expand(branch)
+                if strings is None:
+                    return None
+                part |= strings
+        elif (op is c.MAX_REPEAT or op is c.MIN_REPEAT) and av[1] <= 1:
+            body = _expand(av[2])
+            part = None if body is None else (body | {""} if av[0] == 0 else body)
+        elif op is c.IN and len(av) <= 4 and all(o is c.LITERAL for o, _ in av):
+            part = {chr(a) for _, a in av}
+        else:
+            return None
+        if part is None or len(out) * len(part) > _EXPAND_LIMIT:
+            return None
+        out = {a + b for a in out for b in part}
+    return out
 
 
 def _leading_literal(items: Any) -> str:
@@ -954,9 +1005,9 @@ _ALT_LITERALS: dict[str, int] = {}  # literal -> the gate bits it sets (see ``_s
 _ALT_COUNT = 0
 _ALTERNATIVES: dict[int, _Alternatives] = {}  # pattern bit -> its alternatives
 # Patterns with fewer alternatives, or with one that no literal gates (it would be searched
-# for every message), are searched whole: one search of them costs about what the
-# alternatives' searches would (fixed by reasoning).
-_SPLIT_FROM = 8
+# for every message), are searched whole, behind the literals of the whole pattern: one search
+# of them costs about what their alternatives' searches would (fixed by reasoning).
+_SPLIT_FROM = 4
 
 
 def _compile_alternative(regex: str) -> re.Pattern[str]:
@@ -968,12 +1019,18 @@ def _split(pattern: Pattern) -> None:
     global _ALT_COUNT
     from re import _parser  # type: ignore[attr-defined]
 
-    alternatives = _flatten(pattern.plain or pattern.regex.pattern)
-    if len(alternatives) < _SPLIT_FROM or pattern.regex.groups or pattern.regex.flags & _I:
+    if pattern.regex.flags & _I:
         return
-    gates = [_candidates(_parser.parse(alt))[:2] for alt in alternatives]
-    if not all(gates):
-        return
+    alternatives = [
+        _compile_alternative(alt) for alt in _flatten(pattern.plain or pattern.regex.pattern)
+    ]
+    gates = [_candidates(_parser.parse(alt.pattern))[:2] for alt in alternatives]
+    if len(alternatives) < _SPLIT_FROM or not all(gates):
+        # searched whole, behind the literals of the whole pattern when it has some
+        alternatives = [pattern.regex]
+        gates = [_candidates(_parser.parse(pattern.regex.pattern))[:2]]
+        if not gates[0]:
+            return
     at_bit: dict[int, re.Pattern[str]] = {}
     first_bit = 1 << (2 * _ALT_COUNT)
     for alt, literals in zip(alternatives, gates, strict=True):
@@ -981,7 +1038,7 @@ def _split(pattern: Pattern) -> None:
         # is alone serves as both)
         bit = 1 << (2 * _ALT_COUNT)
         _ALT_COUNT += 1
-        at_bit[bit] = _compile_alternative(alt)
+        at_bit[bit] = alt
         for half, one_set in ((bit, literals[0]), (bit << 1, literals[-1])):
             for literal in one_set:
                 _ALT_LITERALS[literal] = _ALT_LITERALS.get(literal, 0) | half
@@ -1027,6 +1084,13 @@ def alternatives_open(low: str) -> int:
             memo[chunk] = m
         mask |= m
     return mask & (mask >> 1) & _ALT_FIRST_HALVES  # alternatives with both halves set
+
+
+def alternative_bits(pattern: Pattern) -> int:
+    """The gate bits of a gated pattern's alternatives (-1 when it has none): with none of
+    them in ``alternatives_open``, its search cannot match and need not be called."""
+    alternatives = _ALTERNATIVES.get(pattern.bit)
+    return -1 if alternatives is None else alternatives.bits
 
 
 def finder(pattern: Pattern) -> Any:
