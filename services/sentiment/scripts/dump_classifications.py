@@ -77,7 +77,10 @@ def main() -> None:
     rows = []
     for case_id, text, context, language in _cases(args.data):
         result = classify(text, context, language=language)
-        rows.append(json.dumps([case_id, result.model_dump(mode="json")], ensure_ascii=False))
+        # the fields as set, too: a change in how the result is built shows there
+        fields = result.model_dump(mode="json")
+        as_set = result.model_dump(mode="json", exclude_unset=True)
+        rows.append(json.dumps([case_id, fields, as_set], ensure_ascii=False))
     args.out.write_text("\n".join(rows) + "\n", "utf-8")
     sys.stdout.write(f"{len(rows)} classifications written to {args.out}\n")
     if args.compare is None:
