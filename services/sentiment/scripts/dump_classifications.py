@@ -3,7 +3,11 @@ changed no output (docs/classifier.md, "Speed").
 
     uv run python services/sentiment/scripts/dump_classifications.py ../shared/data OUT.jsonl
     uv run python services/sentiment/scripts/dump_classifications.py ../shared/data NEW.jsonl \
-        --compare OUT.jsonl
+        --compare OUT.jsonl [--searches]
+
+``--searches`` also checks, on every text of the sample, that each pattern searched through its
+gated alternatives (``_signals.finder``) finds what its whole regex finds, from three start
+positions.
 
 The sample: XED train every 4th line of the six languages (language detected, and again with
 the language given), a third of banking77 and bitext train, a fifth of clinc150 train, every
@@ -68,14 +72,45 @@ def _cases(data: Path) -> Iterator[Case]:
             yield f"{item['id']}:turn{j}", turn.text, (), None
 
 
+def _check_searches(texts: set[str]) -> int:
+    """Searches whose match differs between a split pattern's alternatives and its regex."""
+    from rapport_sentiment.classifier import _core, _signals
+
+    patterns = {p.bit: p for p in _signals.PATTERNS}
+    for value in vars(_signals).values():
+        if isinstance(value, _signals.Pattern):
+            patterns.setdefault(value.bit, value)
+    split = [p for bit, p in patterns.items() if bit in _signals._ALTERNATIVES]
+    searches = differ = matches = 0
+    for text in texts:
+        low = _core._fold(text[: _core.MAX_TEXT])
+        open_bits = _signals.alternatives_open(low)
+        for p in split:
+            find = _signals.finder(p)
+            for pos in (0, 3, 17):
+                want, got = p.regex.search(low, pos), find(low, open_bits, pos)
+                searches += 1
+                matches += want is not None
+                differ += (want and want.span()) != (got and got.span())
+    sys.stdout.write(
+        f"{len(split)} split patterns, {len(texts)} texts: {searches} searches,"
+        f" {matches} matches, {differ} differ\n"
+    )
+    return differ
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="the shared data folder (../shared/data)")
     parser.add_argument("out", type=Path, help="where to write the dump (outside the repo)")
     parser.add_argument("--compare", type=Path, help="an earlier dump: report every difference")
+    parser.add_argument("--searches", action="store_true", help="check the split patterns too")
     args = parser.parse_args()
     rows = []
+    texts: set[str] = set()
     for case_id, text, context, language in _cases(args.data):
+        texts.add(text)
+        texts.update(turn.text for turn in context)
         result = classify(text, context, language=language)
         # the fields as set, too: a change in how the result is built shows there
         fields = result.model_dump(mode="json")
@@ -83,6 +118,8 @@ def main() -> None:
         rows.append(json.dumps([case_id, fields, as_set], ensure_ascii=False))
     args.out.write_text("\n".join(rows) + "\n", "utf-8")
     sys.stdout.write(f"{len(rows)} classifications written to {args.out}\n")
+    if args.searches and _check_searches(texts):
+        sys.exit("DIFFERS: a split pattern's search")
     if args.compare is None:
         return
     before = args.compare.read_text("utf-8").splitlines()
