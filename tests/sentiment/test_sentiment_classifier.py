@@ -358,6 +358,26 @@ def test_alternative_gates_read_the_text_itself(text: str) -> None:
     assert _signals.alternatives_open(low) == want
 
 
+@pytest.mark.parametrize("text", GATE_TEXTS)
+def test_prefix_tree_finders_find_the_longest_literal_as_before(text: str) -> None:
+    """The stem and literal finders, written as prefix trees, find at every position the
+    longest literal the plain alternation (longest first) finds."""
+    import re
+
+    from rapport_sentiment.classifier import _core, _signals
+
+    low = _core._fold(text)
+    for finder, literals in (
+        (_signals._STEM_FINDER, {stem for stem, _ in _signals._STEMS}),
+        (_signals._LITERAL_FINDER, set(_signals._ALT_LITERALS)),
+    ):
+        ordered = sorted(literals, key=len, reverse=True)
+        plain = re.compile("(?=(" + "|".join(map(re.escape, ordered)) + "))")
+        for piece in [*low.split(), low]:
+            want = [(m.start(), m.group(1)) for m in plain.finditer(piece)]
+            assert [(m.start(), m.group(1)) for m in finder.finditer(piece)] == want
+
+
 def test_stem_keys_of_the_frustration_head() -> None:
     from rapport_sentiment.classifier._text import frustration_features, stem_key
 

@@ -752,10 +752,36 @@ def wait_score(unit: str | None) -> float:
     return 0.9 if unit.startswith("mo") else _UNIT_SCORE.get(unit[0], 0.6)
 
 
+def _trie(literals: list[str]) -> str:
+    """An alternation of ``literals`` written as a prefix tree, so that the engine tries one
+    branch per next character instead of every literal at every position (speed: a token or
+    chunk new to its memo costs several times less). At each node the longer continuations are tried
+    before stopping there (a greedy optional group), and the next character selects at most
+    one branch, so the match at a position is the longest literal starting there, as the
+    alternation sorted longest first gives."""
+    tree: dict[str, Any] = {}
+    for lit in literals:
+        node = tree
+        for ch in lit:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a literal ends here
+
+    def write(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + write(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        inner = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:  # this node ends a literal: the continuation is optional
+            return inner + "?" if len(branches) == 1 and len(inner) == 1 else f"(?:{inner})?"
+        return inner
+
+    return write(tree)
+
+
 def _build_stem_finder() -> tuple[re.Pattern[str], dict[str, int]]:
     stems = sorted({stem for stem, _ in _STEMS}, key=len, reverse=True)
     masks = {stem: sum({1 << bit for other, bit in _STEMS if other in stem}) for stem in stems}
-    return re.compile("(?=(" + "|".join(map(re.escape, stems)) + "))"), masks
+    return re.compile("(?=(" + _trie(stems) + "))"), masks
 
 
 # Built once every gated pattern above has registered its triggers.
@@ -1061,7 +1087,7 @@ def _build_literal_finder() -> tuple[re.Pattern[str], dict[str, int]]:
             if other in lit:
                 m |= bits
         masks[lit] = m
-    return re.compile("(?=(" + "|".join(map(re.escape, literals)) + "))"), masks
+    return re.compile("(?=(" + _trie(literals) + "))"), masks
 
 
 _LITERAL_FINDER, _LITERAL_MASK = _build_literal_finder()
