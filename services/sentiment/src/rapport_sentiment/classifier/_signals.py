@@ -1011,7 +1011,6 @@ def _rarity(literals: frozenset[str]) -> tuple[float, int]:
 class _Alternatives:
     """A pattern's alternatives (see above): ``search`` returns what ``regex.search`` would."""
 
-    first_bit: int
     at_bit: dict[int, re.Pattern[str]]  # alternative's gate bit -> its compiled regex
     bits: int  # all of them
 
@@ -1058,7 +1057,6 @@ def _split(pattern: Pattern) -> None:
         if not gates[0]:
             return
     at_bit: dict[int, re.Pattern[str]] = {}
-    first_bit = 1 << (2 * _ALT_COUNT)
     for alt, literals in zip(alternatives, gates, strict=True):
         # two gate bits per alternative, one per literal set; both must be set (a set that
         # is alone serves as both)
@@ -1068,7 +1066,7 @@ def _split(pattern: Pattern) -> None:
         for half, one_set in ((bit, literals[0]), (bit << 1, literals[-1])):
             for literal in one_set:
                 _ALT_LITERALS[literal] = _ALT_LITERALS.get(literal, 0) | half
-    _ALTERNATIVES[pattern.bit] = _Alternatives(first_bit, at_bit, sum(at_bit))
+    _ALTERNATIVES[pattern.bit] = _Alternatives(at_bit, sum(at_bit))
 
 
 for _pattern in (*PATTERNS, *(v for v in tuple(globals().values()) if isinstance(v, Pattern))):
