@@ -204,7 +204,13 @@ def main() -> None:
         "  es/de/fr/pt/it benchmark messages, the model asked every time (no word vote):"
         f" detection costs {cost('foreign model only, given', 'foreign model only'):+.0%}"
     )
-    memos = (_signals._TOKEN_MASK, _core._TOK_MEMO, _core._KEY_MEMO, _language._SHORT_MEMO)
+    memos = (
+        _signals._TOKEN_MASK,
+        _signals._CHUNK_MASK,
+        _core._TOK_MEMO,
+        _core._KEY_MEMO,
+        _language._SHORT_MEMO,
+    )
 
     def cold(text: str) -> object:
         for memo in memos:  # worst case: every word of every message is new to the memos

@@ -337,3 +337,14 @@ def test_a_calm_first_technical_report_in_each_language(lang: str, text: str) ->
 def test_contrast_elongation_laughter_and_emoji(lang: str, text: str, label: str) -> None:
     c = classify(text, language=lang)
     assert c.sentiment == label, (text, c.sentiment_score)
+
+
+@pytest.mark.parametrize(
+    "text", ["Hello World", "WHY IS THIS STILL NOT WORKING?!!", "ok", "", "Ça VA, Ⓐ ß", "x1_Y2"]
+)
+def test_capital_counts_are_those_of_str_methods(text: str) -> None:
+    """The detector's capital and letter counts (ASCII text counted in C) are the plain ones."""
+    from rapport_sentiment.classifier import _language
+
+    assert _language._capitals(text) == sum(map(str.isupper, text))
+    assert _language._letters(text) == sum(map(str.isalpha, text))

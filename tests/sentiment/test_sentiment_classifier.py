@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rapport_contracts import Classification, Turn
@@ -312,6 +314,68 @@ def test_first_character_lookahead_changes_nothing(text: str) -> None:
         assert p.regex.pattern.startswith("(?=[")
         plain = re.compile(p.plain)
         assert [m.span() for m in p.regex.finditer(low)] == [m.span() for m in plain.finditer(low)]
+
+
+def _hopeless_texts() -> list[str]:
+    path = Path(__file__).parent / "data" / "hopelessness.tsv"
+    lines = path.read_text("utf-8").splitlines()
+    return [line.split("\t")[1] for line in lines if line and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("text", GATE_TEXTS + _hopeless_texts())
+def test_alternatives_search_finds_the_same_match(text: str) -> None:
+    """A long pattern searched through its gated alternatives finds what its regex finds,
+    from every start position (the negation loop searches on from a hit's end)."""
+    from rapport_sentiment.classifier import _core, _signals
+
+    low = _core._fold(text)
+    open_bits = _signals.alternatives_open(low)
+    patterns = list(_signals.PATTERNS) + [
+        v for v in vars(_signals).values() if isinstance(v, _signals.Pattern)
+    ]
+    split = [p for p in patterns if p.bit in _signals._ALTERNATIVES]
+    assert len(split) > 10
+    for p in split:
+        find = _signals.finder(p)
+        for pos in range(len(low) + 1):
+            want = p.regex.search(low, pos)
+            for bits in (open_bits, -1):  # the gates, and every alternative open
+                got = find(low, bits, pos)
+                assert (got and got.span()) == (want and want.span()), (p.plain[:60], pos)
+
+
+@pytest.mark.parametrize("text", GATE_TEXTS)
+def test_alternative_gates_read_the_text_itself(text: str) -> None:
+    """The chunk memo gives the bits of every literal the folded text holds, no more."""
+    from rapport_sentiment.classifier import _core, _signals
+
+    low = _core._fold(text)
+    bits = 0
+    for literal, literal_bits in _signals._ALT_LITERALS.items():
+        if literal in low and not any(ch.isspace() for ch in literal):
+            bits |= literal_bits
+    want = bits & (bits >> 1) & _signals._ALT_FIRST_HALVES
+    assert _signals.alternatives_open(low) == want
+
+
+@pytest.mark.parametrize("text", GATE_TEXTS)
+def test_prefix_tree_finders_find_the_longest_literal_as_before(text: str) -> None:
+    """The stem and literal finders, written as prefix trees, find at every position the
+    longest literal the plain alternation (longest first) finds."""
+    import re
+
+    from rapport_sentiment.classifier import _core, _signals
+
+    low = _core._fold(text)
+    for finder, literals in (
+        (_signals._STEM_FINDER, {stem for stem, _ in _signals._STEMS}),
+        (_signals._LITERAL_FINDER, set(_signals._ALT_LITERALS)),
+    ):
+        ordered = sorted(literals, key=len, reverse=True)
+        plain = re.compile("(?=(" + "|".join(map(re.escape, ordered)) + "))")
+        for piece in [*low.split(), low]:
+            want = [(m.start(), m.group(1)) for m in plain.finditer(piece)]
+            assert [(m.start(), m.group(1)) for m in finder.finditer(piece)] == want
 
 
 def test_stem_keys_of_the_frustration_head() -> None:

@@ -752,11 +752,380 @@ def wait_score(unit: str | None) -> float:
     return 0.9 if unit.startswith("mo") else _UNIT_SCORE.get(unit[0], 0.6)
 
 
+def _trie(literals: list[str]) -> str:
+    """An alternation of ``literals`` written as a prefix tree, so that the engine tries one
+    branch per next character instead of every literal at every position (speed: a token or
+    chunk new to its memo costs several times less). At each node the longer continuations are tried
+    before stopping there (a greedy optional group), and the next character selects at most
+    one branch, so the match at a position is the longest literal starting there, as the
+    alternation sorted longest first gives."""
+    tree: dict[str, Any] = {}
+    for lit in literals:
+        node = tree
+        for ch in lit:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a literal ends here
+
+    def write(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + write(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        inner = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:  # this node ends a literal: the continuation is optional
+            return inner + "?" if len(branches) == 1 and len(inner) == 1 else f"(?:{inner})?"
+        return inner
+
+    return write(tree)
+
+
 def _build_stem_finder() -> tuple[re.Pattern[str], dict[str, int]]:
     stems = sorted({stem for stem, _ in _STEMS}, key=len, reverse=True)
     masks = {stem: sum({1 << bit for other, bit in _STEMS if other in stem}) for stem in stems}
-    return re.compile("(?=(" + "|".join(map(re.escape, stems)) + "))"), masks
+    return re.compile("(?=(" + _trie(stems) + "))"), masks
 
 
 # Built once every gated pattern above has registered its triggers.
 _STEM_FINDER, _STEM_MASK = _build_stem_finder()
+
+
+# --- alternatives behind their own literal gates (speed, lexicon-3.4 code, issue 11 item 7) ---
+# A long gated pattern is mostly tried alternative by alternative at every word of a message,
+# although one or two of its alternatives can match it. So each such pattern is also kept as
+# its alternatives, in order, each compiled alone and gated by literal strings of which every
+# one of its matches holds at least one. The leftmost match of the whole pattern is the
+# leftmost of its alternatives' (a tie going to the earliest alternative, as the engine tries
+# them in order at each position), so the search finds the same match; tests check it.
+#
+# The literals are looked for in the message's whitespace-separated chunks (``low.split()``):
+# a literal holds no whitespace, so any occurrence of it lies inside one chunk. Unlike the
+# token gate above this reads the very text the regex runs on, so a closed alternative cannot
+# match. Chunks are memoised like tokens.
+
+_QUANTIFIER_START = frozenset("?*+{")
+
+
+def _split_or(regex: str) -> list[str]:
+    """``regex`` cut at its top-level ``|``."""
+    parts: list[str] = []
+    depth = 0
+    escaped = in_class = False
+    start = 0
+    for i, ch in enumerate(regex):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(regex[start:i])
+            start = i + 1
+    parts.append(regex[start:])
+    return parts
+
+
+def _group_end(regex: str, open_at: int) -> int:
+    """The index of the ``)`` closing the group that opens at ``open_at``."""
+    depth = 0
+    escaped = in_class = False
+    for i in range(open_at, len(regex)):
+        ch = regex[i]
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    raise ValueError(f"unbalanced group in {regex!r}")
+
+
+def _zero_width_prefix(regex: str) -> int:
+    """Length of the zero-width assertions (``\\b``, ``^``, lookarounds) opening ``regex``."""
+    i = 0
+    while True:
+        if regex.startswith("\\b", i) or regex.startswith("^", i):
+            i += 1 if regex[i] == "^" else 2
+        elif regex.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
+            i = _group_end(regex, i) + 1
+        else:
+            return i
+
+
+def _flatten(regex: str) -> list[str]:
+    """Alternatives of ``regex``, in the order the engine tries them at one position: its
+    top-level ones, and those of a group that is all of an alternative but zero-width
+    assertions around it (``\\b(?:a|b)\\b`` -> ``\\ba\\b``, ``\\bb\\b``: assertions cannot
+    backtrack, so at each position the same alternatives are tried in the same order). A group
+    followed by more of the pattern is left whole (its alternatives would share one gate)."""
+    parts = _split_or(regex)
+    if len(parts) > 1:
+        return [alt for part in parts for alt in _flatten(part)]
+    at = _zero_width_prefix(regex)
+    if not regex.startswith("(?:", at):
+        return [regex]
+    end = _group_end(regex, at)
+    prefix, inner, rest = regex[:at], regex[at + 3 : end], regex[end + 1 :]
+    if _zero_width_prefix(rest) != len(rest):  # a quantifier or more pattern follows
+        return [regex]
+    return [alt for part in _split_or(inner) for alt in _flatten(prefix + part + rest)]
+
+
+def _candidates(items: Any) -> list[frozenset[str]]:
+    """Sets of literal strings of which every match of the parsed ``items`` holds one of each,
+    rarest first (see ``_rarity``)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    candidates: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def close_run() -> None:
+        if run:
+            candidates.append(frozenset(("".join(run),)))
+            run.clear()
+
+    for op, av in items:
+        if op is c.LITERAL and not chr(av).isspace():
+            run.append(chr(av))
+            continue
+        if op is c.BRANCH and run:
+            # the parser takes a common first letter out of the alternatives ("d(?:o|id)"):
+            # the run and each alternative's leading letters are one literal again
+            leads = ["".join(run) + _leading_literal(branch) for branch in av[1]]
+            candidates.append(frozenset(leads))
+        close_run()
+        if op is c.SUBPATTERN:
+            found = _required(av[3])
+        elif op is c.BRANCH:
+            sets = [_required(branch) for branch in av[1]]
+            found = frozenset().union(*sets) if all(sets) else None  # type: ignore[arg-type]
+        elif (op is c.MAX_REPEAT or op is c.MIN_REPEAT) and av[0] >= 1:
+            found = _required(av[2])
+        elif op is c.IN and len(av) <= 4 and all(o is c.LITERAL for o, _ in av):
+            found = frozenset(chr(a) for _, a in av)  # "[-_]": one of these characters
+            if any(ch.isspace() for ch in found):
+                found = None
+        else:
+            found = None  # zero width, a wide class, an optional part: no literal required
+        if found:
+            candidates.append(found)
+    close_run()
+    # a part that matches few strings ("h(?:ou)?rs?": hr, hrs, hour, hours) is its own best
+    # literals, rarer than its letters taken one run at a time
+    for op, av in items:
+        if op is c.SUBPATTERN or op is c.BRANCH:
+            strings = _expand([(op, av)])
+            if strings and "" not in strings:
+                candidates.append(frozenset(max(s.split(), key=len, default="") for s in strings))
+    whole = _expand(items)
+    if whole and "" not in whole:
+        candidates.append(frozenset(max(s.split(), key=len, default="") for s in whole))
+    candidates = [found for found in candidates if "" not in found]
+    return sorted(candidates, key=_rarity, reverse=True)
+
+
+_EXPAND_LIMIT = 32
+
+
+def _expand(items: Any) -> set[str] | None:
+    """Every string the parsed ``items`` can match, when they are few (at most
+    _EXPAND_LIMIT); else None."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    out = {""}
+    for op, av in items:
+        if op is c.LITERAL:
+            part: set[str] | None = {chr(av)}
+        elif op is c.AT:
+            part = {""}
+        elif op is c.SUBPATTERN:
+            part = _expand(av[3])
+        elif op is c.BRANCH:
+            part = set()
+            for branch in av[1]:
+                strings = _expand(branch)
+                if strings is None:
+                    return None
+                part |= strings
+        elif (op is c.MAX_REPEAT or op is c.MIN_REPEAT) and av[1] <= 1:
+            body = _expand(av[2])
+            part = None if body is None else (body | {""} if av[0] == 0 else body)
+        elif op is c.IN and len(av) <= 4 and all(o is c.LITERAL for o, _ in av):
+            part = {chr(a) for _, a in av}
+        else:
+            return None
+        if part is None or len(out) * len(part) > _EXPAND_LIMIT:
+            return None
+        out = {a + b for a in out for b in part}
+    return out
+
+
+def _leading_literal(items: Any) -> str:
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    out = []
+    for op, av in items:
+        if op is not c.LITERAL or chr(av).isspace():
+            break
+        out.append(chr(av))
+    return "".join(out)
+
+
+def _required(items: Any) -> frozenset[str] | None:
+    """The rarest set of ``_candidates``; None when no literal is required."""
+    found = _candidates(items)
+    return found[0] if found else None
+
+
+# Words nearly every English message holds: as a gate they would open their alternative almost
+# always (fixed by reasoning, not measured: function words, negators and the commonest verbs).
+_COMMON_WORDS = (
+    "a an the and or but no not nor is are was were be been am i you he she it we they me my "
+    "your our their this that to of in on at for with from by as so if up out off one can get "
+    "got has have had do does did don doesn didn isn won can't don't time still yet way all "
+    "any now again"
+)
+_COMMON = frozenset(_COMMON_WORDS.split())
+
+
+def _rarity(literals: frozenset[str]) -> tuple[float, int]:
+    """How seldom a set of literals is expected in a message: its commonest member's length
+    (a common word counting as 1.5, between one letter and two), fewer members breaking ties."""
+    return min(1.5 if lit in _COMMON else len(lit) for lit in literals), -len(literals)
+
+
+@dataclass(frozen=True, slots=True)
+class _Alternatives:
+    """A pattern's alternatives (see above): ``search`` returns what ``regex.search`` would."""
+
+    at_bit: dict[int, re.Pattern[str]]  # alternative's gate bit -> its compiled regex
+    bits: int  # all of them
+
+    def search(self, low: str, open_bits: int, pos: int = 0) -> re.Match[str] | None:
+        todo = open_bits & self.bits
+        best: re.Match[str] | None = None
+        while todo:
+            bit = todo & -todo  # lowest bit first: the alternatives in their order
+            todo ^= bit
+            m = self.at_bit[bit].search(low, pos)
+            if m is not None and (best is None or m.start() < best.start()):
+                best = m
+        return best
+
+
+_ALT_LITERALS: dict[str, int] = {}  # literal -> the gate bits it sets (see ``_split``)
+_ALT_COUNT = 0
+_ALTERNATIVES: dict[int, _Alternatives] = {}  # pattern bit -> its alternatives
+# Patterns with fewer alternatives, or with one that no literal gates (it would be searched
+# for every message), are searched whole, behind the literals of the whole pattern: one search
+# of them costs about what their alternatives' searches would (fixed by reasoning).
+_SPLIT_FROM = 4
+
+
+def _compile_alternative(regex: str) -> re.Pattern[str]:
+    first = _first_chars(regex)
+    return re.compile(f"(?=[{first}])" + regex if first else regex)
+
+
+def _split(pattern: Pattern) -> None:
+    global _ALT_COUNT
+    from re import _parser  # type: ignore[attr-defined]
+
+    if pattern.regex.flags & _I:
+        return
+    alternatives = [
+        _compile_alternative(alt) for alt in _flatten(pattern.plain or pattern.regex.pattern)
+    ]
+    gates = [_candidates(_parser.parse(alt.pattern))[:2] for alt in alternatives]
+    if len(alternatives) < _SPLIT_FROM or not all(gates):
+        # searched whole, behind the literals of the whole pattern when it has some
+        alternatives = [pattern.regex]
+        gates = [_candidates(_parser.parse(pattern.regex.pattern))[:2]]
+        if not gates[0]:
+            return
+    at_bit: dict[int, re.Pattern[str]] = {}
+    for alt, literals in zip(alternatives, gates, strict=True):
+        # two gate bits per alternative, one per literal set; both must be set (a set that
+        # is alone serves as both)
+        bit = 1 << (2 * _ALT_COUNT)
+        _ALT_COUNT += 1
+        at_bit[bit] = alt
+        for half, one_set in ((bit, literals[0]), (bit << 1, literals[-1])):
+            for literal in one_set:
+                _ALT_LITERALS[literal] = _ALT_LITERALS.get(literal, 0) | half
+    _ALTERNATIVES[pattern.bit] = _Alternatives(at_bit, sum(at_bit))
+
+
+for _pattern in (*PATTERNS, *(v for v in tuple(globals().values()) if isinstance(v, Pattern))):
+    if _pattern.bit not in _ALTERNATIVES:
+        _split(_pattern)
+
+
+def _build_literal_finder() -> tuple[re.Pattern[str], dict[str, int]]:
+    """A finder of the longest literal at each position of a chunk, and each literal's bits
+    with those of every literal inside it (as ``_build_stem_finder``)."""
+    literals = sorted(_ALT_LITERALS, key=len, reverse=True)
+    masks: dict[str, int] = {}
+    for lit in literals:
+        m = 0
+        for other, bits in _ALT_LITERALS.items():
+            if other in lit:
+                m |= bits
+        masks[lit] = m
+    return re.compile("(?=(" + _trie(literals) + "))"), masks
+
+
+_LITERAL_FINDER, _LITERAL_MASK = _build_literal_finder()
+_ALT_FIRST_HALVES = sum(1 << (2 * k) for k in range(_ALT_COUNT))
+_CHUNK_MASK: dict[str, int] = {}
+
+
+def alternatives_open(low: str) -> int:
+    """The gate bits of the alternatives (above) whose literals the folded text holds."""
+    mask = 0
+    memo = _CHUNK_MASK
+    for chunk in low.split():
+        m = memo.get(chunk)
+        if m is None:
+            m = 0
+            for hit in _LITERAL_FINDER.finditer(chunk):
+                m |= _LITERAL_MASK[hit.group(1)]
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[chunk] = m
+        mask |= m
+    return mask & (mask >> 1) & _ALT_FIRST_HALVES  # alternatives with both halves set
+
+
+def alternative_bits(pattern: Pattern) -> int:
+    """The gate bits of a gated pattern's alternatives (-1 when it has none): with none of
+    them in ``alternatives_open``, its search cannot match and need not be called."""
+    alternatives = _ALTERNATIVES.get(pattern.bit)
+    return -1 if alternatives is None else alternatives.bits
+
+
+def finder(pattern: Pattern) -> Any:
+    """``search(low, open_bits, pos=0)`` for a gated pattern: its alternatives' search when it
+    was split, else its regex's (``open_bits`` from ``alternatives_open``)."""
+    alternatives = _ALTERNATIVES.get(pattern.bit)
+    if alternatives is not None:
+        return alternatives.search
+    search = pattern.regex.search
+
+    def whole(low: str, open_bits: int, pos: int = 0) -> re.Match[str] | None:
+        return search(low, pos)
+
+    return whole
