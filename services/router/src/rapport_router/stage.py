@@ -5,6 +5,15 @@ per-message dedupe keys, let :mod:`rapport_router.decision` decide, read the tra
 escalation's packet, then write states, decisions, packets, instructions, timers and the acks
 in one ``MULTI``. A concurrent change to a watched state aborts the whole batch, which is then
 decided again on fresh state. Due timers go through the same path, one at a time.
+
+The three writers of a partition's states in one process (the message batches, the handoff
+results, the due timers) take turns (:attr:`RouterStage.state_lock`): ``WATCH`` is left to
+catch other processes. Without the turns, the handoff results of the conversations in a batch
+kept aborting it: a batch of 100 conversations watched for ~30 ms while results arrived for
+the same conversations (a handoff follows its escalation by about one lap of the pipeline)
+failed all 10 attempts, was then decided one message at a time, and the results kept pace with
+it: the router's CPU per message on stream ingest several times over (docs/performance.md,
+2026-12-03).
 """
 
 from __future__ import annotations
@@ -81,11 +90,15 @@ class RouterStage(Stage[ClassifiedMessage]):
         self.sites = sites
         self.timer_keys = TimerKeys(settings.prefix)
         self.tuning = Tuning(settings.cooldown_s, settings.handoff_confirm_s)
+        # Held by each read-decide-write of this partition's states in this process (see the
+        # module docstring): in-process writers never abort each other's WATCH.
+        self.state_lock = asyncio.Lock()
 
     async def process(self, entries: Sequence[Entry[ClassifiedMessage]]) -> None:
         for _ in range(WATCH_RETRIES):
             try:
-                await self._process_once(entries)
+                async with self.state_lock:
+                    await self._process_once(entries)
                 return
             except WatchError:
                 # Another replica changed one of these conversations; decide again on fresh state.
@@ -161,7 +174,7 @@ class RouterStage(Stage[ClassifiedMessage]):
         for _ in range(WATCH_RETRIES):
             try:
                 client = await transaction_client(self.redis, keys.state)
-                async with client.pipeline(transaction=True) as pipe:
+                async with self.state_lock, client.pipeline(transaction=True) as pipe:
                     await pipe.watch(keys.state)
                     raw = await pipe.get(keys.state)
                     state = parse_state(raw)
@@ -327,7 +340,8 @@ class HandoffOutcomeStage(Stage[HandoffResult]):
     async def _apply_watched(self, entry: Entry[HandoffResult]) -> None:
         for _ in range(WATCH_RETRIES):
             try:
-                await self._apply(entry)
+                async with self.router.state_lock:
+                    await self._apply(entry)
                 return
             except WatchError:
                 continue
