@@ -4,7 +4,8 @@ For each batch of classified messages: ``WATCH`` every conversation's state, rea
 per-message dedupe keys, let :mod:`rapport_router.decision` decide, read the transcript for any
 escalation's packet, then write states, decisions, packets, instructions, timers and the acks
 in one ``MULTI``. A concurrent change to a watched state aborts the whole batch, which is then
-decided again on fresh state. Due timers go through the same path, one at a time.
+decided again on fresh state. Handoff results are batched the same way
+(:class:`HandoffOutcomeStage`); due timers go through the same path, one at a time.
 
 The three writers of a partition's states in one process (the message batches, the handoff
 results, the due timers) take turns (:attr:`RouterStage.state_lock`): ``WATCH`` is left to
