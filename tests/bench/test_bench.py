@@ -23,6 +23,7 @@ KEYS = {
     "ratio_to_faststream_floor",
     "cpu_ratio_to_faststream_floor",
     "cpu_ms_per_msg_whole_run",
+    "settle_s",
     "rss_mb",
     "redis_bytes_per_msg",
     "refused",
@@ -68,3 +69,6 @@ def test_bench_json_has_every_figure() -> None:
     assert all(result["rss_mb"][s] > 0 for s in ("sentiment", "router", "handoff"))
     assert result["redis_bytes_per_msg"] > 0
     assert set(result["refused"]) == {"http_ingest", "latency"}
+    # Each phase's handoffs were done before its CPU was read (well within the wait's cap).
+    for mode in ("stream", "http"):
+        assert all(0 <= s < 60 for s in result["settle_s"][mode]), result["settle_s"]

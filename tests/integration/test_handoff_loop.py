@@ -164,6 +164,35 @@ async def test_the_fallback_queue_is_tried_once_before_giving_up(
         await _cleanup(loop.redis, prefix)
 
 
+async def test_results_read_in_one_batch_act_as_they_would_one_by_one(
+    make_settings: Callable[..., RapportSettings], redis_url: str, prefix: str
+) -> None:
+    """The results stage applies a batch in one transaction: a failure and its duplicate in
+    the same batch try the fallback queue once, with the transcript in its packet."""
+    loop = await make_loop(make_settings(), redis_url, prefix, "on-call-desk")
+    try:
+        await loop.send("customer", "a person please", signals=(ASK,))
+        first = (await loop.state())["handoff_id"]
+        failed = HandoffResult(
+            handoff_id=first, site="demo", conversation_id="c1", adapter="fake",
+            status="failed", attempts=1, detail="404 Not Found: no such group",
+        )  # fmt: skip
+        await loop.outcomes.process([Entry("1-1", failed), Entry("1-2", failed)])
+        state = await loop.state()
+        assert state["owner"] == "escalated" and state["queue"] == "on-call-desk"
+        assert state["handoff_id"] != first
+        packets = await loop.stream("escalations")
+        assert [p["decision"]["queue"] for p in packets] == ["support", "on-call-desk"]
+        assert packets[1]["transcript"][-1]["text"] == "a person please"
+        delivered = failed.model_copy(update={"handoff_id": state["handoff_id"]})
+        await loop.outcomes.process(
+            [Entry("1-3", delivered.model_copy(update={"status": "delivered"}))]
+        )
+        assert (await loop.state())["handoff_confirmed"] is True
+    finally:
+        await _cleanup(loop.redis, prefix)
+
+
 async def test_a_message_older_than_one_already_answered_is_never_answered(loop: Loop) -> None:
     older = Message(
         site="demo",

@@ -15,11 +15,19 @@ import redis as redis_sync
 from redis.asyncio import Redis
 from starlette.testclient import TestClient
 
-from rapport_contracts import Classification, ClassifiedMessage, DeadLetter, Message, Signal
+from rapport_contracts import (
+    Classification,
+    ClassifiedMessage,
+    DeadLetter,
+    HandoffResult,
+    Message,
+    Signal,
+)
 from rapport_router.app import create_app as create_router
-from rapport_router.stage import RouterStage
+from rapport_router.stage import HandoffOutcomeStage, RouterStage
 from rapport_runtime.config import load_sites
 from rapport_runtime.consumer import Entry
+from rapport_runtime.redis import ConversationKeys
 from rapport_runtime.service import Runtime
 from rapport_runtime.settings import RapportSettings
 from rapport_sentiment.app import create_app as create_sentiment
@@ -176,6 +184,72 @@ async def test_racing_router_replicas_escalate_each_conversation_once(
     finally:
         for c in clients:
             await c.aclose()
+        cleanup = Redis.from_url(redis_url)
+        keys: list[Any] = [k async for k in cleanup.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await cleanup.delete(*keys)
+        await cleanup.aclose()
+
+
+async def test_handoff_results_wait_for_the_batch_of_their_conversations_in_the_same_process(
+    make_settings: Callable[..., RapportSettings],
+    redis_url: str,
+    prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The router's message batches and its handoff results (one process, one partition) take
+    turns on the conversations' states: a result arriving while a batch of the same
+    conversations is between its WATCH and its EXEC waits for it, instead of aborting it (on
+    stream ingest, results for the batch's conversations kept aborting batches of 100 through
+    all their attempts)."""
+    settings = make_settings()
+    sites = load_sites(settings)
+    client = Redis.from_url(redis_url)
+    try:
+        router = RouterStage(settings, Runtime(settings, client), sites)
+        outcomes = HandoffOutcomeStage(router)
+        conversations = [f"turns{n}" for n in range(20)]
+        await router.process(
+            [
+                Entry(f"1-{n}", classified_asking_for_a_person(0, c))
+                for n, c in enumerate(conversations)
+            ]
+        )
+        results = []
+        for n, c in enumerate(conversations):
+            state = json.loads(await client.get(ConversationKeys(prefix, "demo", c).state) or "{}")
+            result = HandoffResult(
+                handoff_id=state["handoff_id"], site="demo", conversation_id=c,
+                adapter="fake", status="delivered", attempts=1,
+            )  # fmt: skip
+            results.append(Entry(f"2-{n}", result))
+        attempts = 0
+        decide_once = router._process_once
+        build_packets = router.build_packets
+
+        async def counted(entries: Any) -> None:
+            nonlocal attempts
+            attempts += 1
+            await decide_once(entries)
+
+        async def slow_packets(wanted: Any) -> None:
+            await asyncio.sleep(0.05)  # the batch is watching its states now
+            await build_packets(wanted)
+
+        monkeypatch.setattr(router, "_process_once", counted)
+        monkeypatch.setattr(router, "build_packets", slow_packets)
+        second = [
+            Entry(f"3-{n}", classified_asking_for_a_person(1, c))
+            for n, c in enumerate(conversations)
+        ]
+        await asyncio.gather(router.process(second), *(outcomes.process([r]) for r in results))
+        assert attempts == 1  # never aborted by a result of its own process
+        assert await client.xlen(f"{prefix}:decisions") == 2 * len(conversations)
+        for c in conversations:
+            state = json.loads(await client.get(ConversationKeys(prefix, "demo", c).state) or "{}")
+            assert state["handoff_confirmed"] is True  # every result applied too
+    finally:
+        await client.aclose()
         cleanup = Redis.from_url(redis_url)
         keys: list[Any] = [k async for k in cleanup.scan_iter(match=f"{prefix}:*")]
         if keys:

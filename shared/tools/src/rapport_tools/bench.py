@@ -27,8 +27,13 @@ rate (its entry ids' times, first stream to last).
 
 CPU time per message is each process's own ``utime + stime`` (``/proc/<pid>/stat``) and Redis's
 ``used_cpu_user + used_cpu_sys`` (``INFO cpu``) over the phase, divided by the messages of the
-phase; peak RSS is ``VmHWM``; Redis memory per message is the growth of ``used_memory`` over the
-run (relay streams emptied) divided by the messages Rapport accepted.
+phase. Rapport's phases end (their rate) when every message has its Decision, but their CPU is
+read once the pipeline has also settled (every group of the pipeline, the handoff stage and the
+router's follow-up of handoff results included, with nothing unread and nothing pending; at
+most ``SETTLE_S``): the handoffs of a phase's escalations are charged to that phase, not to
+whichever phase they spilled into. Peak RSS is ``VmHWM``; Redis memory per message is the
+growth of ``used_memory`` over the run (relay streams emptied) divided by the messages Rapport
+accepted.
 
 ``cpu_ms_per_msg_whole_run`` is the services' and Redis's CPU from the first round to the end
 over every message Rapport accepted: a handoff backlog one phase leaves is charged to the run,
@@ -74,6 +79,16 @@ SITE = "bench"
 SECRET_ENV = "RAPPORT_BENCH_SECRET"  # noqa: S105 - a variable name, not a secret
 SECRET = "bench-secret"  # noqa: S105 - a throwaway secret for a private benchmark
 BATCH = 100
+# A phase's CPU is read once these groups have nothing unread or pending (at most SETTLE_S
+# after its last decision): the handoffs of its escalations, and the router's follow-up of
+# their results, are its work.
+SETTLED_GROUPS = (
+    ("messages", "sentiment"),
+    ("classified", "router"),
+    ("escalations", "handoff"),
+    ("handoffs", "router"),
+)
+SETTLE_S = 60.0
 RELAY_HOPS = 3
 STREAM_MAXLEN = 1_000_000
 
@@ -593,6 +608,7 @@ class Phase:
     started: float
     statuses: dict[str, int] = field(default_factory=dict)
     undecided: int = 0
+    settle_s: float = 0.0  # after the last decision, until the handoffs were done too
 
     @property
     def rate(self) -> float:
@@ -748,6 +764,29 @@ class Bench:
             return (self.workdir / f"{name}.log").read_text(errors="replace")[-1500:]
         return ""
 
+    def settle(self, timeout: float) -> float:
+        """Wait until every group of the pipeline has read its stream to the end and acked
+        all of it (the handoff stage's escalations and the router's handoff results included);
+        the seconds it took (``timeout`` if it never did)."""
+        started = time.time()
+        while time.time() - started < timeout and not self._settled():
+            time.sleep(0.01)
+        return time.time() - started
+
+    def _settled(self) -> bool:
+        for stream, group in SETTLED_GROUPS:
+            key = f"{self.prefix}:{stream}"
+            if not self.r.exists(key):  # no such stream yet: nothing to wait for
+                continue
+            last = self.r.xinfo_stream(key)["last-generated-id"]
+            groups: Any = self.r.xinfo_groups(key)
+            for info in groups:
+                if info["name"].decode() != group:
+                    continue
+                if int(info["pending"]) or info["last-delivered-id"] != last:
+                    return False
+        return True
+
     def backlog(self) -> str:
         """Each Rapport group's lag and pending entries."""
         out = []
@@ -821,8 +860,11 @@ class Bench:
         result = self.load(mode, tag, duration, **options)
         undecided = 0
         ended = float(result["ended"])
+        settle_s = 0.0
         if done:
             ended, undecided = self.drain(done, base + int(result["accepted"]), 60 + duration)
+            if kind in ("stream", "http"):
+                settle_s = self.settle(SETTLE_S)
         after = self.cpu(names)
         if kind == "raw":
             self.r.delete(s["raw"])
@@ -834,6 +876,7 @@ class Bench:
             float(result["started"]),
             result.get("statuses", {}),
             undecided,
+            settle_s,
         )
         return phase
 
@@ -1136,7 +1179,8 @@ def _run(
             + f"raw XADD {raw[-1].rate:,.0f}/s, "
             f"stream {stream[-1].rate:,.0f}/s ({stream[-1].rate / relay[-1].rate:.2f} x), "
             f"http {http[-1].rate:,.0f}/s ({http[-1].rate / relay[-1].rate:.2f} x), "
-            f"load average {os.getloadavg()[0]:.2f}"
+            f"handoffs done {stream[-1].settle_s:.1f} s / {http[-1].settle_s:.1f} s after the "
+            f"last decision, load average {os.getloadavg()[0]:.2f}"
         )
     relay_rate, stream_rate, http_rate = _rate(relay), _rate(stream), _rate(http)
     latency_rate = rate if rate else max(10.0, round(http_rate / 2))
@@ -1210,6 +1254,12 @@ def _run(
         # services' and Redis's CPU from the first round to the end: a handoff backlog one
         # phase leaves is charged to the run, not to whichever phase it spilled into.
         "cpu_ms_per_msg_whole_run": whole,
+        # Seconds from a phase's last decision until its handoffs were done too (its CPU is
+        # read then); SETTLE_S means they were not.
+        "settle_s": {
+            "stream": [round(p.settle_s, 2) for p in stream],
+            "http": [round(p.settle_s, 2) for p in http],
+        },
         "rss_mb": rss,
         "redis_bytes_per_msg": round((memory_after - memory_before) / max(messages, 1), 1),
         "refused": {"http_ingest": _statuses(http), "latency": _statuses([lat_phase])},
