@@ -141,12 +141,13 @@ def _first_chars(regex: str) -> str | None:
     return "".join(sorted(re.escape(ch) for ch in chars))
 
 
-def _top_level_or(regex: str) -> bool:
-    """Whether ``regex`` has a ``|`` outside every group (the lookahead would then cover only
-    the first alternative, and it makes such patterns slower, not faster)."""
+def _split_or(regex: str) -> list[str]:
+    """``regex`` cut at its top-level ``|``."""
+    parts: list[str] = []
     depth = 0
     escaped = in_class = False
-    for ch in regex:
+    start = 0
+    for i, ch in enumerate(regex):
         if escaped:
             escaped = False
         elif ch == "\\":
@@ -160,8 +161,16 @@ def _top_level_or(regex: str) -> bool:
         elif ch == ")":
             depth -= 1
         elif ch == "|" and depth == 0:
-            return True
-    return False
+            parts.append(regex[start:i])
+            start = i + 1
+    parts.append(regex[start:])
+    return parts
+
+
+def _top_level_or(regex: str) -> bool:
+    """Whether ``regex`` has a ``|`` outside every group (the lookahead would then cover only
+    the first alternative, and it makes such patterns slower, not faster)."""
+    return len(_split_or(regex)) > 1
 
 
 def _g(triggers: str, regex: str) -> Pattern:
@@ -802,32 +811,6 @@ _STEM_FINDER, _STEM_MASK = _build_stem_finder()
 # match. Chunks are memoised like tokens.
 
 _QUANTIFIER_START = frozenset("?*+{")
-
-
-def _split_or(regex: str) -> list[str]:
-    """``regex`` cut at its top-level ``|``."""
-    parts: list[str] = []
-    depth = 0
-    escaped = in_class = False
-    start = 0
-    for i, ch in enumerate(regex):
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            parts.append(regex[start:i])
-            start = i + 1
-    parts.append(regex[start:])
-    return parts
 
 
 def _group_end(regex: str, open_at: int) -> int:
