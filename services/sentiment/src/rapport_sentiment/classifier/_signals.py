@@ -14,6 +14,7 @@ prefilter.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,13 +142,13 @@ def _first_chars(regex: str) -> str | None:
     return "".join(sorted(re.escape(ch) for ch in chars))
 
 
-def _split_or(regex: str) -> list[str]:
-    """``regex`` cut at its top-level ``|``."""
-    parts: list[str] = []
+def _structure(regex: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, group depth after it) of every ``(``, ``)`` and ``|`` of ``regex``
+    from ``start`` that is neither escaped nor inside a character class."""
     depth = 0
     escaped = in_class = False
-    start = 0
-    for i, ch in enumerate(regex):
+    for i in range(start, len(regex)):
+        ch = regex[i]
         if escaped:
             escaped = False
         elif ch == "\\":
@@ -156,11 +157,17 @@ def _split_or(regex: str) -> list[str]:
             in_class = ch != "]"
         elif ch == "[":
             in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
+        elif ch in "()|":
+            depth += (ch == "(") - (ch == ")")
+            yield i, ch, depth
+
+
+def _split_or(regex: str) -> list[str]:
+    """``regex`` cut at its top-level ``|``."""
+    parts: list[str] = []
+    start = 0
+    for i, ch, depth in _structure(regex):
+        if ch == "|" and depth == 0:
             parts.append(regex[start:i])
             start = i + 1
     parts.append(regex[start:])
@@ -815,24 +822,9 @@ _QUANTIFIER_START = frozenset("?*+{")
 
 def _group_end(regex: str, open_at: int) -> int:
     """The index of the ``)`` closing the group that opens at ``open_at``."""
-    depth = 0
-    escaped = in_class = False
-    for i in range(open_at, len(regex)):
-        ch = regex[i]
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i
+    for i, ch, depth in _structure(regex, open_at):
+        if ch == ")" and depth == 0:
+            return i
     raise ValueError(f"unbalanced group in {regex!r}")
 
 
