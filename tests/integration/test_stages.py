@@ -4,7 +4,6 @@ racing replicas."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -450,48 +449,4 @@ async def test_a_batch_ends_although_redis_py_loses_the_keepers_cancellation(
             )
     finally:
         await runner.stop(2.0)
-        await client.aclose()
-
-
-class _FirstReadNeverAnswers(Redis):
-    """A client whose first XREADGROUP never answers and loses every cancellation sent to it
-    (a dead connection, and redis-py losing the cancel); later reads are real."""
-
-    reads = 0
-
-    async def xreadgroup(self, *args: Any, **kwargs: Any) -> Any:
-        type(self).reads += 1
-        if type(self).reads == 1:
-            while True:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.sleep(3600)
-        return await super().xreadgroup(*args, **kwargs)
-
-
-async def test_a_stuck_read_that_loses_its_cancellation_is_still_abandoned(
-    make_settings: Callable[..., RapportSettings],
-    redis_client: redis_sync.Redis,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """The read guard does not depend on the read honouring its cancellation: the loop stops
-    waiting for it after the stall limit, says so, and reads again."""
-    from rapport_runtime import consumer
-    from rapport_sentiment.app import SentimentStage
-
-    monkeypatch.setattr(consumer, "READ_STALL_S", 0.3)
-    settings = make_settings()
-    stream = settings.streams.messages
-    redis_client.xgroup_create(stream, "sentiment", id="0", mkstream=True)
-    client = _FirstReadNeverAnswers.from_url(settings.redis_url)
-    runner = consumer.StageRunner(SentimentStage(settings, Runtime(settings, client)), settings)
-    try:
-        await runner.start()
-        xadd(redis_client, stream, msg(1).model_dump_json())
-        await asyncio.to_thread(
-            wait_until, lambda: redis_client.xlen(settings.streams.classified) == 1, 10
-        )
-        assert any("had no answer after" in r.getMessage() for r in caplog.records), caplog.text
-    finally:
-        await asyncio.wait_for(runner.stop(2.0), 10)
         await client.aclose()

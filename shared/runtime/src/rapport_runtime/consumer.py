@@ -105,16 +105,6 @@ CAUGHT = (*TRANSIENT, RuntimeError, AttributeError)
 _REDIS_PY = f"{os.sep}redis{os.sep}"
 
 
-class _ReadAbandoned(Exception):
-    """A blocking read that had no answer long after its block time (see _bounded_read)."""
-
-
-def _ignore_outcome(task: asyncio.Future[Any]) -> None:
-    # An abandoned read's result or error is of no use; retrieved so asyncio does not log it.
-    if not task.cancelled():
-        task.exception()
-
-
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, TRANSIENT):
         return True
@@ -323,9 +313,16 @@ class StageRunner:
         read_limit_s = self.settings.poll_ms / 1000 + READ_STALL_S
         while not self._stopping.is_set():
             try:
-                reply: Any = await self._bounded_read(read_limit_s)
+                async with asyncio.timeout(read_limit_s):
+                    reply: Any = await self.redis.xreadgroup(
+                        stage.group,
+                        self.consumer,
+                        {stage.stream: ">"},
+                        count=self.settings.max_records,
+                        block=self.settings.poll_ms,
+                    )
                 errors = 0
-            except _ReadAbandoned:
+            except TimeoutError:
                 log.error(
                     "%s: a read with a %d ms block had no answer after %.0f s; abandoned "
                     "(its connection is dropped) and read again",
@@ -353,33 +350,6 @@ class StageRunner:
                 except Exception:
                     # Left pending: the reclaimer retries them and counts the deliveries.
                     log.exception("%s: a batch of %d failed; retried later", self, len(rows))
-
-    async def _bounded_read(self, limit_s: float) -> Any:
-        """XREADGROUP, given up after ``limit_s``. The read runs as a task of its own and the
-        loop waits for it with a timeout instead of cancelling it inside ``asyncio.timeout``:
-        redis-py can lose a cancellation that lands inside a command (see _kept_claimed), and
-        then the loop would wait for a read that never answers. An abandoned read is cancelled
-        and left to end on its own (its connection is dropped when it does)."""
-        stage = self.stage
-        read = asyncio.ensure_future(
-            self.redis.xreadgroup(
-                stage.group,
-                self.consumer,
-                {stage.stream: ">"},
-                count=self.settings.max_records,
-                block=self.settings.poll_ms,
-            )
-        )
-        try:
-            done, _ = await asyncio.wait({read}, timeout=limit_s)
-        except asyncio.CancelledError:
-            read.cancel()
-            raise
-        if not done:
-            read.cancel()
-            read.add_done_callback(_ignore_outcome)
-            raise _ReadAbandoned
-        return read.result()
 
     async def remove_dead_consumers(self, idle_ms: int = DEAD_CONSUMER_IDLE_MS) -> list[str]:
         """Delete consumers of this group idle longer than ``idle_ms`` with nothing pending;
