@@ -142,6 +142,18 @@ async def test_a_handoff_nobody_confirms_in_time_counts_as_failed(loop: Loop) ->
     assert "not confirmed" in note["reason"]
 
 
+async def fell_back_to_the_on_call_desk(loop: Loop, first: str) -> dict[str, Any]:
+    """After the first handoff failed: a new handoff to the fallback queue, with the
+    transcript in its packet; returns the conversation's state."""
+    state: dict[str, Any] = await loop.state()
+    assert state["owner"] == "escalated" and state["queue"] == "on-call-desk"
+    assert state["handoff_id"] != first
+    packets = await loop.stream("escalations")
+    assert [p["decision"]["queue"] for p in packets] == ["support", "on-call-desk"]
+    assert packets[1]["transcript"][-1]["text"] == "a person please"
+    return state
+
+
 async def test_the_fallback_queue_is_tried_once_before_giving_up(
     make_settings: Callable[..., RapportSettings], redis_url: str, prefix: str
 ) -> None:
@@ -150,12 +162,7 @@ async def test_the_fallback_queue_is_tried_once_before_giving_up(
         await loop.send("customer", "a person please", signals=(ASK,))
         first = (await loop.state())["handoff_id"]
         await loop.result("failed", first, 1)
-        state = await loop.state()
-        assert state["owner"] == "escalated" and state["queue"] == "on-call-desk"
-        assert state["handoff_id"] != first
-        packets = await loop.stream("escalations")
-        assert [p["decision"]["queue"] for p in packets] == ["support", "on-call-desk"]
-        assert packets[1]["transcript"][-1]["text"] == "a person please"
+        state = await fell_back_to_the_on_call_desk(loop, first)
         await loop.result("failed", state["handoff_id"], 2)
         assert (await loop.state())["owner"] == "bot"
         assert [a for a, _ in await loop.actions()] == ["hold", "resume"]
@@ -178,12 +185,7 @@ async def test_results_read_in_one_batch_act_as_they_would_one_by_one(
             status="failed", attempts=1, detail="404 Not Found: no such group",
         )  # fmt: skip
         await loop.outcomes.process([Entry("1-1", failed), Entry("1-2", failed)])
-        state = await loop.state()
-        assert state["owner"] == "escalated" and state["queue"] == "on-call-desk"
-        assert state["handoff_id"] != first
-        packets = await loop.stream("escalations")
-        assert [p["decision"]["queue"] for p in packets] == ["support", "on-call-desk"]
-        assert packets[1]["transcript"][-1]["text"] == "a person please"
+        state = await fell_back_to_the_on_call_desk(loop, first)
         delivered = failed.model_copy(update={"handoff_id": state["handoff_id"]})
         await loop.outcomes.process(
             [Entry("1-3", delivered.model_copy(update={"status": "delivered"}))]
