@@ -58,7 +58,7 @@ def compose(docker_ready: None) -> Iterator[tuple[Compose, str]]:
     # The pipeline and its Redis (what this test checks). Not the console, the archive and
     # PostgreSQL: CI reaches no image registry and builds only the app and Redis images, so a
     # postgres image cannot be had there (tests/deploy checks those services' definitions).
-    up = c("up", "-d", "--no-build", "sentiment", "router", "handoff")
+    up = c("up", "-d", "--no-build", "sentiment", "router", "edge", "handoff")
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         base = f"http://127.0.0.1:{port}"

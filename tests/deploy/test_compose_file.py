@@ -96,15 +96,34 @@ def test_a_stage_runs_as_many_replicas_as_its_variable_says(
 
 
 def test_every_service_has_the_one_partition_count(compose: dict[str, Any]) -> None:
-    for name in ("sentiment", "router", "handoff", "console", "archive"):
+    for name in ("sentiment", "router", "edge", "handoff", "console", "archive"):
         env = compose["services"][name]["environment"]
         assert env["RAPPORT_PARTITIONS"] == "${RAPPORT_PARTITIONS:-1}", name
 
 
 def test_the_edge_stays_one_container_on_its_published_port(compose: dict[str, Any]) -> None:
-    """Replicas of the handoff would fight over the one host port it publishes."""
-    handoff = compose["services"]["handoff"]
-    assert handoff["ports"] and "deploy" not in handoff
+    """Replicas of the edge would fight over the one host port it publishes."""
+    edge = compose["services"]["edge"]
+    assert edge["ports"] and "deploy" not in edge
+    assert edge["ports"] == ["${RAPPORT_BIND:-127.0.0.1}:${RAPPORT_EDGE_PORT:-8080}:8080"]
+
+
+def test_the_edge_and_the_handoff_stage_are_two_processes_of_one_program(
+    compose: dict[str, Any],
+) -> None:
+    """Issue 14: a burst of webhooks must not wait behind the handoffs' HTTP calls in one
+    event loop. The stage publishes nothing and scales like the other stages."""
+    edge, stage = compose["services"]["edge"], compose["services"]["handoff"]
+    assert edge["command"] == stage["command"] == ["rapport-handoff"]
+    assert edge["environment"]["RAPPORT_HANDOFF_ROLE"] == "edge"
+    assert stage["environment"]["RAPPORT_HANDOFF_ROLE"] == "stage"
+    assert "ports" not in stage
+    assert stage["deploy"]["replicas"] == "${RAPPORT_HANDOFF_REPLICAS:-1}"
+    assert edge["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert edge["restart"] == "always" and "/readyz" in " ".join(edge["healthcheck"]["test"])
+    assert (
+        edge["environment"]["RAPPORT_METRICS_PORT"] != stage["environment"]["RAPPORT_METRICS_PORT"]
+    )
 
 
 def test_docker_compose_renders_the_replica_count_from_the_environment() -> None:
@@ -116,15 +135,21 @@ def test_docker_compose_renders_the_replica_count_from_the_environment() -> None
         timeout=60,
         check=False,
         cwd=ROOT,
-        env={**os.environ, "RAPPORT_ROUTER_REPLICAS": "3", "RAPPORT_PARTITIONS": "4"},
+        env={
+            **os.environ,
+            "RAPPORT_ROUTER_REPLICAS": "3",
+            "RAPPORT_HANDOFF_REPLICAS": "2",
+            "RAPPORT_PARTITIONS": "4",
+        },
     )
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load(result.stdout)["services"]
     assert services["router"]["deploy"]["replicas"] == 3
     assert services["sentiment"]["deploy"]["replicas"] == 1
+    assert services["handoff"]["deploy"]["replicas"] == 2
     counts = {
         name: str(s["environment"]["RAPPORT_PARTITIONS"])
         for name, s in services.items()
-        if name.startswith(("sentiment", "router", "handoff", "console", "archive"))
+        if name.startswith(("sentiment", "router", "edge", "handoff", "console", "archive"))
     }
     assert set(counts.values()) == {"4"}, counts

@@ -191,7 +191,8 @@ def test_the_observability_profile_adds_prometheus_and_grafana_only(
     services = compose["services"]
     profiled = {name for name, s in services.items() if "observability" in s.get("profiles", [])}
     assert profiled == {"prometheus", "grafana"}
-    for name in ("redis", "postgres", "sentiment", "router", "handoff", "console", "archive"):
+    names = ("redis", "postgres", "sentiment", "router", "edge", "handoff", "console", "archive")
+    for name in names:
         assert "profiles" not in services[name], f"{name} must start without a profile"
         # The internal metrics port is never published: only the edge's and the console's
         # HTTP ports are.
@@ -215,7 +216,7 @@ def test_prometheus_in_compose_scrapes_every_service_and_loads_the_rules(
         job["job_name"]: [t for s in job["static_configs"] for t in s["targets"]]
         for job in config["scrape_configs"]
     }
-    for service in ("sentiment", "router", "handoff", "console", "archive"):
+    for service in ("sentiment", "router", "edge", "handoff", "console", "archive"):
         environment = compose["services"][service]["environment"]
         # The internal metrics port, never the HTTP one.
         port = environment["RAPPORT_METRICS_PORT"]
@@ -267,4 +268,4 @@ def test_docker_compose_accepts_the_file_with_the_profile() -> None:
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr
-    assert {"prometheus", "grafana", "handoff"} <= set(result.stdout.split()), result.stdout
+    assert {"prometheus", "grafana", "edge", "handoff"} <= set(result.stdout.split()), result.stdout

@@ -29,9 +29,12 @@ from tests.deploy.tools import DEPLOY, require_binary
 
 KUSTOMIZE_DIR = DEPLOY / "kubernetes"
 PARTITIONED_DIR = DEPLOY / "kubernetes-partitioned"
-SERVICES = ("handoff", "sentiment", "router", "console")
+SERVICES = ("edge", "handoff", "sentiment", "router", "console")
 STAGES = ("handoff", "sentiment", "router")  # stream consumers: StatefulSets
-HTTP_PORTS = {"handoff": 8080, "sentiment": 8081, "router": 8082, "console": 8083}
+HTTP_PORTS = {"edge": 8080, "handoff": 8080, "sentiment": 8081, "router": 8082, "console": 8083}
+# The webhook edge and the handoff stage are one program in two workloads (issue 14).
+COMMANDS = {"rapport-edge": "rapport-handoff"}
+ROLES = {"rapport-edge": "edge", "rapport-handoff": "stage"}
 # The oldest Kubernetes the schemas cover (1.25: policy/v1 and autoscaling/v2 are GA there)
 # and the newest.
 VERSIONS = (kv_utils.all_versions()[0], kv_utils.latest_version())
@@ -78,6 +81,7 @@ def test_kustomize_renders_every_service(rendered: list[dict[str, Any]]) -> None
         ("Service", "rapport-console"),
         ("Service", "rapport-metrics"),
         ("Deployment", "rapport-console"),
+        ("Deployment", "rapport-edge"),
         ("ConfigMap", "rapport-scaling-<hash>"),
     ] + [
         (kind, f"rapport-{s}")
@@ -121,7 +125,7 @@ def containers(rendered: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def test_each_service_runs_with_probes_and_its_own_command(rendered: list[dict[str, Any]]) -> None:
     for name, container in containers(rendered).items():
-        assert container["command"] == [name]
+        assert container["command"] == [COMMANDS.get(name, name)]
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
         env = {e["name"]: e for e in container["env"]}
@@ -129,6 +133,10 @@ def test_each_service_runs_with_probes_and_its_own_command(rendered: list[dict[s
         assert env["RAPPORT_CONSUMER_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == (
             "metadata.name"
         )
+        if name in ROLES:
+            assert env["RAPPORT_HANDOFF_ROLE"]["value"] == ROLES[name]
+        else:
+            assert "RAPPORT_HANDOFF_ROLE" not in env
 
 
 def test_every_container_has_requests_and_limits(rendered: list[dict[str, Any]]) -> None:
@@ -190,7 +198,7 @@ def test_each_deployment_has_a_disruption_budget_and_an_autoscaler(
 def test_no_metrics_port_in_the_public_services(rendered: list[dict[str, Any]]) -> None:
     services = of_kind(rendered, "Service")
     edge, console = services["rapport-edge"], services["rapport-console"]
-    assert edge["spec"]["selector"] == {"app": "rapport", "component": "handoff"}
+    assert edge["spec"]["selector"] == {"app": "rapport", "component": "edge"}
     assert console["spec"]["selector"] == {"app": "rapport", "component": "console"}
     for service in (edge, console):
         assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
@@ -364,5 +372,5 @@ def test_the_partitioned_overlay_gives_each_partition_to_exactly_one_pod_of_each
         # A pod beyond the count (a scale-up without RAPPORT_REPLICAS) is refused at start.
         with pytest.raises(ValueError, match="must be below RAPPORT_REPLICAS"):
             owned_by_pod(env, f"{name}-{replicas}", monkeypatch)
-    # The console keeps its autoscaler: it consumes no stream.
-    assert autoscaled == {"rapport-console"}
+    # The console and the webhook edge keep their autoscalers: they consume no stream.
+    assert autoscaled == {"rapport-console", "rapport-edge"}

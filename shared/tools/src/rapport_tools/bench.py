@@ -1,7 +1,9 @@
 """``rapport bench``: Rapport end to end on this machine, beside the floor measured in the same run.
 
 What runs, each a process of its own: Redis (a private ``redis-server`` on a free port, or
-``REDIS_URL``), the three services (``python -m rapport_<service>``, as deployed), a fake
+``REDIS_URL``), the three services (``python -m rapport_<service>``, as deployed: the webhook
+edge and the handoff stage as two handoff processes, ``RAPPORT_HANDOFF_ROLE`` edge and stage,
+or one with ``--edge-with-handoff``), a fake
 helpdesk the ``webhook`` adapter posts handoffs to (or the built-in ``inbox`` adapter), a bare
 3-hop relay (one process per hop: ``XREADGROUP`` a batch, ``XADD`` each entry and ``XACK`` the
 batch in one pipelined transaction, no parsing), the issue's floor, a bare 3-hop FastStream
@@ -74,7 +76,10 @@ if TYPE_CHECKING:
 # asyncio, subprocess, urllib and the rest are imported where they are used: `rapport --help`
 # imports this module (benchmarks/cli_startup.py).
 
-SERVICES = ("sentiment", "router", "handoff")
+# The processes measured, as deployed (docker-compose.yml): the webhook edge is a handoff
+# process with RAPPORT_HANDOFF_ROLE=edge, the handoff stage one with role stage.
+# ``--edge-with-handoff`` runs the two in one process (role both) instead, to compare.
+SERVICES = ("sentiment", "router", "handoff", "edge")
 SITE = "bench"
 SECRET_ENV = "RAPPORT_BENCH_SECRET"  # noqa: S105 - a variable name, not a secret
 SECRET = "bench-secret"  # noqa: S105 - a throwaway secret for a private benchmark
@@ -632,6 +637,15 @@ class Bench:
     spies: list[Child] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
     faststream: bool = False  # the FastStream relay floor runs too
+    edge_apart: bool = True  # the edge in its own process (False: role both, one process)
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        return SERVICES if self.edge_apart else SERVICES[:3]
+
+    @property
+    def edge_port(self) -> int:
+        return self.ports["edge" if self.edge_apart else "handoff"]
 
     def say(self, line: str) -> None:
         self.log.append(line)
@@ -659,7 +673,7 @@ class Bench:
             popen = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=log)
         child = Child(name, popen, popen.pid)
         self.children[name] = child
-        if self.profile is not None and name in SERVICES:
+        if self.profile is not None and name in self.services:
             # py-spy attaches to the running service (not as its parent): stopped with SIGINT
             # before the services, it writes its file; as a wrapper it was killed after the
             # service's slow shutdown, wrote nothing and left the service running.
@@ -698,10 +712,17 @@ class Bench:
             f"    adapter:\n      {adapter}\n    policy: default\n"
         )
         env["RAPPORT_CONFIG"] = str(sites)
-        for service in SERVICES:
+        for service in self.services:
             self.ports[service] = free_port()
             service_env = env | {"RAPPORT_PORT": str(self.ports[service])}
-            self.spawn(service, [sys.executable, "-m", f"rapport_{service}"], service_env)
+            program = "handoff" if service == "edge" else service
+            if program == "handoff":
+                role = ("edge" if service == "edge" else "stage") if self.edge_apart else "both"
+                service_env |= {
+                    "RAPPORT_HANDOFF_ROLE": role,
+                    "RAPPORT_CONSUMER_NAME": f"bench-handoff-{role}",
+                }
+            self.spawn(service, [sys.executable, "-m", f"rapport_{program}"], service_env)
         s = self.streams
         for i in range(RELAY_HOPS):
             src, dst = s[f"relay{i}"], s[f"relay{i + 1}"]
@@ -716,7 +737,7 @@ class Bench:
                 argv = [sys.executable, "-m", "rapport_tools.bench", "fsrelay", "--url", self.url]
                 argv += ["--src", src, "--dst", dst, "--group", "relay"]
                 self.spawn(f"fsrelay{i + 1}", argv, env)
-        for service in SERVICES:
+        for service in self.services:
             self.wait_ready(service)
 
     def wait_ready(self, service: str, timeout: float = 60) -> None:
@@ -746,8 +767,9 @@ class Bench:
             except subprocess.TimeoutExpired:
                 spy.popen.kill()
                 spy.popen.wait()
-        first = [c for c in self.children.values() if c.name in SERVICES]
-        for group in (first, [c for c in self.children.values() if c.name not in SERVICES]):
+        first = [c for c in self.children.values() if c.name in self.services]
+        rest = [c for c in self.children.values() if c.name not in self.services]
+        for group in (first, rest):
             for child in group:
                 if child.alive():
                     with contextlib.suppress(ProcessLookupError):
@@ -846,13 +868,13 @@ class Bench:
             names, done, mode = (), "", "stream"
             options |= {"stream": s["raw"]}
         else:
-            names, done = SERVICES, s["decisions"]
+            names, done = self.services, s["decisions"]
             if kind == "stream":
                 mode = "stream"
                 options |= {"stream": s["messages"], "done_stream": done}
             else:
                 mode = "http"
-                options |= {"edge": f"127.0.0.1:{self.ports['handoff']}"}
+                options |= {"edge": f"127.0.0.1:{self.edge_port}"}
                 if not options.get("rate"):
                     options["done_stream"] = done
         base = entries_added(self.r, done) if done else 0
@@ -1003,6 +1025,7 @@ def run(
     conversations: int,
     profile: Path | None,
     soak_s: float = 0.0,
+    edge_apart: bool = True,
 ) -> tuple[dict[str, Any], list[str]]:
     import shutil
     import tempfile
@@ -1017,6 +1040,7 @@ def run(
         b = Bench(
             url, r, f"bench{uuid.uuid4().hex[:6]}", workdir, adapter, profile, redis_pid,
             window, concurrency, conversations, faststream=faststream_available(),
+            edge_apart=edge_apart,
         )  # fmt: skip
         try:
             if soak_s > 0:
@@ -1098,7 +1122,7 @@ def _soak(b: Bench, seconds: float, rate: float) -> tuple[dict[str, Any], list[s
     )
     argv = [sys.executable, "-m", "rapport_tools.bench", "load", "http", "--url", b.url]
     argv += ["--tag", "soak", "--duration", str(seconds), "--rate", str(rate)]
-    argv += ["--edge", f"127.0.0.1:{b.ports['handoff']}", "--window", str(b.window)]
+    argv += ["--edge", f"127.0.0.1:{b.edge_port}", "--window", str(b.window)]
     argv += ["--concurrency", str(b.concurrency), "--conversations", str(b.conversations)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     every = max(1.0, seconds / SOAK_SAMPLES)
@@ -1108,7 +1132,7 @@ def _soak(b: Bench, seconds: float, rate: float) -> tuple[dict[str, Any], list[s
         samples.append(
             {
                 "t_s": round(time.time() - started, 1),
-                "rss_mb": {n: round(rss_mb(b.children[n].pid), 1) for n in SERVICES},
+                "rss_mb": {n: round(rss_mb(b.children[n].pid), 1) for n in b.services},
                 "redis_used_bytes": int(b.r.info("memory")["used_memory"]),
                 "accepted": entries_added(b.r, b.streams["messages"]),
             }
@@ -1152,11 +1176,12 @@ def _run(
     load_avg = os.getloadavg()
     b.say(
         f"machine: {os.cpu_count()} cpus, load average {load_avg[0]:.2f} at the start; "
-        f"redis {b.url} ({'private' if b.redis_pid else 'REDIS_URL'}); adapter {b.adapter}"
+        f"redis {b.url} ({'private' if b.redis_pid else 'REDIS_URL'}); adapter {b.adapter}; "
+        + ("edge in its own process" if b.edge_apart else "edge inside the handoff process")
     )
     time.sleep(1.0)
     memory_before = int(b.r.info("memory")["used_memory"])
-    cpu_start = b.cpu(SERVICES)  # the whole run's CPU, free of which phase did which work
+    cpu_start = b.cpu(b.services)  # the whole run's CPU, free of which phase did which work
     relay: list[Phase] = []
     stream: list[Phase] = []
     http: list[Phase] = []
@@ -1195,12 +1220,12 @@ def _run(
     memory_after = int(b.r.info("memory")["used_memory"])
     breakdown = b.memory_breakdown(messages)
 
-    cpu_end = b.cpu(SERVICES)
+    cpu_end = b.cpu(b.services)
     whole = {n: round((cpu_end[n] - cpu_start[n]) * 1000 / max(messages, 1), 4) for n in cpu_end}
     whole["total"] = round(sum(whole.values()), 4)
     relay_names = tuple(f"relay{i + 1}" for i in range(RELAY_HOPS))
-    cpu_stream = _per_msg(stream, (*SERVICES, "redis"))
-    cpu_http = _per_msg(http, (*SERVICES, "redis"))
+    cpu_stream = _per_msg(stream, (*b.services, "redis"))
+    cpu_http = _per_msg(http, (*b.services, "redis"))
     cpu_floor = _per_msg(relay, (*relay_names, "redis"))
     floor_cpu = {"relay": round(cpu_floor["total"] - cpu_floor["redis"], 4)}
     floor_cpu |= {"redis": cpu_floor["redis"], "total": cpu_floor["total"]}
@@ -1210,7 +1235,7 @@ def _run(
         cpu_fs = _per_msg(fs, (*fs_names, "redis"))
         fs_cpu = {"relay": round(cpu_fs["total"] - cpu_fs["redis"], 4)}
         fs_cpu |= {"redis": cpu_fs["redis"], "total": cpu_fs["total"]}
-    rss = {name: round(peak_rss_mb(b.children[name].pid), 1) for name in SERVICES}
+    rss = {name: round(peak_rss_mb(b.children[name].pid), 1) for name in b.services}
     if b.redis_pid:
         rss["redis"] = round(peak_rss_mb(b.redis_pid), 1)
     cpu_all = {"stream": cpu_stream, "http": cpu_http, "floor": floor_cpu}
@@ -1367,6 +1392,14 @@ def bench(
             "many seconds, RSS and Redis memory sampled; says whether memory stays flat.",
         ),
     ] = 0.0,
+    edge_with_handoff: Annotated[
+        bool,
+        typer.Option(
+            "--edge-with-handoff",
+            help="Run the webhook edge and the handoff stage in one process "
+            "(RAPPORT_HANDOFF_ROLE=both) instead of two, as docker-compose.yml does.",
+        ),
+    ] = False,
 ) -> None:
     """Measure Rapport end to end beside a bare 3-hop relay, in the same run."""
     if adapter not in ("webhook", "inbox"):
@@ -1374,8 +1407,9 @@ def bench(
         raise typer.Exit(2)
     try:
         result, _log = run(
-            duration, rate, rounds, adapter, window, concurrency, conversations, profile, soak
-        )
+            duration, rate, rounds, adapter, window, concurrency, conversations, profile, soak,
+            edge_apart=not edge_with_handoff,
+        )  # fmt: skip
     except RuntimeError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
