@@ -769,7 +769,7 @@ class Bench:
         for service in self.services:
             self.wait_ready(service)
 
-    def wait_ready(self, service: str, timeout: float = 60) -> None:
+    def wait_ready(self, service: str, timeout: float = 180) -> None:
         import urllib.request
 
         deadline = time.monotonic() + timeout
