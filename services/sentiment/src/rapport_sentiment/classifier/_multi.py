@@ -502,22 +502,29 @@ class Reading(NamedTuple):
     hits: list[Hit]
 
 
-def _load_lex_weights() -> dict[str, tuple[float, float]]:
-    """Per language (NEG_LEX, POS_LEX) from ``lang_constants.tsv`` (written by
-    ``services/sentiment/scripts/fit_lang_constants.py``, 5-fold CV on XED train); a language
-    missing there keeps the English weights."""
-    out = {code: (NEG_LEX, POS_LEX) for code in LANGUAGES}
+def _load_lang_constants() -> tuple[dict[str, tuple[float, float]], dict[str, float]]:
+    """Per language (NEG_LEX, POS_LEX) and the positive cut from ``lang_constants.tsv``
+    (written by ``services/sentiment/scripts/fit_lang_constants.py``, 5-fold CV on XED train);
+    a language missing there keeps the English weights and cut. The cut is the fifth column
+    (lexicon-3.5); a file without it keeps POSITIVE_AT."""
+    weights = {code: (NEG_LEX, POS_LEX) for code in LANGUAGES}
+    cuts = dict.fromkeys(LANGUAGES, POSITIVE_AT)
     path = resources.files(__package__).joinpath("lang_constants.tsv")
     if not path.is_file():
-        return out
+        return weights, cuts
     for line in path.read_text("utf-8").splitlines():
         if line and not line.startswith("#"):
-            code, neg, pos = line.split("\t")[:3]
-            out[code] = (float(neg), float(pos))
-    return out
+            fields = line.split("\t")
+            weights[fields[0]] = (float(fields[1]), float(fields[2]))
+            if len(fields) > 4:
+                cuts[fields[0]] = float(fields[4])
+    return weights, cuts
 
 
-LEX_WEIGHTS = _load_lex_weights()
+# POSITIVE_CUT: the score at and above which a message of that language is "positive"
+# (lexicon-3.5; the English 0.2 unless the fit on XED train chose a lower one, never below the
+# mirror of NEGATIVE_AT, 0.05: the reasoning is in the fitting script's docstring).
+LEX_WEIGHTS, POSITIVE_CUT = _load_lang_constants()
 
 
 # A hashtag written in camel case is read as its words (only the lexicon reads this text;
@@ -543,6 +550,7 @@ def read(
     ``neg_lex``/``pos_lex`` override the language's lexicon weights (for the fitting script)."""
     lang = LANGUAGES[code]
     shipped_neg, shipped_pos = LEX_WEIGHTS[code]
+    positive_at = POSITIVE_CUT[code]
     w_neg = shipped_neg if neg_lex is None else neg_lex
     w_pos = shipped_pos if pos_lex is None else pos_lex
     # "#BonneJournée" is read "bonne journée" (lexicon-3.4)
@@ -579,7 +587,7 @@ def read(
         score *= QUESTION_DAMPING
     cue = next((h for h in hits if h.name == "complaint_cue"), None)
     hits = [h for h in hits if h.name != "complaint_cue"]
-    if cue is not None and score < POSITIVE_AT and "complaint" not in best:
+    if cue is not None and score < positive_at and "complaint" not in best:
         hits.append(Hit("complaint", cue.score, cue.start, cue.end))
         best["complaint"] = cue.score
     strong = (
@@ -593,6 +601,6 @@ def read(
     )
     learned = sigmoid(FRUS_XED * s.frus_logit + FRUS_LEX * neg_lex + FRUS_SHIFT)
     frustration = 1.0 - (1.0 - learned) * math.exp(-FRUS_EVIDENCE * strong)
-    if score >= POSITIVE_AT and not sarcasm:
+    if score >= positive_at and not sarcasm:
         frustration *= 0.5
     return Reading(score, frustration, hits)
