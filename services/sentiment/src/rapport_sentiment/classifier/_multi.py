@@ -33,6 +33,7 @@ from ._lexicon_more import (
     LAUGH,
     MORE,
 )
+from ._lexicon_posts import COMMON_POSTS, IDIOMS_POSTS, MORE_POSTS
 from ._lexicon_tweets import (
     BOOSTERS_MORE,
     COMMON_TWEETS,
@@ -109,6 +110,11 @@ for _code, _drop in NOT_NEGATORS.items():
 _add_uncovered(MORE_TWEETS)
 for _word, _v in COMMON_TWEETS.items():
     COMMON.setdefault(_word, _v)
+# lexicon-3.5 (``_lexicon_posts``): wishes, greetings and interjections of posts, as above (an
+# entry already read keeps its valence; the German ones get their ß and umlaut spellings below).
+_add_uncovered(MORE_POSTS)
+for _word, _v in COMMON_POSTS.items():
+    COMMON.setdefault(_word, _v)
 for _word, _v in sharp_s_variants(LANGUAGES["de"].lexicon).items():
     LANGUAGES["de"].lexicon.setdefault(_word, _v)
 # German with its umlauts (``fold_keep_umlauts``): every entry written "ae"/"oe"/"ue" also in
@@ -133,7 +139,10 @@ _add_boosters(BOOSTERS_MORE)
 for _code, _add in NEGATORS_MORE.items():
     _lang = LANGUAGES[_code]
     LANGUAGES[_code] = dataclasses.replace(_lang, negators=_lang.negators | _add)
-IDIOMS = {code: IDIOMS.get(code, ()) + IDIOMS_MORE.get(code, ()) for code in IDIOMS | IDIOMS_MORE}
+IDIOMS = {
+    code: IDIOMS.get(code, ()) + IDIOMS_MORE.get(code, ()) + IDIOMS_POSTS.get(code, ())
+    for code in IDIOMS | IDIOMS_MORE | IDIOMS_POSTS
+}
 for _code, _idioms in IDIOMS.items():
     for _, _token, _v in _idioms:
         LANGUAGES[_code].lexicon[_token] = _v
