@@ -167,6 +167,8 @@ SUPPORTED_HERE = frozenset(LANGUAGES)
 # "XED weights"). Both sit at the top of the grid, where the gain was flattening for the
 # sentiment (2 -> 3: +0.004 out-of-fold macro-F1) but not for the frustration (+0.07).
 NEGATIVE_AT = -0.05
+# The English positive cut, the default of ``POSITIVE_CUT`` (lexicon-3.5: per language from
+# ``lang_constants.tsv``, fitted on XED train, never below -NEGATIVE_AT).
 POSITIVE_AT = 0.2
 NEG_LEX = 0.8
 POS_LEX = 1.0
