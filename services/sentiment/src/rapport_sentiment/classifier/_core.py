@@ -32,7 +32,7 @@ from ._lexicon import (
 )
 from ._text import NEGATION_WINDOW, NEGATORS, TOKEN, normalise, stem_key
 
-CLASSIFIER_VERSION = "lexicon-3.4"
+CLASSIFIER_VERSION = "lexicon-3.5"
 
 # Tuned on the dev files (see docs/classifier.md); left alone afterwards.
 NEGATIVE_AT = -0.05  # sentiment_score <= this is "negative"
@@ -553,7 +553,7 @@ def _foreign(
         "negative"
         if score <= _multi.NEGATIVE_AT
         else "positive"
-        if score >= _multi.POSITIVE_AT
+        if score >= _multi.POSITIVE_CUT.get(found.language, _multi.POSITIVE_AT)
         else "neutral"
     )
     questions = text.count("?")
