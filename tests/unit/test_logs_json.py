@@ -202,6 +202,42 @@ def test_event_fields_read_the_ids_of_every_event_kind() -> None:
     assert trace_id_of("not a traceparent") is None
 
 
+def test_event_fields_read_models_properties_and_plain_objects_alike() -> None:
+    """Fields are read from a pydantic model's ``__dict__`` (issue 14: no AttributeError per
+    missing name); a property of the model's class and a plain object's attributes still
+    count, and a name nothing has is simply absent."""
+    from dataclasses import dataclass
+
+    from pydantic import BaseModel
+
+    class Result(BaseModel):
+        site: str
+        conversation_id: str
+        ticket: str
+
+        @property
+        def handoff_id(self) -> str:
+            return f"hof-{self.ticket}"
+
+    @dataclass
+    class Timer:
+        site: str
+        conversation_id: str
+        traceparent: str | None = None
+
+    assert event_fields(Result(site="s", conversation_id="c", ticket="7")) == {
+        "site": "s",
+        "conversation_id": "c",
+        "handoff_id": "hof-7",
+    }
+    assert event_fields(Timer("s", "c", TRACEPARENT), "2-0") == {
+        "site": "s",
+        "conversation_id": "c",
+        "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+        "entry_id": "2-0",
+    }
+
+
 @pytest.mark.usefixtures("restore_logging")
 def test_text_format_shows_the_context_after_the_message() -> None:
     buffer = capture("text")

@@ -22,7 +22,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 from redis.asyncio.client import Pipeline
@@ -36,10 +38,10 @@ from rapport_router.packet import build_packet
 from rapport_router.plan import Plan
 from rapport_router.state import (
     RouterState,
+    last_turns,
     parse_state,
     read_transcript,
     state_keys,
-    transcript_of,
 )
 from rapport_router.timers import TIMER_LEASE_S, Timer, TimerKeys, claim_due, finish
 from rapport_runtime.config import Sites
@@ -49,8 +51,10 @@ from rapport_runtime.redis import (
     ConversationKeys,
     Writes,
     dedupe_key,
+    record_ref,
     resolve_record_maps,
     transaction_client,
+    watch_and_mget,
 )
 from rapport_runtime.service import Runtime, stop_if_cancelled
 from rapport_runtime.settings import RapportSettings
@@ -79,6 +83,44 @@ DECISION_LATENCY = Histogram(
 )
 
 WATCH_RETRIES = 10
+# Classified entries the router keeps parsed, the newest first (~7.5 KB each in memory): an
+# escalation's transcript is read from them, and only the rest from Redis (see
+# ClassifiedCache).
+CLASSIFIED_CACHE_ENTRIES = 2048
+
+
+class ClassifiedCache:
+    """The classified messages this router has parsed, by stream entry (``(stream, id)``),
+    the last ``size`` used kept.
+
+    A conversation's messages hash refers to classified entries (``<id>@<stream>``, see
+    :func:`rapport_runtime.redis.record_ref`), and the router has just read and parsed most
+    of those entries itself: an escalation's transcript used to read every one again
+    (``XRANGE id id`` each, one more round trip per batch) and parse it again. An entry never
+    changes once written, so a cached one is the entry; the hash still says which entries a
+    transcript has (read each time, so an erased conversation's hash, gone whole, lists
+    none). One difference: an entry ``MAXLEN`` already trimmed from the stream but still in
+    the cache stays in the transcript (it was left out before)."""
+
+    def __init__(self, size: int = CLASSIFIED_CACHE_ENTRIES) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, str], ClassifiedMessage] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, stream: str, entry_id: str, event: ClassifiedMessage) -> None:
+        key = (stream, entry_id)
+        self._items[key] = event
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def get(self, stream: str, entry_id: str) -> ClassifiedMessage | None:
+        event = self._items.get((stream, entry_id))
+        if event is not None:
+            self._items.move_to_end((stream, entry_id))
+        return event
 
 
 class RouterStage(Stage[ClassifiedMessage]):
@@ -94,6 +136,7 @@ class RouterStage(Stage[ClassifiedMessage]):
         # Held by each read-decide-write of this partition's states in this process (see the
         # module docstring): in-process writers never abort each other's WATCH.
         self.state_lock = asyncio.Lock()
+        self.classified = ClassifiedCache()
 
     async def process(self, entries: Sequence[Entry[ClassifiedMessage]]) -> None:
         for _ in range(WATCH_RETRIES):
@@ -117,11 +160,13 @@ class RouterStage(Stage[ClassifiedMessage]):
             for m in (e.event.message for e in entries)
         ]
         watched = state_keys(keys)
+        for entry in entries:  # the transcripts of this batch's escalations read them here
+            self.classified.put(self.stream, entry.id, entry.event)
         # Every key of the batch is in the partition's slot (one master on a cluster).
         client = await transaction_client(self.redis, watched[0])
         async with client.pipeline(transaction=True) as pipe:
-            await pipe.watch(*watched)
-            values = await pipe.mget([*watched, *seen_keys])
+            # WATCH and the reads in one round trip.
+            values = await watch_and_mget(pipe, watched, [*watched, *seen_keys])
             states = {
                 key: parse_state(raw)
                 for key, raw in zip(watched, values[: len(watched)], strict=True)
@@ -176,8 +221,7 @@ class RouterStage(Stage[ClassifiedMessage]):
             try:
                 client = await transaction_client(self.redis, keys.state)
                 async with self.state_lock, client.pipeline(transaction=True) as pipe:
-                    await pipe.watch(keys.state)
-                    raw = await pipe.get(keys.state)
+                    (raw,) = await watch_and_mget(pipe, [keys.state], [keys.state])
                     state = parse_state(raw)
                     plan = Plan()
                     if site is not None:
@@ -210,7 +254,8 @@ class RouterStage(Stage[ClassifiedMessage]):
         """The packets of a batch's escalations, each conversation's transcript read once and
         all of them in one pipelined round trip. The messages hash is the sentiment stage's
         (the router never writes it), so reading it outside the WATCHed connection sees what
-        the watched one would."""
+        the watched one would. The entries it refers to come from :attr:`classified` when
+        they are there, else from their stream (one more round trip, for all of them)."""
         if not wanted:
             return
         conversations = list(dict.fromkeys(k.messages for _, k, _ in wanted))
@@ -218,13 +263,42 @@ class RouterStage(Stage[ClassifiedMessage]):
             for key in conversations:
                 read.hgetall(key)
             raws = await read.execute()
-        raws = await resolve_record_maps(self.redis, raws)  # the records refer to entries
+        found = await self.transcript_messages(raws)
         turns = self.settings.transcript_turns
         transcripts = {
-            key: transcript_of(raw, turns) for key, raw in zip(conversations, raws, strict=True)
+            key: last_turns(messages, turns)
+            for key, messages in zip(conversations, found, strict=True)
         }
         for plan, k, traceparent in wanted:
             self._attach_packet(plan, transcripts[k.messages], traceparent)
+
+    async def transcript_messages(
+        self, records: list[dict[Any, Any]]
+    ) -> list[list[ClassifiedMessage]]:
+        """The messages of each messages hash (``HGETALL`` replies), unordered: references
+        found in :attr:`classified`, the others read from their streams in one round trip
+        (and kept), JSON values parsed; an entry its stream no longer holds is left out."""
+        out: list[list[ClassifiedMessage]] = [[] for _ in records]
+        missing: dict[int, Any] = {}
+        owners: list[tuple[int, tuple[str, str] | None]] = []
+        for n, record in enumerate(records):
+            for value in record.values():
+                ref = record_ref(value)
+                cached = self.classified.get(ref[0], ref[1]) if ref is not None else None
+                if cached is not None:
+                    out[n].append(cached)
+                else:
+                    missing[len(owners)] = value
+                    owners.append((n, ref))
+        if missing:
+            (resolved,) = await resolve_record_maps(self.redis, [missing])
+            for i, raw in resolved.items():
+                n, ref = owners[i]
+                event = ClassifiedMessage.read(raw)
+                if ref is not None:
+                    self.classified.put(ref[0], ref[1], event)
+                out[n].append(event)
+        return out
 
     def _attach_packet(
         self, plan: Plan, transcript: list[ClassifiedMessage], traceparent: str | None
@@ -352,8 +426,7 @@ class HandoffOutcomeStage(Stage[HandoffResult]):
         watched = state_keys(keys)
         client = await transaction_client(self.redis, watched[0])
         async with client.pipeline(transaction=True) as pipe:
-            await pipe.watch(*watched)
-            raws = dict(zip(watched, await pipe.mget(watched), strict=True))
+            raws = dict(zip(watched, await watch_and_mget(pipe, watched, watched), strict=True))
             states = {key: parse_state(raw) for key, raw in raws.items()}
             now = time.time()
             plans: list[tuple[Entry[HandoffResult], Plan]] = []

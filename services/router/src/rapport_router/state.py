@@ -7,7 +7,7 @@ one conversation never both act on the same state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -96,10 +96,12 @@ async def read_transcript(
 
 def transcript_of(raw_messages: Mapping[Any, bytes | str], turns: int) -> list[ClassifiedMessage]:
     """The last ``turns`` of a conversation's messages hash (``HGETALL``), oldest first."""
-    ordered = sorted(
-        (ClassifiedMessage.read(v) for v in raw_messages.values()),
-        key=lambda c: (c.message.sent_at, c.message.received_at),
-    )
+    return last_turns((ClassifiedMessage.read(v) for v in raw_messages.values()), turns)
+
+
+def last_turns(messages: Iterable[ClassifiedMessage], turns: int) -> list[ClassifiedMessage]:
+    """The last ``turns`` of a conversation's messages, oldest first (by sent, then received)."""
+    ordered = sorted(messages, key=lambda c: (c.message.sent_at, c.message.received_at))
     return ordered[-turns:]
 
 

@@ -52,6 +52,7 @@ from types import MappingProxyType
 from typing import Any
 
 from opentelemetry import trace
+from pydantic import BaseModel
 
 
 class Id(str):
@@ -253,22 +254,35 @@ def trace_id_of(traceparent: object) -> str | None:
     return match.group(1) if match else None
 
 
+def _attr(source: object, name: str) -> object:
+    """``source.name``, or None when it has none. A pydantic model's fields are read from its
+    ``__dict__``: ``getattr`` of a name the model lacks goes through pydantic's
+    ``__getattr__`` and raises an AttributeError (several µs each, several per event: issue
+    14, the stages bind every message's ids)."""
+    values = getattr(source, "__dict__", None)
+    if values is not None and name in values:
+        return values[name]
+    if isinstance(source, BaseModel) and not hasattr(type(source), name):
+        return None  # neither a field it has nor a property of its class
+    return getattr(source, name, None)
+
+
 def event_fields(event: object, entry_id: str | None = None) -> dict[str, str]:
     """The ids an event carries (site, conversation, message, handoff, trace), to bind.
 
     A classified message is read through its message; every event has a site and a
     conversation, some a message or handoff id, the ones the edge stamped a traceparent."""
-    inner = getattr(event, "message", None)
-    sources = [inner, event] if hasattr(inner, "conversation_id") else [event]
+    inner = _attr(event, "message")
+    sources = [inner, event] if _attr(inner, "conversation_id") is not None else [event]
     fields: dict[str, str] = {}
     for name in ("site", "conversation_id", "message_id", "handoff_id"):
         for source in sources:
-            value = getattr(source, name, None)
+            value = _attr(source, name)
             if isinstance(value, str) and value:
                 fields[name] = value
                 break
     for source in sources:
-        trace_id = trace_id_of(getattr(source, "traceparent", None))
+        trace_id = trace_id_of(_attr(source, "traceparent"))
         if trace_id:
             fields["trace_id"] = trace_id
             break
