@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from starlette.routing import Route
 from rapport_contracts import Decision, HandoffPacket, Reason
 from rapport_handoff.adapters.base import AdapterContext, PermanentError, TransientError
 from rapport_handoff.adapters.webhook import WebhookAdapter
+from rapport_handoff.http import TRANSPORTS, helpdesk_client
 from rapport_runtime.config import AdapterConfig, ConfigError, Site
 from rapport_runtime.policies import default_policy
 from rapport_runtime.settings import RapportSettings
@@ -80,15 +82,16 @@ def site(url: str, **options: Any) -> Site:
     return Site("acme", "inbound-secret", adapter, default_policy(), lambda loc: "sites.yaml:7")
 
 
-@pytest.fixture
+@pytest.fixture(params=TRANSPORTS)
 async def make_adapter(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> AsyncIterator[Callable[..., WebhookAdapter]]:
+    """An adapter on the service's client, with each transport it can run on."""
     monkeypatch.setenv("ACME_HANDOFF_SECRET", "outbound-secret")
     clients: list[httpx.AsyncClient] = []
 
     def make(url: str, **options: Any) -> WebhookAdapter:
-        http = httpx.AsyncClient()
+        http = helpdesk_client(request.param)
         clients.append(http)
         options = {"secret": {"env": "ACME_HANDOFF_SECRET"}, "max_wait_s": 0.05, **options}
         context = AdapterContext(RapportSettings(), None, http)  # type: ignore[arg-type]
@@ -149,6 +152,46 @@ async def test_unreachable_receiver_is_transient(
 
     with pytest.raises(TransientError, match="could not reach"):
         await make_adapter(f"http://127.0.0.1:{free_port()}/hook", attempts=2).deliver(packet())
+
+
+async def _raw_receiver(answer: bool) -> tuple[asyncio.Server, str, list[bytes]]:
+    """A receiver that reads each request's head and then closes the connection without an
+    answer (``answer`` False), or holds it open and never answers (True: a hung helpdesk)."""
+    heads: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads.append(await reader.readuntil(b"\r\n\r\n"))
+        if answer:
+            while await reader.read(65536):  # until the client gives up and closes
+                pass
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}/hook", heads
+
+
+async def test_a_receiver_that_drops_the_connection_is_unreachable_not_slow(
+    make_adapter: Callable[..., WebhookAdapter],
+) -> None:
+    server, url, heads = await _raw_receiver(answer=False)
+    async with server:
+        with pytest.raises(TransientError, match="could not reach") as raised:
+            await make_adapter(url, attempts=2).deliver(packet())
+    assert len(heads) == 2  # each attempt reached it
+    assert isinstance(raised.value.__cause__, httpx.TransportError)
+    assert not isinstance(raised.value.__cause__, httpx.TimeoutException)
+
+
+async def test_a_receiver_that_never_answers_times_out(
+    make_adapter: Callable[..., WebhookAdapter],
+) -> None:
+    server, url, heads = await _raw_receiver(answer=True)
+    async with server:
+        with pytest.raises(TransientError, match=r"timed out after 0\.2 s"):
+            await make_adapter(url, attempts=1, timeout_s=0.2).deliver(packet())
+    assert len(heads) == 1
 
 
 def test_bad_options_name_the_field_and_line(monkeypatch: pytest.MonkeyPatch) -> None:

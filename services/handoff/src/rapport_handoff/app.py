@@ -32,6 +32,7 @@ from rapport_handoff.adapters.base import (
 )
 from rapport_handoff.breaker import SharedBreakers
 from rapport_handoff.edge import ROUTES, watch_backlog
+from rapport_handoff.http import helpdesk_client
 from rapport_handoff.responses import ANY_METHOD, no_route
 from rapport_runtime.acceptance import AcceptanceWatch
 from rapport_runtime.config import load_sites
@@ -182,9 +183,16 @@ class HandoffStage(Stage[HandoffPacket]):
             lock = f"{self.settings.prefix}:lock:handoff:{packet.handoff_id}"
             token = f"{self.settings.consumer_name}:{uuid.uuid4().hex}"
             lease_ms = int(LOCK_LEASE_S * 1000)
+            breaker = self.breakers.get(packet.site)
             # Create-once: a consumer that reclaimed this entry must not call the helpdesk
-            # while another is still at it.
-            if not await self.redis.set(lock, token, nx=True, px=lease_ms):
+            # while another is still at it. The circuit's state comes in the same round trip
+            # (issue 14: one round trip less per handoff); read after the lock as before, so a
+            # circuit that opened while this delivery waited for its slot is seen.
+            async with self.redis.pipeline(transaction=False) as first:
+                first.set(lock, token, nx=True, px=lease_ms)
+                breaker.read(first)
+                took, circuit = await first.execute()
+            if not took:
                 await self._after_the_owner(packet, entry_id, lock)
                 return
             renewing = asyncio.create_task(self._renew(lock, token, lease_ms))
@@ -195,9 +203,7 @@ class HandoffStage(Stage[HandoffPacket]):
                 try:
                     with DELIVERY_SECONDS.labels(adapter.name).time():
                         async with asyncio.timeout(deadline):
-                            delivered = await self.breakers.get(packet.site).call(
-                                lambda: adapter.deliver(packet)
-                            )
+                            delivered = await breaker.call(lambda: adapter.deliver(packet), circuit)
                 except TimeoutError:
                     error = TransientError(f"no answer within the {deadline:.0f} s deadline")
                     await self._retry_later(packet, entry_id, keys, adapter, error)
@@ -426,7 +432,7 @@ def create_app(settings: RapportSettings | None = None) -> Starlette:
 
     async def on_start(runtime: Runtime) -> None:
         runtime.extras["sites"] = sites
-        runtime.extras["http"] = httpx.AsyncClient(follow_redirects=False)
+        runtime.extras["http"] = helpdesk_client(settings.handoff_http_transport)
         runtime.extras["acceptances"] = AcceptanceWatch(
             settings.accept_window_s, require_always=settings.durability == "always"
         )

@@ -199,6 +199,12 @@ class RapportSettings(BaseSettings):
         "and the handoff stage; edge: only the edge (webhooks in); stage: only the handoff "
         "stage (packets out to the helpdesks), whose HTTP port serves /healthz and /readyz.",
     )
+    handoff_http_transport: Literal["aiohttp", "httpx"] = Field(
+        default="aiohttp",
+        description="RAPPORT_HANDOFF_HTTP_TRANSPORT: what carries the adapters' httpx calls "
+        "to the helpdesks. aiohttp: httpx-aiohttp's transport (about a third of httpx's own "
+        "CPU per request, docs/performance.md); httpx: httpx's own transport (httpcore).",
+    )
     handoff_retries: int = Field(
         default=6,
         ge=0,

@@ -94,6 +94,16 @@ def instrument_httpx() -> None:
         _state["instrumented_httpx"] = True
 
 
+def instrument_httpx_client(client: Any) -> None:
+    """Spans for one client whose transport is not httpx's own (the instrumentation of
+    :func:`instrument_httpx` patches httpx's transport classes only); nothing unless
+    :func:`instrument_httpx` ran."""
+    if _state["instrumented_httpx"]:
+        from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+        HTTPXClientInstrumentor.instrument_client(client)
+
+
 def instrument_app(app: Any) -> None:
     """Server spans for a service's HTTP routes (the edge's webhooks), when tracing is on."""
     if enabled():

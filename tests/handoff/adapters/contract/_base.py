@@ -31,6 +31,7 @@ from rapport_contracts import (
     TranscriptEntry,
 )
 from rapport_handoff.adapters.base import AdapterContext
+from rapport_handoff.http import TRANSPORTS, Transport, helpdesk_client
 from rapport_runtime.config import AdapterConfig, Site
 from rapport_runtime.policies import default_policy
 from rapport_runtime.settings import RapportSettings
@@ -262,6 +263,12 @@ class ContractConfig:
     def clock(self) -> FakeClock:
         return FakeClock()
 
+    @pytest.fixture(params=TRANSPORTS)
+    def transport(self, request: pytest.FixtureRequest) -> Transport:
+        """Every contract holds on each transport the service's client can run on."""
+        value: Transport = request.param
+        return value
+
     @pytest.fixture
     async def make(
         self,
@@ -270,6 +277,7 @@ class ContractConfig:
         monkeypatch: pytest.MonkeyPatch,
         prefix: str,
         clock: FakeClock,
+        transport: Transport,
     ) -> AsyncIterator[Callable[..., Any]]:
         for name, value in self.env.items():
             monkeypatch.setenv(name, value)
@@ -278,7 +286,7 @@ class ContractConfig:
         _, base = fake
 
         def build(**overrides: Any) -> Any:
-            http = httpx.AsyncClient()
+            http = helpdesk_client(transport)
             clients.append(http)
             options = {**self.site_options(base), **overrides}
             config = AdapterConfig.model_validate({"type": self.adapter_cls.name, **options})
