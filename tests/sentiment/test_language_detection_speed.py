@@ -33,7 +33,7 @@ def test_bounded_keeps_whole_words(text: str, limit: int, expected: str) -> None
 
 
 def test_bounded_defaults_to_the_prefix_constant() -> None:
-    text = "palabra " * 40
+    text = "palabra " * 100
     cut = _language.bounded(text)
     assert len(cut) <= _language.PREFIX
     assert len(cut) > _language.PREFIX - len("palabra ")
@@ -66,13 +66,27 @@ def test_short_messages_are_detected_as_before_the_bound() -> None:
 
 
 def test_a_long_message_is_read_from_its_start() -> None:
-    # the model reads only the start: a Spanish opening decides over a long English tail
-    spanish = "Me cobraron dos veces y nadie contesta mis correos"
-    tail = " ok ok ok, order 4471 invoice refund card account password login" * 3
-    assert len(spanish) >= _language.PREFIX - 10
-    found = _language._detect(spanish + tail)
+    # the model reads only the start: a long English tail after the bound is not read
+    spanish = (
+        "Me cobraron dos veces el pedido del mes pasado, escribí al soporte cinco veces y "
+        "todavía nadie contesta mis correos."
+    )
+    opening = spanish
+    while len(opening) + len(spanish) + 1 <= _language.PREFIX:
+        opening += " " + spanish
+    tail = " ok ok ok, order 4471 invoice refund card account password login" * 30
+    text = opening + tail
+    found = _language._detect(text)
     assert found.language == "es"
-    assert found == _language._detect(_language.bounded(spanish))
+    assert found == _language._detect(_language.bounded(text))
+    bound = _language.PREFIX
+    try:
+        _language.PREFIX = 10**9
+        whole = _language._detect(text)
+    finally:
+        _language.PREFIX = bound
+    assert whole.confidence is not None and found.confidence is not None
+    assert whole.confidence < found.confidence  # the tail, read, would weaken it
 
 
 def test_a_long_message_in_each_language_is_still_detected() -> None:
@@ -89,7 +103,8 @@ def test_a_long_message_in_each_language_is_still_detected() -> None:
         "it": "Aspetto il rimborso dell'ordine da tre settimane, ho scritto cinque volte "
         "all'assistenza clienti e finora nessuna risposta chiara.",
     }
-    for code, text in texts.items():
+    for code, sentence in texts.items():
+        text = " ".join([sentence] * 5)
         assert len(text) > _language.PREFIX
         assert _language._detect(text).language == code
         assert classify(text).language == code
