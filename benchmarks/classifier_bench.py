@@ -200,9 +200,11 @@ def main() -> None:
             f" {med(key + ' given'):,.0f} msgs/s; detection costs"
             f" {cost(key + ' given', key + ' detected'):+.0%} (budget 30 %)"
         )
+    worst = [r["foreign model only, given"] / r["foreign model only"] - 1 for r in rounds]
     print(
         "  es/de/fr/pt/it benchmark messages, the model asked every time (no word vote):"
         f" detection costs {cost('foreign model only, given', 'foreign model only'):+.0%}"
+        f" (rounds: {', '.join(f'{x:+.0%}' for x in worst)}; budget 30 %)"
     )
     memos = (
         _signals._TOKEN_MASK,

@@ -217,23 +217,60 @@ def _letters(text: str) -> int:
     return sum(map(str.isalpha, text))
 
 
+# The model reads at most PREFIX characters of a message (whole words: the text is cut at the
+# last space before the bound), so a long paste (up to _core.MAX_TEXT, 5,000 characters) costs
+# the model no more than a 512-character message (its cost grows with the character n-grams it
+# looks up, about three per character). 5-fold CV on the permissive XED train lines and on
+# messages of three consecutive lines (services/sentiment/scripts/fit_language_prefix.py; CC
+# BY 4.0; dev files never read) picks 128, the smallest bound whose accuracy is no lower than
+# the unbounded model's, in every fold; no bound of 200 or more differs from the unbounded
+# model there. Fixed by reasoning at 4x that pick, 512: past where the CV saw any difference,
+# so that what a message says in its first few sentences is all read (at 128 the confidence of
+# 71 English messages of the identity sample moved, none of their languages). Shorter bounds
+# lose accuracy (48: -0.06 points on lines, -0.31 on three-line messages), so no bound makes
+# the benchmark's messages (31-68 characters) cheaper. docs/classifier.md, "Speed: detection
+# (2026-12-03 afternoon)".
+PREFIX = 512
+
+
+def bounded(flat: str, limit: int | None = None) -> str:
+    """The first ``limit`` (default PREFIX) characters of whitespace-normalised text, cut
+    back to the last space within them (the whole first ``limit`` when there is none)."""
+    limit = PREFIX if limit is None else limit
+    if len(flat) <= limit:
+        return flat
+    cut = flat.rfind(" ", 0, limit + 1)
+    return flat[:cut] if cut > 0 else flat[:limit]
+
+
+def _predict(model: Any, line: str, k: int) -> list[tuple[float, str]]:
+    """The binding's own call (``fasttext_pybind``), as ``FastText.predict`` makes it for one
+    line without a newline, minus its Python wrapper's checks and unzipping (speed): a list of
+    (probability, "__label__xx"), likeliest first."""
+    predictions: list[tuple[float, str]] = model.f.predict(line + "\n", k, 0.0, "strict")
+    return predictions
+
+
 def _detect(text: str) -> Detected:
     flat = " ".join(text.split())
     if _LETTER.search(flat) is None:
         return Detected(DEFAULT, None, "default")
+    flat = bounded(flat)
     if not flat.islower() and _capitals(flat) > 0.5 * _letters(flat):
         flat = flat.lower()  # the model reads capitals as another script's statistics
     model = _model if _model is not None else _load()
     # The first answer alone decides most messages: the model is asked for three only when it
     # does not (speed, lexicon-3.4: k=1 costs about two thirds of k=3; the first answer and its
     # probability are the same, checked in tests/sentiment/test_classifier_tweets.py).
-    labels, probs = model.predict(flat, k=1)
-    first = labels[0].removeprefix("__label__")
-    p = min(1.0, max(0.0, float(probs[0])))
+    predictions = _predict(model, flat, 1)
+    if not predictions:
+        return Detected(DEFAULT, None, "default")
+    prob, label = predictions[0]
+    first = label.removeprefix("__label__")
+    p = min(1.0, max(0.0, float(prob)))
     if first in SUPPORTED or p >= SURE:
         return Detected(first, round(p, 3), "detected")
-    labels, probs = model.predict(flat, k=3)
-    for label, prob in zip(labels[1:], probs[1:], strict=True):
+    for prob, label in _predict(model, flat, 3)[1:]:
         language = label.removeprefix("__label__")
         if language in SUPPORTED and prob >= SECOND:
             return Detected(language, round(min(1.0, float(prob)), 3), "detected")
