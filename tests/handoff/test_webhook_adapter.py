@@ -7,7 +7,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -221,3 +221,24 @@ async def test_a_failing_receiver_is_given_up_on_after_the_deadline(
         await make_adapter(url, attempts=20, max_wait_s=0.3, deadline_s=0.5).deliver(packet())
     assert time.monotonic() - started < 3
     assert 1 < len(fake.requests) < 20
+
+
+async def test_the_transport_setting_chooses_the_clients_transport(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from httpx_aiohttp import AiohttpTransport
+
+    assert RapportSettings().handoff_http_transport == "aiohttp"  # the default
+    monkeypatch.setenv("RAPPORT_HANDOFF_HTTP_TRANSPORT", "httpx")
+    chosen = RapportSettings().handoff_http_transport
+    assert chosen == "httpx"
+    pairs: tuple[tuple[Literal["aiohttp", "httpx"], type], ...] = (
+        (chosen, httpx.AsyncHTTPTransport),
+        ("aiohttp", AiohttpTransport),
+    )
+    for transport, kind in pairs:
+        client = helpdesk_client(transport)
+        try:
+            assert isinstance(client._transport, kind)
+        finally:
+            await client.aclose()
