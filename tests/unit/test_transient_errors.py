@@ -11,7 +11,7 @@ from redis.asyncio.connection import Connection
 from redis.exceptions import ClusterDownError, SlotNotCoveredError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from rapport_runtime.consumer import is_transient
+from rapport_runtime.errors import is_transient
 
 
 def test_connection_failures_are_waited_out() -> None:

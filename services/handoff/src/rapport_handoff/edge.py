@@ -13,15 +13,13 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from annotated_types import MaxLen
 from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -58,7 +56,6 @@ from rapport_handoff.responses import (
 )
 from rapport_runtime.acceptance import AcceptanceWatch
 from rapport_runtime.config import Sites
-from rapport_runtime.consumer import is_transient
 from rapport_runtime.limits import JSONLimitError, loads_bounded
 from rapport_runtime.logs import Id, bind
 from rapport_runtime.partitions import all_partitions, conversation_settings
@@ -294,25 +291,6 @@ async def _post_message(request: Request, runtime: Runtime) -> Response:
         return await _accept(runtime, site.name, message)
 
 
-# A connection redis-py closed under the command using it (its cluster client re-reading the
-# topology under a burst or a fail-over: "handler is closed" under uvloop, "'NoneType' object
-# has no attribute 'writelines'" on asyncio) is not Redis refusing: the accept is idempotent
-# (its dedupe key), so it is tried again on another connection before the sender hears 503.
-CLOSED_CONNECTION_ATTEMPTS = 3
-T = TypeVar("T")
-
-
-async def retrying_closed_connections(attempt: Callable[[], Awaitable[T]]) -> T:
-    for n in range(CLOSED_CONNECTION_ATTEMPTS):
-        try:
-            return await attempt()
-        except (RuntimeError, AttributeError) as exc:
-            if not is_transient(exc) or n == CLOSED_CONNECTION_ATTEMPTS - 1:
-                raise
-            log.warning("a Redis connection closed under the accept (%r); trying again", exc)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 async def _accept(runtime: Runtime, site_name: str, message: Message) -> Response:
     # The conversation's partition: its stream and dedupe key share one slot.
     settings = conversation_settings(runtime.settings, site_name, message.conversation_id)
@@ -321,8 +299,8 @@ async def _accept(runtime: Runtime, site_name: str, message: Message) -> Respons
         REQUESTS.labels("not_durable").inc()
         return not_durable(watch.refusal)
 
-    async def attempt() -> str | None:
-        return await accept_once(
+    try:
+        entry_id = await accept_once(
             runtime.redis,
             dedupe_key(
                 settings.prefix, "edge", site_name, message.conversation_id, message.message_id
@@ -333,15 +311,6 @@ async def _accept(runtime: Runtime, site_name: str, message: Message) -> Respons
             maxlen=settings.stream_maxlen,
             watch=watch if isinstance(watch, AcceptanceWatch) else None,
         )
-
-    try:
-        entry_id = await retrying_closed_connections(attempt)
-    except (RuntimeError, AttributeError) as exc:
-        if not is_transient(exc):
-            raise
-        log.error("could not accept a message for %s: %r", Id(site_name), exc)
-        REQUESTS.labels("unavailable").inc()
-        return storage_refusal(RedisConnectionError(f"the Redis connection closed: {exc}"))
     except (RedisError, RedisClusterException) as exc:
         refusal = storage_refusal(exc)
         if refusal.status_code == 429:

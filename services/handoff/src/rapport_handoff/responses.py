@@ -35,6 +35,7 @@ from starlette.routing import Match
 if TYPE_CHECKING:
     from rapport_runtime.service import Runtime
 
+from rapport_runtime.errors import ConnectionClosedError
 from rapport_runtime.limits import RateLimiter, Slots
 from rapport_runtime.redis import is_saturation
 from rapport_runtime.signing import parse_digits
@@ -223,6 +224,8 @@ def storage_problem(exc: StorageError) -> tuple[str, str]:
         return "saturated", "every Redis connection of this edge process is busy"
     if isinstance(exc, BusyLoadingError):
         return "unavailable", "Redis is loading its data after a restart"
+    if isinstance(exc, ConnectionClosedError):
+        return "unavailable", f"Redis is unreachable: {exc}"
     if isinstance(exc, RedisConnectionError | RedisTimeoutError):
         return "unavailable", "Redis is unreachable"
     if isinstance(exc, OutOfMemoryError):

@@ -26,6 +26,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, cast
 
+import stamina
 from prometheus_client import Counter
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
@@ -33,6 +34,7 @@ from redis.exceptions import RedisError
 
 from rapport_contracts import Event, Message
 from rapport_contracts.streams import DATA_FIELD
+from rapport_runtime.errors import ConnectionClosedError, is_closed_connection
 from rapport_runtime.logs import Id
 from rapport_runtime.tracing import current_traceparent
 
@@ -215,6 +217,40 @@ class AcceptanceWatch:
             await asyncio.sleep(interval_s)
 
 
+# A connection redis-py closed under the command using it (its cluster client re-reading the
+# topology under a burst or a fail-over: "handler is closed" under uvloop, "'NoneType' object
+# has no attribute 'writelines'" on asyncio) is not Redis refusing, and redis-py's own retry does
+# not cover it. The accept is idempotent (its seen-key), so it is tried again on another
+# connection: if the first try did reach Redis, the second reads as a duplicate, and the message
+# is on the stream once either way. After the last try it becomes the ConnectionError it is, so
+# every caller answers it as Redis being unavailable (503 with the reason), never a 500.
+CLOSED_CONNECTION_ATTEMPTS = 3
+
+
+async def _eval_on_an_open_connection(redis: Redis, script: str, *keys_and_args: str) -> Any:
+    try:
+        async for attempt in stamina.retry_context(
+            on=is_closed_connection,
+            attempts=CLOSED_CONNECTION_ATTEMPTS,
+            timeout=None,
+            wait_initial=0.005,
+            wait_max=0.05,
+            wait_jitter=0.005,
+        ):
+            with attempt:
+                if attempt.num > 1:
+                    log.warning("a Redis connection closed under an accept; trying again")
+                return await cast("Any", redis.eval(script, 2, *keys_and_args))
+    except (RuntimeError, AttributeError) as exc:
+        if not is_closed_connection(exc):
+            raise
+        raise ConnectionClosedError(
+            f"the Redis connection closed under the write {CLOSED_CONNECTION_ATTEMPTS} times in a"
+            f" row ({exc})"
+        ) from exc
+    raise AssertionError("unreachable: stamina re-raises after the last attempt")
+
+
 async def accept_once(
     redis: Redis,
     seen_key: str,
@@ -233,9 +269,8 @@ async def accept_once(
         if traceparent is not None:
             event = event.model_copy(update={"traceparent": traceparent})
     payload = event.compact_json()
-    result = await cast(
-        "Any",
-        redis.eval(_ACCEPT_ONCE, 2, seen_key, stream, str(ttl_s), str(maxlen), DATA_FIELD, payload),
+    result = await _eval_on_an_open_connection(
+        redis, _ACCEPT_ONCE, seen_key, stream, str(ttl_s), str(maxlen), DATA_FIELD, payload
     )
     if result is None:
         return None

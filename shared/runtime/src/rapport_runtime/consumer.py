@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -37,12 +36,11 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.exceptions import ClusterError, RedisClusterException, ResponseError, TryAgainError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import ResponseError
 
 from rapport_contracts import DeadLetter, Event
 from rapport_contracts.streams import DATA_FIELD
+from rapport_runtime.errors import CAUGHT, TRANSIENT, is_transient
 from rapport_runtime.logs import Id, bind, bind_event, bind_here, redact
 from rapport_runtime.redis import ensure_group, transaction_client, xadd_event
 from rapport_runtime.settings import RapportSettings
@@ -83,49 +81,6 @@ SLOW_BATCH_S = 60.0
 # How long a finished batch waits for its claim keeper to see that it is finished: one XCLAIM's
 # round trip at most, on a healthy Redis (see _kept_claimed).
 KEEPER_STOP_S = 2.0
-# Errors a loop waits out. The cluster ones happen while a master fails over (its slots are
-# briefly served by nobody: CLUSTERDOWN, TRYAGAIN, a slot no node covers, no seed node
-# reachable while the client re-reads the topology); they are checked before ResponseError,
-# of which some are subclasses. A standalone Redis never raises them.
-TRANSIENT = (
-    RedisConnectionError,
-    RedisTimeoutError,
-    ClusterError,
-    TryAgainError,
-    RedisClusterException,
-)
-# What the loops catch: TRANSIENT; a RuntimeError from a connection whose socket the peer
-# closed (uvloop's "the handler is closed", seen when a cluster master is killed and the
-# client reuses its connection); and an AttributeError raised inside redis-py's connection code
-# (redis-py 8.1, during a fail-over: the cluster client re-reads the topology and closes the
-# old nodes' connections while another task is writing on one, "'NoneType' object has no
-# attribute 'writelines'"; it killed the router's readers in a fail-over test). Any other
-# RuntimeError or AttributeError is a bug and stops the loop.
-CAUGHT = (*TRANSIENT, RuntimeError, AttributeError)
-_REDIS_PY = f"{os.sep}redis{os.sep}"
-
-
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, TRANSIENT):
-        return True
-    text = str(exc)
-    if isinstance(exc, RuntimeError):
-        return "handler is closed" in text or "closed=True" in text
-    if isinstance(exc, AttributeError):
-        return _raised_in_redis_py_connection(exc)
-    return False
-
-
-def _raised_in_redis_py_connection(exc: BaseException) -> bool:
-    """Whether the innermost frame of ``exc`` is redis-py's connection module (a connection
-    closed under the command using it), not our code."""
-    tb = exc.__traceback__
-    if tb is None:
-        return False
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    filename = tb.tb_frame.f_code.co_filename
-    return _REDIS_PY in filename and filename.endswith("connection.py")
 
 
 @dataclass(frozen=True, slots=True)
