@@ -197,4 +197,6 @@ def test_a_packet_delivered_already_is_acked_without_a_second_call(
 
     wait_until(settled)
     assert fake.keys == [handoff_id, "h-other"]
+    # The batch took the repeat's lock in its one round trip; acking the repeat released it.
+    assert redis_client.keys(f"{prefix}:lock:handoff:*") == []
     assert [r.handoff_id for r in results(redis_client, prefix)] == [handoff_id, "h-other"]

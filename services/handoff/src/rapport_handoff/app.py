@@ -11,6 +11,7 @@ import random
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -78,6 +79,11 @@ DEFAULT_DEADLINE_S = 60.0
 # burn a delivery waiting for it.
 LOCK_LEASE_S = 15.0
 
+
+def lock_lease_ms() -> int:
+    return int(LOCK_LEASE_S * 1000)  # read at each use: a test shortens the lease
+
+
 # Delete the lock only if it is still ours: an expired lock may already be someone else's.
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -88,6 +94,19 @@ _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
+
+
+@dataclass(slots=True)
+class _Claim:
+    """A handoff's create-once lock: whether it was taken (``took``), and the site's circuit
+    state read in the same round trip. ``owned`` until released or handed to the outcome's
+    transaction."""
+
+    lock: str
+    token: str
+    took: bool = False
+    circuit: Any = None
+    owned: bool = True
 
 
 def delivery_deadline_s(adapter: HelpdeskAdapter) -> float:
@@ -116,32 +135,55 @@ class HandoffStage(Stage[HandoffPacket]):
         self.rng = random.Random()
 
     async def process(self, entries: Sequence[Entry[HandoffPacket]]) -> None:
-        # Whether each handoff was delivered already, for the whole batch in one round trip
-        # (a round trip per handoff before).
-        prefix = self.settings.prefix
+        # One round trip for the whole batch (issue 14: fewer round trips per handoff): whether
+        # each handoff was delivered already, its create-once lock, and its site's circuit.
         async with self.redis.pipeline(transaction=False) as read:
+            claims: list[_Claim | None] = []
             for e in entries:
                 packet = e.event
-                read.hget(
-                    ConversationKeys(prefix, packet.site, packet.conversation_id).handoffs,
-                    packet.handoff_id,
-                )
-            recorded = await read.execute()
+                read.hget(self._keys(packet).handoffs, packet.handoff_id)
+                if packet.site in self.adapters:
+                    taking = self._new_claim(packet)
+                    read.set(taking.lock, taking.token, nx=True, px=lock_lease_ms())
+                    self.breakers.get(packet.site).read(read)
+                    claims.append(taking)
+                else:  # no lock for a site this service cannot deliver to: deliver() says so
+                    claims.append(None)
+            answers = iter(await read.execute())
+        recorded: list[Any] = []
+        for claim in claims:
+            recorded.append(next(answers))
+            if claim is not None:
+                claim.took, claim.circuit = bool(next(answers)), next(answers)
         results = await asyncio.gather(
-            *(self._deliver_one(e, r) for e, r in zip(entries, recorded, strict=True)),
+            *(
+                self._deliver_one(e, r, c)
+                for e, r, c in zip(entries, recorded, claims, strict=True)
+            ),
             return_exceptions=True,
         )
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
             raise errors[0]
 
-    async def _deliver_one(self, entry: Entry[HandoffPacket], recorded: bytes | str | None) -> None:
+    def _keys(self, packet: HandoffPacket) -> ConversationKeys:
+        return ConversationKeys(self.settings.prefix, packet.site, packet.conversation_id)
+
+    def _new_claim(self, packet: HandoffPacket) -> _Claim:
+        return _Claim(
+            lock=f"{self.settings.prefix}:lock:handoff:{packet.handoff_id}",
+            token=f"{self.settings.consumer_name}:{uuid.uuid4().hex}",
+        )
+
+    async def _deliver_one(
+        self, entry: Entry[HandoffPacket], recorded: bytes | str | None, claim: _Claim | None
+    ) -> None:
         packet = entry.event
         with (
             bind_event(packet, entry.id),
             stage_span("handoff deliver", packet.traceparent, site=packet.site),
         ):
-            await self.deliver(packet, entry.id, recorded=recorded, looked_up=True)
+            await self.deliver(packet, entry.id, recorded=recorded, looked_up=True, claim=claim)
 
     async def _deliver_scheduled(self, packet: HandoffPacket) -> None:
         """A retry from the schedule: logged and traced with the same ids as its first try."""
@@ -158,12 +200,14 @@ class HandoffStage(Stage[HandoffPacket]):
         *,
         recorded: bytes | str | None = None,
         looked_up: bool = False,
+        claim: _Claim | None = None,
     ) -> None:
         """One attempt at a handoff, from its stream entry (``entry_id``) or from the retry
         schedule (None). Ends delivered, failed, or scheduled for another attempt.
-        ``recorded`` is the handoff's recorded result when the caller ``looked_up`` already
-        (a batch reads them all at once)."""
-        keys = ConversationKeys(self.settings.prefix, packet.site, packet.conversation_id)
+        ``recorded`` is the handoff's recorded result when the caller ``looked_up`` already,
+        and ``claim`` its create-once lock when the caller tried to take it (a batch does
+        both for all its entries in one round trip)."""
+        keys = self._keys(packet)
         if not looked_up:
             recorded = await self.redis.hget(keys.handoffs, packet.handoff_id)
         if _delivered(recorded):
@@ -172,67 +216,102 @@ class HandoffStage(Stage[HandoffPacket]):
                 if entry_id is not None:
                     self.ack(tx, [entry_id])
                 retries.forget(tx, self.retry_keys, packet.handoff_id)
+                if claim is not None and claim.took:
+                    tx.eval(_RELEASE, 1, claim.lock, claim.token)
                 await tx.execute()
             return
         adapter = self.adapters.get(packet.site)
         if adapter is None:
             raise LookupError(f"site {packet.site!r} is not configured on this handoff service")
-        deadline = delivery_deadline_s(adapter)
-        # The slot first, then the lock: waiting for a slot must not eat the lock's lifetime.
-        async with self.limit:
-            lock = f"{self.settings.prefix}:lock:handoff:{packet.handoff_id}"
-            token = f"{self.settings.consumer_name}:{uuid.uuid4().hex}"
-            lease_ms = int(LOCK_LEASE_S * 1000)
-            breaker = self.breakers.get(packet.site)
-            # Create-once: a consumer that reclaimed this entry must not call the helpdesk
-            # while another is still at it. The circuit's state comes in the same round trip
-            # (issue 14: one round trip less per handoff); read after the lock as before, so a
-            # circuit that opened while this delivery waited for its slot is seen.
-            async with self.redis.pipeline(transaction=False) as first:
-                first.set(lock, token, nx=True, px=lease_ms)
-                breaker.read(first)
-                took, circuit = await first.execute()
-            if not took:
-                await self._after_the_owner(packet, entry_id, lock)
+        if claim is None:
+            # The slot first, then the lock: waiting for a slot must not eat the lock's
+            # lifetime. The circuit's state comes in the lock's round trip, read after the
+            # slot, so a circuit that opened while this delivery waited for it is seen.
+            async with self.limit:
+                claim = self._new_claim(packet)
+                async with self.redis.pipeline(transaction=False) as first:
+                    first.set(claim.lock, claim.token, nx=True, px=lock_lease_ms())
+                    self.breakers.get(packet.site).read(first)
+                    took, claim.circuit = await first.execute()
+                claim.took = bool(took)
+                if not claim.took:
+                    await self._after_the_owner(packet, entry_id, claim.lock)
+                    return
+                await self._while_claimed(packet, entry_id, keys, adapter, claim, slot_held=True)
+            return
+        if not claim.took:
+            await self._after_the_owner(packet, entry_id, claim.lock)
+            return
+        await self._while_claimed(packet, entry_id, keys, adapter, claim, slot_held=False)
+
+    async def _while_claimed(
+        self,
+        packet: HandoffPacket,
+        entry_id: str | None,
+        keys: ConversationKeys,
+        adapter: HelpdeskAdapter,
+        claim: _Claim,
+        *,
+        slot_held: bool,
+    ) -> None:
+        """Renew the lock from now until the outcome is recorded (or the attempt ends another
+        way, which releases it); take a delivery slot first unless the caller holds one."""
+        renewing = asyncio.create_task(self._renew(claim.lock, claim.token, lock_lease_ms()))
+        try:
+            if slot_held:
+                await self._call_helpdesk(packet, entry_id, keys, adapter, claim)
                 return
-            renewing = asyncio.create_task(self._renew(lock, token, lease_ms))
-            # The lock goes in the same transaction as the outcome when there is one (a
-            # round trip less per handoff); any other way out releases it below.
-            owned: tuple[str, str] | None = (lock, token)
-            try:
-                try:
-                    with DELIVERY_SECONDS.labels(adapter.name).time():
-                        async with asyncio.timeout(deadline):
-                            delivered = await breaker.call(lambda: adapter.deliver(packet), circuit)
-                except TimeoutError:
-                    error = TransientError(f"no answer within the {deadline:.0f} s deadline")
-                    await self._retry_later(packet, entry_id, keys, adapter, error)
-                    return
-                except TransientError as exc:
-                    await self._retry_later(packet, entry_id, keys, adapter, exc)
-                    return
-                except PermanentError as exc:
-                    await self._finish(
-                        packet, entry_id, keys, adapter, "failed", str(exc), None, owned
-                    )
-                    owned = None
-                    return
-                # Recorded before anything else can fail: the helpdesk has it.
-                await self._finish(
-                    packet,
-                    entry_id,
-                    keys,
-                    adapter,
-                    "delivered",
-                    delivered.detail,
-                    delivered.external_id,
-                    owned,
-                )
-                owned = None
-            finally:
-                renewing.cancel()
-                if owned is not None:
-                    await self.redis.eval(_RELEASE, 1, lock, token)
+            if self.limit.locked():
+                # The circuit was read in the batch's round trip; after a wait for a slot it
+                # may have opened meanwhile, so it is read again.
+                claim.circuit = None
+            async with self.limit:
+                await self._call_helpdesk(packet, entry_id, keys, adapter, claim)
+        finally:
+            renewing.cancel()
+            if claim.owned:
+                await self.redis.eval(_RELEASE, 1, claim.lock, claim.token)
+
+    async def _call_helpdesk(
+        self,
+        packet: HandoffPacket,
+        entry_id: str | None,
+        keys: ConversationKeys,
+        adapter: HelpdeskAdapter,
+        claim: _Claim,
+    ) -> None:
+        deadline = delivery_deadline_s(adapter)
+        breaker = self.breakers.get(packet.site)
+        # The lock goes in the same transaction as the outcome when there is one (a round trip
+        # less per handoff): `claim.owned` turns False once that transaction ran.
+        lock = (claim.lock, claim.token)
+        try:
+            with DELIVERY_SECONDS.labels(adapter.name).time():
+                async with asyncio.timeout(deadline):
+                    delivered = await breaker.call(lambda: adapter.deliver(packet), claim.circuit)
+        except TimeoutError:
+            error = TransientError(f"no answer within the {deadline:.0f} s deadline")
+            await self._retry_later(packet, entry_id, keys, adapter, error)
+            return
+        except TransientError as exc:
+            await self._retry_later(packet, entry_id, keys, adapter, exc)
+            return
+        except PermanentError as exc:
+            await self._finish(packet, entry_id, keys, adapter, "failed", str(exc), None, lock)
+            claim.owned = False
+            return
+        # Recorded before anything else can fail: the helpdesk has it.
+        await self._finish(
+            packet,
+            entry_id,
+            keys,
+            adapter,
+            "delivered",
+            delivered.detail,
+            delivered.external_id,
+            lock,
+        )
+        claim.owned = False
 
     async def _renew(self, lock: str, token: str, lease_ms: int) -> None:
         # Ends by itself once the lock is no longer this delivery's: redis-py can lose the
