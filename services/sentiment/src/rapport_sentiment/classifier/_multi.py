@@ -33,6 +33,7 @@ from ._lexicon_more import (
     LAUGH,
     MORE,
 )
+from ._lexicon_gaps import GAPS
 from ._lexicon_posts import COMMON_POSTS, IDIOMS_POSTS, MORE_POSTS
 from ._lexicon_tweets import (
     BOOSTERS_MORE,
@@ -115,6 +116,8 @@ for _word, _v in COMMON_TWEETS.items():
 _add_uncovered(MORE_POSTS)
 for _word, _v in COMMON_POSTS.items():
     COMMON.setdefault(_word, _v)
+# lexicon-3.6 (``_lexicon_gaps``): everyday judgement words the tables missed, as above.
+_add_uncovered(GAPS)
 for _word, _v in sharp_s_variants(LANGUAGES["de"].lexicon).items():
     LANGUAGES["de"].lexicon.setdefault(_word, _v)
 # German with its umlauts (``fold_keep_umlauts``): every entry written "ae"/"oe"/"ue" also in
@@ -209,6 +212,10 @@ _FEATURE_TOKEN = re.compile(rf"{_EMOTICON}|[^\W\d_]+|[!?]+|[,;:.]|{_EMOJI}")
 _PUNCTUATION = frozenset(",;:.")
 _NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+|&amp;|&lt;|&gt;|#(?=\w)")
 NEGATION_WINDOW = 3
+# The weight of the words before and after the last contrast word ("pero", "aber", "mais",
+# "ma", "mas"): the English reader's 0.5 and 1.5 (``_core._scan``).
+BEFORE_CONTRAST = 0.5
+AFTER_CONTRAST = 1.5
 
 
 def fold(text: str) -> str:
@@ -409,7 +416,7 @@ def scan(lang: Language, folded: str) -> Scan:
         valences.append(pending)
     for i, v in enumerate(valences):
         if but_at >= 0:  # as English "but" (``_core._scan``): before x0.5, after x1.5
-            v *= 0.5 if i < but_at else 1.5
+            v *= BEFORE_CONTRAST if i < but_at else AFTER_CONTRAST
         if v > 0:
             positive += v
         else:
