@@ -66,7 +66,7 @@ GAPS: dict[str, dict[str, float]] = {
     "it": _lex(
         p3="straordinario straordinaria benissimo",
         p2="tenero tenera eroe",
-        p1="giusto giusta piacere coraggio premio sostegno",
+        p1="coraggio premio sostegno",
         n2="sbagliato sbagliata guai colpevole ucciso uccisa frode disgrazia razzista razzisti"
         " porca dannazione dannato dannata traditore traditori inferno rovinato rovinata"
         " malvagio vendetta sprecato vittime",
@@ -75,10 +75,50 @@ GAPS: dict[str, dict[str, float]] = {
     "pt": _lex(
         p3="optimo optima",
         p2="prazer engracado engracada amando fofura porreiro fixe felizmente milagre heroi",
-        p1="sorte doce especial espero coragem",
+        p1="sorte doce especial coragem",
         n3="vsf vtnc cabrao",
         n2="errado errada crime raios diabos diabo miseravel cobarde tolo sacana fraude socorro"
         " ferido ferida zangado zangada inferno disparates palhacos magoar desrespeito lixar sqn",
         n1="bomba sangue monstro maluco maluca doido doida caramba",
+    ),
+}
+
+# Words of news, politics, sport and daily life in posts (our own list, written first, as the
+# first class above; lexicon-3.6): a post reporting an attack, corruption or a resignation
+# judges it, as the English reader's "corruption" or "terrorist" do.
+NEWS: dict[str, dict[str, float]] = {
+    "it": _lex(
+        p2="onorato onorata commovente sognare divertimento rilassante gustoso squisito delizioso",
+        p1="sogno",
+        n2="dimissioni inciucio mafia mafiosi corruzione ipocriti ipocrita arroganza arrogante"
+        " sfruttamento demenziale terrorismo attentato feriti sofferenza lutto disoccupazione",
+        n1="basta imbarazzo tagli precari",
+    ),
+    "fr": _lex(
+        p2="impatient impatiente excite excitee emouvant emouvante vainqueur hilarant hilarante"
+        " delice savoureux savoureuse",
+        p1="emotion detente vacances",
+        n2="demission demissionne corrompu corrompus corruption hypocrite hypocrites arrogant"
+        " arrogante defaite perdant",
+        n1="chomage precarite",
+    ),
+    "pt": _lex(
+        p2="hilario hilaria delicioso deliciosa animado animada emocionante emocionado emocionada",
+        p1="sonho",
+        n2="corrupcao incompetente incompetentes hipocrita hipocritas arrogante terrorismo"
+        " atentado feridos insuportavel detesto luto",
+        n1="lagrimas desemprego",
+    ),
+    "es": _lex(
+        p2="tierno tierna",
+        n2="dimision dimite corrupcion hipocrita hipocritas arrogante terrorismo atentado"
+        " gilipolleces luto",
+        n1="lagrimas desempleo recortes pesado pesada",
+    ),
+    "de": _lex(
+        p2="niedlich* aufregend* geniessen entspannt entspannend spannend* traum traumhaft*",
+        n2="ruecktritt heuchler* arrogant* absurd* terror* anschlag* tragoedie* bullshit"
+        " unertraeglich* traenen",
+        n1="arbeitslos* seufz",
     ),
 }

@@ -33,7 +33,7 @@ from ._lexicon_more import (
     LAUGH,
     MORE,
 )
-from ._lexicon_gaps import GAPS
+from ._lexicon_gaps import GAPS, NEWS
 from ._lexicon_posts import COMMON_POSTS, IDIOMS_POSTS, MORE_POSTS
 from ._lexicon_tweets import (
     BOOSTERS_MORE,
@@ -118,6 +118,7 @@ for _word, _v in COMMON_POSTS.items():
     COMMON.setdefault(_word, _v)
 # lexicon-3.6 (``_lexicon_gaps``): everyday judgement words the tables missed, as above.
 _add_uncovered(GAPS)
+_add_uncovered(NEWS)
 for _word, _v in sharp_s_variants(LANGUAGES["de"].lexicon).items():
     LANGUAGES["de"].lexicon.setdefault(_word, _v)
 # German with its umlauts (``fold_keep_umlauts``): every entry written "ae"/"oe"/"ue" also in
