@@ -71,6 +71,17 @@ GAPS: dict[str, dict[str, float]] = {
         " porca dannazione dannato dannata traditore traditori inferno rovinato rovinata"
         " malvagio vendetta sprecato vittime",
         n1="pazzo sangue prigione diamine attacco",
+    )
+    | _lex(  # the next 1,500 words of the Italian frequency list (the weakest XED figure)
+        p2="coraggioso coraggiosa amata amato benedica benedizione miracolo deliziosa deliziosi"
+        " raffinato raffinata lieto lieta onesto onesta fascino",
+        p1="galante buffo sano privilegio",
+        n3="stuprata fottuto rincoglionito",
+        n2="distrutti distrutto distrutta illegale derubare mentito danneggiato aggressione"
+        " fallimentari perdente spiacevole ferita minaccia suicidio pezzente furto sciocchezze"
+        " umiliato maledizione sleale alcolizzato maniaco sciocchi sporco fregato fregatura"
+        " crepare addolora avvilente massacri cavolate",
+        n1="incertezza disturbo matto svitato gravi pieta polmonite pazza gelosia impazzito",
     ),
     "pt": _lex(
         p3="optimo optima",
@@ -121,4 +132,17 @@ NEWS: dict[str, dict[str, float]] = {
         " unertraeglich* traenen",
         n1="arbeitslos* seufz",
     ),
+}
+
+
+# Intensifiers the readers missed (our own list; lexicon-3.6), each as strong as the table's
+# booster of the same meaning ("muy"/"sehr"/"muito" 1.4, "ziemlich"/"bastante" 1.2). A booster
+# that is also a word ("unglaublich" +3, "verdammt" -3) still counts as that word when nothing
+# with a valence follows it (``_multi.scan``), so "unglaublich schlecht" is now bad, not mixed.
+BOOSTERS_GAPS: dict[str, dict[str, float]] = {
+    "es": {"sumamente": 1.4, "extremadamente": 1.4, "increiblemente": 1.4, "mogollon": 1.3},
+    "pt": {"muitissimo": 1.4, "extremamente": 1.4, "bue": 1.4, "mega": 1.4},
+    "de": {"unglaublich": 1.4, "verdammt": 1.3, "tierisch": 1.3, "besonders": 1.2},
+    "fr": {"incroyablement": 1.4},
+    "it": {"incredibilmente": 1.4},
 }

@@ -33,7 +33,7 @@ from ._lexicon_more import (
     LAUGH,
     MORE,
 )
-from ._lexicon_gaps import GAPS, NEWS
+from ._lexicon_gaps import BOOSTERS_GAPS, GAPS, NEWS
 from ._lexicon_posts import COMMON_POSTS, IDIOMS_POSTS, MORE_POSTS
 from ._lexicon_tweets import (
     BOOSTERS_MORE,
@@ -140,6 +140,7 @@ for _code, _stems in REPLACED_STEMS.items():
             LANGUAGES[_code].lexicon.setdefault(_word, _v)
 _add_to_punctuated(EMOJI_FR_IT)
 _add_boosters(BOOSTERS_MORE)
+_add_boosters(BOOSTERS_GAPS)  # lexicon-3.6
 for _code, _add in NEGATORS_MORE.items():
     _lang = LANGUAGES[_code]
     LANGUAGES[_code] = dataclasses.replace(_lang, negators=_lang.negators | _add)
