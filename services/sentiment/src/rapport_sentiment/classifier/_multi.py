@@ -25,6 +25,7 @@ from ._lexicon_fr_it import (
     RESTRICTIVE,
     STRA,
 )
+from ._lexicon_gaps import BOOSTERS_GAPS, GAPS, NEWS
 from ._lexicon_more import (
     COMMON_MORE,
     CONTRAST,
@@ -33,7 +34,6 @@ from ._lexicon_more import (
     LAUGH,
     MORE,
 )
-from ._lexicon_gaps import BOOSTERS_GAPS, GAPS, NEWS
 from ._lexicon_posts import COMMON_POSTS, IDIOMS_POSTS, MORE_POSTS
 from ._lexicon_tweets import (
     BOOSTERS_MORE,
