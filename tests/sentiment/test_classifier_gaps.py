@@ -103,3 +103,33 @@ def test_an_entry_already_read_keeps_its_valence() -> None:
             if lang.lexicon.get(word) == v:
                 continue
             assert got != 0.0, (code, word)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # news, politics and sport of posts (``NEWS``)
+        ("es", "otro caso de corrupción en el ayuntamiento", "negative"),
+        ("de", "wieder ein Anschlag in der Innenstadt", "negative"),
+        ("fr", "la corruption partout dans ce club", "negative"),
+        ("it", "un altro attentato in centro", "negative"),
+        ("pt", "mais um caso de corrupção na câmara", "negative"),
+        ("es", "qué tierna la foto del perrito", "positive"),
+        ("de", "ein spannendes Spiel bis zum Schluss", "positive"),
+        ("fr", "trop impatient de vous revoir", "positive"),
+        ("it", "un film commovente", "positive"),
+        ("pt", "que jogo emocionante", "positive"),
+    ],
+)
+def test_news_and_sport_words_read_their_judgement(language: str, text: str, expected: str) -> None:
+    assert label(text, language) == expected
+
+
+def test_new_boosters_boost_the_next_word_and_still_count_alone() -> None:
+    # "unglaublich" (+3 alone) boosts a following word instead of mixing with it
+    assert label("das Essen war unglaublich schlecht", "de") == "negative"
+    assert label("unglaublich!", "de") == "positive"
+    plain = _multi.read("es", "triste", "triste").score
+    boosted = _multi.read("es", "sumamente triste", "sumamente triste").score
+    assert boosted < plain < 0.0
+    assert label("o concerto foi bué fixe", "pt") == "positive"
