@@ -6,7 +6,8 @@ fitted: each entry weighs as the plain word it means on the tables' -3..+3 scale
 everyday judgement word, 1 for a mild or often-softened one, 3 for the strongest praise or
 insult, as the tables' own words of the same strength).
 
-How the gaps were found (two classes, each checked against what the reader already reads; an
+How the gaps of ``GAPS`` were found (two classes; ``NEWS`` and ``BOOSTERS_GAPS`` below are
+our own lists as the first; each checked against what the reader already reads; an
 entry already read keeps its valence, ``_multi._add_uncovered``):
 
 * **Everyday judgement words of posts, our own list written first**: per language we wrote the
@@ -24,10 +25,11 @@ entry already read keeps its valence, ``_multi._add_uncovered``):
 Left out on purpose (reasoning, no data): greetings ("hola", "salut", "ciao", "hallo", "oi"):
 they open neutral announcements as often as friendly ones; apologies ("disculpe",
 "desculpa"), as "perdón" (valence 0 since lexicon-3.4); words whose tweet sense is often the
-opposite of their dictionary sense ("fou", "malade" and "monstre" in French youth speech,
-"foda" in Portuguese, "hostia" in Spanish); words with an everyday neutral sense ("saco" bag,
-"mince" thin, "gato" cat, "verdient" earns, "Klappe" flap, "salvo" except, "vamos" let's,
-"giusto" just, "espero" I wait, "verraten" to reveal, "per piacere" please).
+opposite of their dictionary sense ("fou", "malade", "monstre" and "dingue" in French youth
+speech, "foda" and "bestial" in Portuguese, "hostia" in Spanish); words with an everyday
+neutral sense ("saco" bag, "mince" thin, "gato" cat, "verdient" earns, "Klappe" flap, "salvo"
+except, "vamos" let's, "giusto" just, "espero" I wait, "verraten" to reveal, "per piacere"
+please, "Steuern" to steer).
 """
 
 from __future__ import annotations
