@@ -25,6 +25,7 @@ from ._lexicon_fr_it import (
     RESTRICTIVE,
     STRA,
 )
+from ._lexicon_gaps import BOOSTERS_GAPS, GAPS, NEWS
 from ._lexicon_more import (
     COMMON_MORE,
     CONTRAST,
@@ -115,6 +116,9 @@ for _word, _v in COMMON_TWEETS.items():
 _add_uncovered(MORE_POSTS)
 for _word, _v in COMMON_POSTS.items():
     COMMON.setdefault(_word, _v)
+# lexicon-3.6 (``_lexicon_gaps``): everyday judgement words the tables missed, as above.
+_add_uncovered(GAPS)
+_add_uncovered(NEWS)
 for _word, _v in sharp_s_variants(LANGUAGES["de"].lexicon).items():
     LANGUAGES["de"].lexicon.setdefault(_word, _v)
 # German with its umlauts (``fold_keep_umlauts``): every entry written "ae"/"oe"/"ue" also in
@@ -136,6 +140,7 @@ for _code, _stems in REPLACED_STEMS.items():
             LANGUAGES[_code].lexicon.setdefault(_word, _v)
 _add_to_punctuated(EMOJI_FR_IT)
 _add_boosters(BOOSTERS_MORE)
+_add_boosters(BOOSTERS_GAPS)  # lexicon-3.6
 for _code, _add in NEGATORS_MORE.items():
     _lang = LANGUAGES[_code]
     LANGUAGES[_code] = dataclasses.replace(_lang, negators=_lang.negators | _add)
@@ -209,6 +214,10 @@ _FEATURE_TOKEN = re.compile(rf"{_EMOTICON}|[^\W\d_]+|[!?]+|[,;:.]|{_EMOJI}")
 _PUNCTUATION = frozenset(",;:.")
 _NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+|&amp;|&lt;|&gt;|#(?=\w)")
 NEGATION_WINDOW = 3
+# The weight of the words before and after the last contrast word ("pero", "aber", "mais",
+# "ma", "mas"): the English reader's 0.5 and 1.5 (``_core._scan``).
+BEFORE_CONTRAST = 0.5
+AFTER_CONTRAST = 1.5
 
 
 def fold(text: str) -> str:
@@ -409,7 +418,7 @@ def scan(lang: Language, folded: str) -> Scan:
         valences.append(pending)
     for i, v in enumerate(valences):
         if but_at >= 0:  # as English "but" (``_core._scan``): before x0.5, after x1.5
-            v *= 0.5 if i < but_at else 1.5
+            v *= BEFORE_CONTRAST if i < but_at else AFTER_CONTRAST
         if v > 0:
             positive += v
         else:
