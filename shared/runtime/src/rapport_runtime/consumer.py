@@ -42,6 +42,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rapport_contracts import DeadLetter, Event
+from rapport_contracts.stored import StoredFormError, expand
 from rapport_contracts.streams import DATA_FIELD
 from rapport_runtime.logs import Id, bind, bind_event, bind_here, redact
 from rapport_runtime.redis import ensure_group, transaction_client, xadd_event
@@ -128,6 +129,16 @@ def _raised_in_redis_py_connection(exc: BaseException) -> bool:
     return _REDIS_PY in filename and filename.endswith("connection.py")
 
 
+def _payload_text(payload: bytes) -> str:
+    """A dead letter's ``payload``: the entry's JSON, inflated when it was stored deflated (so
+    the DLQ tools and erasure read it as JSON), or its bytes as they are when even that fails."""
+    try:
+        data = expand(payload)
+    except StoredFormError:
+        data = payload
+    return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+
+
 @dataclass(frozen=True, slots=True)
 class Entry(Generic[E]):
     id: str
@@ -172,7 +183,7 @@ class Stage(Generic[E]):
             reason=reason[:2000],
             # Never cut: a replay must put back exactly what was parked. The edge bounds what
             # can enter the pipeline, so the size is bounded too.
-            payload=payload.decode("utf-8", "replace"),
+            payload=_payload_text(payload),
         )
         client = await transaction_client(self.redis, self.stream)  # one slot (partition)
         async with client.pipeline(transaction=True) as pipe:

@@ -29,6 +29,7 @@ from redis.exceptions import MaxConnectionsError, ResponseError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rapport_contracts import Event
+from rapport_contracts.stored import deflate, is_deflated
 from rapport_contracts.streams import DATA_FIELD, Streams
 
 # Lives with the watch that remembers what it accepted; still importable from here.
@@ -260,11 +261,35 @@ async def ensure_groups(redis: Redis, streams: Streams) -> None:
             await ensure_group(redis, stream, group)
 
 
+# RAPPORT_STORED_FORM of this process (set once by the service's app at its start, before any
+# write): whether stored_value deflates. Process-wide because every writer of a process must
+# store the same form, and the writers are plain functions called from many stages.
+_deflate_stored = False
+
+
+def use_stored_form(form: str) -> None:
+    """Set this process's stored form: ``json`` or ``deflate`` (``RAPPORT_STORED_FORM``)."""
+    global _deflate_stored
+    if form not in ("json", "deflate"):
+        raise ValueError(f"RAPPORT_STORED_FORM is json or deflate, not {form!r}")
+    _deflate_stored = form == "deflate"
+
+
+def stored_value(event: Event | str) -> str:
+    """What a writer stores for ``event`` (or its compact JSON already made): the compact
+    JSON, deflated when this process's stored form is ``deflate``
+    (:mod:`rapport_contracts.stored`; every ``Model.read`` reads both)."""
+    data = event if isinstance(event, str) else event.compact_json()
+    if _deflate_stored and not is_deflated(data):
+        return deflate(data)
+    return data
+
+
 def xadd_event(pipe: Pipeline | Redis, stream: str, event: Event | str, maxlen: int) -> Any:
     """``event`` or its JSON already made (an event stored twice is serialised once)."""
     return pipe.xadd(
         stream,
-        {DATA_FIELD: event if isinstance(event, str) else event.compact_json()},
+        {DATA_FIELD: stored_value(event)},
         maxlen=maxlen,
         approximate=True,
     )
@@ -485,7 +510,7 @@ class Writes:
 
     def xadd(self, stream: str, event: Event | str, maxlen: int) -> None:
         """``event`` or its JSON already made (an event stored twice is serialised once)."""
-        data = event if isinstance(event, str) else event.compact_json()
+        data = stored_value(event)
         self._op("XADD", stream, "MAXLEN", "~", maxlen, "*", DATA_FIELD, data)
 
     def xadd_ref(
@@ -494,7 +519,7 @@ class Writes:
         """``XADD`` the event and set ``key``'s ``field`` to a reference to its entry
         (``<id>@<stream>``, see :func:`resolve_records`): stored once, found from both. A
         ``tag`` (letters only) goes before the id, ``<tag>:<id>@<stream>`` (:func:`record_tag`)."""
-        data = event if isinstance(event, str) else event.compact_json()
+        data = stored_value(event)
         if tag and not (tag.isascii() and tag.isalpha() and tag.islower()):
             raise ValueError(f"a reference's tag is lower-case letters: {tag!r}")
         self._op("XREF", stream, maxlen, DATA_FIELD, data, key, field, *([tag] if tag else []))
