@@ -146,11 +146,14 @@ def test_the_dictionary_is_made_of_our_synthetic_events() -> None:
         piece, at = decoder.raw_decode(text, at)
         pieces.append(piece)
     assert len(pieces) == 9
-    readers = {"message": ClassifiedMessage, "instruction_id": AutomationInstruction}
+    readers: dict[str, type[Event]] = {
+        "message": ClassifiedMessage,
+        "instruction_id": AutomationInstruction,
+    }
     for piece in pieces:
         if "owner" in piece:
             continue  # the router's state (rapport_router.state.RouterState)
-        model = next((m for k, m in readers.items() if k in piece), None)
+        model: type[Event] | None = next((m for k, m in readers.items() if k in piece), None)
         if model is None and "decision_id" in piece and "route" in piece:
             model = Decision
         if model is not None:

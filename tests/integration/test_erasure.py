@@ -65,8 +65,8 @@ async def _forget_everywhere(
             classified = ClassifiedMessage(message=message).compact_json()
             redis_client.xadd(f"{prefix}:classified", {DATA_FIELD: deflate(classified)})
             for stream in ("decisions", "escalations"):
-                [(_, fields)] = redis_client.xrange(f"{prefix}:{stream}")
-                assert is_deflated(fields[DATA_FIELD.encode()]), stream
+                stored: Any = redis_client.xrange(f"{prefix}:{stream}")
+                assert is_deflated(stored[0][1][DATA_FIELD.encode()]), stream
             assert is_deflated(redis_client.get(f"{prefix}:conv:{{demo:c1}}:state") or b"")
         else:
             redis_client.xadd(f"{prefix}:messages", {DATA_FIELD: message.model_dump_json()})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import redis as redis_sync
@@ -57,7 +58,8 @@ def message(n: int, text: str) -> Message:
 
 
 def entries(r: redis_sync.Redis, stream: str) -> list[bytes]:
-    return [f[b"__data__"] for _, f in r.xrange(stream)]
+    found: Any = r.xrange(stream)
+    return [f[b"__data__"] for _, f in found]
 
 
 async def test_a_conversation_stored_deflated_reads_everywhere(
