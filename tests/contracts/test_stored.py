@@ -5,7 +5,6 @@ dictionary is pinned (a value deflated with it needs it byte for byte forever)."
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import zlib
@@ -163,27 +162,26 @@ def test_the_dictionary_is_made_of_our_synthetic_events() -> None:
 @pytest.mark.parametrize("event", events(), ids=lambda e: type(e).__name__)
 def test_every_event_reads_back_equal_from_the_deflated_form(event: Event) -> None:
     stored = deflate(event.compact_json())
-    assert stored.startswith(MARKER) and is_deflated(stored) and is_deflated(stored.encode())
+    assert stored.startswith(MARKER) and is_deflated(stored)
     assert type(event).read(stored) == event
-    assert type(event).read(stored.encode()) == event  # what redis-py returns
 
 
 def test_a_reader_without_the_package_inflates_with_zlib_alone() -> None:
     """The recipe in ``rapport_contracts.stored``'s docstring, for third-party readers."""
     event = classified()
     value = deflate(event.compact_json())
-    raw = zlib.decompressobj(-12, zdict=DICTIONARY_V1).decompress(base64.b64decode(value[2:]))
+    raw = zlib.decompressobj(-12, zdict=DICTIONARY_V1).decompress(value[2:])
     assert raw.decode() == event.compact_json()
 
 
 def test_the_deflated_form_is_a_third_of_the_compact_json_or_less() -> None:
-    for event, at_most in ((classified(), 0.4), (decision(), 0.4)):
+    for event, at_most in ((classified(), 0.33), (decision(), 0.33)):
         compact = event.compact_json()
         assert len(deflate(compact)) <= at_most * len(compact), type(event).__name__
 
 
 def test_values_in_the_other_forms_pass_through_unchanged() -> None:
-    turn = Turn(author="customer", text="~1 looks like a marker but a turn is packed")
+    turn = Turn(author="customer", text="\u00fe\u0001 is no marker in a packed turn")
     references = (
         "1733212800000-0@rapport:classified",
         "delivered:1733212800000-0@rapport:handoffs",
@@ -204,7 +202,7 @@ def test_values_in_the_other_forms_pass_through_unchanged() -> None:
 
 @pytest.mark.parametrize(
     "damaged",
-    [MARKER + "not base64!", MARKER + base64.b64encode(b"\x00garbage").decode(), MARKER],
+    [MARKER + b"\x00garbage", MARKER + b"not deflate", MARKER],
 )
 def test_a_damaged_deflated_value_is_a_clear_validation_error(damaged: str) -> None:
     with pytest.raises(ValidationError, match="deflated stored value"):
@@ -214,4 +212,4 @@ def test_a_damaged_deflated_value_is_a_clear_validation_error(damaged: str) -> N
 def test_a_value_cut_short_is_refused() -> None:
     stored = deflate(decision().compact_json())
     with pytest.raises(ValidationError, match="deflated stored value"):
-        Decision.read(stored[: len(stored) // 2 // 4 * 4])
+        Decision.read(stored[: len(stored) // 2])

@@ -1,21 +1,22 @@
 """The deflated stored form (issue 14, 2026-12-03 evening): an event's compact JSON, deflated
-with a preset dictionary shipped here, so that Redis retains ~3x fewer bytes per entry.
+with a preset dictionary shipped here, so that Redis retains ~4x fewer bytes per entry.
 
-A deflated value is the text ``MARKER`` + base64 (RFC 4648, padded) of the raw deflate
-(RFC 1951, ``wbits=-WINDOW_BITS``) of the compact JSON, primed with :data:`DICTIONARY_V1`.
-Base64 costs a third more than the raw bytes, and keeps every stored value text: the batch
-writes' JSON argument to Lua (``rapport_runtime.redis.Writes``), a dead letter's ``payload``
-string and any client that decodes replies as UTF-8 carry it unchanged. ``MARKER`` starts with
-``~``, which never starts JSON (``{``), a packed turn (``c`` + text) or a record's reference
-(``[tag:]<id>@<stream>``), so every value that is not deflated passes through :func:`expand`
-unchanged: entries stored before this form (and by writers with the setting off) still read.
-``Model.read`` expands what it is given, so a reader using this package needs no change; a
-reader of the raw stream entries without it inflates with any zlib, e.g. in Python::
+A deflated value is the bytes ``MARKER`` + the raw deflate (RFC 1951, ``wbits=-WINDOW_BITS``)
+of the compact JSON, primed with :data:`DICTIONARY_V1`. ``MARKER`` starts with ``0xFE``, a
+byte that never occurs in UTF-8, so a deflated value is never mistaken for JSON (``{``), a
+packed turn (``c`` + text) or a record's reference (``[tag:]<id>@<stream>``), and every value
+that is not deflated passes through :func:`expand` unchanged: entries stored before this form
+(and by writers with the setting off) still read. The value is binary: a client that decodes
+every reply as UTF-8 (``decode_responses=True``) cannot read it; Redis and redis-py's default
+carry it as bytes. (Base64 would keep it text at a third more bytes: measured, 2026-12-03
+evening, docs/performance.md.) ``Model.read`` expands what it is given, so a reader using this
+package needs no change; a reader of the raw stream entries without it inflates with any
+zlib, e.g. in Python::
 
-    zlib.decompressobj(-12, zdict=DICTIONARY_V1).decompress(base64.b64decode(value[2:]))
+    zlib.decompressobj(-12, zdict=DICTIONARY_V1).decompress(value[2:])
 
 **The dictionary never changes**: every value deflated with it needs it byte for byte to be
-read again. A better dictionary is a new one (``~2``, ``DICTIONARY_V2``) beside this one,
+read again. A better dictionary is a new one (marker ``0xFE 0x02``) beside this one,
 readers first; ``tests/contracts/test_stored.py`` pins this one's SHA-256.
 
 The dictionary is the compact JSON of synthetic events written for it (our own wording, no
@@ -25,13 +26,10 @@ timestamp, id prefixes), the most frequent last: deflate codes a near match in f
 
 from __future__ import annotations
 
-import base64
-import binascii
 import zlib
 
-# "~" never starts a JSON text, a packed turn or a reference; "1" names DICTIONARY_V1.
-MARKER = "~1"
-_MARKER_BYTES = MARKER.encode()
+# 0xFE never occurs in UTF-8 text; the second byte names the dictionary (1: DICTIONARY_V1).
+MARKER = b"\xfe\x01"
 # A 4 KB window: the dictionary (~2.4 KB) plus the start of the entry fit in it, and priming
 # a deflate state of this size is cheap (the state is copied, never primed per value).
 WINDOW_BITS = 12
@@ -106,15 +104,16 @@ class StoredFormError(ValueError):
     A ``ValueError``, like JSON that does not parse, so every reader's handling applies."""
 
 
-def deflate(json_text: str | bytes) -> str:
+def deflate(json_text: str | bytes) -> bytes:
     """The deflated stored form of ``json_text`` (an event's compact JSON)."""
     data = json_text.encode() if isinstance(json_text, str) else json_text
     deflater = _DEFLATE.copy()
-    return MARKER + base64.b64encode(deflater.compress(data) + deflater.flush()).decode("ascii")
+    return MARKER + deflater.compress(data) + deflater.flush()
 
 
 def is_deflated(value: str | bytes) -> bool:
-    return value[:2] == (MARKER if isinstance(value, str) else _MARKER_BYTES)
+    """Whether ``value`` is in the deflated form (text never is: it is bytes, not UTF-8)."""
+    return isinstance(value, bytes) and value[:2] == MARKER
 
 
 def expand(value: str | bytes) -> str | bytes:
@@ -122,10 +121,11 @@ def expand(value: str | bytes) -> str | bytes:
     stored before this form) returned as it is."""
     if not is_deflated(value):
         return value
+    assert isinstance(value, bytes)  # is_deflated says so
     inflater = _INFLATE.copy()
     try:
-        data = inflater.decompress(base64.b64decode(value[2:], validate=True)) + inflater.flush()
-    except (zlib.error, binascii.Error, ValueError) as exc:
+        data = inflater.decompress(value[len(MARKER) :]) + inflater.flush()
+    except zlib.error as exc:
         raise StoredFormError(f"a deflated stored value that does not inflate: {exc}") from exc
     if not inflater.eof:
         raise StoredFormError("a deflated stored value that is cut short")

@@ -275,7 +275,7 @@ def use_stored_form(form: str) -> None:
     _deflate_stored = form == "deflate"
 
 
-def stored_value(event: Event | str) -> str:
+def stored_value(event: Event | str) -> str | bytes:
     """What a writer stores for ``event`` (or its compact JSON already made): the compact
     JSON, deflated when this process's stored form is ``deflate``
     (:mod:`rapport_contracts.stored`; every ``Model.read`` reads both)."""
@@ -457,7 +457,14 @@ local function hcap(key, keep, slack, field)
   for j = 1, #items - keep do redis.call('HDEL', key, items[j][1]) end
 end
 -- The writes come as one JSON array (see Writes.apply): one argument to pack, not thousands.
-local ARGV = cjson.decode(ARGV[1])
+-- A number in it is the index of a binary value (a deflated event) passed after it.
+local BLOBS = ARGV
+local ARGV = cjson.decode(BLOBS[1])
+if #BLOBS > 1 then
+  for j = 1, #ARGV do
+    if type(ARGV[j]) == 'number' then ARGV[j] = BLOBS[ARGV[j] + 1] end
+  end
+end
 local i, n = 1, #ARGV
 while i <= n do
   local op, argc = ARGV[i], tonumber(ARGV[i + 1])
@@ -487,11 +494,20 @@ class Writes:
     """Writes collected for one batch and applied by a single script call."""
 
     def __init__(self) -> None:
-        self.args: list[str] = []
+        self.args: list[str | int] = []
+        # Deflated values (RAPPORT_STORED_FORM=deflate) are binary, which the JSON argument
+        # cannot carry: each goes as an argument of its own, and the JSON holds its index
+        # (a number; every other item is a string), which the script swaps back.
+        self.blobs: list[bytes] = []
 
     def _op(self, *parts: str | bytes | int) -> None:
         self.args += [str(parts[0]), str(len(parts) - 1)]
-        self.args += [p.decode() if isinstance(p, bytes) else str(p) for p in parts[1:]]
+        for p in parts[1:]:
+            if isinstance(p, bytes) and is_deflated(p):
+                self.blobs.append(p)
+                self.args.append(len(self.blobs))
+            else:
+                self.args.append(p.decode() if isinstance(p, bytes) else str(p))
 
     def hset(self, key: str, field: str, value: str) -> None:
         self._op("HSET", key, field, value)
@@ -499,7 +515,7 @@ class Writes:
     def expire(self, key: str, seconds: int) -> None:
         self._op("EXPIRE", key, seconds)
 
-    def set(self, key: str, value: str, ex: int) -> None:
+    def set(self, key: str, value: str | bytes, ex: int) -> None:
         self._op("SET", key, value, "EX", ex)
 
     def rpush(self, key: str, *values: str) -> None:
@@ -548,7 +564,8 @@ class Writes:
         # client sends the script to the node owning the batch's slot; partitioned keys put
         # every key of a batch in that one slot (rapport_runtime.partitions).
         keys = [self.args[2]] if self.args[1] != "0" else []  # a first op with no key: none
-        return target.eval(_APPLY, len(keys), *keys, json.dumps(self.args, ensure_ascii=False))
+        data = json.dumps(self.args, ensure_ascii=False)
+        return target.eval(_APPLY, len(keys), *keys, data, *self.blobs)
 
 
 # --------------------------------------------------------------------------- stream retention
