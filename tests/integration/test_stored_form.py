@@ -1,9 +1,9 @@
 """``RAPPORT_STORED_FORM=deflate`` end to end against a real Redis: the sentiment stage and the
-router store deflated entries and state, and every reader reads them as before: the router's
+router store deflated entries (the history streams) and state, and every reader reads them as
+before: the router's
 transcript in the handoff packet, the console's conversation view, ``rapport status``, a dead
-letter (its payload parked as JSON, so the DLQ tools and erasure read it). The edge's inbound
-stream stays JSON (third parties may write to it); entries in JSON keep reading beside the
-deflated ones."""
+letter (its payload parked as JSON, so the DLQ tools and erasure read it). The pipes stay JSON
+(the edge's inbound stream, which third parties may write to, and the escalations)."""
 
 from __future__ import annotations
 
@@ -77,8 +77,9 @@ async def test_a_conversation_stored_deflated_reads_everywhere(
     packets = entries(redis_client, f"{prefix}:escalations")
     state = redis_client.get(f"{prefix}:conv:{{demo:c1}}:state")
     assert state is not None
-    for value in (*classified, *decisions, *packets, state):
+    for value in (*classified, *decisions, state):
         assert is_deflated(value), value[:40]
+    assert packets and not any(is_deflated(p) for p in packets)  # a pipe: JSON
     assert [ClassifiedMessage.read(c).message.text for c in classified] == [first, second]
     assert [Decision.read(d).route for d in decisions] == ["automation", "human"]
     assert parse_state(state).owner == "escalated"

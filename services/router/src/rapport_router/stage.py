@@ -328,7 +328,10 @@ class RouterStage(Stage[ClassifiedMessage]):
             writes.hcap(k.decisions, self.settings.conversation_max_records, "decided_at")
             writes.hcap(k.messages, self.settings.conversation_max_records, "received_at")
         if plan.packet is not None:
-            writes.xadd(self.streams.escalations, plan.packet, maxlen)
+            # A pipe (read by the handoff stage within seconds, trimmed minutes later): kept
+            # JSON, as deflating the largest event would cost the most CPU (~8-18 us) for bytes
+            # Redis does not retain (docs/performance.md, 2026-12-03 evening).
+            writes.xadd(self.streams.escalations, plan.packet, maxlen, pipe=True)
         for instruction in plan.instructions:
             writes.xadd(self.streams.automation, instruction, maxlen)
         for timer, at in plan.timers:

@@ -524,9 +524,13 @@ class Writes:
     def ltrim(self, key: str, start: int, end: int) -> None:
         self._op("LTRIM", key, start, end)
 
-    def xadd(self, stream: str, event: Event | str, maxlen: int) -> None:
-        """``event`` or its JSON already made (an event stored twice is serialised once)."""
-        data = stored_value(event)
+    def xadd(self, stream: str, event: Event | str, maxlen: int, *, pipe: bool = False) -> None:
+        """``event`` or its JSON already made (an event stored twice is serialised once). A
+        ``pipe`` entry (an internal hop, kept minutes) is the compact JSON in any stored form."""
+        if pipe:
+            data: str | bytes = event if isinstance(event, str) else event.compact_json()
+        else:
+            data = stored_value(event)
         self._op("XADD", stream, "MAXLEN", "~", maxlen, "*", DATA_FIELD, data)
 
     def xadd_ref(
