@@ -1,7 +1,7 @@
-"""``RAPPORT_STORED_FORM=deflate`` end to end against a real Redis: the sentiment stage and the
-router store deflated entries (the history streams) and state, and every reader reads them as
+"""``RAPPORT_STORED_FORM=deflate`` end to end against a real Redis: the sentiment stage, the
+router and the handoff stage store deflated entries (the history streams) and state, and every reader reads them as
 before: the router's
-transcript in the handoff packet, the console's conversation view, ``rapport status``, a dead
+transcript in the handoff packet, the router confirming the handoff from its deflated result, the console's conversation view, ``rapport status``, a dead
 letter (its payload parked as JSON, so the DLQ tools and erasure read it). The pipes stay JSON
 (the edge's inbound stream, which third parties may write to, and the escalations)."""
 
@@ -23,9 +23,11 @@ from rapport_contracts import (
     DeadLetter,
     Decision,
     HandoffPacket,
+    HandoffResult,
     Message,
 )
 from rapport_contracts.stored import deflate, expand, is_deflated
+from rapport_handoff.app import create_app as create_handoff
 from rapport_router.app import create_app as create_router
 from rapport_router.state import parse_state
 from rapport_runtime.redis import use_stored_form
@@ -71,6 +73,17 @@ async def test_a_conversation_stored_deflated_reads_everywhere(
         redis_client.xadd(f"{prefix}:messages", {"__data__": message(n, text).compact_json()})
         with TestClient(create_sentiment(deflating)), TestClient(create_router(deflating)):
             wait_until(lambda n=n: redis_client.xlen(f"{prefix}:decisions") == n, timeout=15)
+    # The handoff stage delivers the packet (the demo site's inbox) and writes its result
+    # deflated; the router reads that result and confirms the handoff in the state.
+    with TestClient(create_handoff(deflating)), TestClient(create_router(deflating)):
+        wait_until(
+            lambda: (
+                parse_state(redis_client.get(f"{prefix}:conv:{{demo:c1}}:state")).handoff_confirmed
+            ),
+            timeout=15,
+        )
+    [result] = entries(redis_client, f"{prefix}:handoffs")
+    assert is_deflated(result) and HandoffResult.read(result).status == "delivered"
 
     classified = entries(redis_client, f"{prefix}:classified")
     decisions = entries(redis_client, f"{prefix}:decisions")
