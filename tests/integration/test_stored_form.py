@@ -1,7 +1,7 @@
 """``RAPPORT_STORED_FORM=deflate`` end to end against a real Redis: the sentiment stage, the
-router and the handoff stage store deflated entries (the history streams) and state, and every reader reads them as
-before: the router's
-transcript in the handoff packet, the router confirming the handoff from its deflated result, the console's conversation view, ``rapport status``, a dead
+router and the handoff stage store deflated entries (the history streams) and state, and every
+reader reads them as before: the router's transcript in the handoff packet, the router
+confirming the handoff from its deflated result, the console's conversation view, a dead
 letter (its payload parked as JSON, so the DLQ tools and erasure read it). The pipes stay JSON
 (the edge's inbound stream, which third parties may write to, and the escalations)."""
 
