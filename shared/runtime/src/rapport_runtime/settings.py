@@ -109,7 +109,7 @@ class RapportSettings(BaseSettings):
         description="RAPPORT_STORED_FORM: how Rapport's writers store events in stream entries "
         "and the conversation state: json, the compact JSON any reader (and any earlier "
         "Rapport) reads; deflate, that JSON deflated with the contracts' preset dictionary "
-        "(rapport_contracts.stored), ~3x fewer bytes in Redis, read by rapport-contracts "
+        "(rapport_contracts.stored), ~4x fewer bytes per history entry, read by rapport-contracts "
         ">= 0.3 only. json by default so a rolling upgrade never writes what a running older "
         "reader cannot read; turn deflate on once every reader is upgraded "
         "(docs/architecture.md, The stored form).",
