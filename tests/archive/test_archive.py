@@ -24,6 +24,7 @@ from rapport_archive.store import DAY_MS, DecisionRow, MessageRow, delete_older_
 from rapport_archive.store import write as write_rows
 from rapport_contracts import DATA_FIELD, Streams
 from rapport_contracts.events import Event
+from rapport_contracts.stored import deflate
 from rapport_contracts.streams import ARCHIVE_GROUP
 from rapport_runtime.settings import RapportSettings
 from rapport_tools.dev import free_port
@@ -61,9 +62,11 @@ def serving(settings: RapportSettings) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def publish(client: redis_sync.Redis, stream: str, event: Event) -> None:
-    """As Rapport's writers store it: the compact form (fields at their default left out)."""
-    client.xadd(stream, {DATA_FIELD: event.compact_json()})
+def publish(client: redis_sync.Redis, stream: str, event: Event, form: str = "json") -> None:
+    """As Rapport's writers store it: the compact form (fields at their default left out),
+    deflated with ``form`` ``deflate`` (RAPPORT_STORED_FORM)."""
+    data = event.compact_json()
+    client.xadd(stream, {DATA_FIELD: deflate(data) if form == "deflate" else data})
 
 
 def counts(engine: Engine) -> dict[str, int]:
@@ -82,11 +85,13 @@ def wait_for(check: Callable[[], bool], timeout_s: float = 15) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.parametrize("stored_form", ["json", "deflate"])
 def test_every_history_event_is_archived_once_and_acked(
     make_settings: Callable[..., RapportSettings],
     redis_client: redis_sync.Redis,
     prefix: str,
     store_url: str,
+    stored_form: str,
 ) -> None:
     streams = Streams(prefix)
     events: list[tuple[str, Event]] = [
@@ -99,7 +104,7 @@ def test_every_history_event_is_archived_once_and_acked(
     ]
     # Written before the archive first starts: its group starts at 0 and reads them.
     for stream, event in events:
-        publish(redis_client, stream, event)
+        publish(redis_client, stream, event, stored_form)
     with serving(make_settings(archive_url=store_url)) as url:
         engine = make_engine(store_url)
         try:
@@ -107,7 +112,7 @@ def test_every_history_event_is_archived_once_and_acked(
             wait_for(lambda: counts(engine) == expected)
             # Every event again (a redelivery, a replay): nothing doubles.
             for stream, event in events:
-                publish(redis_client, stream, event)
+                publish(redis_client, stream, event, stored_form)
             for stream in streams.archive_groups():
                 wait_for(lambda s=stream: _settled(redis_client, s))  # type: ignore[misc]
             assert counts(engine) == expected

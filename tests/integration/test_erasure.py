@@ -12,8 +12,10 @@ import pytest
 import redis as redis_sync
 from redis.asyncio import Redis
 
-from rapport_contracts import DATA_FIELD, Customer, Message
+from rapport_contracts import DATA_FIELD, ClassifiedMessage, Customer, Message
+from rapport_contracts.stored import deflate, expand, is_deflated
 from rapport_runtime.erasure import conversations_of_customer, forget
+from rapport_runtime.redis import use_stored_form
 from rapport_runtime.settings import RapportSettings
 from tests.integration.test_handoff_loop import make_loop
 from tests.integration.test_router import ASK
@@ -21,29 +23,52 @@ from tests.integration.test_router import ASK
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.parametrize("stored_form", ["json", "deflate"])
 async def test_forget_removes_a_conversation_everywhere_and_keeps_the_others(
     make_settings: Callable[..., RapportSettings],
     redis_url: str,
     prefix: str,
     redis_client: redis_sync.Redis,
+    stored_form: str,
+) -> None:
+    """In either stored form (RAPPORT_STORED_FORM): a deflated entry read as JSON would not
+    parse, and an erasure that skipped what it cannot parse would keep it."""
+    use_stored_form(stored_form)
+    try:
+        await _forget_everywhere(make_settings, redis_url, prefix, redis_client, stored_form)
+    finally:
+        use_stored_form("json")
+
+
+async def _forget_everywhere(
+    make_settings: Callable[..., RapportSettings],
+    redis_url: str,
+    prefix: str,
+    redis_client: redis_sync.Redis,
+    stored_form: str,
 ) -> None:
     loop = await make_loop(make_settings(), redis_url, prefix, None)
     try:
         await loop.send("customer", "jo@example.com here, I want a real person", signals=(ASK,))
-        redis_client.xadd(
-            f"{prefix}:messages",
-            {
-                DATA_FIELD: Message(
-                    site="demo",
-                    conversation_id="c1",
-                    message_id="m1",
-                    author="customer",
-                    text="jo@example.com here",
-                    sent_at=loop_time(),
-                    customer=Customer(id="u42"),
-                ).model_dump_json()
-            },
+        message = Message(
+            site="demo",
+            conversation_id="c1",
+            message_id="m1",
+            author="customer",
+            text="jo@example.com here",
+            sent_at=loop_time(),
+            customer=Customer(id="u42"),
         )
+        if stored_form == "deflate":
+            # The customer is found from a deflated classified entry (the edge's inbound
+            # stream stays JSON), and everything the router wrote is deflated.
+            classified = ClassifiedMessage(message=message).compact_json()
+            redis_client.xadd(f"{prefix}:classified", {DATA_FIELD: deflate(classified)})
+            stored: Any = redis_client.xrange(f"{prefix}:decisions")
+            assert is_deflated(stored[0][1][DATA_FIELD.encode()])
+            assert is_deflated(redis_client.get(f"{prefix}:conv:{{demo:c1}}:state") or b"")
+        else:
+            redis_client.xadd(f"{prefix}:messages", {DATA_FIELD: message.model_dump_json()})
         other = f"{prefix}:conv:{{demo:c2}}:state"
         redis_client.set(other, "{}")
         client = Redis.from_url(redis_url)
@@ -60,7 +85,7 @@ async def test_forget_removes_a_conversation_everywhere_and_keeps_the_others(
         assert "1 conversation(s)" in erased.summary()
         for stream in loop.stage.streams.all():
             for _, fields in redis_client.xrange(stream):
-                assert b'"conversation_id":"c1"' not in fields[b"__data__"], stream
+                assert b'"conversation_id":"c1"' not in expand(fields[b"__data__"]), stream
         leftover: list[Any] = [
             k for k in redis_client.scan_iter(match=f"{prefix}:conv:{{demo:c1}}*")
         ]

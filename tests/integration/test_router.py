@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from rapport_contracts import Author, Classification, ClassifiedMessage, Message, Signal
 from rapport_contracts.policy import Policy
+from rapport_contracts.stored import expand
 from rapport_router.stage import RouterStage
 from rapport_router.timers import claim_due
 from rapport_runtime.config import AdapterConfig, Site, Sites
@@ -85,7 +86,7 @@ class Harness:
 
     async def state(self) -> dict[str, Any]:
         raw = await self.redis.get(f"{self.prefix}:conv:{{demo:c1}}:state")
-        return json.loads(raw) if raw else {}
+        return json.loads(expand(raw)) if raw else {}  # JSON or deflated (RAPPORT_STORED_FORM)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from rapport_contracts import (
     Signal,
 )
 from rapport_contracts.policy import Policy
+from rapport_contracts.stored import deflate
 from rapport_runtime.settings import RapportSettings
 from rapport_tools.cli import app
 
@@ -115,13 +116,17 @@ def classification(score: float, *signals: Signal) -> Classification:
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("stored_form", ["json", "deflate"])
 def test_replay_from_stream_and_diff_live_against_shadow(
     make_settings: Callable[..., RapportSettings],
     redis_client: redis_sync.Redis,
     prefix: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    stored_form: str,
 ) -> None:
+    """Entries in either stored form (RAPPORT_STORED_FORM) replay and diff the same."""
+    store = deflate if stored_form == "deflate" else str
     settings = make_settings()
     monkeypatch.setenv("REDIS_URL", settings.redis_url)
     monkeypatch.setenv("RAPPORT_PREFIX", prefix)
@@ -137,7 +142,7 @@ def test_replay_from_stream_and_diff_live_against_shadow(
             sent_at=now,
         )
         event = ClassifiedMessage(message=message, classification=classification(score))
-        redis_client.xadd(f"{prefix}:classified", {"__data__": event.compact_json()})
+        redis_client.xadd(f"{prefix}:classified", {"__data__": store(event.compact_json())})
     policy = tmp_path / "strict.yaml"
     policy.write_text(STRICT)
     result = runner.invoke(
@@ -170,7 +175,7 @@ def test_replay_from_stream_and_diff_live_against_shadow(
         decision("m2", "human", "strongly-negative", False),
         decision("m2", "human", "any-negative", True),
     ):
-        redis_client.xadd(f"{prefix}:decisions", {"__data__": d.compact_json()})
+        redis_client.xadd(f"{prefix}:decisions", {"__data__": store(d.compact_json())})
     result = runner.invoke(app, ["policy", "diff", "--site", "demo", "--since", "1h", "--json"])
     assert result.exit_code == 0, result.output
     diff = json.loads(result.output)

@@ -32,6 +32,7 @@ from rapport_contracts import (
     Streams,
 )
 from rapport_contracts.events import Feedback, FeedbackVerdict
+from rapport_contracts.stored import StoredFormError, expand
 from rapport_runtime.partitions import (
     EntryIdError,
     all_partitions,
@@ -149,8 +150,8 @@ async def _waiting(redis: Redis, prefix: str, now: datetime) -> list[Waiting]:
             if raw is None or where is None:
                 continue
             try:
-                state = OwnerState.model_validate_json(raw)
-            except ValidationError:
+                state = OwnerState.model_validate_json(expand(raw))  # JSON or deflated
+            except (ValidationError, StoredFormError):
                 continue
             if state.owner != "escalated":
                 continue
@@ -425,8 +426,8 @@ async def conversation(
     state = None
     if state_raw:
         try:
-            state = OwnerState.model_validate_json(state_raw)
-        except ValidationError:
+            state = OwnerState.model_validate_json(expand(state_raw))  # JSON or deflated
+        except (ValidationError, StoredFormError):
             state = None
     record = ConversationRecord(
         site, conversation_id, state, messages, decisions, handoffs, packets

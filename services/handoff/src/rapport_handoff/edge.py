@@ -41,6 +41,7 @@ from rapport_contracts import (
     is_site_name,
     utc_now,
 )
+from rapport_contracts.stored import expand
 from rapport_handoff.adapters.inbox import inbox_key
 from rapport_handoff.inbound import post_vendor_webhook
 from rapport_handoff.responses import (
@@ -423,7 +424,7 @@ async def conversation_view(
     return {
         "site": site,
         "conversation_id": conversation_id,
-        "state": json.loads(state_raw) if state_raw else None,
+        "state": json.loads(expand(state_raw)) if state_raw else None,
         "messages": [
             {
                 **c.message.model_dump(mode="json", exclude={"schema_version"}),

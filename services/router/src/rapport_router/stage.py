@@ -53,6 +53,7 @@ from rapport_runtime.redis import (
     dedupe_key,
     record_ref,
     resolve_record_maps,
+    stored_value,
     transaction_client,
     watch_and_mget,
 )
@@ -200,7 +201,7 @@ class RouterStage(Stage[ClassifiedMessage]):
 
             writes = Writes()
             for key, state in states.items():
-                writes.set(key, state.dump(), ex=self.settings.conversation_ttl_s)
+                writes.set(key, stored_value(state.dump()), ex=self.settings.conversation_ttl_s)
             for seen_key, plan in plans:
                 writes.set(seen_key, "1", ex=self.settings.dedupe_ttl_s)
                 self.write_plan(writes, plan)
@@ -312,7 +313,7 @@ class RouterStage(Stage[ClassifiedMessage]):
             plan.packet = packet.model_copy(update={"traceparent": traceparent})
 
     def write_state(self, writes: Writes, keys: ConversationKeys, state: RouterState) -> None:
-        writes.set(keys.state, state.dump(), ex=self.settings.conversation_ttl_s)
+        writes.set(keys.state, stored_value(state.dump()), ex=self.settings.conversation_ttl_s)
 
     def write_plan(self, writes: Writes, plan: Plan) -> None:
         ttl, maxlen = self.settings.conversation_ttl_s, self.settings.stream_maxlen
@@ -327,7 +328,10 @@ class RouterStage(Stage[ClassifiedMessage]):
             writes.hcap(k.decisions, self.settings.conversation_max_records, "decided_at")
             writes.hcap(k.messages, self.settings.conversation_max_records, "received_at")
         if plan.packet is not None:
-            writes.xadd(self.streams.escalations, plan.packet, maxlen)
+            # A pipe (read by the handoff stage within seconds, trimmed minutes later): kept
+            # JSON, as deflating the largest event would cost the most CPU (~8-18 us) for bytes
+            # Redis does not retain (docs/performance.md, 2026-12-03 evening).
+            writes.xadd(self.streams.escalations, plan.packet, maxlen, pipe=True)
         for instruction in plan.instructions:
             writes.xadd(self.streams.automation, instruction, maxlen)
         for timer, at in plan.timers:
@@ -444,7 +448,7 @@ class HandoffOutcomeStage(Stage[HandoffResult]):
             writes = Writes()
             for key, state in states.items():
                 if raws[key]:
-                    writes.set(key, state.dump(), ex=self.settings.conversation_ttl_s)
+                    writes.set(key, stored_value(state.dump()), ex=self.settings.conversation_ttl_s)
             for _, plan in plans:
                 router.write_plan(writes, plan)
             writes.xack(self.stream, self.group, *(e.id for e in entries))

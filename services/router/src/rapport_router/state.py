@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from rapport_contracts import ClassifiedMessage, Priority
+from rapport_contracts.stored import expand
 from rapport_router.engine import ConversationState
 from rapport_router.ownership import Ownership
 from rapport_runtime.redis import ConversationKeys, resolve_record_maps
@@ -81,7 +82,8 @@ class RouterState(BaseModel):
 
 
 def parse_state(raw: bytes | str | None) -> RouterState:
-    return RouterState.model_validate_json(raw) if raw else RouterState()
+    """The stored state, JSON or deflated (``RAPPORT_STORED_FORM``; ``stored_value``)."""
+    return RouterState.model_validate_json(expand(raw)) if raw else RouterState()
 
 
 async def read_transcript(

@@ -9,7 +9,9 @@ Writers are strict, readers are tolerant, so that a rolling deploy never dead-le
   and a newer consumer reads what an older writer left on the stream.
 
 Stored form: writers store ``event.compact_json()``, the fields at their default left out
-(``read`` restores them; the schema never required them), so **a default never changes**.
+(``read`` restores them; the schema never required them), so **a default never changes**;
+with ``RAPPORT_STORED_FORM=deflate`` that JSON deflated with the preset dictionary of
+:mod:`rapport_contracts.stored`, which ``read`` inflates.
 
 Changing a contract: add optional fields only (with a default), never change a default, bump
 ``SCHEMA_VERSION``, keep the previous version readable, and check in the new schema snapshot
@@ -26,7 +28,17 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from rapport_contracts.stored import StoredFormError, expand
 
 # 2: Classification gained language_confidence, language_source and language_supported.
 # 3: Message and HandoffPacket gained traceparent (W3C trace context across the stream hops).
@@ -110,8 +122,17 @@ class Contract(BaseModel):
     @classmethod
     def read(cls, raw: str | bytes) -> Self:
         """Parse JSON written by any compatible writer: unknown fields (from a newer writer)
-        are ignored, here and in every nested model."""
-        return cls.model_validate_json(raw, extra="ignore")
+        are ignored, here and in every nested model. A value in the deflated stored form
+        (:mod:`rapport_contracts.stored`) is inflated first; a damaged one is invalid JSON
+        (a ``ValidationError`` saying why, what every reader already handles)."""
+        try:
+            data = expand(raw)
+        except StoredFormError as exc:
+            raise ValidationError.from_exception_data(
+                cls.__name__,
+                [{"type": "json_invalid", "loc": (), "input": raw, "ctx": {"error": str(exc)}}],
+            ) from exc
+        return cls.model_validate_json(data, extra="ignore")
 
     def compact_json(self) -> str:
         """The stored form (every Redis writer's, issue 14): the JSON of the model without the

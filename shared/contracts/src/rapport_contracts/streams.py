@@ -2,7 +2,10 @@
 who reads its streams.
 
 Every stream entry has one field, ``__data__``, holding the event's JSON (the models in
-:mod:`rapport_contracts`), so any Redis client can read them without FastStream's envelope.
+:mod:`rapport_contracts`), so any Redis client can read them without FastStream's envelope;
+with ``RAPPORT_STORED_FORM=deflate`` the history streams' entries hold that JSON deflated
+(:mod:`rapport_contracts.stored`: ``Model.read`` inflates it; the recipe for zlib alone is
+there). The pipes (``messages``, ``escalations``) are always JSON.
 All names share a prefix (``RAPPORT_PREFIX``, default ``rapport``) so that several
 deployments, or several tests, can share one Redis without colliding.
 """

@@ -39,6 +39,7 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
 
 from rapport_contracts import DeadLetter, Event
+from rapport_contracts.stored import StoredFormError, expand
 from rapport_contracts.streams import DATA_FIELD
 from rapport_runtime.errors import CAUGHT, TRANSIENT, is_transient
 from rapport_runtime.logs import Id, bind, bind_event, bind_here, redact
@@ -81,6 +82,16 @@ SLOW_BATCH_S = 60.0
 # How long a finished batch waits for its claim keeper to see that it is finished: one XCLAIM's
 # round trip at most, on a healthy Redis (see _kept_claimed).
 KEEPER_STOP_S = 2.0
+
+
+def _payload_text(payload: bytes) -> str:
+    """A dead letter's ``payload``: the entry's JSON, inflated when it was stored deflated (so
+    the DLQ tools and erasure read it as JSON), or its bytes as they are when even that fails."""
+    try:
+        data = expand(payload)
+    except StoredFormError:
+        data = payload
+    return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +138,7 @@ class Stage(Generic[E]):
             reason=reason[:2000],
             # Never cut: a replay must put back exactly what was parked. The edge bounds what
             # can enter the pipeline, so the size is bounded too.
-            payload=payload.decode("utf-8", "replace"),
+            payload=_payload_text(payload),
         )
         client = await transaction_client(self.redis, self.stream)  # one slot (partition)
         async with client.pipeline(transaction=True) as pipe:

@@ -18,6 +18,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from rapport_contracts.stored import expand
 from rapport_contracts.streams import DATA_FIELD, Streams
 from rapport_runtime.redis import ConversationKeys
 
@@ -49,8 +50,10 @@ def _belongs(data: Any, targets: set[tuple[str, str]]) -> bool:
 
 def _decode(fields: Any) -> Any:
     try:
-        return json.loads(fields.get(DATA_FIELD.encode(), b"null"))
-    except ValueError:
+        # A deflated entry (RAPPORT_STORED_FORM=deflate) is inflated first: read as JSON it
+        # would not parse, and an erasure would pass over it.
+        return json.loads(expand(fields.get(DATA_FIELD.encode(), b"null")))
+    except ValueError:  # StoredFormError included
         return None
 
 
@@ -130,6 +133,6 @@ def _dead_letter_belongs(fields: Any, targets: set[tuple[str, str]]) -> bool:
     if not isinstance(letter, dict) or not isinstance(letter.get("payload"), str):
         return False
     try:
-        return _belongs(json.loads(letter["payload"]), targets)
+        return _belongs(json.loads(expand(letter["payload"])), targets)
     except ValueError:
         return False

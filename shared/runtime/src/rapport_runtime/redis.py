@@ -29,6 +29,7 @@ from redis.exceptions import MaxConnectionsError, ResponseError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rapport_contracts import Event
+from rapport_contracts.stored import deflate, is_deflated
 from rapport_contracts.streams import DATA_FIELD, Streams
 
 # Lives with the watch that remembers what it accepted; still importable from here.
@@ -260,11 +261,35 @@ async def ensure_groups(redis: Redis, streams: Streams) -> None:
             await ensure_group(redis, stream, group)
 
 
+# RAPPORT_STORED_FORM of this process (set once by the service's app at its start, before any
+# write): whether stored_value deflates. Process-wide because every writer of a process must
+# store the same form, and the writers are plain functions called from many stages.
+_deflate_stored = False
+
+
+def use_stored_form(form: str) -> None:
+    """Set this process's stored form: ``json`` or ``deflate`` (``RAPPORT_STORED_FORM``)."""
+    global _deflate_stored
+    if form not in ("json", "deflate"):
+        raise ValueError(f"RAPPORT_STORED_FORM is json or deflate, not {form!r}")
+    _deflate_stored = form == "deflate"
+
+
+def stored_value(event: Event | str) -> str | bytes:
+    """What a writer stores for ``event`` (or its compact JSON already made): the compact
+    JSON, deflated when this process's stored form is ``deflate``
+    (:mod:`rapport_contracts.stored`; every ``Model.read`` reads both)."""
+    data = event if isinstance(event, str) else event.compact_json()
+    if _deflate_stored and not is_deflated(data):
+        return deflate(data)
+    return data
+
+
 def xadd_event(pipe: Pipeline | Redis, stream: str, event: Event | str, maxlen: int) -> Any:
     """``event`` or its JSON already made (an event stored twice is serialised once)."""
     return pipe.xadd(
         stream,
-        {DATA_FIELD: event if isinstance(event, str) else event.compact_json()},
+        {DATA_FIELD: stored_value(event)},
         maxlen=maxlen,
         approximate=True,
     )
@@ -432,7 +457,14 @@ local function hcap(key, keep, slack, field)
   for j = 1, #items - keep do redis.call('HDEL', key, items[j][1]) end
 end
 -- The writes come as one JSON array (see Writes.apply): one argument to pack, not thousands.
-local ARGV = cjson.decode(ARGV[1])
+-- A number in it is the index of a binary value (a deflated event) passed after it.
+local BLOBS = ARGV
+local ARGV = cjson.decode(BLOBS[1])
+if #BLOBS > 1 then
+  for j = 1, #ARGV do
+    if type(ARGV[j]) == 'number' then ARGV[j] = BLOBS[ARGV[j] + 1] end
+  end
+end
 local i, n = 1, #ARGV
 while i <= n do
   local op, argc = ARGV[i], tonumber(ARGV[i + 1])
@@ -462,11 +494,20 @@ class Writes:
     """Writes collected for one batch and applied by a single script call."""
 
     def __init__(self) -> None:
-        self.args: list[str] = []
+        self.args: list[str | int] = []
+        # Deflated values (RAPPORT_STORED_FORM=deflate) are binary, which the JSON argument
+        # cannot carry: each goes as an argument of its own, and the JSON holds its index
+        # (a number; every other item is a string), which the script swaps back.
+        self.blobs: list[bytes] = []
 
     def _op(self, *parts: str | bytes | int) -> None:
         self.args += [str(parts[0]), str(len(parts) - 1)]
-        self.args += [p.decode() if isinstance(p, bytes) else str(p) for p in parts[1:]]
+        for p in parts[1:]:
+            if isinstance(p, bytes) and is_deflated(p):
+                self.blobs.append(p)
+                self.args.append(len(self.blobs))
+            else:
+                self.args.append(p.decode() if isinstance(p, bytes) else str(p))
 
     def hset(self, key: str, field: str, value: str) -> None:
         self._op("HSET", key, field, value)
@@ -474,7 +515,7 @@ class Writes:
     def expire(self, key: str, seconds: int) -> None:
         self._op("EXPIRE", key, seconds)
 
-    def set(self, key: str, value: str, ex: int) -> None:
+    def set(self, key: str, value: str | bytes, ex: int) -> None:
         self._op("SET", key, value, "EX", ex)
 
     def rpush(self, key: str, *values: str) -> None:
@@ -483,9 +524,13 @@ class Writes:
     def ltrim(self, key: str, start: int, end: int) -> None:
         self._op("LTRIM", key, start, end)
 
-    def xadd(self, stream: str, event: Event | str, maxlen: int) -> None:
-        """``event`` or its JSON already made (an event stored twice is serialised once)."""
-        data = event if isinstance(event, str) else event.compact_json()
+    def xadd(self, stream: str, event: Event | str, maxlen: int, *, pipe: bool = False) -> None:
+        """``event`` or its JSON already made (an event stored twice is serialised once). A
+        ``pipe`` entry (an internal hop, kept minutes) is the compact JSON in any stored form."""
+        if pipe:
+            data: str | bytes = event if isinstance(event, str) else event.compact_json()
+        else:
+            data = stored_value(event)
         self._op("XADD", stream, "MAXLEN", "~", maxlen, "*", DATA_FIELD, data)
 
     def xadd_ref(
@@ -494,7 +539,7 @@ class Writes:
         """``XADD`` the event and set ``key``'s ``field`` to a reference to its entry
         (``<id>@<stream>``, see :func:`resolve_records`): stored once, found from both. A
         ``tag`` (letters only) goes before the id, ``<tag>:<id>@<stream>`` (:func:`record_tag`)."""
-        data = event if isinstance(event, str) else event.compact_json()
+        data = stored_value(event)
         if tag and not (tag.isascii() and tag.isalpha() and tag.islower()):
             raise ValueError(f"a reference's tag is lower-case letters: {tag!r}")
         self._op("XREF", stream, maxlen, DATA_FIELD, data, key, field, *([tag] if tag else []))
@@ -523,7 +568,8 @@ class Writes:
         # client sends the script to the node owning the batch's slot; partitioned keys put
         # every key of a batch in that one slot (rapport_runtime.partitions).
         keys = [self.args[2]] if self.args[1] != "0" else []  # a first op with no key: none
-        return target.eval(_APPLY, len(keys), *keys, json.dumps(self.args, ensure_ascii=False))
+        data = json.dumps(self.args, ensure_ascii=False)
+        return target.eval(_APPLY, len(keys), *keys, data, *self.blobs)
 
 
 # --------------------------------------------------------------------------- stream retention

@@ -41,7 +41,7 @@ from rapport_runtime.consumer import Stage, StageRunner
 from rapport_runtime.limits import uvicorn_options
 from rapport_runtime.logs import bind, configure_logging
 from rapport_runtime.partitions import all_partitions, partition_settings, tagged
-from rapport_runtime.redis import connect, ensure_groups
+from rapport_runtime.redis import connect, ensure_groups, use_stored_form
 from rapport_runtime.settings import RapportSettings
 
 log = logging.getLogger("rapport_runtime.service")
@@ -304,6 +304,8 @@ def build_app(
     """The service's ASGI app. Its ``/metrics`` listener starts with it on the socket
     :func:`serve` bound (``app.state.metrics_socket``), or on ``RAPPORT_METRICS_PORT`` when
     set; an app under a test client without the setting has none."""
+
+    use_stored_form(settings.stored_form)  # before any stage writes
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -104,6 +104,16 @@ class RapportSettings(BaseSettings):
         "lives on in the classified stream and the conversation record: kept this long after "
         "every group has read them (the edge's acceptance watch needs 10 s).",
     )
+    stored_form: Literal["json", "deflate"] = Field(
+        default="json",
+        description="RAPPORT_STORED_FORM: how Rapport's writers store events in stream entries "
+        "and the conversation state: json, the compact JSON any reader (and any earlier "
+        "Rapport) reads; deflate, that JSON deflated with the contracts' preset dictionary "
+        "(rapport_contracts.stored), ~4x fewer bytes per history entry, read by rapport-contracts "
+        ">= 0.3 only. json by default so a rolling upgrade never writes what a running older "
+        "reader cannot read; turn deflate on once every reader is upgraded "
+        "(docs/architecture.md, The stored form).",
+    )
     dedupe_ttl_s: int = Field(
         default=24 * 3600, ge=60, description="How long a message id is remembered for dedupe."
     )

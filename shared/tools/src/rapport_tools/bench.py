@@ -667,6 +667,7 @@ class Bench:
     ports: dict[str, int] = field(default_factory=dict)
     faststream: bool = False  # the FastStream relay floor runs too
     edge_apart: bool = True  # the edge in its own process (False: role both, one process)
+    stored_form: str = "deflate"  # RAPPORT_STORED_FORM of the services
 
     @property
     def services(self) -> tuple[str, ...]:
@@ -724,6 +725,7 @@ class Bench:
             "REDIS_URL": self.url,
             "RAPPORT_PREFIX": self.prefix,
             "RAPPORT_LOG_LEVEL": "WARNING",
+            "RAPPORT_STORED_FORM": self.stored_form,
             SECRET_ENV: SECRET,
         }
         if self.adapter == "webhook":
@@ -938,22 +940,24 @@ class Bench:
 
     def latencies(self, tag: str, since: float) -> tuple[list[float], list[float]]:
         """accept -> decision and accept -> handoff (delivered), in ms, for one phase."""
+        from rapport_contracts.stored import expand
+
         s, start = self.streams, f"{int(since * 1000) - 1000}-0"
         received: dict[str, float] = {}
         for _id, fields in _xrange(self.r, s["messages"], start):
-            event = json.loads(fields[b"__data__"])
+            event = json.loads(expand(fields[b"__data__"]))
             if event["message_id"].startswith(f"{tag}-"):
                 received[event["message_id"]] = parse_time(event["received_at"])
         decided: dict[str, float] = {}
         decision_message: dict[str, str] = {}
         for _id, fields in _xrange(self.r, s["decisions"], start):
-            event = json.loads(fields[b"__data__"])
+            event = json.loads(expand(fields[b"__data__"]))
             if event["message_id"] in received and event["message_id"] not in decided:
                 decided[event["message_id"]] = parse_time(event["decided_at"])
                 decision_message[event["decision_id"]] = event["message_id"]
         handed: list[float] = []
         for _id, fields in _xrange(self.r, s["handoffs"], start):
-            event = json.loads(fields[b"__data__"])
+            event = json.loads(expand(fields[b"__data__"]))
             message_id = decision_message.get(event.get("decision_id") or "")
             if message_id and event.get("status") == "delivered":
                 handed.append((parse_time(event["at"]) - received[message_id]) * 1000)
@@ -1055,6 +1059,7 @@ def run(
     profile: Path | None,
     soak_s: float = 0.0,
     edge_apart: bool = True,
+    stored_form: str = "deflate",
 ) -> tuple[dict[str, Any], list[str]]:
     import shutil
     import tempfile
@@ -1069,7 +1074,7 @@ def run(
         b = Bench(
             url, r, f"bench{uuid.uuid4().hex[:6]}", workdir, adapter, profile, redis_pid,
             window, concurrency, conversations, faststream=faststream_available(),
-            edge_apart=edge_apart,
+            edge_apart=edge_apart, stored_form=stored_form,
         )  # fmt: skip
         try:
             if soak_s > 0:
@@ -1208,6 +1213,7 @@ def _run(
         f"machine: {os.cpu_count()} cpus, load average {load_avg[0]:.2f} at the start; "
         f"redis {b.url} ({'private' if b.redis_pid else 'REDIS_URL'}); adapter {b.adapter}; "
         + ("edge in its own process" if b.edge_apart else "edge inside the handoff process")
+        + f"; stored form {b.stored_form}"
     )
     time.sleep(1.0)
     memory_before = int(b.r.info("memory")["used_memory"])
@@ -1430,15 +1436,26 @@ def bench(
             "(RAPPORT_HANDOFF_ROLE=both) instead of two, as docker-compose.yml does.",
         ),
     ] = False,
+    stored_form: Annotated[
+        str,
+        typer.Option(
+            "--stored-form",
+            help="The services' RAPPORT_STORED_FORM: deflate (what docker-compose.yml and "
+            "deploy/k8s run) or json (the setting's default, for a rolling upgrade).",
+        ),
+    ] = "deflate",
 ) -> None:
     """Measure Rapport end to end beside a bare 3-hop relay, in the same run."""
     if adapter not in ("webhook", "inbox"):
         typer.secho("error: --adapter is webhook or inbox", err=True, fg=typer.colors.RED)
         raise typer.Exit(2)
+    if stored_form not in ("json", "deflate"):
+        typer.secho("error: --stored-form is json or deflate", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2)
     try:
         result, _log = run(
             duration, rate, rounds, adapter, window, concurrency, conversations, profile, soak,
-            edge_apart=not edge_with_handoff,
+            edge_apart=not edge_with_handoff, stored_form=stored_form,
         )  # fmt: skip
     except RuntimeError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from redis.asyncio import Redis
 
 from rapport_contracts import DATA_FIELD, Streams
+from rapport_contracts.stored import expand
 
 if TYPE_CHECKING:
     from rapport_runtime.settings import RapportSettings
@@ -139,7 +140,7 @@ async def _collect(parts: list[tuple[Redis, Streams]], redis_label: str, sample_
     for redis, streams in parts:
         entries: Any = await redis.xrange(streams.dlq, count=10_000)
         for _, fields in entries:
-            letter = json.loads(fields[DATA_FIELD.encode()])
+            letter = json.loads(expand(fields[DATA_FIELD.encode()]))
             reasons[str(letter.get("reason", ""))[:80]] += 1
         if entries:
             parked[streams.dlq] = len(entries)
@@ -157,7 +158,7 @@ async def _collect(parts: list[tuple[Redis, Streams]], redis_label: str, sample_
     for redis, streams in parts:
         results: Any = await redis.xrange(streams.handoffs, min=since, count=10_000)
         for _, fields in results:
-            result = json.loads(fields[DATA_FIELD.encode()])
+            result = json.loads(expand(fields[DATA_FIELD.encode()]))
             if result.get("status") == "failed":
                 failures[str(result.get("adapter"))] += 1
     status.handoff_failures_last_hour = dict(failures)
@@ -177,7 +178,7 @@ async def _collect(parts: list[tuple[Redis, Streams]], redis_label: str, sample_
             recent.append(((int(ms), int(seq or 0)), partition, fields))
     recent.sort(key=lambda r: (r[0], r[1]), reverse=True)
     for _, partition, fields in recent[:5]:
-        d = json.loads(fields[DATA_FIELD.encode()])
+        d = json.loads(expand(fields[DATA_FIELD.encode()]))
         status.last_decisions.append(
             {
                 k: d.get(k)
