@@ -439,17 +439,16 @@ def classify(
         ascii_letters = lang_id.ascii_letters(text)
         scan = None
         lowered = ""
-        if ascii_letters:
-            # The fast path needs two English function words among the scan's keys, and every
-            # key is a token (or "not_" + a token, which is no function word): with fewer than
-            # two among the tokens it cannot hold, so the scan waits until the language is
-            # known (speed, lexicon-3.4: ASCII text in another language skipped it). A cheaper
-            # necessary test comes before the token list (speed, 2026-12-03 evening).
-            if lang_id.may_hold_two_markers(low):
-                lowered = normalise(low)
-                toks = TOKEN.findall(lowered)
-                if len(lang_id.EN_MARKERS.intersection(toks)) >= 2:
-                    scan = _scan(lowered, toks)
+        # The fast path needs two English function words among the scan's keys, and every key
+        # is a token (or "not_" + a token, which is no function word): with fewer than two
+        # among the tokens it cannot hold, so the scan waits until the language is known
+        # (speed, lexicon-3.4: ASCII text in another language skipped it). A cheaper necessary
+        # test comes before the token list (speed, 2026-12-03 evening).
+        if ascii_letters and lang_id.may_hold_two_markers(low):
+            lowered = normalise(low)
+            toks = TOKEN.findall(lowered)
+            if len(lang_id.EN_MARKERS.intersection(toks)) >= 2:
+                scan = _scan(lowered, toks)
         if scan is not None and lang_id.plain_english(scan.keys, text):
             found = _Language("en", lang_id.FAST_CONFIDENCE, "detected", True)
         else:

@@ -88,6 +88,7 @@ def may_hold_two_markers(low: str) -> bool:
     )
     return len(runs) >= 2 or not _DOUBLE_HEADS.isdisjoint(runs)
 
+
 # A detection of another language below this is overruled by one English function word and
 # none of another language's in ASCII text (fixed by reasoning: the model is unsure, the words
 # are not).
