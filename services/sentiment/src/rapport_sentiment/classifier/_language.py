@@ -59,17 +59,17 @@ OTHER_MARKERS = frozenset(
 FAST_CONFIDENCE = 0.9
 
 # A cheap necessary test for the fast path's count, run before the English token list is built
-# (speed, 2026-12-03 evening: the list cost ~31 k instructions per ASCII message in another
-# language, which holds fewer than two English function words). A word token begins at the
-# start of a maximal run of a-z letters and its letters up to any apostrophe are that whole run
-# (the token pattern's word alternative is greedy, and no token ends between two letters: the
-# emoticons' last letter must be followed by a non-letter), so two distinct markers among the
-# tokens put their heads (the letters before the apostrophe: "don't" -> "don") among the runs:
-# two distinct heads, or one head of two markers ("it" of "it" and "it's"). The runs are read
-# from the folded text before the noise is removed (``_text.normalise``): the removal only
-# deletes whole runs, or cuts one where a link, "www." or "url_removed" begins or ends inside
-# it, so text holding none of those three strings has no run after the removal that it lacked
-# before; text holding one takes the token list as before.
+# (speed, 2026-12-03 evening: the list cost ~32 k instructions per ASCII message in another
+# language, which holds fewer than two English function words; this test ~9 k). A word token
+# begins at the start of a maximal run of a-z letters and its letters up to any apostrophe are
+# that whole run (the token pattern's word alternative is greedy, and no token ends between two
+# letters: the emoticons' last letter must be followed by a non-letter), so two distinct
+# markers among the tokens put their heads (the letters before the apostrophe: "don't" ->
+# "don") among the runs: two distinct heads, or one head of two markers ("it" of "it" and
+# "it's"). The runs are read from the folded text before the noise is removed
+# (``_text.normalise``): the removal only deletes whole runs, or cuts one where a link, "www."
+# or "url_removed" begins or ends inside it, so text holding none of those three strings has no
+# run after the removal that it lacked before; text holding one takes the token list as before.
 _MARKER_HEADS = frozenset(m.split("'")[0].encode() for m in EN_MARKERS)
 _DOUBLE_HEADS = frozenset(
     h for h in _MARKER_HEADS if sum(m.split("'")[0].encode() == h for m in EN_MARKERS) >= 2
@@ -80,7 +80,7 @@ _NOT_A_TO_Z = bytes(b if ord("a") <= b <= ord("z") else ord(" ") for b in range(
 def may_hold_two_markers(low: str) -> bool:
     """False only when the English tokens of ``low`` (lower-cased text, before
     ``_text.normalise``) cannot hold two EN_MARKERS."""
-    if "http" in low or "www." in low or "url_removed" in low:  # not any(): 4 k fewer
+    if "http" in low or "www." in low or "url_removed" in low:  # not any(): 3.5 k fewer
         return True
     # UTF-8 bytes >= 0x80 never stand for an ASCII letter, so they part runs like any non-letter
     runs = _MARKER_HEADS.intersection(
@@ -233,7 +233,7 @@ def detect(text: str) -> Detected:
 
 # ASCII capitals to "A", small letters to "a", every other byte to a space: counting the two
 # letters of the translation counts both kinds (a translation with a table and no deletion is
-# CPython's fast loop; one with deletion first builds a 256-entry table, ~2 k instructions).
+# CPython's plain loop; one with deletion first builds a 256-entry table).
 _CASE_CLASS = bytes(
     ord("A") if chr(b).isupper() and b < 128 else ord("a") if chr(b).islower() and b < 128 else 32
     for b in range(256)
@@ -242,7 +242,7 @@ _CASE_CLASS = bytes(
 
 def _mostly_capitals(text: str) -> bool:
     """``sum(map(str.isupper, text)) > 0.5 * sum(map(str.isalpha, text))``. For ASCII text in
-    one translation (speed, 2026-12-03 evening: two deletions before, 9 k instructions): its
+    one translation (speed, 2026-12-03 evening: two calls of two deletions before): its
     capitals are A-Z and its letters A-Z and a-z, so the test is more capitals than small
     letters."""
     if text.isascii():
