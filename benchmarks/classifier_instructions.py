@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from classifier_bench import FOREIGN, MESSAGES
+from worst_case import model_only
 
 from rapport_sentiment.classifier import _language, classify
 
@@ -27,16 +28,6 @@ def main() -> None:
     mode, loops = sys.argv[1], int(sys.argv[2])
     _language._load()  # the model's load is startup, in every mode
     given = {text: code for code, text in FOREIGN}
-    vote = _language.vote
-
-    def model_only(text: str, language: str | None = None) -> object:
-        _language.vote = lambda folded: None
-        try:
-            _language._SHORT_MEMO.clear()
-            return classify(text, language=language)
-        finally:
-            _language.vote = vote
-
     modes: dict[str, tuple[Callable[[str], object], tuple[str, ...]]] = {
         "en": (classify, MESSAGES),
         "en-given": (lambda text: classify(text, language="en"), MESSAGES),

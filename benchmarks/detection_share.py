@@ -21,8 +21,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 from classifier_bench import FOREIGN, rate
+from worst_case import model_only
 
-from rapport_sentiment.classifier import _language, classify
+from rapport_sentiment.classifier import _language
 
 
 def main() -> None:
@@ -40,16 +41,6 @@ def main() -> None:
         if found is None:
             found = answers[(line, k)] = real(model, line, k)
         return found
-
-    vote = _language.vote
-
-    def model_only(text: str, language: str | None = None) -> object:
-        _language.vote = lambda folded: None
-        try:
-            _language._SHORT_MEMO.clear()
-            return classify(text, language=language)
-        finally:
-            _language.vote = vote
 
     def model_memoised(text: str) -> object:
         _language._predict = memoised

@@ -108,3 +108,59 @@ def test_a_long_message_in_each_language_is_still_detected() -> None:
         assert len(text) > _language.PREFIX
         assert _language._detect(text).language == code
         assert classify(text).language == code
+
+
+# The cheap test before the English token list (2026-12-03 evening) must never say no where
+# the token list holds two English function words; cases built at its proof's edges.
+_MARKER_EDGES = [
+    "it's it",  # two markers of one head
+    "i'm i've",
+    "don't can't",  # heads that are no markers
+    "rock'n'roll the and",
+    "4the and",
+    ":dthe and",
+    "the\u2014and",  # a non-ASCII non-letter between runs
+    "the\u2019s it\u2019s",  # curly apostrophes
+    "@the and",  # a handle removed
+    "#the #and",
+    "the&amp;and",
+    "thehttp://example.com/x and",  # noise beginning inside a run makes a new one
+    "theurl_removed and",
+    "url_removedthe and",
+    "thewww.example.com and",
+    "ab\ud800the and",  # a lone surrogate
+    "THE AND",
+    "the the",  # one marker twice: not two
+    "is",
+    "",
+]
+
+
+def _two_markers(text: str) -> bool:
+    from rapport_sentiment.classifier import _core
+    from rapport_sentiment.classifier._text import TOKEN, normalise
+
+    toks = TOKEN.findall(normalise(_core._fold(text)))
+    return len(_language.EN_MARKERS.intersection(toks)) >= 2
+
+
+@pytest.mark.parametrize("text", [*_MARKER_EDGES, *_phrases()])
+def test_the_marker_pretest_is_a_necessary_condition(text: str) -> None:
+    from rapport_sentiment.classifier import _core
+
+    if _two_markers(text):
+        assert _language.may_hold_two_markers(_core._fold(text)), text
+
+
+def test_the_marker_pretest_turns_other_languages_away() -> None:
+    from rapport_sentiment.classifier import _core
+
+    turned_away = [
+        "Quiero hablar con una persona, no con un robot.",
+        "Danke, das hat sofort geholfen!",
+        "the the",
+        "don't",
+    ]
+    for text in turned_away:
+        assert not _language.may_hold_two_markers(_core._fold(text)), text
+    assert _language.may_hold_two_markers("i'm sorry, it is late")

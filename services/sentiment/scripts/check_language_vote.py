@@ -14,18 +14,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from xed_lines import FILES, xed_lines
+
 from rapport_sentiment.classifier import _language as lang_id
 from rapport_sentiment.classifier import _multi
 from rapport_sentiment.classifier._core import classify
-
-FILES = {
-    "en": "en-annotated.tsv",
-    "es": "es-projections.tsv",
-    "de": "de-projections.tsv",
-    "fr": "fr-projections.tsv",
-    "it": "it-projections.tsv",
-    "pt": "pt-projections.tsv",
-}
 
 
 def _report(name: str, rows: list[tuple[str, str]]) -> None:
@@ -47,13 +40,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("train", type=Path, help="the shared train folder (holds xed/)")
     args = parser.parse_args()
-    for code, name in FILES.items():
-        rows = []
-        for line in (args.train / "xed" / name).read_text("utf-8").splitlines():
-            text = line.split("\t")[0].strip()
-            if sum(map(str.isalpha, text)) >= 3:
-                rows.append((code, text))
-        _report(f"xed {code}", rows)
+    for code in FILES:
+        _report(f"xed {code}", [(code, text) for text in xed_lines(args.train, code)])
     phrases = Path(__file__).parents[3] / "tests/sentiment/data/language_phrases.tsv"
     own = [
         (line.split("\t")[0], line.split("\t")[1])

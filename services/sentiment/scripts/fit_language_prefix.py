@@ -20,17 +20,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from xed_lines import FILES, xed_lines
+
 from rapport_sentiment.classifier import _language as lang_id
 from rapport_sentiment.classifier._core import classify
 
-FILES = {
-    "en": "en-annotated.tsv",
-    "es": "es-projections.tsv",
-    "de": "de-projections.tsv",
-    "fr": "fr-projections.tsv",
-    "it": "it-projections.tsv",
-    "pt": "pt-projections.tsv",
-}
 CANDIDATES = (24, 32, 40, 48, 64, 80, 100, 128, 200)
 UNBOUNDED = 10**9
 FOLDS = 5
@@ -40,12 +34,8 @@ Row = tuple[str, str, str, int]  # (language, kind "line"/"long", text, fold)
 
 def _rows(train: Path) -> list[Row]:
     rows: list[Row] = []
-    for code, name in FILES.items():
-        lines = []
-        for line in (train / "xed" / name).read_text("utf-8").splitlines():
-            text = line.split("\t")[0].strip()
-            if sum(map(str.isalpha, text)) >= 3:
-                lines.append(text)
+    for code in FILES:
+        lines = xed_lines(train, code)
         for i, text in enumerate(lines):
             rows.append((code, "line", text, i % FOLDS))
         for i in range(0, len(lines) - 2, 3):

@@ -439,11 +439,12 @@ def classify(
         ascii_letters = lang_id.ascii_letters(text)
         scan = None
         lowered = ""
-        if ascii_letters:
-            # The fast path needs two English function words among the scan's keys, and every
-            # key is a token (or "not_" + a token, which is no function word): with fewer than
-            # two among the tokens it cannot hold, so the scan waits until the language is
-            # known (speed, lexicon-3.4: ASCII text in another language skipped it).
+        # The fast path needs two English function words among the scan's keys, and every key
+        # is a token (or "not_" + a token, which is no function word): with fewer than two
+        # among the tokens it cannot hold, so the scan waits until the language is known
+        # (speed, lexicon-3.4: ASCII text in another language skipped it). A cheaper necessary
+        # test comes before the token list (speed, 2026-12-03 evening).
+        if ascii_letters and lang_id.may_hold_two_markers(low):
             lowered = normalise(low)
             toks = TOKEN.findall(lowered)
             if len(lang_id.EN_MARKERS.intersection(toks)) >= 2:
@@ -462,7 +463,9 @@ def classify(
                     and d.language != "en"
                     and (d.confidence or 0.0) < lang_id.UNSURE
                     and lang_id.plain_english(
-                        (scan if scan is not None else _scan(lowered)).keys, text, need=1
+                        (scan if scan is not None else _scan(lowered or normalise(low))).keys,
+                        text,
+                        need=1,
                     )
                 ):
                     d = lang_id.Detected("en", d.confidence, "detected")

@@ -57,6 +57,38 @@ OTHER_MARKERS = frozenset(
     "den dem von hallo".split()
 )
 FAST_CONFIDENCE = 0.9
+
+# A cheap necessary test for the fast path's count, run before the English token list is built
+# (speed, 2026-12-03 evening: the list cost ~32 k instructions per ASCII message in another
+# language, which holds fewer than two English function words; this test ~9 k). A word token
+# begins at the start of a maximal run of a-z letters and its letters up to any apostrophe are
+# that whole run (the token pattern's word alternative is greedy, and no token ends between two
+# letters: the emoticons' last letter must be followed by a non-letter), so two distinct
+# markers among the tokens put their heads (the letters before the apostrophe: "don't" ->
+# "don") among the runs: two distinct heads, or one head of two markers ("it" of "it" and
+# "it's"). The runs are read from the folded text before the noise is removed
+# (``_text.normalise``): the removal only deletes whole runs, or cuts one where a link, "www."
+# or "url_removed" begins or ends inside it, so text holding none of those three strings has no
+# run after the removal that it lacked before; text holding one takes the token list as before.
+_MARKER_HEADS = frozenset(m.split("'")[0].encode() for m in EN_MARKERS)
+_DOUBLE_HEADS = frozenset(
+    h for h in _MARKER_HEADS if sum(m.split("'")[0].encode() == h for m in EN_MARKERS) >= 2
+)
+_NOT_A_TO_Z = bytes(b if ord("a") <= b <= ord("z") else ord(" ") for b in range(256))
+
+
+def may_hold_two_markers(low: str) -> bool:
+    """False only when the English tokens of ``low`` (lower-cased text, before
+    ``_text.normalise``) cannot hold two EN_MARKERS."""
+    if "http" in low or "www." in low or "url_removed" in low:  # not any(): 3.5 k fewer
+        return True
+    # UTF-8 bytes >= 0x80 never stand for an ASCII letter, so they part runs like any non-letter
+    runs = _MARKER_HEADS.intersection(
+        low.encode("utf-8", "surrogatepass").translate(_NOT_A_TO_Z).split()
+    )
+    return len(runs) >= 2 or not _DOUBLE_HEADS.isdisjoint(runs)
+
+
 # A detection of another language below this is overruled by one English function word and
 # none of another language's in ASCII text (fixed by reasoning: the model is unsure, the words
 # are not).
@@ -199,22 +231,24 @@ def detect(text: str) -> Detected:
     return _detect(text)
 
 
-_ASCII_UPPER = bytes(range(ord("A"), ord("Z") + 1))
-_ASCII_LETTERS = _ASCII_UPPER + _ASCII_UPPER.lower()
+# ASCII capitals to "A", small letters to "a", every other byte to a space: counting the two
+# letters of the translation counts both kinds (a translation with a table and no deletion is
+# CPython's plain loop; one with deletion first builds a 256-entry table).
+_CASE_CLASS = bytes(
+    ord("A") if chr(b).isupper() and b < 128 else ord("a") if chr(b).islower() and b < 128 else 32
+    for b in range(256)
+)
 
 
-def _capitals(text: str) -> int:
-    """``sum(map(str.isupper, text))``; for ASCII text by deleting the capitals in C (speed)."""
+def _mostly_capitals(text: str) -> bool:
+    """``sum(map(str.isupper, text)) > 0.5 * sum(map(str.isalpha, text))``. For ASCII text in
+    one translation (speed, 2026-12-03 evening: two calls of two deletions before): its
+    capitals are A-Z and its letters A-Z and a-z, so the test is more capitals than small
+    letters."""
     if text.isascii():
-        return len(text) - len(text.encode().translate(None, _ASCII_UPPER))
-    return sum(map(str.isupper, text))
-
-
-def _letters(text: str) -> int:
-    """``sum(map(str.isalpha, text))``, the same way."""
-    if text.isascii():
-        return len(text) - len(text.encode().translate(None, _ASCII_LETTERS))
-    return sum(map(str.isalpha, text))
+        classes = text.encode().translate(_CASE_CLASS)
+        return classes.count(b"A") > classes.count(b"a")
+    return sum(map(str.isupper, text)) > 0.5 * sum(map(str.isalpha, text))
 
 
 # The model reads at most PREFIX characters of a message (whole words: the text is cut at the
@@ -255,8 +289,9 @@ def _detect(text: str) -> Detected:
     flat = " ".join(text.split())
     if _LETTER.search(flat) is None:
         return Detected(DEFAULT, None, "default")
-    flat = bounded(flat)
-    if not flat.islower() and _capitals(flat) > 0.5 * _letters(flat):
+    if len(flat) > PREFIX:  # bounded()'s own test, without its call for the short rest (speed)
+        flat = bounded(flat)
+    if not flat.islower() and _mostly_capitals(flat):
         flat = flat.lower()  # the model reads capitals as another script's statistics
     model = _model if _model is not None else _load()
     # The first answer alone decides most messages: the model is asked for three only when it
@@ -267,7 +302,10 @@ def _detect(text: str) -> Detected:
         return Detected(DEFAULT, None, "default")
     prob, label = predictions[0]
     first = label.removeprefix("__label__")
-    p = min(1.0, max(0.0, float(prob)))
+    # min(1.0, max(0.0, p)) by comparisons (speed): the same value, NaN to 0.0 included
+    p = float(prob)
+    p = p if p > 0.0 else 0.0
+    p = p if p < 1.0 else 1.0
     if first in SUPPORTED or p >= SURE:
         return Detected(first, round(p, 3), "detected")
     for prob, label in _predict(model, flat, 3)[1:]:
