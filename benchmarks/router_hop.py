@@ -68,7 +68,8 @@ def main() -> None:
 
     messages = {d["message_id"]: (i, d) for i, d in stream(r, f"{prefix}:messages")}
     classified = {d["message"]["message_id"]: i for i, d in stream(r, f"{prefix}:classified")}
-    decisions = {d["message_id"]: (i, d) for i, d in stream(r, f"{prefix}:decisions")}
+    decision_entries = stream(r, f"{prefix}:decisions")
+    decisions = {d["message_id"]: (i, d) for i, d in decision_entries}
     hops: dict[str, list[float]] = {
         "edge: received -> messages entry": [],
         "sentiment: messages entry -> classified entry": [],
@@ -103,6 +104,16 @@ def main() -> None:
             f"  router message batches (latency phase): {len(sizes)}, "
             f"mean {statistics.mean(sizes):.1f} decisions, max {max(sizes)}"
         )
+    # The whole run (every phase): the transactions that wrote decisions, and every WATCH
+    # (message batches, results batches and timers: the router is the only stage that
+    # watches). Meaningful on a Redis that held this one run (commandstats count since start).
+    writes = {entry_ms(i) for i, _ in decision_entries}
+    watches = r.info("commandstats").get("cmdstat_watch", {}).get("calls", 0)
+    print(
+        f"  whole run: {len(decision_entries)} decisions in {len(writes)} transactions; "
+        f"{watches} WATCH calls, so about {max(watches - len(writes), 0)} that wrote no "
+        f"decision (results batches, timers, retries)"
+    )
 
 
 if __name__ == "__main__":
