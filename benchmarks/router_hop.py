@@ -104,17 +104,6 @@ def main() -> None:
             f"  router message batches (latency phase): {len(sizes)}, "
             f"mean {statistics.mean(sizes):.1f} decisions, max {max(sizes)}"
         )
-    # The whole run (every phase): the transactions that wrote decisions, and every WATCH
-    # (message batches, results batches and timers: the router is the only stage that
-    # watches). Meaningful on a Redis that held this one run (commandstats count since start).
-    writes = {entry_ms(i) for i, _ in decision_entries}
-    watches = r.info("commandstats").get("cmdstat_watch", {}).get("calls", 0)
-    results = r.xlen(f"{prefix}:handoffs")
-    print(
-        f"  whole run: {len(decision_entries)} decisions in {len(writes)} transactions; "
-        f"{watches} WATCH calls, so about {max(watches - len(writes), 0)} that wrote no "
-        f"decision (results batches, timers, retries) for {results} handoff results"
-    )
 
 
 if __name__ == "__main__":
