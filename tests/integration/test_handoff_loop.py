@@ -5,6 +5,7 @@ confirms in time counts as failed; a message that arrives after a newer one is n
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -239,3 +240,63 @@ async def test_decision_latency_is_measured_from_acceptance(loop: Loop) -> None:
     before = count()
     await loop.send("customer", "where is my parcel?")
     assert count() == before + 1
+
+
+@pytest.mark.parametrize("pause_ms", [0, 60])
+async def test_results_that_trickle_in_are_applied_in_batches_after_the_pause(
+    make_settings: Callable[..., RapportSettings], redis_url: str, pause_ms: int
+) -> None:
+    """With router_results_pause_ms the results reader waits that long after a small batch, so
+    results arriving one every few ms are applied several to a turn (fewer WATCH/MULTI round
+    trips between the message batches); with 0 it reads each as it comes. Every result is
+    applied and acked either way."""
+    from rapport_runtime.consumer import StageRunner
+    from rapport_runtime.redis import ensure_group
+
+    settings = make_settings(router_results_pause_ms=pause_ms, poll_ms=200)
+    redis = Redis.from_url(redis_url)
+    site = Site("demo", "s", AdapterConfig(), policy(), lambda loc: "")
+    router = RouterStage(settings, Runtime(settings, redis), Sites({"demo": site}, "test"))
+    outcomes = HandoffOutcomeStage(router)
+    sizes: list[int] = []
+    process = outcomes.process
+    all_applied = asyncio.Event()
+    results = 40
+
+    async def counted(entries: Any) -> None:
+        sizes.append(len(entries))
+        await process(entries)
+        if sum(sizes) >= results:
+            all_applied.set()
+
+    outcomes.process = counted  # type: ignore[method-assign]
+    await ensure_group(redis, outcomes.stream, outcomes.group)
+    runner = StageRunner(outcomes, settings)
+    try:
+        await runner.start()
+        for n in range(results):
+            event = HandoffResult(
+                handoff_id=f"h{n}",
+                site="demo",
+                conversation_id=f"c{n % 7}",
+                adapter="fake",
+                status="delivered",
+                attempts=1,
+            )
+            await redis.xadd(outcomes.stream, {"__data__": event.model_dump_json()})
+            await asyncio.sleep(0.005)
+        async with asyncio.timeout(10):
+            await all_applied.wait()
+        info = await redis.xpending(outcomes.stream, outcomes.group)
+        assert info["pending"] == 0
+    finally:
+        await runner.stop(2.0)
+        keys = [k async for k in redis.scan_iter(match=f"{settings.prefix}:*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+    assert sum(sizes) == results
+    if pause_ms:
+        assert len(sizes) <= results / 4, sizes  # ~8 results a turn at one per 5+ ms
+    else:
+        assert len(sizes) >= results / 2, sizes  # read as they come: mostly one at a time

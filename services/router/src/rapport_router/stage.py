@@ -8,11 +8,15 @@ decided again on fresh state. Handoff results are batched the same way
 (:class:`HandoffOutcomeStage`); due timers go through the same path, one at a time.
 
 The three writers of a partition's states in one process (the message batches, the handoff
-results, the due timers) take turns (:attr:`RouterStage.state_lock`): ``WATCH`` is left to
-catch other processes. Without the turns, handoff results kept aborting the batches of their
-own conversations: a batch watches up to 100 states for tens of milliseconds (reads, the
-decisions, the transcripts' round trips), the results stage wrote those states meanwhile, and
-under sustained load a batch failed all 10 attempts, was then decided one message at a time
+results, the due timers) take turns (:attr:`RouterStage.turns`, :class:`StateTurns`): ``WATCH``
+is left to catch other processes. A waiting message batch goes first (a customer waits for its
+decision; a result or a timer waits for nobody), and the results are read at most every
+``router_results_pause_ms`` so they come in fewer, larger batches.
+
+Without the turns, handoff results kept aborting the batches of their own conversations: a
+batch watches up to 100 states for tens of milliseconds (reads, the decisions, the
+transcripts' round trips), the results stage wrote those states meanwhile, and under sustained
+load a batch failed all 10 attempts, was then decided one message at a time
 (with its round trips each), and the results kept pace with it (docs/performance.md,
 2026-12-03: 9 of 48 batches so in a 5-second stream-ingest run).
 """
@@ -20,10 +24,11 @@ under sustained load a batch failed all 10 attempts, was then decided one messag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from prometheus_client import Counter, Histogram
@@ -124,6 +129,50 @@ class ClassifiedCache:
         return event
 
 
+class StateTurns:
+    """One writer of the partition's states at a time in this process, like an
+    :class:`asyncio.Lock`, but a waiting message batch is let in before every waiting results
+    batch or timer, whatever their order of arrival (an ``asyncio.Lock`` is first come, first
+    served: a message batch read just after a results batch waited for all of it).
+
+    Nothing starves: the router reads one message batch at a time per partition, so a result or
+    a timer waits at most for the one message batch that came in while it waited."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._messages: deque[asyncio.Future[None]] = deque()
+        self._others: deque[asyncio.Future[None]] = deque()
+
+    @contextlib.asynccontextmanager
+    async def turn(self, *, messages: bool) -> AsyncIterator[None]:
+        """Hold the turn; ``messages``: a batch of customer messages (first in line)."""
+        if self._busy:
+            waiter = asyncio.get_running_loop().create_future()
+            (self._messages if messages else self._others).append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._release()  # handed the turn just as it was cancelled: pass it on
+                raise
+            # Handed over by _release: the turn stayed busy, nobody else came in between.
+        else:
+            self._busy = True
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        for line in (self._messages, self._others):
+            while line:
+                waiter = line.popleft()
+                if not waiter.done():  # a cancelled waiter left its place
+                    waiter.set_result(None)
+                    return
+        self._busy = False
+
+
 class RouterStage(Stage[ClassifiedMessage]):
     event_type = ClassifiedMessage
     group = ROUTER_GROUP
@@ -136,13 +185,13 @@ class RouterStage(Stage[ClassifiedMessage]):
         self.tuning = Tuning(settings.cooldown_s, settings.handoff_confirm_s)
         # Held by each read-decide-write of this partition's states in this process (see the
         # module docstring): in-process writers never abort each other's WATCH.
-        self.state_lock = asyncio.Lock()
+        self.turns = StateTurns()
         self.classified = ClassifiedCache()
 
     async def process(self, entries: Sequence[Entry[ClassifiedMessage]]) -> None:
         for _ in range(WATCH_RETRIES):
             try:
-                async with self.state_lock:
+                async with self.turns.turn(messages=True):
                     await self._process_once(entries)
                 return
             except WatchError:
@@ -221,7 +270,10 @@ class RouterStage(Stage[ClassifiedMessage]):
         for _ in range(WATCH_RETRIES):
             try:
                 client = await transaction_client(self.redis, keys.state)
-                async with self.state_lock, client.pipeline(transaction=True) as pipe:
+                async with (
+                    self.turns.turn(messages=False),
+                    client.pipeline(transaction=True) as pipe,
+                ):
                     (raw,) = await watch_and_mget(pipe, [keys.state], [keys.state])
                     state = parse_state(raw)
                     plan = Plan()
@@ -409,11 +461,12 @@ class HandoffOutcomeStage(Stage[HandoffResult]):
         super().__init__(router.settings, router.redis)
         self.stream = self.streams.handoffs
         self.router = router
+        self.batch_pause_s = router.settings.router_results_pause_ms / 1000
 
     async def process(self, entries: Sequence[Entry[HandoffResult]]) -> None:
         for _ in range(WATCH_RETRIES):
             try:
-                async with self.router.state_lock:
+                async with self.router.turns.turn(messages=False):
                     await self._apply(entries)
                 return
             except WatchError:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -79,8 +78,8 @@ READ_STALL_S = 15.0
 # A batch still in hand after this long is said so in the log (and again each time as long),
 # so that a stage that stops making progress says where it stopped.
 SLOW_BATCH_S = 60.0
-# How long a finished batch waits for its claim keeper to see that it is finished: one XCLAIM's
-# round trip at most, on a healthy Redis (see _kept_claimed).
+# How long a finished batch waits for an XCLAIM of its claim keeper still out: one round trip
+# at most, on a healthy Redis (see _kept_claimed).
 KEEPER_STOP_S = 2.0
 
 
@@ -107,6 +106,10 @@ class Stage(Generic[E]):
     event_type: type[E]
     stream: str
     group: str
+    # After a batch smaller than ``max_records``, the reader waits this long before it reads
+    # again, so that entries nobody waits for are applied in fewer, larger batches (a batch's
+    # round trips and turn cost the same for 2 entries as for 20). 0: read again at once.
+    batch_pause_s: float = 0.0
 
     def __init__(self, settings: RapportSettings, redis: Redis) -> None:
         self.settings = settings
@@ -316,6 +319,9 @@ class StageRunner:
                 except Exception:
                     # Left pending: the reclaimer retries them and counts the deliveries.
                     log.exception("%s: a batch of %d failed; retried later", self, len(rows))
+            if stage.batch_pause_s > 0 and len(rows) < self.settings.max_records:
+                # Short: stop() waits for it (a full batch means a backlog: no pause then).
+                await asyncio.sleep(stage.batch_pause_s)
 
     async def remove_dead_consumers(self, idle_ms: int = DEAD_CONSUMER_IDLE_MS) -> list[str]:
         """Delete consumers of this group idle longer than ``idle_ms`` with nothing pending;
@@ -405,52 +411,67 @@ class StageRunner:
         """While the batch is processed, reset its entries' idle time now and then, so that the
         reclaimer of another replica never takes over the entries of a live consumer.
 
-        The keeper is told to stop with an event, never cancelled: redis-py (8.1) can lose a
-        task's cancellation that lands inside a command (the XCLAIM returns normally, about a
-        third of the time in a test here; redis-py issues 2028, 2551), and a cancelled keeper
-        that slept on was awaited forever, so the batch, handled and acked, never left
-        ``async with`` and the partition's reader stopped reading (seen on a burst into a
-        cluster: lag growing, nothing pending, "still in hand after 60 s")."""
+        A timer of the event loop (``call_later``), not a task: almost every batch ends long
+        before the first touch is due (``reclaim_idle_ms / 3``, 10 s by default), and a keeper
+        task per batch (its start, its ``wait_for`` and the wait for it to end, two tasks and
+        several loop turns) was a fixed cost of every batch, paid ~50 times a second per stage
+        on small batches (docs/performance.md, 2026-12-03 evening). The timer is cancelled
+        when the batch ends, which is safe at any time: it runs no command. A touch that is
+        due starts its ``XCLAIM`` as a task of its own and schedules the next one; that task is
+        never cancelled either: redis-py (8.1) can lose a task's cancellation that lands inside
+        a command (the XCLAIM returns normally, about a third of the time in a test here;
+        redis-py issues 2028, 2551), and a cancelled keeper that slept on was once awaited
+        forever, so the batch, handled and acked, never left ``async with`` and the
+        partition's reader stopped reading (seen on a burst into a cluster: lag growing,
+        nothing pending, "still in hand after 60 s")."""
         interval = self.settings.reclaim_idle_ms / 3000
-        started = time.monotonic()
-        finished = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        finished = False
         said = 0
+        touching: asyncio.Task[Any] | None = None
+        timer: asyncio.TimerHandle | None = None
 
         async def touch() -> None:
-            nonlocal said
-            while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(finished.wait(), interval)
-                if finished.is_set():
-                    return
-                running_s = time.monotonic() - started
-                if running_s >= SLOW_BATCH_S * (said + 1):
-                    said += 1
-                    log.warning(
-                        "%s: a batch of %d still in hand after %.0f s",
-                        self,
-                        len(entry_ids),
-                        running_s,
-                    )
-                with contextlib.suppress(Exception):
-                    await self.redis.xclaim(
-                        self.stage.stream,
-                        self.stage.group,
-                        self.consumer,
-                        min_idle_time=0,
-                        message_ids=list[Any](entry_ids),
-                        justid=True,
-                    )
+            with contextlib.suppress(Exception):
+                await self.redis.xclaim(
+                    self.stage.stream,
+                    self.stage.group,
+                    self.consumer,
+                    min_idle_time=0,
+                    message_ids=list[Any](entry_ids),
+                    justid=True,
+                )
 
-        keeper = asyncio.create_task(touch())
+        def due() -> None:
+            nonlocal said, touching, timer
+            if finished:
+                return
+            running_s = loop.time() - started
+            if running_s >= SLOW_BATCH_S * (said + 1):
+                said += 1
+                log.warning(
+                    "%s: a batch of %d still in hand after %.0f s",
+                    self,
+                    len(entry_ids),
+                    running_s,
+                )
+            if touching is None or touching.done():  # one XCLAIM out at a time
+                touching = loop.create_task(touch())
+            timer = loop.call_later(interval, due)
+
+        timer = loop.call_later(interval, due)
         try:
             yield
         finally:
-            finished.set()
-            # At most one XCLAIM is out when the batch ends; bounded all the same, so that a
-            # connection that stopped answering cannot hold the reader: the keeper is left to
-            # end with its command, and its one late XCLAIM is harmless (the entries are acked).
-            await asyncio.wait({keeper}, timeout=KEEPER_STOP_S)
+            finished = True
+            timer.cancel()
+            if touching is not None and not touching.done():
+                # At most one XCLAIM is out when the batch ends; bounded all the same, so that
+                # a connection that stopped answering cannot hold the reader: the touch is left
+                # to end with its command, and its one late XCLAIM is harmless (the entries
+                # are acked).
+                await asyncio.wait({touching}, timeout=KEEPER_STOP_S)
 
     async def _recreate_group(self, exc: ResponseError) -> None:
         GROUPS_RECREATED.labels(self.stage.stream, self.stage.group).inc()

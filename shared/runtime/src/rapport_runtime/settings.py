@@ -154,6 +154,15 @@ class RapportSettings(BaseSettings):
         default=600.0, ge=0, description="After a resolution, only high/urgent re-escalates."
     )
     timer_poll_s: float = Field(default=1.0, gt=0, description="How often due timers are read.")
+    router_results_pause_ms: int = Field(
+        default=50,
+        ge=0,
+        le=5_000,
+        description="The router reads handoff results at most this often while they come in "
+        "fewer than max_records at a time, so that they are applied in fewer, larger batches "
+        "between its message batches (docs/performance.md, 2026-12-03 evening). A result waits "
+        "up to this much longer; 0 reads them as they come.",
+    )
     breaker_failures: int = Field(
         default=5,
         ge=1,
