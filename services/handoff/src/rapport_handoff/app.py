@@ -133,6 +133,10 @@ class HandoffStage(Stage[HandoffPacket]):
         )
         self.retry_keys = retries.RetryKeys.for_prefix(settings.prefix)
         self.rng = random.Random()
+        # The create-once locks this stage holds (lock key -> token), renewed together by one
+        # task (see _renew_held) instead of a task per delivery (issue 14: CPU per handoff).
+        self._held: dict[str, str] = {}
+        self._renewer: asyncio.Task[None] | None = None
 
     async def process(self, entries: Sequence[Entry[HandoffPacket]]) -> None:
         # One round trip for the whole batch (issue 14: fewer round trips per handoff): whether
@@ -256,7 +260,7 @@ class HandoffStage(Stage[HandoffPacket]):
     ) -> None:
         """Renew the lock from now until the outcome is recorded (or the attempt ends another
         way, which releases it); take a delivery slot first unless the caller holds one."""
-        renewing = asyncio.create_task(self._renew(claim.lock, claim.token, lock_lease_ms()))
+        self._hold(claim)
         try:
             if slot_held:
                 await self._call_helpdesk(packet, entry_id, keys, adapter, claim)
@@ -268,7 +272,9 @@ class HandoffStage(Stage[HandoffPacket]):
             async with self.limit:
                 await self._call_helpdesk(packet, entry_id, keys, adapter, claim)
         finally:
-            renewing.cancel()
+            # Renewing a lock its outcome's transaction released already is a no-op (the
+            # token no longer matches), so the order of the two does not matter.
+            self._held.pop(claim.lock, None)
             if claim.owned:
                 await self.redis.eval(_RELEASE, 1, claim.lock, claim.token)
 
@@ -313,14 +319,38 @@ class HandoffStage(Stage[HandoffPacket]):
         )
         claim.owned = False
 
-    async def _renew(self, lock: str, token: str, lease_ms: int) -> None:
-        # Ends by itself once the lock is no longer this delivery's: redis-py can lose the
-        # cancellation sent when the delivery ends (see rapport_runtime.consumer._kept_claimed),
-        # and a renewer that missed it must not run for the life of the process.
-        while True:
+    def _hold(self, claim: _Claim) -> None:
+        """Renew ``claim``'s lock from now until it is dropped from ``_held``: every lock held
+        is renewed within a third of a lease of being taken, and every third of a lease after,
+        as a renewer task of its own did."""
+        self._held[claim.lock] = claim.token
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.create_task(self._renew_held(), name="handoff lock renewer")
+
+    async def _renew_held(self) -> None:
+        """Renew every lock held, in one round trip each third of a lease; ends when none is
+        held (the next lock taken starts it again). A lock found no longer ours (it expired,
+        and another consumer may hold it) is dropped, as its own renewer used to end. Never
+        cancelled: a delivery ending only removes its lock from ``_held``, so a cancellation
+        redis-py loses (see rapport_runtime.consumer._keep_loop) cannot leave it running."""
+        while self._held:
+            lease_ms = lock_lease_ms()
             await asyncio.sleep(lease_ms / 3000)
-            if not await self.redis.eval(_RENEW, 1, lock, token, lease_ms):
+            held = list(self._held.items())
+            if not held:
                 return
+            try:
+                async with self.redis.pipeline(transaction=False) as renew:
+                    for lock, token in held:
+                        renew.eval(_RENEW, 1, lock, token, lease_ms)
+                    renewed = await renew.execute(raise_on_error=False)
+            except Exception as exc:  # tried again a third of a lease later, as before
+                log.warning("could not renew %d handoff lock(s): %r", len(held), exc)
+                continue
+            for (lock, token), ok in zip(held, renewed, strict=True):
+                # 0: not ours any more. An error is tried again with the others next time.
+                if ok == 0 and self._held.get(lock) == token:
+                    del self._held[lock]
 
     async def _after_the_owner(
         self, packet: HandoffPacket, entry_id: str | None, lock: str

@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -72,21 +72,28 @@ ERROR_BACKOFF_S = (0.1, 0.5, 1.0, 2.0)
 # is stuck on a connection (no socket timeout is set, since BLOCK must outlast it) and is
 # abandoned: cancelling it drops that connection, and the loop reads again on a fresh one.
 # (The quiet stall of two partitions' readers seen on a cluster under load was not a read: it
-# was a finished batch waiting for its claim keeper, see _kept_claimed. This bound stays for a
+# was a finished batch waiting for its claim keeper, see _keep_loop. This bound stays for a
 # connection that really stops answering.)
 READ_STALL_S = 15.0
 # A batch still in hand after this long is said so in the log (and again each time as long),
 # so that a stage that stops making progress says where it stopped.
 SLOW_BATCH_S = 60.0
-# How long a finished batch waits for its claim keeper to see that it is finished: one XCLAIM's
-# round trip at most, on a healthy Redis (see _kept_claimed).
-KEEPER_STOP_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
 class Entry(Generic[E]):
     id: str
     event: E
+
+
+@dataclass(slots=True)
+class _InHand:
+    """The batch a reader is processing: its entry ids, since when, and how many times the
+    keeper said it was slow."""
+
+    entry_ids: list[str]
+    since: float
+    said: int = 0
 
 
 class Stage(Generic[E]):
@@ -233,14 +240,18 @@ class StageRunner:
         self.reclaimer = f"{settings.consumer_name}-reclaimer"
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        # The batch the reader has in hand, for the keeper (see _keep_loop); None between batches.
+        self._in_hand: _InHand | None = None
 
     def __str__(self) -> str:
         return f"{self.stage.group} on {self.stage.stream}"
 
     async def start(self) -> None:
+        reader = asyncio.create_task(self._read_loop(), name=f"read {self}")
         self._tasks = [
-            asyncio.create_task(self._read_loop(), name=f"read {self}"),
+            reader,
             asyncio.create_task(self._reclaim_loop(), name=f"reclaim {self}"),
+            asyncio.create_task(self._keep_loop(reader), name=f"keep {self}"),
         ]
         for task in self._tasks:
             task.add_done_callback(_said_if_died)
@@ -299,12 +310,16 @@ class StageRunner:
             if not reply:
                 continue
             rows = _entries(reply[0][1])
-            async with self._kept_claimed([entry_id for entry_id, _ in rows]):
-                try:
-                    await stage.handle_raw(rows)
-                except Exception:
-                    # Left pending: the reclaimer retries them and counts the deliveries.
-                    log.exception("%s: a batch of %d failed; retried later", self, len(rows))
+            # Kept claimed by the keeper while in hand: setting and clearing this is all a batch
+            # costs (a task per batch was ~4 % of a stage's CPU at small batches, issue 14).
+            self._in_hand = _InHand([entry_id for entry_id, _ in rows], time.monotonic())
+            try:
+                await stage.handle_raw(rows)
+            except Exception:
+                # Left pending: the reclaimer retries them and counts the deliveries.
+                log.exception("%s: a batch of %d failed; retried later", self, len(rows))
+            finally:
+                self._in_hand = None
 
     async def remove_dead_consumers(self, idle_ms: int = DEAD_CONSUMER_IDLE_MS) -> list[str]:
         """Delete consumers of this group idle longer than ``idle_ms`` with nothing pending;
@@ -389,57 +404,45 @@ class StageRunner:
                 except Exception:
                     log.exception("%s: reclaimed entry %s failed again; retried", self, entry_id)
 
-    @contextlib.asynccontextmanager
-    async def _kept_claimed(self, entry_ids: list[str]) -> AsyncIterator[None]:
-        """While the batch is processed, reset its entries' idle time now and then, so that the
+    async def _keep_loop(self, reader: asyncio.Task[None]) -> None:
+        """While a batch is processed, reset its entries' idle time now and then, so that the
         reclaimer of another replica never takes over the entries of a live consumer.
 
-        The keeper is told to stop with an event, never cancelled: redis-py (8.1) can lose a
-        task's cancellation that lands inside a command (the XCLAIM returns normally, about a
-        third of the time in a test here; redis-py issues 2028, 2551), and a cancelled keeper
-        that slept on was awaited forever, so the batch, handled and acked, never left
-        ``async with`` and the partition's reader stopped reading (seen on a burst into a
-        cluster: lag growing, nothing pending, "still in hand after 60 s")."""
-        interval = self.settings.reclaim_idle_ms / 3000
-        started = time.monotonic()
-        finished = asyncio.Event()
-        said = 0
-
-        async def touch() -> None:
-            nonlocal said
-            while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(finished.wait(), interval)
-                if finished.is_set():
-                    return
-                running_s = time.monotonic() - started
-                if running_s >= SLOW_BATCH_S * (said + 1):
-                    said += 1
-                    log.warning(
-                        "%s: a batch of %d still in hand after %.0f s",
-                        self,
-                        len(entry_ids),
-                        running_s,
-                    )
-                with contextlib.suppress(Exception):
-                    await self.redis.xclaim(
-                        self.stage.stream,
-                        self.stage.group,
-                        self.consumer,
-                        min_idle_time=0,
-                        message_ids=list[Any](entry_ids),
-                        justid=True,
-                    )
-
-        keeper = asyncio.create_task(touch())
-        try:
-            yield
-        finally:
-            finished.set()
-            # At most one XCLAIM is out when the batch ends; bounded all the same, so that a
-            # connection that stopped answering cannot hold the reader: the keeper is left to
-            # end with its command, and its one late XCLAIM is harmless (the entries are acked).
-            await asyncio.wait({keeper}, timeout=KEEPER_STOP_S)
+        One keeper per runner, for as long as its reader runs, looking at the batch in hand
+        every ``reclaim_idle_ms / 6``: a batch in hand at least that long is touched (``XCLAIM
+        ... JUSTID``), so no entry of a live batch goes untouched for more than half the
+        reclaim idle time. The reader never waits for the keeper and never cancels it: redis-py
+        (8.1) can lose a task's cancellation that lands inside a command (the XCLAIM returns
+        normally, about a third of the time in a test here; redis-py issues 2028, 2551), and a
+        per-batch keeper that was cancelled and slept on once held a finished batch forever,
+        so the partition's reader stopped reading (seen on a burst into a cluster). An XCLAIM
+        that lands after its batch was acked is harmless: acked entries are not pending."""
+        tick = self.settings.reclaim_idle_ms / 6000
+        while not reader.done():
+            await asyncio.wait({reader}, timeout=tick)
+            batch = self._in_hand
+            if batch is None:
+                continue
+            running_s = time.monotonic() - batch.since
+            if running_s < tick:
+                continue
+            if running_s >= SLOW_BATCH_S * (batch.said + 1):
+                batch.said += 1
+                log.warning(
+                    "%s: a batch of %d still in hand after %.0f s",
+                    self,
+                    len(batch.entry_ids),
+                    running_s,
+                )
+            with contextlib.suppress(Exception):
+                await self.redis.xclaim(
+                    self.stage.stream,
+                    self.stage.group,
+                    self.consumer,
+                    min_idle_time=0,
+                    message_ids=list[Any](batch.entry_ids),
+                    justid=True,
+                )
 
     async def _recreate_group(self, exc: ResponseError) -> None:
         GROUPS_RECREATED.labels(self.stage.stream, self.stage.group).inc()
