@@ -140,7 +140,8 @@ class HandoffStage(Stage[HandoffPacket]):
         # Outcome transactions of deliveries that finished while another was being committed:
         # they go out together in the next one (see _commit).
         self._queued: list[tuple[Callable[[Pipeline], None], asyncio.Future[None]]] = []
-        self._committer: asyncio.Task[None] | None = None
+        self._committing = False
+        self._committer: asyncio.Task[None] | None = None  # kept: the loop holds tasks weakly
 
     async def process(self, entries: Sequence[Entry[HandoffPacket]]) -> None:
         # One round trip for the whole batch (issue 14: fewer round trips per handoff): whether
@@ -329,38 +330,53 @@ class HandoffStage(Stage[HandoffPacket]):
         for it and go out together in the next one (a group commit: issue 14, a round trip
         per handoff was most of the stage's Redis cost at small batches). Each outcome is
         still all or nothing (a transaction of several is one), and none waits for more than
-        the one transaction in flight before its own: no added latency on a quiet stage."""
-        done = asyncio.get_running_loop().create_future()
-        self._queued.append((outcome, done))
-        if self._committer is None or self._committer.done():
-            self._committer = asyncio.create_task(self._commit_queued(), name="handoff outcomes")
-        await done
+        the one transaction in flight before its own: no added latency on a quiet stage, and
+        no task or future either (the first outcome commits itself)."""
+        if self._committing:
+            done = asyncio.get_running_loop().create_future()
+            self._queued.append((outcome, done))
+            await done
+            return
+        self._committing = True
+        try:
+            await self._transaction([outcome])
+        finally:
+            if self._queued:  # arrived meanwhile: committed together, by a task of their own
+                self._committer = asyncio.create_task(
+                    self._commit_queued(), name="handoff outcomes"
+                )
+            else:
+                self._committing = False
+
+    async def _transaction(self, outcomes: Sequence[Callable[[Pipeline], None]]) -> None:
+        tx_client = await transaction_client(self.redis, self.stream)  # the partition's slot
+        async with tx_client.pipeline(transaction=True) as tx:
+            for outcome in outcomes:
+                outcome(tx)
+            await tx.execute()
 
     async def _commit_queued(self) -> None:
-        while self._queued:
-            batch, self._queued = self._queued, []
-            try:
-                tx_client = await transaction_client(self.redis, self.stream)
-                async with tx_client.pipeline(transaction=True) as tx:
-                    for outcome, _ in batch:
-                        outcome(tx)
-                    await tx.execute()
-            except asyncio.CancelledError:
-                for _, done in batch:
-                    done.cancel()
-                for _, done in self._queued:
-                    done.cancel()
-                raise
-            except Exception as exc:
-                # Each delivery of the batch fails as its own transaction's failure did: its
-                # entry stays pending, and its retry finds the outcome recorded or not.
+        try:
+            while self._queued:
+                batch, self._queued = self._queued, []
+                try:
+                    await self._transaction([outcome for outcome, _ in batch])
+                except asyncio.CancelledError:
+                    for _, done in (*batch, *self._queued):
+                        done.cancel()
+                    raise
+                except Exception as exc:
+                    # Each delivery of the batch fails as its own transaction's failure did:
+                    # its entry stays pending, and its retry finds the outcome recorded or not.
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
                 for _, done in batch:
                     if not done.done():
-                        done.set_exception(exc)
-                continue
-            for _, done in batch:
-                if not done.done():
-                    done.set_result(None)
+                        done.set_result(None)
+        finally:
+            self._committing = False
 
     def _hold(self, claim: _Claim) -> None:
         """Renew ``claim``'s lock from now until it is dropped from ``_held``: every lock held
