@@ -32,7 +32,10 @@ async def test_outcomes_arriving_during_a_transaction_share_the_next_one(
     stage._transaction = counted  # type: ignore[method-assign]
 
     def setting(i: int) -> Callable[[Pipeline], None]:
-        return lambda tx: tx.set(f"{prefix}:outcome:{i}", str(i))
+        def outcome(tx: Pipeline) -> None:
+            tx.set(f"{prefix}:outcome:{i}", str(i))
+
+        return outcome
 
     try:
         await asyncio.gather(*(stage._commit(setting(i)) for i in range(6)))
@@ -57,13 +60,16 @@ async def test_a_failed_transaction_fails_each_outcome_in_it_and_not_the_next(
     await redis.rpush(key, "x")  # INCR on a list fails inside the transaction
 
     def good(i: int) -> Callable[[Pipeline], None]:
-        return lambda tx: tx.set(f"{prefix}:outcome:{i}", "ok")
+        def outcome(tx: Pipeline) -> None:
+            tx.set(f"{prefix}:outcome:{i}", "ok")
+
+        return outcome
 
     def bad(tx: Pipeline) -> None:
         tx.incr(key)
 
     try:
-        results: list[Any] = await asyncio.gather(
+        results: Any = await asyncio.gather(
             stage._commit(good(0)),
             stage._commit(bad),
             stage._commit(good(1)),
