@@ -410,13 +410,15 @@ class StageRunner:
 
         One keeper per runner, for as long as its reader runs, looking at the batch in hand
         every ``reclaim_idle_ms / 6``: a batch in hand at least that long is touched (``XCLAIM
-        ... JUSTID``), so no entry of a live batch goes untouched for more than half the
-        reclaim idle time. The reader never waits for the keeper and never cancels it: redis-py
-        (8.1) can lose a task's cancellation that lands inside a command (the XCLAIM returns
-        normally, about a third of the time in a test here; redis-py issues 2028, 2551), and a
-        per-batch keeper that was cancelled and slept on once held a finished batch forever,
-        so the partition's reader stopped reading (seen on a burst into a cluster). An XCLAIM
-        that lands after its batch was acked is harmless: acked entries are not pending."""
+        ... JUSTID``): first within two looks of being read, then at every look, so no entry
+        of a live batch goes untouched for more than a third of the reclaim idle time, as
+        with a keeper per batch. The reader never waits for the keeper and never cancels it:
+        redis-py (8.1) can lose a task's cancellation that lands inside a command (the XCLAIM
+        returns normally, about a third of the time in a test here; redis-py issues 2028,
+        2551), and a per-batch keeper that was cancelled and slept on once held a finished
+        batch forever, so the partition's reader stopped reading (seen on a burst into a
+        cluster). An XCLAIM that lands after its batch was acked is harmless: acked entries
+        are not pending."""
         tick = self.settings.reclaim_idle_ms / 6000
         while not reader.done():
             await asyncio.wait({reader}, timeout=tick)
