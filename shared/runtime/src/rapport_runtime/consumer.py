@@ -311,7 +311,8 @@ class StageRunner:
                 continue
             rows = _entries(reply[0][1])
             # Kept claimed by the keeper while in hand: setting and clearing this is all a batch
-            # costs (a task per batch was ~4 % of a stage's CPU at small batches, issue 14).
+            # costs (it was a keeper task, a wait_for task and an asyncio.wait per batch, which
+            # at the small batches of a webhook's rate is paid per message; issue 14).
             self._in_hand = _InHand([entry_id for entry_id, _ in rows], time.monotonic())
             try:
                 await stage.handle_raw(rows)
