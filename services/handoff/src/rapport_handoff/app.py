@@ -10,7 +10,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,6 +133,15 @@ class HandoffStage(Stage[HandoffPacket]):
         )
         self.retry_keys = retries.RetryKeys.for_prefix(settings.prefix)
         self.rng = random.Random()
+        # The create-once locks this stage holds (lock key -> token), renewed together by one
+        # task (see _renew_held) instead of a task per delivery (issue 14: CPU per handoff).
+        self._held: dict[str, str] = {}
+        self._renewer: asyncio.Task[None] | None = None
+        # Outcome transactions of deliveries that finished while another was being committed:
+        # they go out together in the next one (see _commit).
+        self._queued: list[tuple[Callable[[Pipeline], None], asyncio.Future[None]]] = []
+        self._committing = False
+        self._committer: asyncio.Task[None] | None = None  # kept: the loop holds tasks weakly
 
     async def process(self, entries: Sequence[Entry[HandoffPacket]]) -> None:
         # One round trip for the whole batch (issue 14: fewer round trips per handoff): whether
@@ -256,7 +265,7 @@ class HandoffStage(Stage[HandoffPacket]):
     ) -> None:
         """Renew the lock from now until the outcome is recorded (or the attempt ends another
         way, which releases it); take a delivery slot first unless the caller holds one."""
-        renewing = asyncio.create_task(self._renew(claim.lock, claim.token, lock_lease_ms()))
+        self._hold(claim)
         try:
             if slot_held:
                 await self._call_helpdesk(packet, entry_id, keys, adapter, claim)
@@ -268,7 +277,9 @@ class HandoffStage(Stage[HandoffPacket]):
             async with self.limit:
                 await self._call_helpdesk(packet, entry_id, keys, adapter, claim)
         finally:
-            renewing.cancel()
+            # Renewing a lock its outcome's transaction released already is a no-op (the
+            # token no longer matches), so the order of the two does not matter.
+            self._held.pop(claim.lock, None)
             if claim.owned:
                 await self.redis.eval(_RELEASE, 1, claim.lock, claim.token)
 
@@ -313,14 +324,92 @@ class HandoffStage(Stage[HandoffPacket]):
         )
         claim.owned = False
 
-    async def _renew(self, lock: str, token: str, lease_ms: int) -> None:
-        # Ends by itself once the lock is no longer this delivery's: redis-py can lose the
-        # cancellation sent when the delivery ends (see rapport_runtime.consumer._kept_claimed),
-        # and a renewer that missed it must not run for the life of the process.
-        while True:
+    async def _commit(self, outcome: Callable[[Pipeline], None]) -> None:
+        """Run ``outcome``'s commands in a MULTI/EXEC on the partition's slot; returns once it
+        ran, and raises what it raised. Outcomes that arrive while a transaction is out wait
+        for it and go out together in the next one (a group commit: issue 14, a round trip
+        per handoff was most of the stage's Redis cost at small batches). Each outcome is
+        still all or nothing (a transaction of several is one), and none waits for more than
+        the one transaction in flight before its own: no added latency on a quiet stage, and
+        no task or future either (the first outcome commits itself)."""
+        if self._committing:
+            done = asyncio.get_running_loop().create_future()
+            self._queued.append((outcome, done))
+            await done
+            return
+        self._committing = True
+        try:
+            await self._transaction([outcome])
+        finally:
+            if self._queued:  # arrived meanwhile: committed together, by a task of their own
+                self._committer = asyncio.create_task(
+                    self._commit_queued(), name="handoff outcomes"
+                )
+            else:
+                self._committing = False
+
+    async def _transaction(self, outcomes: Sequence[Callable[[Pipeline], None]]) -> None:
+        tx_client = await transaction_client(self.redis, self.stream)  # the partition's slot
+        async with tx_client.pipeline(transaction=True) as tx:
+            for outcome in outcomes:
+                outcome(tx)
+            await tx.execute()
+
+    async def _commit_queued(self) -> None:
+        try:
+            while self._queued:
+                batch, self._queued = self._queued, []
+                try:
+                    await self._transaction([outcome for outcome, _ in batch])
+                except asyncio.CancelledError:
+                    for _, done in (*batch, *self._queued):
+                        done.cancel()
+                    raise
+                except Exception as exc:
+                    # Each delivery of the batch fails as its own transaction's failure did:
+                    # its entry stays pending, and its retry finds the outcome recorded or not.
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+        finally:
+            self._committing = False
+
+    def _hold(self, claim: _Claim) -> None:
+        """Renew ``claim``'s lock from now until it is dropped from ``_held``: every lock held
+        is renewed within a third of a lease of being taken, and every third of a lease after,
+        as a renewer task of its own did."""
+        self._held[claim.lock] = claim.token
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.create_task(self._renew_held(), name="handoff lock renewer")
+
+    async def _renew_held(self) -> None:
+        """Renew every lock held, in one round trip each third of a lease; ends when none is
+        held (the next lock taken starts it again). A lock found no longer ours (it expired,
+        and another consumer may hold it) is dropped, as its own renewer used to end. Never
+        cancelled: a delivery ending only removes its lock from ``_held``, so a cancellation
+        redis-py loses (see rapport_runtime.consumer._keep_loop) cannot leave it running."""
+        while self._held:
+            lease_ms = lock_lease_ms()
             await asyncio.sleep(lease_ms / 3000)
-            if not await self.redis.eval(_RENEW, 1, lock, token, lease_ms):
+            held = list(self._held.items())
+            if not held:
                 return
+            try:
+                async with self.redis.pipeline(transaction=False) as renew:
+                    for lock, token in held:
+                        renew.eval(_RENEW, 1, lock, token, lease_ms)
+                    renewed = await renew.execute(raise_on_error=False)
+            except Exception as exc:  # tried again a third of a lease later, as before
+                log.warning("could not renew %d handoff lock(s): %r", len(held), exc)
+                continue
+            for (lock, token), ok in zip(held, renewed, strict=True):
+                # 0: not ours any more. An error is tried again with the others next time.
+                if ok == 0 and self._held.get(lock) == token:
+                    del self._held[lock]
 
     async def _after_the_owner(
         self, packet: HandoffPacket, entry_id: str | None, lock: str
@@ -469,26 +558,29 @@ class HandoffStage(Stage[HandoffPacket]):
         )
         record.expire(keys.handoffs, self.settings.conversation_ttl_s)
         record.hcap(keys.handoffs, self.settings.conversation_max_records, "at")
-        tx_client = await transaction_client(self.redis, self.stream)  # the partition's slot
-        async with tx_client.pipeline(transaction=True) as tx:
+        letter = None
+        if status == "failed":
+            letter = DeadLetter(
+                stream=self.stream,
+                group=self.group,
+                entry_id=entry_id or f"retry:{packet.handoff_id}",
+                deliveries=1,
+                # A helpdesk's error text can quote the ticket: stored redacted.
+                reason=redact(f"{adapter.name} refused the handoff: {detail}")[:2000],
+                payload=packet.compact_json(),
+            )
+
+        def outcome(tx: Pipeline) -> None:
             record.apply(tx)
-            if status == "failed":
-                letter = DeadLetter(
-                    stream=self.stream,
-                    group=self.group,
-                    entry_id=entry_id or f"retry:{packet.handoff_id}",
-                    deliveries=1,
-                    # A helpdesk's error text can quote the ticket: stored redacted.
-                    reason=redact(f"{adapter.name} refused the handoff: {detail}")[:2000],
-                    payload=packet.compact_json(),
-                )
+            if letter is not None:
                 xadd_event(tx, self.streams.dlq, letter, maxlen)
             if entry_id is not None:
                 self.ack(tx, [entry_id])
             retries.forget(tx, self.retry_keys, packet.handoff_id)
             if lock is not None:
                 tx.eval(_RELEASE, 1, *lock)
-            await tx.execute()
+
+        await self._commit(outcome)
         HANDOFFS.labels(packet.site, adapter.name, status).inc()
         log.log(
             logging.INFO if status == "delivered" else logging.ERROR,
