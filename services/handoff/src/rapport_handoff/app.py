@@ -391,7 +391,7 @@ class HandoffStage(Stage[HandoffPacket]):
         held (the next lock taken starts it again). A lock found no longer ours (it expired,
         and another consumer may hold it) is dropped, as its own renewer used to end. Never
         cancelled: a delivery ending only removes its lock from ``_held``, so a cancellation
-        redis-py loses (see rapport_runtime.consumer._keep_loop) cannot leave it running."""
+        redis-py loses (see rapport_runtime.consumer._kept_claimed) cannot leave it running."""
         while self._held:
             lease_ms = lock_lease_ms()
             await asyncio.sleep(lease_ms / 3000)
