@@ -68,7 +68,7 @@ class Sender:
         try:
             self.status[message_id] = str(await client.post(PATH, body, headers))
         except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
-            self.status[message_id] = f"error {type(exc).__name__}"
+            self.status[message_id] = f"error {type(exc).__name__} {getattr(exc, 'errno', None)}"
 
     async def closed_loop(self, seconds: float, senders: int) -> None:
         deadline = time.monotonic() + seconds
