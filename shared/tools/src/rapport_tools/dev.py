@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -41,11 +42,52 @@ SERVICES = ("sentiment", "router", "handoff", "console", "archive")
 CONSOLE_PORT = 8083  # the console's usual port, used when free
 
 
+# Ports handed out by free_port in this process, so two services started together never get
+# the same one before either has bound it.
+_HANDED_OUT: set[int] = set()
+_LOWEST_PICKED = 10_000  # above the well-known and most registered services' ports
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for the local ports of outgoing connections (Linux's default when
+    it cannot be read)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A port free to listen on now, chosen below the kernel's ephemeral range.
+
+    Why not ``bind(0)``: that hands out a port from the ephemeral range, which every outgoing
+    connection draws from too. A service started a moment later on that port can find it
+    taken by a client's connection (a CI run lost a burst test to ``[Errno 98] address already
+    in use`` that way, with the load generator opening thousands of connections). Below the
+    range only another listener can take it, and the bind check sees those."""
+    low, _ = _ephemeral_range()
+    candidates = list(range(_LOWEST_PICKED, low))
+    if len(candidates) >= 1000:
+        for port in random.sample(candidates, 200):
+            if port not in _HANDED_OUT and _listenable(port):
+                _HANDED_OUT.add(port)
+                return port
+    with socket.socket() as s:  # a machine with an unusual range: the kernel's choice
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def _listenable(port: int) -> bool:
+    """Nothing listens on ``port`` or holds it on any address (binding the wildcard address
+    without SO_REUSEADDR fails if any socket, listening or connected, uses the port)."""
+    with socket.socket() as s:
+        try:
+            s.bind(("0.0.0.0", port))  # noqa: S104 - a probe, closed at once
+        except OSError:
+            return False
+        return True
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
