@@ -15,12 +15,13 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import Any, cast
 from urllib.parse import unquote
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import Pipeline
-from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.asyncio.connection import SSLConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -134,6 +135,32 @@ class _Cluster(RedisCluster):
         self._node_options = node_options
         self._node_pool = (pool_size, wait_s)
         self._node_clients: dict[str, Redis] = {}
+        # redis-py's cluster nodes raise MaxConnectionsError at max_connections instead of
+        # waiting, and a pipeline that meets it closes every connection of the client
+        # (ClusterPipeline.execute retries "connection errors" after aclose()), under the
+        # commands other tasks are writing: seen in a burst on the cluster as batches failing
+        # with "'NoneType' object has no attribute 'writelines'" and "the handler is closed".
+        # So at most pool_size commands and pipelines of this client are out at once (each
+        # holds at most one connection per node); the rest wait their turn, as on the
+        # standalone client's blocking pool.
+        self._in_flight = asyncio.Semaphore(pool_size)
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        if _holds_a_turn.get():
+            return await super().execute_command(*args, **kwargs)
+        async with self._in_flight:
+            token = _holds_a_turn.set(True)
+            try:
+                return await super().execute_command(*args, **kwargs)
+            finally:
+                _holds_a_turn.reset(token)
+
+    def pipeline(self, transaction: Any | None = None, shard_hint: Any | None = None) -> Any:
+        if shard_hint:
+            return super().pipeline(transaction, shard_hint)  # raises redis-py's own error
+        # redis-py builds its own ClusterPipeline the same way (its base leaves an attribute
+        # abstract that the instance sets).
+        return _TakingTurnsPipeline(self, transaction)  # type: ignore[abstract]
 
     async def node_client(self, key: str) -> Redis:
         if self._initialize:
@@ -165,6 +192,27 @@ class _Cluster(RedisCluster):
         for client in clients:
             await client.aclose()
         await super().aclose()
+
+
+# Set while a task runs a command or pipeline of a _Cluster under its in-flight bound, so
+# that one the client runs from inside it (a pipeline's retry, a script's EVALSHA after
+# NOSCRIPT) does not wait for a second turn that may never come.
+_holds_a_turn: ContextVar[bool] = ContextVar("rapport_cluster_turn", default=False)
+
+
+class _TakingTurnsPipeline(ClusterPipeline):
+    """A cluster pipeline that runs under its client's in-flight bound (see _Cluster)."""
+
+    async def execute(self, raise_on_error: bool = True, allow_redirections: bool = True) -> Any:
+        client = self.cluster_client
+        if _holds_a_turn.get() or not isinstance(client, _Cluster):
+            return await super().execute(raise_on_error, allow_redirections)
+        async with client._in_flight:
+            token = _holds_a_turn.set(True)
+            try:
+                return await super().execute(raise_on_error, allow_redirections)
+            finally:
+                _holds_a_turn.reset(token)
 
 
 async def watch_and_mget(pipe: Pipeline, watched: Sequence[str], keys: Sequence[str]) -> list[Any]:
