@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 from rapport_runtime.redis import connect
 from tests.helpers import RedisClusterProcess
@@ -52,3 +53,35 @@ def test_more_concurrent_pipelines_than_connections_wait_instead_of_failing(
     assert failures == [], f"{len(failures)} of {TASKS} failed, first: {failures[0]!r}"
     assert all(isinstance(r, list) and len(r) == 6 for r in results)
     assert most_connections <= POOL, f"a node held {most_connections} connections (pool {POOL})"
+
+
+def test_blocking_reads_beyond_the_pool_size_leave_commands_their_turns(
+    redis_cluster: RedisClusterProcess,
+) -> None:
+    """One blocking read per partition and stage whatever the load: more of them than the pool
+    size must not hold every turn (a command waits for a turn, never for a read's BLOCK)."""
+    tag = uuid.uuid4().hex[:8]
+    stream = f"t{tag}:{{s}}"
+
+    async def run() -> float:
+        client = connect(redis_cluster.url, pool_size=POOL)
+        try:
+            await client.xgroup_create(stream, "g", id="0", mkstream=True)
+            await client.expire(stream, 60)
+            reads: list[asyncio.Future[Any]] = [
+                asyncio.ensure_future(client.xreadgroup("g", f"c{i}", {stream: ">"}, block=3000))
+                for i in range(3 * POOL)
+            ]
+            await asyncio.sleep(0.3)  # every read is now blocked on the server
+            started = asyncio.get_running_loop().time()
+            await client.set(f"t{tag}:{{k}}", 1, ex=60)
+            waited = asyncio.get_running_loop().time() - started
+            for read in reads:
+                read.cancel()
+            await asyncio.gather(*reads, return_exceptions=True)
+            return waited
+        finally:
+            await client.aclose()
+
+    waited = asyncio.run(run())
+    assert waited < 1.0, f"a SET behind {3 * POOL} blocking reads waited {waited:.1f} s"

@@ -58,6 +58,9 @@ POOL_WAIT_S = 5.0
 # loop goes on. Seen on a Redis Cluster under heavy load: a batch script's reply never came (the
 # script had run), and that partition's reader waited for it until the process was restarted.
 COMMAND_TIMEOUT_S = 20.0
+# On a cluster, connections a node may hold beyond the in-flight bound, for the blocking
+# reads: RAPPORT_PARTITIONS is at most 1,024, and a process runs at most a few stages.
+NODE_CONNECTIONS_FOR_READS = 4 * 1024
 CONNECT_TIMEOUT_S = 5.0
 
 
@@ -142,11 +145,14 @@ class _Cluster(RedisCluster):
         # with "'NoneType' object has no attribute 'writelines'" and "the handler is closed".
         # So at most pool_size commands and pipelines of this client are out at once (each
         # holds at most one connection per node); the rest wait their turn, as on the
-        # standalone client's blocking pool.
+        # standalone client's blocking pool. The stages' blocking reads are left out: there
+        # is one per partition and stage whatever the load, each waits up to RAPPORT_POLL_MS,
+        # and with many partitions they would hold every turn. The nodes' own cap is then set
+        # far above (see connect), so it is never what refuses a command.
         self._in_flight = asyncio.Semaphore(pool_size)
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
-        if _holds_a_turn.get():
+        if _holds_a_turn.get() or _is_a_blocking_read(args):
             return await super().execute_command(*args, **kwargs)
         async with self._in_flight:
             token = _holds_a_turn.set(True)
@@ -192,6 +198,11 @@ class _Cluster(RedisCluster):
         for client in clients:
             await client.aclose()
         await super().aclose()
+
+
+def _is_a_blocking_read(args: Sequence[Any]) -> bool:
+    # redis-py builds XREADGROUP as ("XREADGROUP", b"GROUP", ..., b"BLOCK", ms, ...).
+    return bool(args) and args[0] == "XREADGROUP" and (b"BLOCK" in args or "BLOCK" in args)
 
 
 # Set while a task runs a command or pipeline of a _Cluster under its in-flight bound, so
@@ -272,7 +283,10 @@ def connect(url: str, pool_size: int = POOL_SIZE, wait_s: float = POOL_WAIT_S) -
             pool_size,
             wait_s,
             startup_nodes=[ClusterNode(host, port) for host, port in nodes],
-            max_connections=pool_size,
+            # The client's in-flight bound (pool_size) is what makes a burst wait; the nodes'
+            # cap only has to leave room for it plus the blocking reads (one per partition
+            # and stage), so a node never raises MaxConnectionsError (see _Cluster).
+            max_connections=pool_size + NODE_CONNECTIONS_FOR_READS,
             retry=_retry(),
             retry_on_error=list[type[Exception]](_RETRY_ON),
             health_check_interval=30,
