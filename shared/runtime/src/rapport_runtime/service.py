@@ -38,6 +38,7 @@ from rapport_contracts.events import is_identifier, is_site_name
 from rapport_contracts.streams import Streams
 from rapport_runtime import tracing
 from rapport_runtime.consumer import Stage, StageRunner
+from rapport_runtime.gc_tuning import settle_after_start
 from rapport_runtime.limits import uvicorn_options
 from rapport_runtime.logs import bind, configure_logging
 from rapport_runtime.partitions import all_partitions, partition_settings, tagged
@@ -342,6 +343,8 @@ def build_app(
                 runtime.extras["background"] = task
             runtime.extras["started"] = True
             app.state.runtime = runtime
+            if app.state.settle_gc:
+                settle_after_start()  # what start-up loaded stays out of every collection
             log.info("%s ready (consumer %s)", service, settings.consumer_name)
             yield
         finally:
@@ -371,6 +374,9 @@ def build_app(
     )
     app.state.runtime = None
     app.state.metrics_socket = None  # serve() binds it before the app starts
+    # Set by serve() from RAPPORT_GC_TUNED: only a service process tunes its collector, not a
+    # test or tool that runs an app in its own process (frozen objects are never collected).
+    app.state.settle_gc = False
     tracing.instrument_app(app)
     return app
 
@@ -487,6 +493,7 @@ def serve(service: str, factory: Callable[[RapportSettings], Starlette], default
             # The default port is taken (another process on this host): messages matter more
             # than metrics. Prometheus sees the target down, and RapportNotReady says so.
             log.warning("%s runs without /metrics: %s", service, exc)
+    app.state.settle_gc = settings.gc_tuned
     uvicorn.run(
         app,
         host=settings.host,
