@@ -32,7 +32,7 @@ from ._lexicon import (
 )
 from ._text import NEGATION_WINDOW, NEGATORS, TOKEN, normalise, stem_key
 
-CLASSIFIER_VERSION = "lexicon-3.6"
+CLASSIFIER_VERSION = "lexicon-3.7"
 
 # Tuned on the dev files (see docs/classifier.md); left alone afterwards.
 NEGATIVE_AT = -0.05  # sentiment_score <= this is "negative"

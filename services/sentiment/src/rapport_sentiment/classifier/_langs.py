@@ -208,13 +208,13 @@ ES = Language(
         (
             "sarcasm",
             0.7,
-            r"\b(?:gracias\s+por\s+nada|si\s+claro|si,\s+claro|vaya\s+servicio|menudo\s+servicio|que\s+gran\s+servicio)\b",
+            r"\b(?:gracias\s+por\s+nada|vaya\s+servicio|menudo\s+servicio|que\s+gran\s+servicio)\b",
             False,
         ),
         (
             "sarcasm_weak",
             0.7,
-            r"\b(?:(?:me\s+)?encanta\s+(?:que|como|cuando|esperar)|genial|que\s+maravilla|muchas\s+gracias|mil\s+gracias|perfecto|fantastico|estupendo|de\s+lujo|bravo)\b",
+            r"\b(?:(?:me\s+)?encanta\s+(?:que|como|cuando|esperar)|genial|que\s+maravilla|muchas\s+gracias|mil\s+gracias|perfecto|fantastico|estupendo|de\s+lujo|bravo|si,?\s+claro)\b",
             False,
         ),
         (
@@ -390,13 +390,13 @@ DE = Language(
         (
             "sarcasm",
             0.7,
-            r"\b(?:danke\s+fuer\s+nichts|danke\s+fur\s+nichts|ja\s+klar|na\s+toll|na\s+super|na\s+prima|vielen\s+dank\s+auch|echt\s+toll\s+gemacht)\b",
+            r"\b(?:danke\s+fuer\s+nichts|danke\s+fur\s+nichts|na\s+toll|na\s+super|na\s+prima|vielen\s+dank\s+auch|echt\s+toll\s+gemacht)\b",
             False,
         ),
         (
             "sarcasm_weak",
             0.7,
-            r"\b(?:toll|super|klasse|prima|perfekt|vielen\s+dank|danke\s+schoen|grossartig|wunderbar|liebe\s+es|bravo)\b",
+            r"\b(?:toll|super|klasse|prima|perfekt|vielen\s+dank|danke\s+schoen|grossartig|wunderbar|liebe\s+es|bravo|ja,?\s+klar)\b",
             False,
         ),
         (
@@ -569,13 +569,13 @@ FR = Language(
         (
             "sarcasm",
             0.7,
-            r"\b(?:merci\s+pour\s+rien|merci\s+de\s+rien|c'?est\s+ca\s+oui|mais\s+bien\s+sur|bravo\s+(?:a|pour)|quel\s+service)\b",
+            r"\b(?:merci\s+pour\s+rien|merci\s+de\s+rien|c'?est\s+ca\s+oui|quel\s+service)\b",
             False,
         ),
         (
             "sarcasm_weak",
             0.7,
-            r"\b(?:genial|super|parfait|merci\s+beaucoup|bravo|formidable|j'?adore|top|magnifique|chapeau)\b",
+            r"\b(?:genial|super|parfait|merci\s+beaucoup|bravo|formidable|j'?adore|top|magnifique|chapeau|mais\s+bien\s+sur)\b",
             False,
         ),
         (
@@ -917,13 +917,13 @@ IT = Language(
         (
             "sarcasm",
             0.7,
-            r"\b(?:grazie\s+di\s+niente|grazie\s+per\s+niente|si\s+certo|complimenti\s+per\s+(?:il|la|l'?)\s*(?:servizio|assistenza)|bel\s+servizio)\b",
+            r"\b(?:grazie\s+di\s+niente|grazie\s+per\s+niente|complimenti\s+per\s+(?:il|la|l'?)\s*(?:servizio|assistenza)|bel\s+servizio)\b",
             False,
         ),
         (
             "sarcasm_weak",
             0.7,
-            r"\b(?:adoro\s+(?:quando|come|aspettare)|fantastico|ottimo|perfetto|grazie\s+mille|complimenti|bravi|che\s+bello|meraviglioso)\b",
+            r"\b(?:adoro\s+(?:quando|come|aspettare)|fantastico|ottimo|perfetto|grazie\s+mille|complimenti|bravi|che\s+bello|meraviglioso|si,?\s+certo)\b",
             False,
         ),
         (
