@@ -26,6 +26,8 @@ from typing import Any
 
 import redis
 
+from rapport_contracts.stored import expand
+
 
 def entry_ms(entry_id: bytes) -> int:
     return int(entry_id.split(b"-")[0])
@@ -38,7 +40,8 @@ def iso_ms(text: str) -> float:
 def stream(r: redis.Redis, key: str) -> list[tuple[bytes, dict[str, Any]]]:
     out = []
     for entry_id, fields in r.xrange(key):  # type: ignore[union-attr]
-        out.append((entry_id, json.loads(fields[b"__data__"])))
+        # expand: the bench stores the deflated form by default (RAPPORT_STORED_FORM=deflate)
+        out.append((entry_id, json.loads(expand(fields[b"__data__"]))))
     return out
 
 
