@@ -69,10 +69,10 @@ def free_port() -> int:
     low, _ = _ephemeral_range()
     candidates = list(range(_LOWEST_PICKED, low))
     if len(candidates) >= 1000:
-        for port in random.sample(candidates, 200):
-            if port not in _HANDED_OUT and _listenable(port):
-                _HANDED_OUT.add(port)
-                return port
+        for candidate in random.sample(candidates, 200):
+            if candidate not in _HANDED_OUT and _listenable(candidate):
+                _HANDED_OUT.add(candidate)
+                return candidate
     with socket.socket() as s:  # a machine with an unusual range: the kernel's choice
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
