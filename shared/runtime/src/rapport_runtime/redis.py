@@ -205,9 +205,10 @@ def _is_a_blocking_read(args: Sequence[Any]) -> bool:
     return bool(args) and args[0] == "XREADGROUP" and (b"BLOCK" in args or "BLOCK" in args)
 
 
-# Set while a task runs a command or pipeline of a _Cluster under its in-flight bound, so
-# that one the client runs from inside it (a pipeline's retry, a script's EVALSHA after
-# NOSCRIPT) does not wait for a second turn that may never come.
+# Set while a task runs a command or pipeline of a _Cluster under its in-flight bound (and
+# inherited by the tasks redis-py starts inside it), so that a command the client might run
+# from inside another never waits for a second turn that may not come. Defensive: redis-py
+# 8.1's pipelines and topology refresh use the nodes' connections directly.
 _holds_a_turn: ContextVar[bool] = ContextVar("rapport_cluster_turn", default=False)
 
 
