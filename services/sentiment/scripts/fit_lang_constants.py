@@ -105,7 +105,7 @@ RHO_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.4, 1.6, 1.8)
 # chosen on (about one standard error at these sizes: the bootstrap 95 % intervals are about
 # +-0.015 wide; fixed by reasoning, the "one standard error" rule).
 MARGIN = 0.008
-# lexicon-3.7: the negative cut (module docstring). REASONED_NEG is the cut fixed by reasoning
+# 2026-12-04: the negative cut (module docstring). REASONED_NEG is the cut fixed by reasoning
 # until then (the mirror of the positive side's shift); GE_MARGIN about one standard error of
 # a 3-class macro-F1 at the GoEmotions size (reasoning in the docstring).
 REASONED_NEG = -0.05
