@@ -18,7 +18,7 @@ from rapport_contracts.policy import Policy
 from rapport_router.stage import ClassifiedCache, RouterStage
 from rapport_runtime.config import AdapterConfig, Site, Sites
 from rapport_runtime.consumer import Entry
-from rapport_runtime.redis import ConversationKeys, Writes, watch_and_mget
+from rapport_runtime.redis import ConversationKeys, Writes, watch_and_mget, watch_and_read
 from rapport_runtime.service import Runtime
 from rapport_runtime.settings import RapportSettings
 
@@ -97,6 +97,31 @@ async def test_watch_and_mget_on_a_killed_connection_raises_watch_error(
         pipe.set(key, "w")
         await pipe.execute()
     assert await redis.get(key) == b"w"
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+async def test_watch_and_read_reads_the_hashes_in_the_same_round_trip(
+    redis_url: str, prefix: str, protocol: int
+) -> None:
+    """The hashes come back as dicts on either protocol (RESP2 sends a flat list), a missing
+    one as an empty dict, and the WATCH still guards the transaction."""
+    client = Redis.from_url(redis_url, protocol=protocol)
+    a, h1, h2 = f"{prefix}:a", f"{prefix}:h1", f"{prefix}:missing"
+    try:
+        await client.set(a, "1")
+        await client.hset(h1, mapping={"m1": "r1", "m2": "r2"})
+        async with client.pipeline(transaction=True) as pipe:
+            values, hashes = await watch_and_read(pipe, [a], [a], [h1, h2])
+            assert values == [b"1"]
+            assert hashes == [{b"m1": b"r1", b"m2": b"r2"}, {}]
+            await client.set(a, "theirs")  # another connection writes the watched key
+            pipe.multi()  # type: ignore[no-untyped-call]
+            pipe.set(a, "mine")
+            with pytest.raises(WatchError):
+                await pipe.execute()
+        assert await client.get(a) == b"theirs"
+    finally:
+        await client.aclose()
 
 
 def classified(n: int, author: Author, text: str) -> ClassifiedMessage:
@@ -191,3 +216,37 @@ def test_the_cache_keeps_the_last_used_entries() -> None:
     cache.put("s", "3-0", c)
     assert (cache.get("s", "1-0"), cache.get("s", "2-0"), cache.get("s", "3-0")) == (a, None, c)
     assert cache.get("other", "1-0") is None  # the stream is part of the key
+
+
+async def test_an_escalating_batch_takes_two_round_trips_after_its_read(
+    redis: Redis, make_settings: Callable[..., RapportSettings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the batch is read: the WATCH with the states, the dedupe keys and the transcripts'
+    hashes; nothing between the decision and the MULTI (the transcripts' entries are the
+    router's own); the MULTI. Counted as the writes redis-py's connections send while the
+    batch is processed (three before the hashes were read with the states)."""
+    from redis.asyncio.connection import AbstractConnection
+
+    settings = make_settings()
+    stage = router(settings, redis)
+    await redis.ping()  # the client's first connection is made before counting
+    first = classified(1, "customer", "my parcel never came")
+    second = classified(2, "customer", "and nobody answers")
+    second = second.model_copy(
+        update={"message": second.message.model_copy(update={"conversation_id": "c2"})}
+    )
+    batch = [Entry(await record(redis, settings, e), e) for e in (first, second)]
+
+    sent: list[int] = []
+    original = AbstractConnection.send_packed_command
+
+    async def counted(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
+        sent.append(1)
+        await original(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    await stage.process(batch)
+    monkeypatch.undo()
+
+    assert sorted(await packets(redis, settings)) == [["m1"], ["m2"]]
+    assert len(sent) == 2  # the WATCH round trip and the MULTI: no HGETALL of its own

@@ -231,9 +231,9 @@ async def test_handoff_results_wait_for_the_batch_of_their_conversations_in_the_
             attempts += 1
             await decide_once(entries)
 
-        async def slow_packets(wanted: Any) -> None:
+        async def slow_packets(wanted: Any, read_already: Any = None) -> None:
             await asyncio.sleep(0.05)  # the batch is watching its states now
-            await build_packets(wanted)
+            await build_packets(wanted, read_already)
 
         monkeypatch.setattr(router, "_process_once", counted)
         monkeypatch.setattr(router, "build_packets", slow_packets)

@@ -228,34 +228,57 @@ class _TakingTurnsPipeline(ClusterPipeline):
 
 
 async def watch_and_mget(pipe: Pipeline, watched: Sequence[str], keys: Sequence[str]) -> list[Any]:
-    """``WATCH watched`` then ``MGET keys`` on ``pipe``'s connection, both sent in one write
-    and their replies read in turn: one round trip where ``await pipe.watch(...)`` and
-    ``await pipe.mget(...)`` take two (issue 14: the router's batches are small under load,
-    ~5 messages, so each round trip of a batch costs ~0.2 per message). The pipeline is left
-    exactly as after those two calls: WATCHing on its own connection, so ``multi()`` and
-    ``execute()`` run the transaction that the WATCH guards, and its reset UNWATCHes.
+    """``WATCH watched`` then ``MGET keys`` on ``pipe``'s connection in one round trip (see
+    :func:`watch_and_read`); the values of ``keys``."""
+    values, _ = await watch_and_read(pipe, watched, keys)
+    return values
+
+
+async def watch_and_read(
+    pipe: Pipeline, watched: Sequence[str], keys: Sequence[str], hashes: Sequence[str] = ()
+) -> tuple[list[Any], list[dict[Any, Any]]]:
+    """``WATCH watched``, ``MGET keys`` and ``HGETALL`` of each of ``hashes`` on ``pipe``'s
+    connection, all sent in one write and their replies read in turn: one round trip where
+    ``await pipe.watch(...)``, ``await pipe.mget(...)`` and the hashes' reads take two or
+    three (issue 14: the router's batches are small under load, ~3-5 messages, and each round
+    trip of a batch is a wait for Redis and for the CPU that the batch's messages all share).
+    Returns the values of ``keys`` and each hash as a dict (empty when it does not exist).
+    The pipeline is left exactly as after ``watch`` and ``mget``: WATCHing on its own
+    connection, so ``multi()`` and ``execute()`` run the transaction that the WATCH guards,
+    and its reset UNWATCHes.
 
     A connection error (or timeout) raises :class:`WatchError`, as redis-py does for a
     command that fails while watching: the caller decides again on a fresh connection. Any
     other failure drops the connection (a reply may be left unread) and is raised."""
     if not keys:
-        raise ValueError("watch_and_mget needs at least one key to read")
+        raise ValueError("watch_and_read needs at least one key to read")
     conn = pipe.connection
     if conn is None:
         conn = pipe.connection = await pipe.connection_pool.get_connection()  # type: ignore[no-untyped-call]
     # From here on the pipeline's reset() UNWATCHes (or drops) the connection, whatever happens.
     pipe.watching = True
+    commands: list[tuple[Any, ...]] = [("WATCH", *watched), ("MGET", *keys)]
+    commands += [("HGETALL", key) for key in hashes]
     try:
-        await conn.send_packed_command(conn.pack_commands([("WATCH", *watched), ("MGET", *keys)]))
+        await conn.send_packed_command(conn.pack_commands(commands))
         await conn.read_response()  # +OK
         values: Any = await conn.read_response()
+        read = [_as_dict(await conn.read_response()) for _ in hashes]
     except (RedisConnectionError, RedisTimeoutError) as exc:
         await conn.disconnect()
         raise WatchError(f"a {type(exc).__name__} occurred while watching keys") from exc
     except BaseException:
         await conn.disconnect()
         raise
-    return list(values)
+    return list(values), read
+
+
+def _as_dict(reply: Any) -> dict[Any, Any]:
+    """An ``HGETALL`` reply read off the connection: a map in RESP3, a flat list of fields and
+    values in RESP2 (redis-py's own callback, which makes the dict, is not on this path)."""
+    if isinstance(reply, dict):
+        return reply
+    return dict(zip(reply[::2], reply[1::2], strict=True))
 
 
 def is_cluster(redis: Redis) -> bool:
