@@ -266,7 +266,6 @@ class RouterStage(Stage[ClassifiedMessage]):
             # Inside MULTI, so a concurrent change to a watched state aborts all of it.
             pipe.multi()  # type: ignore[no-untyped-call]
             writes.apply(pipe)
-            self.reading_next()
             await pipe.execute()
 
         for _, plan in plans:

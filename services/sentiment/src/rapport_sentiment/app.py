@@ -111,7 +111,6 @@ class SentimentStage(Stage[Message]):
         writes.xack(self.stream, self.group, *(e.id for e in entries))
         # A script runs atomically: the records, the next stage's entries and the ack land
         # together or not at all.
-        self.reading_next()
         await writes.apply(self.redis)
 
 

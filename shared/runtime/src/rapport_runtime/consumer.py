@@ -27,8 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -119,18 +118,6 @@ class Stage(Generic[E]):
 
     async def process(self, entries: Sequence[Entry[E]]) -> None:
         raise NotImplementedError
-
-    def reading_next(self) -> None:
-        """Say that the batch in hand is about to send its last write: the batch reader may
-        start reading the next batch now, so that its ``XREADGROUP`` and this write share one
-        round trip's wait instead of taking two in turn (issue 14: a stage's cycle under load
-        is a few round trips, and a message that arrives during one waits for all of them).
-        The next batch is still processed only after this one has returned. Does nothing
-        outside the batch reader's own batches (a reclaimed entry, a test calling
-        :meth:`process`), and once per batch."""
-        start = _READ_AHEAD.get()
-        if start is not None:
-            start()
 
     def ack(self, pipe: Pipeline, entry_ids: Sequence[str]) -> None:
         if entry_ids:
@@ -232,12 +219,6 @@ class Stage(Generic[E]):
         await self.handle_raw([(entry_id, payload)], deliveries)
 
 
-# Set by a batch reader in its own task while it processes a batch it read: what
-# Stage.reading_next calls. A ContextVar, so that the reclaimer's batches (another task) and
-# the tasks a stage starts for other work never start the read loop's next read.
-_READ_AHEAD: ContextVar[Callable[[], None] | None] = ContextVar("rapport_read_ahead", default=None)
-
-
 def _entries(rows: Any) -> list[tuple[str, bytes]]:
     """(id, payload) of each entry an XREADGROUP or XAUTOCLAIM returned; the payload is the raw
     ``__data__`` bytes, parsed by the stage itself."""
@@ -266,7 +247,6 @@ class StageRunner:
         self.reclaimer = f"{settings.consumer_name}-reclaimer"
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._read_errors = 0  # transient read errors in a row (for the back-off)
 
     def __str__(self) -> str:
         return f"{self.stage.group} on {self.stage.stream}"
@@ -297,80 +277,51 @@ class StageRunner:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _read_loop(self) -> None:
-        stage = self.stage
+        stage, errors = self.stage, 0
         bind_here(stage=stage.group, stream=stage.stream)  # this loop's task only
-        ahead: asyncio.Task[list[tuple[str, bytes]]] | None = None
-
-        def read_ahead() -> None:
-            nonlocal ahead
-            if ahead is None and not self._stopping.is_set():
-                ahead = asyncio.get_running_loop().create_task(
-                    self._read_batch(), name=f"read ahead {self}"
-                )
-
-        _READ_AHEAD.set(read_ahead)  # this loop's task (and what it awaits) only
-        try:
-            while True:
-                if ahead is not None:
-                    # Read while the last batch wrote (or started before stop(): its
-                    # entries are delivered to this consumer, so they are processed too).
-                    reading, ahead = ahead, None
-                    rows = await reading
-                elif self._stopping.is_set():
-                    return
-                else:
-                    rows = await self._read_batch()
-                if not rows:
-                    continue
-                async with self._kept_claimed([entry_id for entry_id, _ in rows]):
-                    try:
-                        await stage.handle_raw(rows)
-                    except Exception:
-                        # Left pending: the reclaimer retries them and counts the deliveries.
-                        log.exception("%s: a batch of %d failed; retried later", self, len(rows))
-                if stage.batch_pause_s > 0 and len(rows) < self.settings.max_records:
-                    # Short: stop() waits for it (a full batch means a backlog: no pause then).
-                    await asyncio.sleep(stage.batch_pause_s)
-        finally:
-            if ahead is not None:  # cancelled while a batch was in hand
-                ahead.cancel()
-
-    async def _read_batch(self) -> list[tuple[str, bytes]]:
-        """One ``XREADGROUP`` of up to ``max_records`` new entries, blocking up to ``poll_ms``;
-        no entries when there were none or the read failed in a way that is handled here (it
-        is logged, and a repeated transient error backs off)."""
-        stage = self.stage
         read_limit_s = self.settings.poll_ms / 1000 + READ_STALL_S
-        try:
-            async with asyncio.timeout(read_limit_s):
-                reply: Any = await self.redis.xreadgroup(
-                    stage.group,
-                    self.consumer,
-                    {stage.stream: ">"},
-                    count=self.settings.max_records,
-                    block=self.settings.poll_ms,
+        while not self._stopping.is_set():
+            try:
+                async with asyncio.timeout(read_limit_s):
+                    reply: Any = await self.redis.xreadgroup(
+                        stage.group,
+                        self.consumer,
+                        {stage.stream: ">"},
+                        count=self.settings.max_records,
+                        block=self.settings.poll_ms,
+                    )
+                errors = 0
+            except TimeoutError:
+                log.error(
+                    "%s: a read with a %d ms block had no answer after %.0f s; abandoned "
+                    "(its connection is dropped) and read again",
+                    self,
+                    self.settings.poll_ms,
+                    read_limit_s,
                 )
-            self._read_errors = 0
-        except TimeoutError:
-            log.error(
-                "%s: a read with a %d ms block had no answer after %.0f s; abandoned "
-                "(its connection is dropped) and read again",
-                self,
-                self.settings.poll_ms,
-                read_limit_s,
-            )
-            return []
-        except CAUGHT as exc:
-            if not is_transient(exc):
-                raise
-            self._read_errors = await self._back_off(self._read_errors, exc)
-            return []
-        except ResponseError as exc:
-            if "NOGROUP" not in str(exc):
-                raise
-            await self._recreate_group(exc)
-            return []
-        return _entries(reply[0][1]) if reply else []
+                continue
+            except CAUGHT as exc:
+                if not is_transient(exc):
+                    raise
+                errors = await self._back_off(errors, exc)
+                continue
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                await self._recreate_group(exc)
+                continue
+            if not reply:
+                continue
+            rows = _entries(reply[0][1])
+            async with self._kept_claimed([entry_id for entry_id, _ in rows]):
+                try:
+                    await stage.handle_raw(rows)
+                except Exception:
+                    # Left pending: the reclaimer retries them and counts the deliveries.
+                    log.exception("%s: a batch of %d failed; retried later", self, len(rows))
+            if stage.batch_pause_s > 0 and len(rows) < self.settings.max_records:
+                # Short: stop() waits for it (a full batch means a backlog: no pause then).
+                await asyncio.sleep(stage.batch_pause_s)
 
     async def remove_dead_consumers(self, idle_ms: int = DEAD_CONSUMER_IDLE_MS) -> list[str]:
         """Delete consumers of this group idle longer than ``idle_ms`` with nothing pending;
