@@ -23,7 +23,8 @@ Phases, interleaved so that the floor and Rapport see the same machine (``--roun
    ``RAPPORT_BENCH_FASTSTREAM=0``).
 
 Then, at one fixed open-loop ``--rate`` (default: half the measured HTTP rate), signed webhooks
-for ``--duration`` seconds: accept -> decision latency (the Decision's ``decided_at`` minus the
+for ``--duration`` seconds, over as many conversations as give each the messages it had in the
+HTTP phases (:func:`latency_conversations`, so that as large a share escalates): accept -> decision latency (the Decision's ``decided_at`` minus the
 Message's ``received_at``, both read back from the streams), and the relay's latency at the same
 rate (its entry ids' times, first stream to last).
 
@@ -1027,6 +1028,18 @@ def _redis() -> Iterator[tuple[str, int | None]]:
         yield server.url, server.pid
 
 
+def latency_conversations(http: list[Phase], conversations: int, messages: float) -> int:
+    """The conversations of the latency phase: as many messages each as in the HTTP phases
+    that set its rate. The phases spread their messages over ``conversations`` in turn, and
+    only a conversation's first messages escalate (later ones find a person already on it):
+    with the same ``conversations`` for the latency phase's fewer messages, half of them or
+    more escalated against a third in the HTTP phases, so the latency was measured under a
+    heavier handoff load than the rate it is half of."""
+    sent = sum(p.messages for p in http) / max(len(http), 1)
+    per_conversation = max(sent / conversations, 1.0)
+    return max(1, round(messages / per_conversation))
+
+
 def _per_msg(phases: list[Phase], names: tuple[str, ...]) -> dict[str, float]:
     messages = sum(p.messages for p in phases) or 1
     out = {n: round(sum(p.cpu_s.get(n, 0.0) for p in phases) * 1000 / messages, 4) for n in names}
@@ -1248,7 +1261,8 @@ def _run(
     relay_lat_phase = b.phase("relay", "rl", duration, rate=latency_rate)
     relay_lat = b.relay_latencies(relay_lat_phase.started)
     b.empty_relay()
-    lat_phase = b.phase("http", "lat", duration, rate=latency_rate)
+    lat_conversations = latency_conversations(http, b.conversations, latency_rate * duration)
+    lat_phase = b.phase("http", "lat", duration, rate=latency_rate, conversations=lat_conversations)
     decision_lat, handoff_lat = b.latencies("lat", lat_phase.started)
 
     time.sleep(1.0)
@@ -1286,6 +1300,9 @@ def _run(
             "p95": round(percentile(decision_lat, 95), 2),
             "p99": round(percentile(decision_lat, 99), 2),
             "rate": latency_rate,
+            # Over this many conversations (latency_conversations), with this many handoffs.
+            "conversations": lat_conversations,
+            "handoffs": len(handoff_lat),
         },
         "floor_relay_msgs_per_s": round(relay_rate, 1),
         "ratio_to_floor": {
@@ -1331,9 +1348,9 @@ def _run(
         f"latency at {latency_rate:,.0f}/s open loop: accept -> decision p50 "
         f"{percentile(decision_lat, 50):.1f} p95 {percentile(decision_lat, 95):.1f} p99 "
         f"{percentile(decision_lat, 99):.1f} ms ({len(decision_lat)} decided of "
-        f"{lat_phase.messages} accepted); accept -> handoff p50 "
-        f"{percentile(handoff_lat, 50):.1f} p99 {percentile(handoff_lat, 99):.1f} ms "
-        f"({len(handoff_lat)}); relay p50 {percentile(relay_lat, 50):.1f} p99 "
+        f"{lat_phase.messages} accepted, {lat_conversations} conversations); accept -> "
+        f"handoff p50 {percentile(handoff_lat, 50):.1f} p99 {percentile(handoff_lat, 99):.1f} "
+        f"ms ({len(handoff_lat)} handoffs); relay p50 {percentile(relay_lat, 50):.1f} p99 "
         f"{percentile(relay_lat, 99):.1f} ms"
     )
     b.say(
