@@ -27,6 +27,7 @@ KEYS = {
     "rss_mb",
     "redis_bytes_per_msg",
     "refused",
+    "generator_cpu_ms_per_msg",
 }
 
 
@@ -64,9 +65,15 @@ def test_bench_json_has_every_figure() -> None:
         assert result["ratio_to_faststream_floor"][mode] > 0
         assert result["cpu_ratio_to_faststream_floor"][mode] > 0
     latency = result["latency_ms"]
-    assert set(latency) == {"p50", "p95", "p99", "rate"}
+    assert set(latency) == {"p50", "p95", "p99", "rate", "conversations", "handoffs"}
     assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"]
     assert latency["rate"] > 0
+    # Fewer conversations than the HTTP phases' 2,000: the latency phase sends fewer messages,
+    # as many per conversation (the same share escalates); some of them did.
+    assert 1 <= latency["conversations"] < 2000
+    assert latency["handoffs"] > 0
+    assert result["generator_cpu_ms_per_msg"]["http"] > 0
+    assert result["generator_cpu_ms_per_msg"]["latency"] > 0
     # The signed webhooks went through the edge's process, not the handoff stage's.
     assert result["cpu_ms_per_msg"]["http"]["edge"] > 2 * result["cpu_ms_per_msg"]["stream"]["edge"]
     assert all(result["rss_mb"][s] > 0 for s in ("sentiment", "router", "handoff", "edge"))

@@ -24,9 +24,11 @@ Phases, interleaved so that the floor and Rapport see the same machine (``--roun
 
 Then, at one fixed open-loop ``--rate`` (default: half the measured HTTP rate), signed webhooks
 for ``--duration`` seconds, over as many conversations as give each the messages it had in the
-HTTP phases (:func:`latency_conversations`, so that as large a share escalates): accept -> decision latency (the Decision's ``decided_at`` minus the
-Message's ``received_at``, both read back from the streams), and the relay's latency at the same
-rate (its entry ids' times, first stream to last).
+HTTP phases (:func:`latency_conversations`, so that as large a share escalates): accept ->
+decision latency (the Decision's ``decided_at`` minus the Message's ``received_at``, both read
+back from the streams), and the relay's latency at the same rate (its entry ids' times, first
+stream to last). The HTTP generator's own CPU per message is reported beside
+(``generator_cpu_ms_per_msg``): it shares the cores with Rapport.
 
 CPU time per message is each process's own ``utime + stime`` (``/proc/<pid>/stat``) and Redis's
 ``used_cpu_user + used_cpu_sys`` (``INFO cpu``) over the phase, divided by the messages of the
@@ -496,6 +498,7 @@ async def _load_http(a: argparse.Namespace) -> dict[str, Any]:
         info: Any = await r.xinfo_stream(a.done_stream)
         base = int(info.get("entries-added", info["length"]))
     started = time.time()
+    cpu_started = time.process_time()  # the sending's own CPU, the start-up left out
     deadline = started + a.duration
     finished = False
 
@@ -577,6 +580,7 @@ async def _load_http(a: argparse.Namespace) -> dict[str, Any]:
         "resent": resent,
         "started": started,
         "ended": time.time(),
+        "cpu_s": time.process_time() - cpu_started,
     }
 
 
@@ -644,6 +648,7 @@ class Phase:
     statuses: dict[str, int] = field(default_factory=dict)
     undecided: int = 0
     settle_s: float = 0.0  # after the last decision, until the handoffs were done too
+    generator_cpu_s: float = 0.0  # the load generator's own CPU time in the phase
 
     @property
     def rate(self) -> float:
@@ -931,6 +936,7 @@ class Bench:
             result.get("statuses", {}),
             undecided,
             settle_s,
+            float(result.get("cpu_s", 0.0)),
         )
         return phase
 
@@ -1341,6 +1347,15 @@ def _run(
         "rss_mb": rss,
         "redis_bytes_per_msg": round((memory_after - memory_before) / max(messages, 1), 1),
         "refused": {"http_ingest": _statuses(http), "latency": _statuses([lat_phase])},
+        # The HTTP load generator's CPU per message while it sends (its own process, on the
+        # same cores as Rapport, its start-up left out; not part of any figure above).
+        "generator_cpu_ms_per_msg": {
+            "http": round(
+                sum(p.generator_cpu_s for p in http) * 1000 / max(sum(p.messages for p in http), 1),
+                4,
+            ),
+            "latency": round(lat_phase.generator_cpu_s * 1000 / max(lat_phase.messages, 1), 4),
+        },
     }
     undecided = sum(p.undecided for p in (*stream, *http, lat_phase))
     b.say(f"raw XADD (one writer, pipelined): {_rate(raw):,.0f}/s")
