@@ -215,8 +215,8 @@ class RouterStage(Stage[ClassifiedMessage]):
             self.classified.put(self.stream, entry.id, entry.event)
         # The messages hashes, for the transcripts of the batch's escalations, are read with
         # the states, before anyone knows which conversations escalate: one round trip less
-        # per batch that escalates (most, under load), for a few hundred bytes read per
-        # conversation that does not.
+        # per batch that escalates (most, under load), for reading the hash of each
+        # conversation that does not (references only, at most conversation_max_records).
         transcripts = list(dict.fromkeys(k.messages for k in keys))
         # Every key of the batch is in the partition's slot (one master on a cluster).
         client = await transaction_client(self.redis, watched[0])
