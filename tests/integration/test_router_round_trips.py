@@ -224,7 +224,8 @@ async def test_an_escalating_batch_takes_two_round_trips_after_its_read(
     """Once the batch is read: the WATCH with the states, the dedupe keys and the transcripts'
     hashes; nothing between the decision and the MULTI (the transcripts' entries are the
     router's own); the MULTI. Counted as the writes redis-py's connections send while the
-    batch is processed (three before the hashes were read with the states)."""
+    batch is processed. The code before sent three at least (the hashes in a round trip of
+    their own, on a second connection whose handshake adds more the first time: 7 here)."""
     from redis.asyncio.connection import AbstractConnection
 
     settings = make_settings()
