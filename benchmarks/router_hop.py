@@ -6,7 +6,7 @@ Run a bench against a Redis of your own and keep its keys, then point this at th
     redis-server --port 6414 --save "" --appendonly no --daemonize yes
     REDIS_URL=redis://127.0.0.1:6414/0 RAPPORT_BENCH_KEEP=1 \\
         uv run rapport bench --duration 5 --rounds 1 --rate 250 --json
-    uv run python benchmarks/router_hop.py redis://127.0.0.1:6414/0
+    uv run python benchmarks/router_hop.py redis://127.0.0.1:6414/0 [--bins 250]
 
 For each message of the latency phase (ids ``lat-``): the edge's ``received_at``, the
 messages and classified entries' ids (Redis's clock, in ms), the decision's ``decided_at`` and
@@ -60,6 +60,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("redis_url")
     parser.add_argument("--prefix")
+    parser.add_argument(
+        "--bins",
+        type=float,
+        metavar="MS",
+        help="also print accept -> decided_at over the phase, in bins of MS ms by accept time "
+        "(whether the tail is spread out or comes in episodes)",
+    )
     args = parser.parse_args()
     r = redis.Redis.from_url(args.redis_url)
     prefix = args.prefix
@@ -81,6 +88,8 @@ def main() -> None:
         "accept -> decision entry": [],
     }
     batches: dict[int, int] = {}
+    # (accept time, accept -> decided_at, sentiment's hop, router's hop), for --bins
+    timeline: list[tuple[float, float, float, float]] = []
     for message_id, (m_id, message) in messages.items():
         if not message_id.startswith("lat-") or message_id not in decisions:
             continue
@@ -98,6 +107,7 @@ def main() -> None:
         for name, value in zip(hops, values, strict=True):
             hops[name].append(value)
         batches[entry_ms(d_id)] = batches.get(entry_ms(d_id), 0) + 1
+        timeline.append((received, decided - received, values[1], values[2]))
     print(f"prefix {prefix}: {len(hops['accept -> decision entry'])} latency-phase messages")
     for name, values in hops.items():
         print(f"  {name:48} {quantiles(values)}")
@@ -106,6 +116,29 @@ def main() -> None:
         print(
             f"  router message batches (latency phase): {len(sizes)}, "
             f"mean {statistics.mean(sizes):.1f} decisions, max {max(sizes)}"
+        )
+    if args.bins and timeline:
+        print_bins(timeline, args.bins)
+
+
+def print_bins(timeline: list[tuple[float, float, float, float]], bin_ms: float) -> None:
+    """One line per bin of accept time: messages, p50 and max of accept -> decided_at, and the
+    largest sentiment and router hop in it (which stage the bin's worst message waited in)."""
+    timeline.sort()
+    start = timeline[0][0]
+    bins: dict[int, list[tuple[float, float, float, float]]] = {}
+    for row in timeline:
+        bins.setdefault(int((row[0] - start) // bin_ms), []).append(row)
+    print(f"  accept -> decided_at by accept time, bins of {bin_ms:g} ms (one # per 5 ms of max):")
+    for index, rows in sorted(bins.items()):
+        latencies = sorted(row[1] for row in rows)
+        worst = max(rows, key=lambda row: row[1])
+        median = latencies[len(rows) // 2]
+        print(
+            f"  {index * bin_ms / 1000:6.2f} s  n {len(rows):4d}  p50 {median:6.1f}"
+            f"  max {latencies[-1]:6.1f} ms (sentiment {worst[2]:5.1f}, router {worst[3]:5.1f})  "
+            + "#"
+            * int(latencies[-1] // 5)
         )
 
 

@@ -103,17 +103,22 @@ def test_an_exhausted_pool_is_a_429_not_redis_unreachable(
     with serving(settings) as (base, _port, app), httpx.Client(base_url=base, timeout=10) as http:
         runtime = app.state.runtime
         pool = runtime.redis.connection_pool
-        loop = asyncio.new_event_loop()
+        # The edge's own loop (its stage runners run on it): the connections are taken and
+        # given back there, as a stuck caller in the edge would hold them.
+        loop = runtime.runners[0]._tasks[0].get_loop()
+
+        def on_the_edge(coro: Any) -> Any:
+            return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=10)
+
         taken: list[Any] = []
         try:
-            # Take both connections on another loop, as a stuck caller would hold them.
             pool.timeout = 0.3
 
             async def take_all() -> None:
                 while len(pool._in_use_connections) < pool.max_connections:
                     taken.append(await pool.get_connection())
 
-            loop.run_until_complete(take_all())
+            on_the_edge(take_all())
             body, headers = signed(message("pool", "pool-m1", "hello"))
             reply = http.post("/v1/sites/demo/messages", content=body, headers=headers)
             assert reply.status_code == 429, reply.text
@@ -123,8 +128,7 @@ def test_an_exhausted_pool_is_a_429_not_redis_unreachable(
             assert reply.headers["Retry-After"] == "1"
         finally:
             for conn in taken:
-                loop.run_until_complete(pool.release(conn))
-            loop.close()
+                on_the_edge(pool.release(conn))
             pool.timeout = 5.0
         assert (
             http.post("/v1/sites/demo/messages", content=body, headers=headers).status_code == 202

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import logging
@@ -83,6 +84,59 @@ class _Pool(BlockingConnectionPool):
                     f"for {self.timeout:g} s"
                 ) from exc
             raise
+
+
+# Connections a client keeps between its commands (see _Client), at most a quarter of its pool:
+# beyond that (a burst of concurrent commands) they go back to the pool, so that pipelines and
+# transactions, which always take theirs from the pool, never wait behind kept ones.
+KEPT_CONNECTIONS = 8
+
+
+class _Client(Redis):
+    """redis-py's standalone client, its commands sent on a connection it keeps between them.
+
+    Why: redis-py takes a connection from the pool and gives it back around every command,
+    and records its observability metrics for each; both cost about 60 us of CPU per command
+    on the machines Rapport is measured on, about 30 % of what a whole round trip costs the
+    caller (``benchmarks/redis_round_trip.py``; docs/performance.md, 2026-12-08). At a few
+    messages per batch a stage sends one or two commands per message, so that was several
+    percent of every service's CPU. What a command does on its connection is redis-py's own
+    (its retry with reconnect, its health check, its reply parsing); only the pool round is
+    skipped. A command that fails in any way (an error, a cancel mid-reply) disconnects its
+    connection and gives it back to the pool, so a kept connection never holds a stale reply.
+    Pipelines, transactions and blocking-pool waits are unchanged: they use the pool."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept: list[Any] = []
+        max_connections = getattr(self.connection_pool, "max_connections", 0) or 0
+        self._keep = min(KEPT_CONNECTIONS, max_connections // 4)
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        if self.single_connection_client or self.connection is not None:
+            return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+        pool = self.connection_pool
+        kept = self._kept
+        conn = kept.pop() if kept else await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            result = await conn.retry.call_with_retry(
+                lambda: self._send_command_parse_response(conn, args[0], *args, **options),  # type: ignore[no-untyped-call]
+                lambda _error: conn.disconnect(),
+            )
+        except BaseException:
+            try:
+                # The command's own error is the one to raise; a connection that also fails
+                # to close (already broken) is dropped all the same.
+                with contextlib.suppress(Exception):
+                    await conn.disconnect()
+            finally:
+                await pool.release(conn)
+            raise
+        if len(kept) < self._keep:
+            kept.append(conn)
+        else:
+            await pool.release(conn)
+        return result
 
 
 def is_saturation(exc: BaseException) -> bool:
@@ -327,7 +381,7 @@ def connect(url: str, pool_size: int = POOL_SIZE, wait_s: float = POOL_WAIT_S) -
         retry_on_error=_RETRY_ON,
         health_check_interval=30,
     )
-    return Redis.from_pool(pool)  # owns the pool: aclose() closes its connections
+    return _Client.from_pool(pool)  # owns the pool: aclose() closes its connections
 
 
 async def ensure_group(redis: Redis, stream: str, group: str) -> None:
