@@ -96,9 +96,9 @@ class _Client(Redis):
     """redis-py's standalone client, its commands sent on a connection it keeps between them.
 
     Why: redis-py takes a connection from the pool and gives it back around every command,
-    and records its observability metrics for each; both cost about 60 us of CPU per command
-    on the machines Rapport is measured on, about 30 % of what a whole round trip costs the
-    caller (``benchmarks/redis_round_trip.py``; docs/performance.md, 2026-12-08). At a few
+    and records its observability metrics for each; both cost 60-100 us of CPU per command on
+    the machines Rapport is measured on, 30-40 % of what a whole round trip costs the caller
+    (``benchmarks/redis_round_trip.py``; docs/performance.md, 2026-12-08). At a few
     messages per batch a stage sends one or two commands per message, so that was several
     percent of every service's CPU. What a command does on its connection is redis-py's own
     (its retry with reconnect, its health check, its reply parsing); only the pool round is
