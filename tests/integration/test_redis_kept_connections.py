@@ -22,12 +22,23 @@ async def test_commands_reuse_one_connection_instead_of_a_pool_round(
     redis_url: str, prefix: str
 ) -> None:
     client = connect(redis_url)
+    pool = client.connection_pool
+    taken_from_pool = 0
+    get_connection = pool.get_connection
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal taken_from_pool
+        taken_from_pool += 1
+        return await get_connection(*args, **kwargs)  # type: ignore[no-untyped-call]
+
+    pool.get_connection = counted  # type: ignore[method-assign]
     try:
         for i in range(20):
             await client.set(f"{prefix}:k{i}", i, ex=60)
-        names = {await client.client_id() for _ in range(5)}
-        assert len(names) == 1  # the same connection, kept, answered every command
         assert await client.get(f"{prefix}:k7") == b"7"
+        # One connection taken for the first command and kept: redis-py's own client takes
+        # one from the pool (and gives it back) for each of the 21.
+        assert taken_from_pool == 1
     finally:
         await client.aclose()
 
@@ -49,6 +60,9 @@ async def test_a_kept_connection_redis_closed_is_reconnected(redis_url: str, pre
 async def test_a_command_cancelled_mid_reply_leaves_no_stale_reply(
     redis_url: str, prefix: str
 ) -> None:
+    """An outcome test: redis-py's ``read_response`` itself disconnects on a cancel, and the
+    client disconnects again before anything is kept; either one keeps this passing, so it
+    fails only if both stop doing so (a redis-py upgrade, say, and the client's own line)."""
     client = connect(redis_url)
     admin = Redis.from_url(redis_url)
     try:
@@ -77,6 +91,7 @@ async def test_a_command_cancelled_mid_reply_leaves_no_stale_reply(
 async def test_an_error_reply_does_not_shift_the_replies_after_it(
     redis_url: str, prefix: str
 ) -> None:
+    """An error reply is read whole before it is raised, so the connection stays in step."""
     client = connect(redis_url)
     try:
         await client.set(f"{prefix}:text", "not a list", ex=60)
