@@ -721,10 +721,16 @@ class Writes:
 TRIM_EVERY_S = 30.0
 
 
+def pipe_streams(streams: Streams) -> tuple[str, str]:
+    """The internal hops, kept ``pipe_retention_s`` after every group has read them: their
+    content lives on in the classified stream and the conversation record."""
+    return streams.messages, streams.escalations
+
+
 def retention_s(streams: Streams, stream: str, pipe_s: int, history_s: int) -> int | None:
     if stream == streams.dlq:
         return None
-    return pipe_s if stream in (streams.messages, streams.escalations) else history_s
+    return pipe_s if stream in pipe_streams(streams) else history_s
 
 
 def _next_id(entry_id: str) -> str:
