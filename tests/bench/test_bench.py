@@ -85,8 +85,7 @@ def test_bench_json_has_every_figure() -> None:
     # The latency phase's CPU per message, per stage, beside the closed-loop phases'.
     latency_cpu = result["cpu_ms_per_msg"]["latency"]
     assert set(latency_cpu) == {"sentiment", "router", "handoff", "edge", "redis", "total"}
-    assert latency_cpu["edge"] > 0
-    assert latency_cpu["total"] >= sum(v for k, v in latency_cpu.items() if k != "total") - 1e-3
+    assert all(v > 0 for v in latency_cpu.values()), latency_cpu
     assert set(result["refused"]) == {"http_ingest", "latency"}
     # Each phase's handoffs were done before its CPU was read (well within the wait's cap).
     for mode in ("stream", "http"):

@@ -1229,6 +1229,9 @@ def _soak(b: Bench, seconds: float, rate: float) -> tuple[dict[str, Any], list[s
 def _run(
     b: Bench, duration: float, rate: float | None, rounds: int
 ) -> tuple[dict[str, Any], list[str]]:
+    from rapport_contracts.streams import Streams
+    from rapport_runtime.redis import pipe_streams
+
     b.start()
     load_avg = os.getloadavg()
     b.say(
@@ -1278,9 +1281,6 @@ def _run(
     messages = sum(p.messages for p in (*stream, *http, lat_phase))
     memory_after = int(b.r.info("memory")["used_memory"])
     breakdown = b.memory_breakdown(messages)
-    from rapport_contracts.streams import Streams
-    from rapport_runtime.redis import pipe_streams
-
     growth = (memory_after - memory_before) / max(messages, 1)
     pipes = sum(
         breakdown.get(f"stream {name.removeprefix(b.prefix + ':')}", 0.0)
