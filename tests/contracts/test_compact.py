@@ -45,7 +45,7 @@ OLD_CLASSIFIED = (
     '"sentiment_score":-0.2778550319489662,"frustration":0.3303339341470415,"complexity":'
     '0.23666666666666666,"complexity_level":"low","signals":[{"name":"waiting_time","score":0.6,'
     '"evidence":"since Monday","start":24,"end":36}],"language":"en","language_confidence":0.9,'
-    '"language_source":"detected","language_supported":true,"classifier_version":"lexicon-3.7"},'
+    '"language_source":"detected","language_supported":true,"classifier_version":"lexicon-3.8"},'
     '"bot_fallback":false}'
 )
 # Its decision, as stored then: 637 bytes.
@@ -56,7 +56,7 @@ OLD_DECISION = (
     '"value":0.6,"threshold":0.6,"detail":"evidence: \'since Monday\'"},{"rule":'
     '"service-failure-negative","signal":"sentiment_score","value":-0.278,"threshold":-0.05,'
     '"detail":"sentiment_score <= -0.05"}],"policy_id":"default","policy_version":"5",'
-    '"classifier_version":"lexicon-3.7","tags":[],"notify":[],"customer_message":null,'
+    '"classifier_version":"lexicon-3.8","tags":[],"notify":[],"customer_message":null,'
     '"shadow":false,"decided_at":"2026-12-03T06:01:22.035353Z"}'
 )
 
@@ -84,7 +84,7 @@ def _decision(**extra: Any) -> Decision:
         reasons=(Reason(rule="r", signal="waiting_time", value=0.6, threshold=0.6),),
         policy_id="default",
         policy_version="5",
-        classifier_version="lexicon-3.7",
+        classifier_version="lexicon-3.8",
         **extra,
     )
 
@@ -98,7 +98,7 @@ CLASSIFICATION = Classification(
     signals=(Signal(name="waiting_time", score=0.6, evidence="since Monday", start=24, end=36),),
     language_confidence=0.9,
     language_source="detected",
-    classifier_version="lexicon-3.7",
+    classifier_version="lexicon-3.8",
 )
 
 EXAMPLES: list[Event] = [

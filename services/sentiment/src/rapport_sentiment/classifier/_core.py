@@ -32,7 +32,7 @@ from ._lexicon import (
 )
 from ._text import NEGATION_WINDOW, NEGATORS, TOKEN, normalise, stem_key
 
-CLASSIFIER_VERSION = "lexicon-3.7"
+CLASSIFIER_VERSION = "lexicon-3.8"
 
 # Tuned on the dev files (see docs/classifier.md); left alone afterwards.
 NEGATIVE_AT = -0.05  # sentiment_score <= this is "negative"
@@ -469,6 +469,19 @@ def classify(
                     )
                 ):
                     d = lang_id.Detected("en", d.confidence, "detected")
+                elif (
+                    (d.confidence or 0.0) < lang_id.UNSURE
+                    and len(text.split()) <= lang_id.UNSURE_VOTE_WORDS
+                    and (
+                        word_voted := lang_id.vote(
+                            folded,
+                            need=lang_id.UNSURE_VOTE_NEED,
+                            min_letters=lang_id.UNSURE_VOTE_LETTERS,
+                        )
+                    )
+                    not in (None, d.language)
+                ):
+                    d = lang_id.Detected(word_voted, d.confidence, "detected")
                 source: Literal["detected", "default"] = (
                     "detected" if d.source == "detected" else "default"
                 )
