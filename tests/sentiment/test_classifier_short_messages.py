@@ -59,3 +59,20 @@ def test_one_word_needs_three_letters_and_no_word_of_another_language() -> None:
     # The default (two words, any length) is unchanged.
     assert lang_id.vote("merci infiniment") is None
     assert lang_id.vote("merci pour tout") == "fr"
+
+
+def test_a_sure_detection_keeps_its_reading() -> None:
+    # The model is sure of Spanish (about 0.9): one German word does not overrule it.
+    c = classify("Feliz navidad danke")
+    assert c.language == "es", (c.language, c.language_confidence)
+    assert (c.language_confidence or 0.0) >= lang_id.UNSURE
+
+
+def test_a_longer_message_keeps_the_models_reading() -> None:
+    # Seven German words and a French "merci", read unsure as German: the one-word rule is for
+    # messages of at most UNSURE_VOTE_WORDS words, so it stays German.
+    text = "Wunderbar fantastisch herrlich prima klasse super merci"
+    assert len(text.split()) > lang_id.UNSURE_VOTE_WORDS
+    c = classify(text)
+    assert (c.language_confidence or 0.0) < lang_id.UNSURE
+    assert c.language == "de", c.language
